@@ -1,0 +1,11 @@
+//! Beacon's domain: types that can only hold valid values, and the rules of the business as pure
+//! functions. Nothing here performs IO; the current time is always passed in (see [`clock`]).
+
+pub mod audit;
+pub mod clock;
+pub mod error;
+pub mod geo;
+pub mod id;
+pub mod org;
+pub mod page;
+pub mod scope;

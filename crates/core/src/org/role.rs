@@ -1,0 +1,165 @@
+//! Roles (ARCHITECTURE.md "Who uses it") and what each may do.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    DutyOfficer,
+    DutyLeader,
+    Leader,
+    Inspector,
+    PetitionOfficer,
+    Staff,
+    Enterprise,
+    SystemAdmin,
+    SecurityAdmin,
+    AuditAdmin,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 11] = [
+        Role::DutyOfficer,
+        Role::DutyLeader,
+        Role::Leader,
+        Role::Inspector,
+        Role::PetitionOfficer,
+        Role::Staff,
+        Role::Enterprise,
+        Role::SystemAdmin,
+        Role::SecurityAdmin,
+        Role::AuditAdmin,
+        Role::Viewer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::DutyOfficer => "duty_officer",
+            Role::DutyLeader => "duty_leader",
+            Role::Leader => "leader",
+            Role::Inspector => "inspector",
+            Role::PetitionOfficer => "petition_officer",
+            Role::Staff => "staff",
+            Role::Enterprise => "enterprise",
+            Role::SystemAdmin => "system_admin",
+            Role::SecurityAdmin => "security_admin",
+            Role::AuditAdmin => "audit_admin",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The three separated administrators (三员分立, GB/T 22239-2019 level 3).
+    pub fn is_admin(self) -> bool {
+        matches!(
+            self,
+            Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
+        )
+    }
+
+    pub fn permits(self, permission: Permission) -> bool {
+        match permission {
+            Permission::ManageOrg => self == Role::SystemAdmin,
+            Permission::ManageSecurity => self == Role::SecurityAdmin,
+            Permission::ReadAudit => self == Role::AuditAdmin,
+            Permission::ViewAccounts => matches!(self, Role::SystemAdmin | Role::SecurityAdmin),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an action needs. Each maps to the roles that hold it in [`Role::permits`]; handlers ask
+/// for a permission, never for a role, so the separation of duties lives here alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Units, users and API tokens (system administrator).
+    ManageOrg,
+    /// Password, lockout and session policy; unlocking accounts (security administrator).
+    ManageSecurity,
+    /// Reading and exporting the audit trail (audit administrator).
+    ReadAudit,
+    /// Seeing the list of accounts and their state (system and security administrators).
+    ViewAccounts,
+}
+
+/// Checks a set of roles for a user or token and returns it sorted and without duplicates.
+///
+/// The three administrator roles are mutually exclusive and are not combined with business roles:
+/// an account that administers cannot also be the one that is administered or audited.
+pub fn validate_roles(roles: &[Role]) -> Result<Vec<Role>, &'static str> {
+    let mut roles = roles.to_vec();
+    roles.sort();
+    roles.dedup();
+    if roles.is_empty() {
+        return Err("required");
+    }
+    if roles.iter().any(|r| r.is_admin()) && roles.len() > 1 {
+        return Err("admin_roles_exclusive");
+    }
+    Ok(roles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            let json = serde_json::to_string(&role).unwrap();
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn three_administrators_are_separated() {
+        use Permission::*;
+        let holders = |p| {
+            Role::ALL
+                .into_iter()
+                .filter(|r| r.permits(p))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(holders(ManageOrg), vec![Role::SystemAdmin]);
+        assert_eq!(holders(ManageSecurity), vec![Role::SecurityAdmin]);
+        assert_eq!(holders(ReadAudit), vec![Role::AuditAdmin]);
+        assert!(!Role::AuditAdmin.permits(ViewAccounts));
+    }
+
+    #[test]
+    fn role_sets() {
+        assert_eq!(validate_roles(&[]), Err("required"));
+        assert_eq!(
+            validate_roles(&[Role::Staff, Role::DutyOfficer, Role::Staff]),
+            Ok(vec![Role::DutyOfficer, Role::Staff])
+        );
+        assert_eq!(
+            validate_roles(&[Role::SystemAdmin, Role::AuditAdmin]),
+            Err("admin_roles_exclusive")
+        );
+        assert_eq!(
+            validate_roles(&[Role::SecurityAdmin, Role::Leader]),
+            Err("admin_roles_exclusive")
+        );
+        assert_eq!(
+            validate_roles(&[Role::AuditAdmin]),
+            Ok(vec![Role::AuditAdmin])
+        );
+    }
+}

@@ -1,0 +1,284 @@
+//! Connections, transactions and migrations: the part that differs between SQLite and
+//! PostgreSQL, fenced here.
+
+use std::time::Duration;
+
+use beacon_core::clock::SharedClock;
+use chrono::{DateTime, Utc};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Executor};
+
+use crate::error::StoreError;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// A write transaction. On SQLite it holds the database's single write lock from its first
+/// statement (`BEGIN IMMEDIATE` on the one writer connection), so concurrent writers queue instead
+/// of failing with `SQLITE_BUSY`.
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Url(
+                "expected sqlite://PATH or postgres://USER@HOST/DATABASE".to_owned(),
+            ))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Connections for reads (SQLite) or for everything (PostgreSQL).
+    pub max_connections: u32,
+    /// How long a request waits for a connection (and a first connection may take) before the
+    /// store reports the database unreachable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// The handle every part of Beacon uses to reach the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    read: AnyPool,
+    write: AnyPool,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects without migrating. For SQLite the file is created if missing.
+    pub async fn connect(
+        url: &str,
+        options: &ConnectOptions,
+        clock: SharedClock,
+    ) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let (read, write) = match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url(url);
+                let write = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?;
+                let read = AnyPoolOptions::new()
+                    .max_connections(options.max_connections.max(1))
+                    .acquire_timeout(options.acquire_timeout)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA query_only = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?;
+                (read, write)
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(options.max_connections.max(2))
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect(url)
+                    .await?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Self { backend, read, write, clock })
+    }
+
+    /// Applies the embedded migrations of this backend that the database has not seen yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.write).await?;
+        Ok(())
+    }
+
+    pub async fn connect_and_migrate(
+        url: &str,
+        options: &ConnectOptions,
+        clock: SharedClock,
+    ) -> Result<Self, StoreError> {
+        let store = Self::connect(url, options, clock).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Answers when the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Starts a write transaction (see [`Tx`]).
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        };
+        Ok(tx)
+    }
+
+    /// An online copy of the SQLite database (`VACUUM INTO`), consistent even while Beacon runs.
+    /// PostgreSQL is backed up with its own tools (`pg_dump`), so this refuses there.
+    pub async fn backup_sqlite(&self, out: &std::path::Path) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Conflict("backup_use_pg_dump"));
+        }
+        let path = out.to_str().ok_or_else(|| StoreError::invalid("out", "not_utf8"))?;
+        sqlx::query("VACUUM INTO $1").bind(path.to_owned()).execute(&self.write).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    /// Names and declared types of every column, and the index names, per table: what the
+    /// schema-parity test compares between the backends.
+    pub async fn schema_description(&self) -> Result<Vec<String>, StoreError> {
+        let mut lines = Vec::new();
+        match self.backend {
+            Backend::Sqlite => {
+                let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+                    "SELECT m.name, p.name, p.type, p.\"notnull\" \
+                     FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+                       AND m.name NOT LIKE '_sqlx%' ORDER BY m.name, p.cid",
+                )
+                .fetch_all(&self.read)
+                .await?;
+                for (table, column, kind, not_null) in rows {
+                    lines.push(column_line(&table, &column, &kind, not_null != 0));
+                }
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' \
+                     AND name NOT LIKE 'sqlite_%' ORDER BY tbl_name, name",
+                )
+                .fetch_all(&self.read)
+                .await?;
+                for (table, index) in rows {
+                    lines.push(format!("{table} index {index}"));
+                }
+            }
+            Backend::Postgres => {
+                let rows: Vec<(String, String, String, bool)> = sqlx::query_as(
+                    "SELECT c.table_name::text, c.column_name::text, c.data_type::text, \
+                     c.is_nullable = 'NO' FROM information_schema.columns c \
+                     JOIN information_schema.tables t ON t.table_name = c.table_name \
+                       AND t.table_schema = c.table_schema AND t.table_type = 'BASE TABLE' \
+                     WHERE c.table_schema = current_schema() AND c.table_name NOT LIKE '_sqlx%' \
+                     ORDER BY c.table_name, c.ordinal_position",
+                )
+                .fetch_all(&self.read)
+                .await?;
+                for (table, column, kind, not_null) in rows {
+                    lines.push(column_line(&table, &column, &kind, not_null));
+                }
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT tablename::text, indexname::text FROM pg_indexes \
+                     WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey' \
+                     ORDER BY tablename, indexname",
+                )
+                .fetch_all(&self.read)
+                .await?;
+                for (table, index) in rows {
+                    lines.push(format!("{table} index {index}"));
+                }
+            }
+        }
+        Ok(lines)
+    }
+}
+
+/// One column in backend-neutral words: SQLite's declared type and PostgreSQL's data type are
+/// mapped onto the same small vocabulary.
+fn column_line(table: &str, column: &str, kind: &str, not_null: bool) -> String {
+    let kind = match kind.to_ascii_lowercase().as_str() {
+        "text" => "text",
+        "bigint" | "integer" => "int64",
+        "boolean" | "boolint" => "bool",
+        "real" | "double precision" => "float64",
+        "blob" | "bytea" => "bytes",
+        _ => "other",
+    };
+    let null = if not_null { "not null" } else { "null" };
+    format!("{table}.{column} {kind} {null}")
+}
+
+/// Adds `mode=rwc` so a missing database file is created.
+fn sqlite_url(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}

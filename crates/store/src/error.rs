@@ -1,0 +1,52 @@
+use beacon_core::error::ValidationErrors;
+
+/// What can go wrong in the store, in terms a handler can answer without looking at driver
+/// errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such record, or one outside the caller's scope (the two are indistinguishable).
+    #[error("not found")]
+    NotFound,
+    /// Input that is well-formed but breaks a rule that needs the database to check (a code
+    /// already taken, a parent of the wrong level).
+    #[error("invalid: {0}")]
+    Invalid(ValidationErrors),
+    /// The change conflicts with the current state (a unit that still has children); the code is
+    /// stable and shown to the user.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The caller may not do this to this record (an administrator account changed through the
+    /// API).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("invalid database URL: {0}")]
+    Url(String),
+    /// A stored value that the code cannot read (a role name from a newer version, say).
+    #[error("unreadable stored value: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl StoreError {
+    pub fn invalid(field: &str, code: &str) -> Self {
+        StoreError::Invalid(ValidationErrors::single(field, code))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict("already_exists")
+            }
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                StoreError::Conflict("still_referenced")
+            }
+            _ => StoreError::Database(error),
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Beacon's persistence. One [`Store`] speaks to SQLite (one file, the embedded default) or to
+//! PostgreSQL (when several instances run), chosen by the database URL. SQL is written once with
+//! `$n` placeholders, which both backends accept, over portable types: text ids, epoch-millisecond
+//! instants, JSON as text. Where the dialects differ the difference is fenced in [`db`] and in the
+//! two migration folders.
+//!
+//! Every query on scoped data goes through [`scope::filter`]: the territorial rule lives there.
+//! Every write appends its audit record in the same transaction (see [`audit`]).
+
+pub mod audit;
+mod db;
+mod error;
+pub mod org;
+pub mod scope;
+mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{Backend, ConnectOptions, Store, Tx};
+pub use error::StoreError;
+
+/// A page of results with the total count, for list endpoints.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}

@@ -1,0 +1,49 @@
+//! Units, users, sessions, API tokens and the security policy.
+
+mod security;
+mod session;
+mod token;
+mod unit;
+mod user;
+
+pub use security::LOCK_SETTING_KEY;
+pub use session::{LoginAccount, SessionPrincipal};
+pub use token::{NewToken, TokenPrincipal};
+pub use unit::{NewUnit, UnitChanges, UnitDetail};
+pub use user::{NewUser, UserChanges, UserFilter};
+
+use beacon_core::org::{Role, UnitLevel, UnitRef};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::StoreError;
+
+fn parse_level(s: &str) -> Result<UnitLevel, StoreError> {
+    UnitLevel::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unit level {s:?}")))
+}
+
+fn parse_role(s: &str) -> Result<Role, StoreError> {
+    Role::parse(s).ok_or_else(|| StoreError::Corrupt(format!("role {s:?}")))
+}
+
+/// Reads a unit reference from columns named `<prefix>id`, `<prefix>code`, `<prefix>name` and
+/// `<prefix>level`.
+fn unit_ref(row: &AnyRow, prefix: &str) -> Result<UnitRef, StoreError> {
+    let level: String = row.try_get(format!("{prefix}level").as_str())?;
+    Ok(UnitRef {
+        id: row.try_get(format!("{prefix}id").as_str())?,
+        code: row.try_get(format!("{prefix}code").as_str())?,
+        name: row.try_get(format!("{prefix}name").as_str())?,
+        level: parse_level(&level)?,
+    })
+}
+
+fn roles_from_json(text: &str) -> Result<Vec<Role>, StoreError> {
+    let names: Vec<String> =
+        serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("roles: {e}")))?;
+    names.iter().map(|n| parse_role(n)).collect()
+}
+
+fn roles_to_json(roles: &[Role]) -> String {
+    serde_json::Value::from(roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()).to_string()
+}

@@ -1,0 +1,522 @@
+//! User accounts.
+
+use std::collections::HashMap;
+
+use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
+use beacon_core::clock::{from_millis, to_millis};
+use beacon_core::error::ValidationErrors;
+use beacon_core::id::new_id;
+use beacon_core::org::{
+    AccountChange, Caller, DisplayName, Phone, Role, User, Username, check_account_change,
+    mask_phone,
+};
+use beacon_core::page::PageRequest;
+use beacon_core::scope::Scope;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
+
+use super::{parse_role, unit_ref};
+use crate::audit::{Diff, like_pattern};
+use crate::sql::{Sql, get_bool};
+use crate::{Page, Store, StoreError, Tx, audit, scope};
+
+const COLUMNS: &str = "u.id, u.username, u.display_name, u.phone, u.active, \
+    u.must_change_password, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, \
+    n.id AS unit_id, n.code AS unit_code, n.name AS unit_name, n.level AS unit_level, \
+    l.locked_until";
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: Username,
+    pub display_name: DisplayName,
+    pub phone: Option<Phone>,
+    pub unit_id: String,
+    pub roles: Vec<Role>,
+    pub password_hash: String,
+    pub must_change_password: bool,
+}
+
+/// Fields to change; `None` leaves a field as it is. `phone: Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub display_name: Option<DisplayName>,
+    pub phone: Option<Option<Phone>>,
+    pub unit_id: Option<String>,
+    pub roles: Option<Vec<Role>>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Part of the username, display name or phone.
+    pub q: Option<String>,
+    /// Only users in this unit's subtree.
+    pub unit_id: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+fn select(now_ms: i64) -> Sql {
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM users u JOIN units n ON n.id = u.unit_id \
+         LEFT JOIN account_locks l ON l.username = u.username AND l.locked_until > "
+    ));
+    sql.bind(now_ms).push(" WHERE 1 = 1");
+    sql
+}
+
+fn user_row(row: &AnyRow, roles: Vec<Role>) -> Result<User, StoreError> {
+    let last_login: Option<i64> = row.try_get("last_login_at")?;
+    let locked: Option<i64> = row.try_get("locked_until")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        phone: row.try_get("phone")?,
+        unit: unit_ref(row, "unit_")?,
+        roles,
+        active: get_bool(row, "active")?,
+        must_change_password: get_bool(row, "must_change_password")?,
+        password_changed_at: from_millis(row.try_get("password_changed_at")?),
+        last_login_at: last_login.map(from_millis),
+        locked_until: locked.map(from_millis),
+        created_at: from_millis(row.try_get("created_at")?),
+        updated_at: from_millis(row.try_get("updated_at")?),
+    })
+}
+
+/// Roles of several users in one query.
+pub(super) async fn roles_of<'c, E>(
+    executor: E,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<Role>>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let mut map: HashMap<String, Vec<Role>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(map);
+    }
+    let mut sql = Sql::new("SELECT user_id, role FROM user_roles WHERE user_id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(id.clone());
+    }
+    sql.push(") ORDER BY role");
+    for row in sql.fetch_all(executor).await? {
+        let role = parse_role(&row.try_get::<String, _>("role")?)?;
+        map.entry(row.try_get("user_id")?).or_default().push(role);
+    }
+    for roles in map.values_mut() {
+        roles.sort();
+    }
+    Ok(map)
+}
+
+async fn fetch_user(tx: &mut Tx, scope: &Scope, id: &str, now_ms: i64) -> Result<User, StoreError> {
+    let mut sql = select(now_ms);
+    sql.push(" AND u.id = ").bind(id.to_owned());
+    scope::filter(&mut sql, scope, "u.unit_id");
+    let row = sql.fetch_optional(&mut **tx).await?.ok_or(StoreError::NotFound)?;
+    let mut roles = roles_of(&mut **tx, &[id.to_owned()]).await?;
+    user_row(&row, roles.remove(id).unwrap_or_default())
+}
+
+async fn set_roles(tx: &mut Tx, user_id: &str, roles: &[Role]) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+        .bind(user_id.to_owned())
+        .execute(&mut **tx)
+        .await?;
+    for role in roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(user_id.to_owned())
+            .bind(role.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn revoke_sessions(
+    tx: &mut Tx,
+    user_id: &str,
+    now_ms: i64,
+    except_token_hash: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
+         AND token_hash <> $3",
+    )
+    .bind(now_ms)
+    .bind(user_id.to_owned())
+    .bind(except_token_hash.unwrap_or("").to_owned())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn caller<'a>(actor: &'a Actor) -> Caller<'a> {
+    match &actor.user_id {
+        Some(id) => Caller::User { id },
+        None => Caller::Operator,
+    }
+}
+
+fn roles_json(roles: &[Role]) -> serde_json::Value {
+    json!(roles.iter().map(|r| r.as_str()).collect::<Vec<_>>())
+}
+
+impl Store {
+    pub async fn list_users(
+        &self,
+        scope: &Scope,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Page<User>, StoreError> {
+        let now_ms = to_millis(self.now());
+        let build = |base: Sql| -> Sql {
+            let mut sql = base;
+            scope::filter(&mut sql, scope, "u.unit_id");
+            if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
+                let pattern = like_pattern(&q.trim().to_lowercase());
+                sql.push(" AND (u.username LIKE ")
+                    .bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR LOWER(u.display_name) LIKE ")
+                    .bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR u.phone LIKE ")
+                    .bind(pattern)
+                    .push(" ESCAPE '\\')");
+            }
+            if let Some(unit_id) = &filter.unit_id {
+                sql.push(" AND u.unit_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ")
+                    .bind(unit_id.clone())
+                    .push(")");
+            }
+            if let Some(role) = filter.role {
+                sql.push(
+                    " AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = ",
+                )
+                .bind(role.as_str())
+                .push(")");
+            }
+            if let Some(active) = filter.active {
+                sql.push(" AND u.active = ").bind(active);
+            }
+            sql
+        };
+        let count = build(Sql::new("SELECT COUNT(*) AS n FROM users u WHERE 1 = 1"));
+        let total: i64 = count.fetch_one(self.reader()).await?.try_get("n")?;
+        let mut sql = build(select(now_ms));
+        sql.push(" ORDER BY u.username LIMIT ")
+            .bind(page.limit())
+            .push(" OFFSET ")
+            .bind(page.offset());
+        let rows = sql.fetch_all(self.reader()).await?;
+        let ids: Vec<String> =
+            rows.iter().map(|r| r.try_get("id")).collect::<Result<_, sqlx::Error>>()?;
+        let mut roles = roles_of(self.reader(), &ids).await?;
+        let items = rows
+            .iter()
+            .zip(&ids)
+            .map(|(row, id)| user_row(row, roles.remove(id).unwrap_or_default()))
+            .collect::<Result<_, _>>()?;
+        Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    }
+
+    pub async fn get_user(&self, scope: &Scope, id: &str) -> Result<User, StoreError> {
+        let now_ms = to_millis(self.now());
+        let mut sql = select(now_ms);
+        sql.push(" AND u.id = ").bind(id.to_owned());
+        scope::filter(&mut sql, scope, "u.unit_id");
+        let row = sql.fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
+        let mut roles = roles_of(self.reader(), &[id.to_owned()]).await?;
+        user_row(&row, roles.remove(id).unwrap_or_default())
+    }
+
+    pub async fn get_user_by_username(
+        &self,
+        scope: &Scope,
+        username: &str,
+    ) -> Result<User, StoreError> {
+        let row = sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(username.to_owned())
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.get_user(scope, &row.try_get::<String, _>("id")?).await
+    }
+
+    pub async fn create_user(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        new: NewUser,
+    ) -> Result<User, StoreError> {
+        check_account_change(
+            caller(actor),
+            None,
+            &[],
+            &AccountChange { new_roles: Some(&new.roles), ..Default::default() },
+        )
+        .map_err(StoreError::Forbidden)?;
+        let now = self.now();
+        let now_ms = to_millis(now);
+        let mut tx = self.begin().await?;
+        let mut errors = ValidationErrors::new();
+        if !scope::contains(&mut *tx, scope, &new.unit_id).await? {
+            errors.add("unit_id", "not_found");
+        }
+        let taken: Option<AnyRow> = sqlx::query("SELECT 1 FROM users WHERE username = $1")
+            .bind(new.username.as_str().to_owned())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            errors.add("username", "already_exists");
+        }
+        errors.into_result().map_err(StoreError::Invalid)?;
+
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, phone, unit_id, password_hash, \
+             password_changed_at, must_change_password, active, last_login_at, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $7, $7)",
+        )
+        .bind(id.clone())
+        .bind(new.username.as_str().to_owned())
+        .bind(new.display_name.as_str().to_owned())
+        .bind(new.phone.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(new.unit_id.clone())
+        .bind(new.password_hash)
+        .bind(now_ms)
+        .bind(new.must_change_password)
+        .bind(true)
+        .execute(&mut *tx)
+        .await?;
+        set_roles(&mut tx, &id, &new.roles).await?;
+        let record = NewAuditRecord::new(actor, "user.create", Outcome::Success)
+            .target("user", &id)
+            .unit(Some(&new.unit_id))
+            .detail(json!({
+                "after": {
+                    "username": new.username.as_str(),
+                    "display_name": new.display_name.as_str(),
+                    "phone": new.phone.as_ref().map(|p| mask_phone(p.as_str())),
+                    "unit_id": new.unit_id,
+                    "roles": roles_json(&new.roles),
+                    "must_change_password": new.must_change_password,
+                }
+            }));
+        audit::append(&mut tx, now, record).await?;
+        let user = fetch_user(&mut tx, &Scope::Global, &id, now_ms).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn update_user(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: &str,
+        changes: UserChanges,
+    ) -> Result<User, StoreError> {
+        let now = self.now();
+        let now_ms = to_millis(now);
+        let mut tx = self.begin().await?;
+        let current = fetch_user(&mut tx, scope, id, now_ms).await?;
+        let moving = changes.unit_id.as_deref().is_some_and(|u| u != current.unit.id);
+        let deactivate = changes.active == Some(false) && current.active;
+        check_account_change(
+            caller(actor),
+            Some(id),
+            &current.roles,
+            &AccountChange {
+                new_roles: changes.roles.as_deref(),
+                deactivate,
+                move_unit: moving,
+                ..Default::default()
+            },
+        )
+        .map_err(StoreError::Forbidden)?;
+        if let Some(unit_id) = changes.unit_id.as_deref().filter(|_| moving) {
+            if !scope::contains(&mut *tx, scope, unit_id).await? {
+                return Err(StoreError::invalid("unit_id", "not_found"));
+            }
+        }
+
+        let mut diff = Diff::default();
+        let mut sql = Sql::new("UPDATE users SET updated_at = ");
+        sql.bind(now_ms);
+        if let Some(name) = &changes.display_name {
+            diff.note("display_name", json!(current.display_name), json!(name.as_str()));
+            sql.push(", display_name = ").bind(name.as_str().to_owned());
+        }
+        if let Some(phone) = &changes.phone {
+            let old = current.phone.as_deref().map(mask_phone);
+            let new = phone.as_ref().map(|p| mask_phone(p.as_str()));
+            if current.phone.as_deref() != phone.as_ref().map(Phone::as_str) {
+                diff.set("phone", json!(old), json!(new));
+            }
+            sql.push(", phone = ").bind(phone.as_ref().map(|p| p.as_str().to_owned()));
+        }
+        if let Some(unit_id) = &changes.unit_id {
+            diff.note("unit_id", json!(current.unit.id), json!(unit_id));
+            sql.push(", unit_id = ").bind(unit_id.clone());
+        }
+        if let Some(active) = changes.active {
+            diff.note("active", json!(current.active), json!(active));
+            sql.push(", active = ").bind(active);
+        }
+        if let Some(roles) = &changes.roles {
+            diff.note("roles", roles_json(&current.roles), roles_json(roles));
+        }
+        sql.push(" WHERE id = ").bind(id.to_owned());
+        sql.execute(&mut *tx).await?;
+        if let Some(roles) = &changes.roles {
+            set_roles(&mut tx, id, roles).await?;
+        }
+        if deactivate {
+            revoke_sessions(&mut tx, id, now_ms, None).await?;
+        }
+        let action = match changes.active {
+            Some(false) if deactivate => "user.disable",
+            Some(true) if !current.active => "user.enable",
+            _ => "user.update",
+        };
+        let target_unit = changes.unit_id.clone().unwrap_or(current.unit.id.clone());
+        let record = NewAuditRecord::new(actor, action, Outcome::Success)
+            .target("user", id)
+            .unit(Some(&target_unit))
+            .detail(diff.into_detail(&[("username", json!(current.username))]));
+        audit::append(&mut tx, now, record).await?;
+        let user = fetch_user(&mut tx, &Scope::Global, id, now_ms).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Sets a new password hash. An administrator's reset (`must_change` true) ends every session
+    /// of the account; a user's own change ends every session but the one that made it.
+    pub async fn set_password(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: &str,
+        password_hash: String,
+        must_change: bool,
+        keep_session: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let now_ms = to_millis(now);
+        let mut tx = self.begin().await?;
+        let current = fetch_user(&mut tx, scope, id, now_ms).await?;
+        let own = actor.user_id.as_deref() == Some(id);
+        if !own {
+            check_account_change(
+                caller(actor),
+                Some(id),
+                &current.roles,
+                &AccountChange { reset_password: true, ..Default::default() },
+            )
+            .map_err(StoreError::Forbidden)?;
+        }
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, \
+             must_change_password = $3, updated_at = $2 WHERE id = $4",
+        )
+        .bind(password_hash)
+        .bind(now_ms)
+        .bind(must_change)
+        .bind(id.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        revoke_sessions(&mut tx, id, now_ms, keep_session).await?;
+        let action = if own { "auth.password_change" } else { "user.password_reset" };
+        let record = NewAuditRecord::new(actor, action, Outcome::Success)
+            .target("user", id)
+            .unit(Some(&current.unit.id))
+            .detail(json!({ "username": current.username, "must_change_password": must_change }));
+        audit::append(&mut tx, now, record).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes an account created by mistake. One that has ever signed in is kept (disable it
+    /// instead) so the records it made still name a real account.
+    pub async fn delete_user(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let now_ms = to_millis(now);
+        let mut tx = self.begin().await?;
+        let current = fetch_user(&mut tx, scope, id, now_ms).await?;
+        check_account_change(
+            caller(actor),
+            Some(id),
+            &current.roles,
+            &AccountChange { delete: true, ..Default::default() },
+        )
+        .map_err(StoreError::Forbidden)?;
+        if current.last_login_at.is_some() {
+            return Err(StoreError::Conflict("user_has_signed_in"));
+        }
+        let record = NewAuditRecord::new(actor, "user.delete", Outcome::Success)
+            .target("user", id)
+            .unit(Some(&current.unit.id))
+            .detail(json!({
+                "before": {
+                    "username": current.username,
+                    "display_name": current.display_name,
+                    "roles": roles_json(&current.roles),
+                }
+            }));
+        audit::append(&mut tx, now, record).await?;
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Inserts many accounts at once with one precomputed hash (benchmarks and bulk import);
+    /// audited as one record.
+    pub async fn bulk_create_users(
+        &self,
+        actor: &Actor,
+        users: &[NewUser],
+    ) -> Result<u64, StoreError> {
+        let now = self.now();
+        let now_ms = to_millis(now);
+        let mut tx = self.begin().await?;
+        for new in users {
+            let id = new_id();
+            sqlx::query(
+                "INSERT INTO users (id, username, display_name, phone, unit_id, password_hash, \
+                 password_changed_at, must_change_password, active, last_login_at, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $7, $7)",
+            )
+            .bind(id.clone())
+            .bind(new.username.as_str().to_owned())
+            .bind(new.display_name.as_str().to_owned())
+            .bind(new.phone.as_ref().map(|p| p.as_str().to_owned()))
+            .bind(new.unit_id.clone())
+            .bind(new.password_hash.clone())
+            .bind(now_ms)
+            .bind(new.must_change_password)
+            .bind(true)
+            .execute(&mut *tx)
+            .await?;
+            set_roles(&mut tx, &id, &new.roles).await?;
+        }
+        let record = NewAuditRecord::new(actor, "user.bulk_create", Outcome::Success)
+            .detail(json!({ "count": users.len() }));
+        audit::append(&mut tx, now, record).await?;
+        tx.commit().await?;
+        Ok(users.len() as u64)
+    }
+}

@@ -1,0 +1,50 @@
+//! The territorial rule (属地管理) in SQL: the one place it is written. Every query on data that
+//! belongs to a unit adds [`filter`] for the caller's [`Scope`].
+
+use beacon_core::scope::Scope;
+use sqlx::Any;
+
+use crate::error::StoreError;
+use crate::sql::Sql;
+
+/// Appends ` AND <unit_column> IN (<the scope's units>)`; nothing for [`Scope::Global`].
+pub(crate) fn filter(sql: &mut Sql, scope: &Scope, unit_column: &str) {
+    if let Scope::Subtree(root) = scope {
+        sql.push(" AND ")
+            .push(unit_column)
+            .push(" IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ")
+            .bind(root.clone())
+            .push(")");
+    }
+}
+
+/// Whether a unit lies within the scope.
+pub(crate) async fn contains<'c, E>(
+    executor: E,
+    scope: &Scope,
+    unit_id: &str,
+) -> Result<bool, StoreError>
+where
+    E: sqlx::Executor<'c, Database = Any>,
+{
+    let mut sql = Sql::new("SELECT 1 FROM units u WHERE u.id = ");
+    sql.bind(unit_id.to_owned());
+    filter(&mut sql, scope, "u.id");
+    Ok(sql.fetch_optional(executor).await?.is_some())
+}
+
+/// Like [`filter`], but records that belong to no unit (a sign-in attempt under a name that does
+/// not exist) are also visible, to a scope at the top of the tree only.
+pub(crate) fn filter_with_unassigned(sql: &mut Sql, scope: &Scope, unit_column: &str) {
+    if let Scope::Subtree(root) = scope {
+        sql.push(" AND (")
+            .push(unit_column)
+            .push(" IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ")
+            .bind(root.clone())
+            .push(") OR (")
+            .push(unit_column)
+            .push(" IS NULL AND EXISTS (SELECT 1 FROM units r WHERE r.id = ")
+            .bind(root.clone())
+            .push(" AND r.parent_id IS NULL)))");
+    }
+}
