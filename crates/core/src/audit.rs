@@ -32,9 +32,7 @@ impl Outcome {
     }
 
     pub fn parse(s: &str) -> Option<Outcome> {
-        [Outcome::Success, Outcome::Failure, Outcome::Denied]
-            .into_iter()
-            .find(|o| o.as_str() == s)
+        [Outcome::Success, Outcome::Failure, Outcome::Denied].into_iter().find(|o| o.as_str() == s)
     }
 }
 
@@ -46,6 +44,8 @@ pub struct Actor {
     pub name: String,
     pub unit_id: Option<String>,
     pub ip: Option<String>,
+    /// An operator on the server (the CLI), who is not bound by the rules for API callers.
+    pub operator: bool,
 }
 
 impl Actor {
@@ -56,6 +56,18 @@ impl Actor {
             name: format!("system:{command}"),
             unit_id: None,
             ip: None,
+            operator: true,
+        }
+    }
+
+    /// A person or an integration acting through the API.
+    pub fn caller(user_id: Option<&str>, name: &str, unit_id: Option<&str>, ip: Option<String>) -> Self {
+        Self {
+            user_id: user_id.map(str::to_owned),
+            name: name.to_owned(),
+            unit_id: unit_id.map(str::to_owned),
+            ip,
+            operator: false,
         }
     }
 }
@@ -185,24 +197,15 @@ pub enum ChainBreak {
 impl fmt::Display for ChainBreak {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ChainBreak::Removed {
-                seq,
-                found: Some(found),
-            } => {
-                write!(
-                    f,
-                    "audit record #{seq} was removed (next present: #{found})"
-                )
+            ChainBreak::Removed { seq, found: Some(found) } => {
+                write!(f, "audit record #{seq} was removed (next present: #{found})")
             }
             ChainBreak::Removed { seq, found: None } => {
                 write!(f, "audit record #{seq} and any after it were removed")
             }
             ChainBreak::Altered { seq } => write!(f, "audit record #{seq} was altered"),
             ChainBreak::Relinked { seq } => {
-                write!(
-                    f,
-                    "audit record #{seq} does not link to its predecessor (altered chain)"
-                )
+                write!(f, "audit record #{seq} does not link to its predecessor (altered chain)")
             }
         }
     }
@@ -218,20 +221,14 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self {
-            next_seq: 1,
-            prev_hash: GENESIS_HASH.to_owned(),
-        }
+        Self { next_seq: 1, prev_hash: GENESIS_HASH.to_owned() }
     }
 }
 
 impl ChainVerifier {
     pub fn push(&mut self, record: &AuditRecord) -> Result<(), ChainBreak> {
         if record.seq != self.next_seq {
-            return Err(ChainBreak::Removed {
-                seq: self.next_seq,
-                found: Some(record.seq),
-            });
+            return Err(ChainBreak::Removed { seq: self.next_seq, found: Some(record.seq) });
         }
         if record.compute_hash() != record.hash {
             return Err(ChainBreak::Altered { seq: record.seq });
@@ -249,10 +246,7 @@ impl ChainVerifier {
     pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<i64, ChainBreak> {
         let last = self.next_seq - 1;
         if head_seq > last {
-            return Err(ChainBreak::Removed {
-                seq: self.next_seq,
-                found: None,
-            });
+            return Err(ChainBreak::Removed { seq: self.next_seq, found: None });
         }
         if head_seq < last || head_hash != self.prev_hash {
             return Err(ChainBreak::Altered { seq: last });
@@ -302,10 +296,7 @@ mod tests {
         let mut records = chain(5);
         let head = records[4].hash.clone();
         records[2].detail = r#"{"name":"改"}"#.to_owned();
-        assert_eq!(
-            verify(&records, 5, &head),
-            Err(ChainBreak::Altered { seq: 3 })
-        );
+        assert_eq!(verify(&records, 5, &head), Err(ChainBreak::Altered { seq: 3 }));
     }
 
     #[test]
@@ -314,10 +305,7 @@ mod tests {
         let head = records[4].hash.clone();
         records[1].outcome = "failure".to_owned();
         records[1].hash = records[1].compute_hash();
-        assert_eq!(
-            verify(&records, 5, &head),
-            Err(ChainBreak::Relinked { seq: 3 })
-        );
+        assert_eq!(verify(&records, 5, &head), Err(ChainBreak::Relinked { seq: 3 }));
     }
 
     #[test]
@@ -325,22 +313,10 @@ mod tests {
         let mut records = chain(5);
         let head = records[4].hash.clone();
         records.remove(1);
-        assert_eq!(
-            verify(&records, 5, &head),
-            Err(ChainBreak::Removed {
-                seq: 2,
-                found: Some(3)
-            })
-        );
+        assert_eq!(verify(&records, 5, &head), Err(ChainBreak::Removed { seq: 2, found: Some(3) }));
         let mut records = chain(5);
         records.truncate(3);
-        assert_eq!(
-            verify(&records, 5, &head),
-            Err(ChainBreak::Removed {
-                seq: 4,
-                found: None
-            })
-        );
+        assert_eq!(verify(&records, 5, &head), Err(ChainBreak::Removed { seq: 4, found: None }));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, Offset, TimeZone, Utc};
 
 /// Source of the current instant, always at millisecond precision (the precision the store keeps).
 pub trait Clock: Send + Sync + 'static {
@@ -55,6 +55,12 @@ pub fn from_millis(ms: i64) -> DateTime<Utc> {
 
 pub fn to_millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
+}
+
+/// China Standard Time, UTC+8 all year (no daylight saving since 1991): the zone in which every
+/// rule counts days and every ledger shows times.
+pub fn china_offset() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
 }
 
 #[cfg(test)]

@@ -24,10 +24,8 @@ impl Boundary {
         let geometry = match value.get("type").and_then(Value::as_str) {
             Some("Feature") => value.get("geometry").ok_or("invalid_geojson")?,
             Some("FeatureCollection") => {
-                let features = value
-                    .get("features")
-                    .and_then(Value::as_array)
-                    .ok_or("invalid_geojson")?;
+                let features =
+                    value.get("features").and_then(Value::as_array).ok_or("invalid_geojson")?;
                 match features.as_slice() {
                     [one] => one.get("geometry").ok_or("invalid_geojson")?,
                     _ => return Err("single_feature_required"),
@@ -70,9 +68,7 @@ impl Boundary {
     pub fn contains(&self, lon: f64, lat: f64) -> bool {
         self.polygons.iter().any(|rings| {
             let mut rings = rings.iter();
-            let inside_outer = rings
-                .next()
-                .is_some_and(|outer| ring_contains(outer, lon, lat));
+            let inside_outer = rings.next().is_some_and(|outer| ring_contains(outer, lon, lat));
             inside_outer && !rings.any(|hole| ring_contains(hole, lon, lat))
         })
     }
@@ -81,12 +77,7 @@ impl Boundary {
     pub fn bbox(&self) -> (f64, f64, f64, f64) {
         let mut bbox = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
         for &(lon, lat) in self.polygons.iter().flatten().flatten() {
-            bbox = (
-                bbox.0.min(lon),
-                bbox.1.min(lat),
-                bbox.2.max(lon),
-                bbox.3.max(lat),
-            );
+            bbox = (bbox.0.min(lon), bbox.1.min(lat), bbox.2.max(lon), bbox.3.max(lat));
         }
         bbox
     }
@@ -109,10 +100,9 @@ fn parse_ring(value: &Value) -> Result<Ring, &'static str> {
         .iter()
         .map(|p| {
             let p = p.as_array().ok_or("invalid_geojson")?;
-            let (Some(lon), Some(lat)) = (
-                p.first().and_then(Value::as_f64),
-                p.get(1).and_then(Value::as_f64),
-            ) else {
+            let (Some(lon), Some(lat)) =
+                (p.first().and_then(Value::as_f64), p.get(1).and_then(Value::as_f64))
+            else {
                 return Err("invalid_geojson");
             };
             if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {

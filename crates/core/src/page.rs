@@ -13,10 +13,7 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self {
-            page: 1,
-            per_page: DEFAULT_PER_PAGE,
-        }
+        Self { page: 1, per_page: DEFAULT_PER_PAGE }
     }
 }
 
@@ -51,14 +48,8 @@ mod tests {
 
     #[test]
     fn bounds() {
-        assert_eq!(
-            PageRequest::parse(None, None).unwrap(),
-            PageRequest::default()
-        );
-        assert_eq!(
-            PageRequest::parse(Some(3), Some(200)).unwrap().offset(),
-            400
-        );
+        assert_eq!(PageRequest::parse(None, None).unwrap(), PageRequest::default());
+        assert_eq!(PageRequest::parse(Some(3), Some(200)).unwrap().offset(), 400);
         assert!(PageRequest::parse(Some(0), None).is_err());
         let err = PageRequest::parse(None, Some(201)).unwrap_err();
         assert_eq!(err.get("per_page"), Some("out_of_range"));

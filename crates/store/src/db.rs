@@ -122,6 +122,20 @@ impl Store {
                 (read, write)
             }
             Backend::Postgres => {
+                // One direct attempt first: a pool only reports "timed out", this reports why
+                // (refused, unknown database, authentication).
+                let first = tokio::time::timeout(
+                    options.acquire_timeout,
+                    <sqlx::AnyConnection as sqlx::Connection>::connect(url),
+                )
+                .await
+                .map_err(|_| {
+                    StoreError::Unavailable(sqlx::Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no answer within {} s", options.acquire_timeout.as_secs()),
+                    )))
+                })?;
+                sqlx::Connection::close(first?).await?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(options.max_connections.max(2))
                     .acquire_timeout(options.acquire_timeout)

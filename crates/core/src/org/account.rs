@@ -36,10 +36,7 @@ pub fn check_account_change(
     if target_roles.iter().any(|r| r.is_admin()) {
         return Err("admin_account_cli_only");
     }
-    if change
-        .new_roles
-        .is_some_and(|roles| roles.iter().any(|r| r.is_admin()))
-    {
+    if change.new_roles.is_some_and(|roles| roles.iter().any(|r| r.is_admin())) {
         return Err("admin_role_cli_only");
     }
     let own = target_id == Some(id);
@@ -62,10 +59,7 @@ mod tests {
 
     #[test]
     fn operator_may_do_anything() {
-        let change = AccountChange {
-            new_roles: Some(&[Role::AuditAdmin]),
-            ..Default::default()
-        };
+        let change = AccountChange { new_roles: Some(&[Role::AuditAdmin]), ..Default::default() };
         assert_eq!(
             check_account_change(Caller::Operator, None, &[Role::SecurityAdmin], &change),
             Ok(())
@@ -79,44 +73,24 @@ mod tests {
             check_account_change(ADMIN, Some("u1"), &[Role::AuditAdmin], &none),
             Err("admin_account_cli_only")
         );
-        let grant = AccountChange {
-            new_roles: Some(&[Role::SecurityAdmin]),
-            ..Default::default()
-        };
+        let grant = AccountChange { new_roles: Some(&[Role::SecurityAdmin]), ..Default::default() };
         assert_eq!(
             check_account_change(ADMIN, Some("u1"), &[Role::Staff], &grant),
             Err("admin_role_cli_only")
         );
-        assert_eq!(
-            check_account_change(ADMIN, None, &[], &grant),
-            Err("admin_role_cli_only")
-        );
-        let staff = AccountChange {
-            new_roles: Some(&[Role::Staff]),
-            ..Default::default()
-        };
+        assert_eq!(check_account_change(ADMIN, None, &[], &grant), Err("admin_role_cli_only"));
+        let staff = AccountChange { new_roles: Some(&[Role::Staff]), ..Default::default() };
         assert_eq!(check_account_change(ADMIN, None, &[], &staff), Ok(()));
     }
 
     #[test]
     fn nobody_locks_themselves_out() {
-        let disable = AccountChange {
-            deactivate: true,
-            ..Default::default()
-        };
+        let disable = AccountChange { deactivate: true, ..Default::default() };
         assert_eq!(
-            check_account_change(
-                Caller::User { id: "me" },
-                Some("me"),
-                &[Role::Leader],
-                &disable
-            ),
+            check_account_change(Caller::User { id: "me" }, Some("me"), &[Role::Leader], &disable),
             Err("cannot_change_own_account")
         );
-        let same_roles = AccountChange {
-            new_roles: Some(&[Role::Leader]),
-            ..Default::default()
-        };
+        let same_roles = AccountChange { new_roles: Some(&[Role::Leader]), ..Default::default() };
         assert_eq!(
             check_account_change(
                 Caller::User { id: "me" },

@@ -85,25 +85,10 @@ impl SecurityPolicy {
         within("password_min_classes", self.password_min_classes, 2, 4);
         within("password_max_age_days", self.password_max_age_days, 0, 365);
         within("lockout_threshold", self.lockout_threshold, 3, 10);
-        within(
-            "lockout_window_minutes",
-            self.lockout_window_minutes,
-            1,
-            1440,
-        );
-        within(
-            "lockout_duration_minutes",
-            self.lockout_duration_minutes,
-            1,
-            1440,
-        );
+        within("lockout_window_minutes", self.lockout_window_minutes, 1, 1440);
+        within("lockout_duration_minutes", self.lockout_duration_minutes, 1, 1440);
         within("idle_timeout_minutes", self.idle_timeout_minutes, 5, 120);
-        within(
-            "session_lifetime_minutes",
-            self.session_lifetime_minutes,
-            30,
-            1440,
-        );
+        within("session_lifetime_minutes", self.session_lifetime_minutes, 30, 1440);
         if self.idle_timeout_minutes > self.session_lifetime_minutes {
             errors.add("idle_timeout_minutes", "exceeds_session_lifetime");
         }
@@ -176,17 +161,11 @@ mod tests {
     fn password_rules_at_their_boundaries() {
         let p = SecurityPolicy::default();
         // 9 characters, 3 classes: one short of the minimum.
-        assert_eq!(
-            p.check_password("Abcdefg1x", "zhang"),
-            Err(PasswordCheck::TooShort)
-        );
+        assert_eq!(p.check_password("Abcdefg1x", "zhang"), Err(PasswordCheck::TooShort));
         // 10 characters, 3 classes.
         assert_eq!(p.check_password("Abcdefg1xy", "zhang"), Ok(()));
         // 10 characters, 2 classes.
-        assert_eq!(
-            p.check_password("abcdefg1xy", "zhang"),
-            Err(PasswordCheck::TooFewClasses)
-        );
+        assert_eq!(p.check_password("abcdefg1xy", "zhang"), Err(PasswordCheck::TooFewClasses));
         // symbols and non-ASCII count as the fourth class.
         assert_eq!(p.check_password("abcdefgh1!", "zhang"), Ok(()));
         assert_eq!(p.check_password("abcdefgh1应", "zhang"), Ok(()));
@@ -195,10 +174,7 @@ mod tests {
             Err(PasswordCheck::ContainsUsername)
         );
         let long = format!("Aa1{}", "x".repeat(PASSWORD_MAX_LENGTH));
-        assert_eq!(
-            p.check_password(&long, "zhang"),
-            Err(PasswordCheck::TooLong)
-        );
+        assert_eq!(p.check_password(&long, "zhang"), Err(PasswordCheck::TooLong));
     }
 
     #[test]
@@ -207,10 +183,7 @@ mod tests {
         let set = from_millis(0);
         assert!(!p.password_expired(set, set + Duration::days(90) - Duration::milliseconds(1)));
         assert!(p.password_expired(set, set + Duration::days(90)));
-        let never = SecurityPolicy {
-            password_max_age_days: 0,
-            ..p
-        };
+        let never = SecurityPolicy { password_max_age_days: 0, ..p };
         assert!(!never.password_expired(set, set + Duration::days(10_000)));
     }
 

@@ -60,10 +60,7 @@ impl Role {
 
     /// The three separated administrators (三员分立, GB/T 22239-2019 level 3).
     pub fn is_admin(self) -> bool {
-        matches!(
-            self,
-            Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
-        )
+        matches!(self, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin)
     }
 
     pub fn permits(self, permission: Permission) -> bool {
@@ -130,12 +127,7 @@ mod tests {
     #[test]
     fn three_administrators_are_separated() {
         use Permission::*;
-        let holders = |p| {
-            Role::ALL
-                .into_iter()
-                .filter(|r| r.permits(p))
-                .collect::<Vec<_>>()
-        };
+        let holders = |p| Role::ALL.into_iter().filter(|r| r.permits(p)).collect::<Vec<_>>();
         assert_eq!(holders(ManageOrg), vec![Role::SystemAdmin]);
         assert_eq!(holders(ManageSecurity), vec![Role::SecurityAdmin]);
         assert_eq!(holders(ReadAudit), vec![Role::AuditAdmin]);
@@ -157,9 +149,6 @@ mod tests {
             validate_roles(&[Role::SecurityAdmin, Role::Leader]),
             Err("admin_roles_exclusive")
         );
-        assert_eq!(
-            validate_roles(&[Role::AuditAdmin]),
-            Ok(vec![Role::AuditAdmin])
-        );
+        assert_eq!(validate_roles(&[Role::AuditAdmin]), Ok(vec![Role::AuditAdmin]));
     }
 }

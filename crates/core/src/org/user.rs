@@ -74,9 +74,7 @@ impl Phone {
             return Err("required");
         }
         let body = s.strip_prefix('+').unwrap_or(s);
-        let shape_ok = body
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '-' || c == ' ')
+        let shape_ok = body.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ')
             && body.starts_with(|c: char| c.is_ascii_digit())
             && body.ends_with(|c: char| c.is_ascii_digit());
         let digits = body.chars().filter(char::is_ascii_digit).count();
@@ -97,10 +95,7 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(
-            Username::parse(" Zhang.San ").unwrap().as_str(),
-            "zhang.san"
-        );
+        assert_eq!(Username::parse(" Zhang.San ").unwrap().as_str(), "zhang.san");
         assert_eq!(Username::parse("ab"), Err("too_short"));
         assert_eq!(Username::parse("_abc"), Err("invalid_format"));
         assert_eq!(Username::parse("张三abc"), Err("invalid_format"));
@@ -118,24 +113,11 @@ mod tests {
 
     #[test]
     fn phones() {
-        for ok in [
-            "13800138000",
-            "0571-87654321",
-            "0571-87654321-8001",
-            "+86 138 0013 8000",
-            "110",
-        ] {
+        for ok in ["13800138000", "0571-87654321", "0571-87654321-8001", "+86 138 0013 8000", "110"]
+        {
             assert!(Phone::parse(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "abc",
-            "12",
-            "1380013800a",
-            "-110",
-            "138--",
-            "+",
-            "1234567890123456789",
-        ] {
+        for bad in ["abc", "12", "1380013800a", "-110", "138--", "+", "1234567890123456789"] {
             assert_eq!(Phone::parse(bad), Err("invalid_format"), "{bad}");
         }
     }

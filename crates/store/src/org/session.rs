@@ -32,6 +32,8 @@ pub struct SessionPrincipal {
     pub username: String,
     pub display_name: String,
     pub unit: UnitRef,
+    /// The user's unit is the root of the tree.
+    pub top_of_tree: bool,
     pub roles: Vec<Role>,
     pub active: bool,
     pub must_change_password: bool,
@@ -109,12 +111,12 @@ impl Store {
                 .await?
                 .try_get("n")?;
         let failures = u32::try_from(failures).unwrap_or(u32::MAX);
-        let actor = Actor {
-            user_id: account.map(|a| a.id.clone()),
-            name: username.to_owned(),
-            unit_id: account.map(|a| a.unit_id.clone()),
+        let actor = Actor::caller(
+            account.map(|a| a.id.as_str()),
+            username,
+            account.map(|a| a.unit_id.as_str()),
             ip,
-        };
+        );
         let mut record = NewAuditRecord::new(&actor, "auth.login", Outcome::Failure)
             .detail(json!({ "reason": reason, "failures": failures }));
         if let Some(account) = account {
@@ -157,12 +159,12 @@ impl Store {
         ip: Option<String>,
         reason: &str,
     ) -> Result<(), StoreError> {
-        let actor = Actor {
-            user_id: account.map(|a| a.id.clone()),
-            name: username.to_owned(),
-            unit_id: account.map(|a| a.unit_id.clone()),
+        let actor = Actor::caller(
+            account.map(|a| a.id.as_str()),
+            username,
+            account.map(|a| a.unit_id.as_str()),
             ip,
-        };
+        );
         let mut record = NewAuditRecord::new(&actor, "auth.login", Outcome::Denied)
             .detail(json!({ "reason": reason }));
         if let Some(account) = account {
@@ -206,12 +208,8 @@ impl Store {
             .bind(account.id.clone())
             .execute(&mut *tx)
             .await?;
-        let actor = Actor {
-            user_id: Some(account.id.clone()),
-            name: account.username.clone(),
-            unit_id: Some(account.unit_id.clone()),
-            ip,
-        };
+        let actor =
+            Actor::caller(Some(&account.id), &account.username, Some(&account.unit_id), ip);
         let record =
             NewAuditRecord::new(&actor, "auth.login", Outcome::Success).target("user", &account.id);
         audit::append(&mut tx, now, record).await?;
@@ -227,7 +225,7 @@ impl Store {
             "SELECT s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, \
              u.id AS user_id, u.username, u.display_name, u.active, u.must_change_password, \
              u.password_changed_at, n.id AS unit_id, n.code AS unit_code, n.name AS unit_name, \
-             n.level AS unit_level \
+             n.level AS unit_level, n.parent_id AS unit_parent_id \
              FROM sessions s JOIN users u ON u.id = s.user_id JOIN units n ON n.id = u.unit_id \
              WHERE s.token_hash = $1",
         )
@@ -244,6 +242,7 @@ impl Store {
             username: row.try_get("username")?,
             display_name: row.try_get("display_name")?,
             unit: unit_ref(&row, "unit_")?,
+            top_of_tree: row.try_get::<Option<String>, _>("unit_parent_id")?.is_none(),
             active: get_bool(&row, "active")?,
             must_change_password: get_bool(&row, "must_change_password")?,
             password_changed_at: from_millis(row.try_get("password_changed_at")?),

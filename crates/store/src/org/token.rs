@@ -34,6 +34,7 @@ pub struct TokenPrincipal {
     pub id: String,
     pub name: String,
     pub unit: UnitRef,
+    pub top_of_tree: bool,
     pub roles: Vec<Role>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked: bool,
@@ -155,7 +156,13 @@ impl Store {
             return Ok(None);
         };
         let token = token_row(&row)?;
+        let parent: Option<String> = sqlx::query("SELECT parent_id FROM units WHERE id = $1")
+            .bind(token.unit.id.clone())
+            .fetch_one(self.reader())
+            .await?
+            .try_get("parent_id")?;
         Ok(Some(TokenPrincipal {
+            top_of_tree: parent.is_none(),
             id: token.id,
             name: token.name,
             unit: token.unit,

@@ -158,10 +158,12 @@ pub(super) async fn revoke_sessions(
     Ok(())
 }
 
-fn caller<'a>(actor: &'a Actor) -> Caller<'a> {
-    match &actor.user_id {
-        Some(id) => Caller::User { id },
-        None => Caller::Operator,
+fn caller(actor: &Actor) -> Caller<'_> {
+    if actor.operator {
+        Caller::Operator
+    } else {
+        // An integration (no user id) matches no account, so it is never "itself".
+        Caller::User { id: actor.user_id.as_deref().unwrap_or("") }
     }
 }
 

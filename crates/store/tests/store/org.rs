@@ -9,12 +9,7 @@ use serde_json::json;
 use crate::{TestStore, new_user};
 
 fn actor_in(user_id: &str, unit_id: &str) -> beacon_core::audit::Actor {
-    beacon_core::audit::Actor {
-        user_id: Some(user_id.to_owned()),
-        name: "admin".to_owned(),
-        unit_id: Some(unit_id.to_owned()),
-        ip: None,
-    }
+    beacon_core::audit::Actor::caller(Some(user_id), "admin", Some(unit_id), None)
 }
 
 fn new_unit(parent: &str, code: &str, level: UnitLevel) -> NewUnit {

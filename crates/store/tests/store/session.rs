@@ -79,7 +79,7 @@ backend_tests! {
         t.store.touch_session("token-hash").await.unwrap();
         let principal = t.store.session_principal("token-hash").await.unwrap().unwrap();
         assert_eq!(principal.last_seen_at, t.store.now());
-        let actor = beacon_core::audit::Actor { user_id: Some(id.clone()), name: "east.leader".into(), unit_id: Some(tree.east.clone()), ip: None };
+        let actor = beacon_core::audit::Actor::caller(Some(&id), "east.leader", Some(&tree.east), None);
         t.store.end_session("token-hash", &actor).await.unwrap();
         assert!(t.store.session_principal("token-hash").await.unwrap().unwrap().revoked);
         let user = t.store.get_user(&Scope::Global, &id).await.unwrap();

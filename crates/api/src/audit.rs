@@ -1,0 +1,233 @@
+//! The audit administrator's desk: search, page, export and verify the audit trail. There is no
+//! route that changes or deletes a record.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use beacon_core::audit::{AuditRecord, NewAuditRecord, Outcome};
+use beacon_core::org::Permission;
+use beacon_core::page::PageRequest;
+use beacon_export::{Cell, Ledger, ledger_xlsx};
+use beacon_store::audit::{AuditFilter, ChainStatus};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::http::{ApiError, ApiQuery, ApiResult, ErrorBody};
+use crate::org::Principal;
+
+/// Most rows one export carries (the newest ones); narrow the filter for older records.
+pub const EXPORT_LIMIT: i64 = 50_000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// From this instant (inclusive), RFC 3339.
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant (exclusive), RFC 3339.
+    pub to: Option<DateTime<Utc>>,
+    /// Part of the actor's name.
+    pub actor: Option<String>,
+    /// An action (`user.create`) or a prefix ending in a dot (`auth.`).
+    pub action: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub target_id: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+    /// Language of the export's headers: `zh` (default) or `en`.
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub actor_unit_id: Option<String>,
+    pub unit_id: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub ip: Option<String>,
+    pub outcome: String,
+    /// The change (`before` / `after`) or the reason of a failure.
+    #[schema(value_type = Object)]
+    pub detail: Value,
+    pub hash: String,
+}
+
+impl From<AuditRecord> for AuditEntry {
+    fn from(r: AuditRecord) -> Self {
+        let detail = serde_json::from_str(&r.detail).unwrap_or(Value::String(r.detail));
+        Self {
+            seq: r.seq,
+            at: r.at,
+            actor_id: r.actor_id,
+            actor_name: r.actor_name,
+            actor_unit_id: r.actor_unit_id,
+            unit_id: r.unit_id,
+            action: r.action,
+            target_type: r.target_type,
+            target_id: r.target_id,
+            ip: r.ip,
+            outcome: r.outcome,
+            detail,
+            hash: r.hash,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChainReport {
+    pub intact: bool,
+    /// Records verified (when intact).
+    pub records: i64,
+    pub head_hash: Option<String>,
+    /// Where the chain breaks, e.g. "audit record #42 was altered".
+    pub broken_at: Option<String>,
+}
+
+fn filter_of(query: &AuditQuery) -> ApiResult<AuditFilter> {
+    let too_long = |s: &Option<String>| s.as_deref().is_some_and(|s| s.chars().count() > 64);
+    for (field, value) in [("actor", &query.actor), ("action", &query.action), ("target_id", &query.target_id)] {
+        if too_long(value) {
+            return Err(ApiError::field(field, "too_long"));
+        }
+    }
+    if let (Some(from), Some(to)) = (query.from, query.to) {
+        if from > to {
+            return Err(ApiError::field("to", "before_from"));
+        }
+    }
+    let non_empty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
+    Ok(AuditFilter {
+        from: query.from,
+        to: query.to,
+        actor: non_empty(&query.actor),
+        action: non_empty(&query.action),
+        outcome: query.outcome,
+        target_id: non_empty(&query.target_id),
+    })
+}
+
+/// Audit records in the caller's scope, newest first (audit administrator).
+#[utoipa::path(
+    get, path = "/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+async fn search(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    principal.require(Permission::ReadAudit)?;
+    let filter = filter_of(&query)?;
+    let page = PageRequest::parse(query.page, query.per_page)?;
+    let page = state.store().search_audit(&principal.scope(), &filter, page).await?;
+    Ok(Json(AuditPage {
+        items: page.items.into_iter().map(AuditEntry::from).collect(),
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    }))
+}
+
+const HEADERS_ZH: [&str; 10] = ["序号", "时间", "操作人", "操作", "对象类型", "对象", "结果", "来源IP", "详情", "哈希"];
+const HEADERS_EN: [&str; 10] =
+    ["Seq", "Time", "Actor", "Action", "Target type", "Target", "Outcome", "Source IP", "Detail", "Hash"];
+
+/// The matching records as an Excel workbook (audit administrator); at most 50,000 rows, the
+/// newest. The export itself is audited.
+#[utoipa::path(
+    get, path = "/audit/export", tag = "audit", params(AuditQuery),
+    responses(
+        (status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 403, body = ErrorBody),
+    )
+)]
+async fn export(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> ApiResult<Response> {
+    principal.require(Permission::ReadAudit)?;
+    let filter = filter_of(&query)?;
+    let english = query.lang.as_deref() == Some("en");
+    let records = state.store().export_audit(&principal.scope(), &filter, EXPORT_LIMIT).await?;
+    let rows = records
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::Number(r.seq as f64),
+                Cell::Time(r.at),
+                Cell::from(r.actor_name.clone()),
+                Cell::from(r.action.clone()),
+                Cell::from(r.target_type.clone()),
+                Cell::from(r.target_id.clone()),
+                Cell::from(r.outcome.clone()),
+                Cell::from(r.ip.clone()),
+                Cell::from(r.detail.clone()),
+                Cell::from(r.hash.clone()),
+            ]
+        })
+        .collect();
+    let (sheet, title, headers) = if english {
+        ("Audit trail", "Beacon audit trail export", &HEADERS_EN)
+    } else {
+        ("审计记录", "审计记录导出", &HEADERS_ZH)
+    };
+    let bytes = ledger_xlsx(&Ledger { sheet, title, headers, rows }).map_err(ApiError::internal)?;
+    let record = NewAuditRecord::new(&principal.actor(), "audit.export", Outcome::Success).detail(json!({
+        "rows": records.len(),
+        "from": query.from,
+        "to": query.to,
+        "actor": filter.actor,
+        "action": filter.action,
+    }));
+    state.store().audit(record).await?;
+    let filename = format!("audit-{}.xlsx", state.store().now().format("%Y%m%d-%H%M%S"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Walks the hash chain and reports whether it is intact (audit administrator).
+#[utoipa::path(
+    get, path = "/audit/verify", tag = "audit",
+    responses((status = 200, body = ChainReport), (status = 403, body = ErrorBody))
+)]
+async fn verify(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<ChainReport>> {
+    principal.require(Permission::ReadAudit)?;
+    let report = match state.store().verify_audit_chain().await? {
+        ChainStatus::Intact { records, head_hash } => {
+            ChainReport { intact: true, records, head_hash: Some(head_hash), broken_at: None }
+        }
+        ChainStatus::Broken(broken) => {
+            ChainReport { intact: false, records: 0, head_hash: None, broken_at: Some(broken.to_string()) }
+        }
+    };
+    Ok(Json(report))
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search)).routes(routes!(export)).routes(routes!(verify))
+}

@@ -1,0 +1,157 @@
+//! Beacon's HTTP API and web front end: one axum router per domain module, the session and scope
+//! extractors every handler uses, OpenAPI generated from the routes, live events over SSE, and
+//! the embedded single-page application.
+
+pub mod audit;
+pub mod events;
+pub mod http;
+pub mod openapi;
+pub mod org;
+pub mod password;
+mod system;
+mod web;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use beacon_bus::{NewEvent, SharedBus};
+use beacon_core::org::{Role, SecurityPolicy};
+use beacon_store::Store;
+use tokio::net::TcpListener;
+
+pub use crate::http::{ApiError, ApiResult};
+pub use crate::password::{PasswordParams, Passwords};
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest JSON body accepted, in bytes.
+    pub json_limit: usize,
+    /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// When the session cookie carries `Secure`.
+    pub cookie_secure: CookieSecure,
+    /// The origin browsers use to reach Beacon (`https://beacon.example.gov.cn`), when it differs
+    /// from the `Host` header a proxy passes on. Used by the cross-site check.
+    pub public_origin: Option<String>,
+    /// An intranet map tile server (`https://tiles.example/{z}/{x}/{y}.png`); without one the
+    /// maps draw only Beacon's own GeoJSON.
+    pub tile_url: Option<String>,
+    pub password_params: PasswordParams,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            json_limit: 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            cookie_secure: CookieSecure::Auto,
+            public_origin: None,
+            tile_url: None,
+            password_params: PasswordParams::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CookieSecure {
+    /// Secure when a trusted proxy reports HTTPS.
+    Auto,
+    Always,
+    Never,
+}
+
+/// Everything a handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    store: Store,
+    bus: SharedBus,
+    passwords: Passwords,
+    config: ApiConfig,
+    policy: RwLock<Option<(Instant, SecurityPolicy)>>,
+}
+
+/// How long an instance trusts its copy of the security policy: a change made on another
+/// instance takes effect here within this time.
+const POLICY_TTL: Duration = Duration::from_secs(5);
+
+impl AppState {
+    pub fn new(store: Store, bus: SharedBus, config: ApiConfig) -> Result<Self, password::PasswordError> {
+        let passwords = Passwords::new(config.password_params)?;
+        Ok(Self(Arc::new(Inner { store, bus, passwords, config, policy: RwLock::new(None) })))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub fn bus(&self) -> &SharedBus {
+        &self.0.bus
+    }
+
+    pub fn passwords(&self) -> &Passwords {
+        &self.0.passwords
+    }
+
+    pub fn config(&self) -> &ApiConfig {
+        &self.0.config
+    }
+
+    pub async fn policy(&self) -> ApiResult<SecurityPolicy> {
+        if let Ok(guard) = self.0.policy.read() {
+            if let Some((at, policy)) = guard.as_ref() {
+                if at.elapsed() < POLICY_TTL {
+                    return Ok(policy.clone());
+                }
+            }
+        }
+        let policy = self.store().security_policy().await?;
+        if let Ok(mut guard) = self.0.policy.write() {
+            *guard = Some((Instant::now(), policy.clone()));
+        }
+        Ok(policy)
+    }
+
+    pub fn forget_policy(&self) {
+        if let Ok(mut guard) = self.0.policy.write() {
+            *guard = None;
+        }
+    }
+
+    /// Publishes an event about a record of `unit_id` (or of no unit) to the subscribers whose
+    /// scope contains it. A failure to look up the unit's path only loses the live event.
+    pub async fn publish(&self, kind: &str, unit_id: Option<&str>, roles: &[Role], data: serde_json::Value) {
+        let unit_path = match unit_id {
+            Some(id) => match self.store().unit_path(id).await {
+                Ok(path) => path,
+                Err(error) => {
+                    tracing::warn!(%error, kind, "event not published: unit path unavailable");
+                    return;
+                }
+            },
+            None => Vec::new(),
+        };
+        self.bus().publish(NewEvent::new(kind, unit_path, data).for_roles(roles));
+    }
+}
+
+/// The whole application: API, OpenAPI document, health check and the web UI.
+pub fn app(state: AppState) -> Router {
+    system::router(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,348 @@
+//! The subcommands.
+
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use beacon_api::{AppState, Passwords};
+use beacon_bus::InProcessBus;
+use beacon_core::audit::Actor;
+use beacon_core::clock::{SharedClock, SystemClock};
+use beacon_core::org::{DisplayName, Phone, Role, UnitCode, UnitLevel, UnitName, Username, validate_roles};
+use beacon_core::scope::Scope;
+use beacon_store::audit::ChainStatus;
+use beacon_store::org::{NewUnit, NewUser};
+use beacon_store::{Backend, ConnectOptions, Store, StoreError};
+use tokio::net::TcpListener;
+
+use crate::config::{Config, LogFormat, redact};
+use crate::{AdminRole, Command, demo};
+
+/// Exit code of `audit-verify` when the chain is broken.
+const EXIT_AUDIT_BROKEN: u8 = 3;
+
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BEACON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+pub async fn run(command: Command, config: Config) -> Result<ExitCode> {
+    match command {
+        Command::Serve { .. } => serve(config).await,
+        Command::Migrate => {
+            let store = open(&config).await?;
+            println!("migrations applied ({})", store.backend().name());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CreateAdmin { username, role, display_name, unit, root_code, root_name } => {
+            let role = match role {
+                AdminRole::SystemAdmin => Role::SystemAdmin,
+                AdminRole::SecurityAdmin => Role::SecurityAdmin,
+                AdminRole::AuditAdmin => Role::AuditAdmin,
+            };
+            let store = open(&config).await?;
+            let unit_id = match unit {
+                Some(code) => unit_by_code(&store, &code).await?,
+                None => root_unit(&store, &root_code, &root_name).await?,
+            };
+            create_account(&store, &username, display_name, None, &unit_id, vec![role], false).await
+        }
+        Command::CreateUser { username, unit, roles, display_name, phone } => {
+            let roles = roles
+                .iter()
+                .map(|r| Role::parse(r).with_context(|| format!("unknown role {r:?}")))
+                .collect::<Result<Vec<_>>>()?;
+            let store = open(&config).await?;
+            let unit_id = unit_by_code(&store, &unit).await?;
+            let policy = store.security_policy().await?;
+            create_account(
+                &store,
+                &username,
+                display_name,
+                phone,
+                &unit_id,
+                roles,
+                policy.force_change_on_first_login,
+            )
+            .await
+        }
+        Command::ResetPassword { username } => {
+            let store = open(&config).await?;
+            let name = Username::parse(&username).map_err(|code| anyhow::anyhow!("username: {code}"))?;
+            let user = match store.get_user_by_username(&Scope::Global, name.as_str()).await {
+                Ok(user) => user,
+                Err(StoreError::NotFound) => bail!("no account named {username}"),
+                Err(e) => return Err(e.into()),
+            };
+            let hash = read_checked_password(&store, name.as_str()).await?;
+            store
+                .set_password(&Scope::Global, &Actor::system("reset-password"), &user.id, hash, true, None)
+                .await?;
+            println!("password of {} reset; it must be changed at the next sign-in", user.username);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SeedDemo => {
+            let store = open(&config).await?;
+            let passwords = Passwords::new(Default::default())?;
+            demo::seed(&store, &passwords).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::AuditVerify => {
+            let store = open(&config).await?;
+            match store.verify_audit_chain().await? {
+                ChainStatus::Intact { records, head_hash } => {
+                    println!("audit trail intact: {records} records, head {head_hash}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                ChainStatus::Broken(broken) => {
+                    eprintln!("audit trail BROKEN: {broken}");
+                    Ok(ExitCode::from(EXIT_AUDIT_BROKEN))
+                }
+            }
+        }
+        Command::Backup { out } => {
+            if out.exists() {
+                bail!("{} exists; refusing to overwrite it", out.display());
+            }
+            let store = open(&config).await?;
+            if store.backend() == Backend::Postgres {
+                eprintln!(
+                    "beacon: backups of PostgreSQL are made with PostgreSQL's own tools, for example\n  \
+                     pg_dump --format=custom --file=beacon.dump '{}'\nand restored with pg_restore.",
+                    redact(&config.database_url)
+                );
+                return Ok(ExitCode::from(2));
+            }
+            store.backup_sqlite(&out).await?;
+            println!("backup written to {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ExportOpenapi { out } => {
+            let document = beacon_api::openapi::document();
+            match out {
+                Some(path) => std::fs::write(&path, document + "\n")
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => println!("{document}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig => {
+            println!("{}", config.describe());
+            config.check_data_dir()?;
+            println!("data directory: writable");
+            let store = connect(&config).await?;
+            store.ping().await?;
+            println!("database: reachable ({})", store.backend().name());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn connect(config: &Config) -> Result<Store> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let options = ConnectOptions { max_connections: config.max_connections, ..ConnectOptions::default() };
+    Store::connect(&config.database_url, &options, clock)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&config.database_url)))
+}
+
+/// Connects and brings the schema up to date.
+async fn open(config: &Config) -> Result<Store> {
+    config.check_data_dir()?;
+    let store = connect(config).await?;
+    store.migrate().await.context("cannot apply the database migrations")?;
+    Ok(store)
+}
+
+async fn unit_by_code(store: &Store, code: &str) -> Result<String> {
+    match store.get_unit_by_code(&Scope::Global, code).await {
+        Ok(unit) => Ok(unit.id),
+        Err(StoreError::NotFound) => bail!("no unit with code {code}"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The root of the tree, created when the database has no unit yet.
+async fn root_unit(store: &Store, code: &str, name: &str) -> Result<String> {
+    if let Some(root) = store.list_units(&Scope::Global).await?.into_iter().find(|u| u.parent_id.is_none()) {
+        return Ok(root.id);
+    }
+    let unit = store
+        .create_unit(
+            &Scope::Global,
+            &Actor::system("create-admin"),
+            NewUnit {
+                parent_id: None,
+                code: UnitCode::parse(code).map_err(|c| anyhow::anyhow!("root code: {c}"))?,
+                name: UnitName::parse(name).map_err(|c| anyhow::anyhow!("root name: {c}"))?,
+                level: UnitLevel::City,
+                sort_order: 0,
+                boundary: None,
+            },
+        )
+        .await?;
+    println!("created the root unit {} ({})", unit.name, unit.code);
+    Ok(unit.id)
+}
+
+async fn create_account(
+    store: &Store,
+    username: &str,
+    display_name: Option<String>,
+    phone: Option<String>,
+    unit_id: &str,
+    roles: Vec<Role>,
+    must_change_password: bool,
+) -> Result<ExitCode> {
+    let name = Username::parse(username).map_err(|code| anyhow::anyhow!("username: {code}"))?;
+    let display = DisplayName::parse(display_name.as_deref().unwrap_or(name.as_str()))
+        .map_err(|code| anyhow::anyhow!("display name: {code}"))?;
+    let phone = phone
+        .map(|p| Phone::parse(&p).map_err(|code| anyhow::anyhow!("phone: {code}")))
+        .transpose()?;
+    let roles = validate_roles(&roles).map_err(|code| anyhow::anyhow!("roles: {code}"))?;
+    let password_hash = read_checked_password(store, name.as_str()).await?;
+    let user = store
+        .create_user(
+            &Scope::Global,
+            &Actor::system("create-user"),
+            NewUser {
+                username: name,
+                display_name: display,
+                phone,
+                unit_id: unit_id.to_owned(),
+                roles: roles.clone(),
+                password_hash,
+                must_change_password,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(errors) => anyhow::anyhow!("refused: {errors}"),
+            other => other.into(),
+        })?;
+    let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    println!("created {} ({}) in {} with roles {}", user.username, user.display_name, user.unit.name, roles.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a password from standard input (prompting twice without echo on a terminal), checks it
+/// against the security policy and hashes it. Passwords never come from the command line, where
+/// other users could read them in the process list.
+async fn read_checked_password(store: &Store, username: &str) -> Result<String> {
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat password: ")?;
+        if first != second {
+            bail!("the two passwords differ");
+        }
+        first
+    } else {
+        let mut input = String::new();
+        std::io::stdin().read_to_string(&mut input).context("cannot read the password from stdin")?;
+        input.lines().next().unwrap_or("").to_owned()
+    };
+    let policy = store.security_policy().await?;
+    if let Err(rule) = policy.check_password(&password, username) {
+        bail!(
+            "the password does not meet the policy ({}): at least {} characters using {} of: \
+             lowercase, uppercase, digits, other",
+            rule.code(),
+            policy.password_min_length,
+            policy.password_min_classes
+        );
+    }
+    Ok(Passwords::new(Default::default())?.hash(password).await?)
+}
+
+async fn serve(config: Config) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let store = open(&config).await?;
+    if let Some(addr) = config.metrics_listen {
+        start_metrics(addr).await?;
+    }
+    let bus = Arc::new(InProcessBus::new(store.clock().clone()));
+    let state = AppState::new(store.clone(), bus, config.api.clone())?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let maintenance = store.clone();
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            if let Err(error) = maintenance.prune_sessions().await {
+                tracing::warn!(%error, "pruning ended sessions failed");
+            }
+        }
+    });
+    tracing::info!(
+        listen = %config.listen,
+        database = store.backend().name(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "Beacon is serving"
+    );
+    beacon_api::serve(listener, state, shutdown_signal()).await.context("server failed")?;
+    store.close().await;
+    tracing::info!("Beacon stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn start_metrics(addr: SocketAddr) -> Result<()> {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} for metrics"))?;
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        loop {
+            tick.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let handle = handle.clone();
+            async move { handle.render() }
+        }),
+    );
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "metrics listener failed");
+        }
+    });
+    tracing::info!(%addr, "metrics at /metrics");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

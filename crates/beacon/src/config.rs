@@ -1,0 +1,246 @@
+//! Configuration: command-line flags, then `BEACON_*` environment variables (clap reads both),
+//! then a TOML file (`--config`), then defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use beacon_api::{ApiConfig, CookieSecure};
+use serde::Deserialize;
+
+/// The TOML file's keys; every one optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub database_url: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub metrics_listen: Option<SocketAddr>,
+    pub log_format: Option<LogFormat>,
+    pub public_origin: Option<String>,
+    pub tile_url: Option<String>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub cookie_secure: Option<CookieSecure>,
+    pub max_connections: Option<u32>,
+    pub json_limit_bytes: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub metrics_listen: Option<SocketAddr>,
+    pub log_format: LogFormat,
+    pub max_connections: u32,
+    pub api: ApiConfig,
+}
+
+/// Values given on the command line or in the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub metrics_listen: Option<SocketAddr>,
+    pub log_format: Option<LogFormat>,
+    pub public_origin: Option<String>,
+    pub tile_url: Option<String>,
+    pub trusted_proxies: Option<String>,
+    pub cookie_secure: Option<CookieSecure>,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+impl Config {
+    pub fn load(overrides: &Overrides) -> Result<Self> {
+        let file = match &overrides.config_file {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = overrides.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = overrides
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("beacon.db").display()));
+        beacon_store::Backend::from_url(&database_url)
+            .map_err(|e| anyhow::anyhow!("database URL {}: {e}", redact(&database_url)))?;
+        let listen = match overrides.listen.or(file.listen) {
+            Some(addr) => addr,
+            None => DEFAULT_LISTEN.parse().context("default listen address")?,
+        };
+        let trusted_proxies = match &overrides.trusted_proxies {
+            Some(list) => parse_proxies(list.split(',').map(str::trim).filter(|s| !s.is_empty()))?,
+            None => parse_proxies(file.trusted_proxies.iter().flatten().map(String::as_str))?,
+        };
+        let public_origin = overrides.public_origin.clone().or(file.public_origin);
+        if let Some(origin) = &public_origin {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                bail!("public_origin must start with http:// or https://, got {origin}");
+            }
+        }
+        let tile_url = overrides.tile_url.clone().or(file.tile_url);
+        if let Some(url) = &tile_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) || !url.contains("{z}") {
+                bail!("tile_url must be an http(s) URL template with {{z}}, {{x}} and {{y}}, got {url}");
+            }
+        }
+        let json_limit = file.json_limit_bytes.unwrap_or(1024 * 1024);
+        if !(1024..=64 * 1024 * 1024).contains(&json_limit) {
+            bail!("json_limit_bytes must be between 1 KiB and 64 MiB");
+        }
+        let max_connections = file.max_connections.unwrap_or(16);
+        if !(1..=1000).contains(&max_connections) {
+            bail!("max_connections must be between 1 and 1000");
+        }
+        Ok(Self {
+            database_url,
+            data_dir,
+            listen,
+            metrics_listen: overrides.metrics_listen.or(file.metrics_listen),
+            log_format: overrides.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            max_connections,
+            api: ApiConfig {
+                json_limit,
+                trusted_proxies,
+                cookie_secure: overrides.cookie_secure.or(file.cookie_secure).unwrap_or(CookieSecure::Auto),
+                public_origin,
+                tile_url,
+                ..ApiConfig::default()
+            },
+        })
+    }
+
+    /// Creates the data directory if needed and proves it writable.
+    pub fn check_data_dir(&self) -> Result<()> {
+        check_writable(&self.data_dir)
+    }
+
+    /// A printable summary with secrets removed.
+    pub fn describe(&self) -> String {
+        let proxies: Vec<String> = self.api.trusted_proxies.iter().map(ToString::to_string).collect();
+        format!(
+            "database_url     = {}\ndata_dir         = {}\nlisten           = {}\nmetrics_listen   = {}\n\
+             log_format       = {:?}\nmax_connections  = {}\npublic_origin    = {}\ntile_url         = {}\n\
+             trusted_proxies  = [{}]\ncookie_secure    = {:?}\njson_limit_bytes = {}",
+            redact(&self.database_url),
+            self.data_dir.display(),
+            self.listen,
+            self.metrics_listen.map_or_else(|| "(off)".to_owned(), |a| a.to_string()),
+            self.log_format,
+            self.max_connections,
+            self.api.public_origin.as_deref().unwrap_or("(from Host header)"),
+            self.api.tile_url.as_deref().unwrap_or("(none: maps draw Beacon's own GeoJSON only)"),
+            proxies.join(", "),
+            self.api.cookie_secure,
+            self.api.json_limit,
+        )
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid configuration file {}", path.display()))
+}
+
+fn parse_proxies<'a>(items: impl Iterator<Item = &'a str>) -> Result<Vec<ipnet::IpNet>> {
+    items
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .with_context(|| format!("trusted proxy {item:?} is not an IP address or CIDR range"))
+        })
+        .collect()
+}
+
+pub fn check_writable(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    let probe = dir.join(".beacon-write-check");
+    std::fs::write(&probe, b"ok")
+        .with_context(|| format!("the data directory {} is not writable", dir.display()))?;
+    std::fs::remove_file(&probe).ok();
+    Ok(())
+}
+
+/// Hides the password of a database URL.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((credentials, host)) = rest.split_once('@') else { return url.to_owned() };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_is_flag_then_file_then_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("beacon.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/beacon\"\ntrusted_proxies = [\"10.0.0.0/8\", \"192.168.1.1\"]\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            config_file: Some(file.clone()),
+            listen: Some("127.0.0.1:7000".parse().unwrap()),
+            ..Default::default()
+        };
+        let config = Config::load(&overrides).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:7000");
+        assert_eq!(config.data_dir, PathBuf::from("/srv/beacon"));
+        assert_eq!(config.database_url, "sqlite:///srv/beacon/beacon.db");
+        assert_eq!(config.api.trusted_proxies.len(), 2);
+        let defaults = Config::load(&Overrides::default()).unwrap();
+        assert_eq!(defaults.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(defaults.database_url, "sqlite://./data/beacon.db");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "listen = 5\n").unwrap();
+        let err = Config::load(&Overrides { config_file: Some(file), ..Default::default() }).unwrap_err();
+        assert!(format!("{err:#}").contains("invalid configuration file"));
+        let err = Config::load(&Overrides { database_url: Some("mysql://x".into()), ..Default::default() })
+            .unwrap_err();
+        assert!(err.to_string().contains("database URL"));
+        let err = Config::load(&Overrides { trusted_proxies: Some("not-an-ip".into()), ..Default::default() })
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("not-an-ip"));
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://beacon:secret@db:5432/beacon"), "postgres://beacon:***@db:5432/beacon");
+        assert_eq!(redact("postgres://beacon@db/beacon"), "postgres://beacon@db/beacon");
+        assert_eq!(redact("sqlite://./data/beacon.db"), "sqlite://./data/beacon.db");
+    }
+
+    #[test]
+    fn unwritable_data_dir_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"x").unwrap();
+        let err = check_writable(&file.join("sub")).unwrap_err();
+        assert!(err.to_string().contains("cannot create the data directory"));
+    }
+}
