@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use beacon_core::audit::{AuditRecord, NewAuditRecord, Outcome};
-use beacon_core::org::Permission;
 use beacon_core::page::PageRequest;
 use beacon_export::{Cell, Ledger, ledger_xlsx};
 use beacon_store::audit::{AuditFilter, ChainStatus};
@@ -19,7 +18,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::http::{ApiError, ApiQuery, ApiResult, ErrorBody};
-use crate::org::Principal;
+use crate::org::auth::{Authorized, ReadAudit};
 
 /// Most rows one export carries (the newest ones); narrow the filter for older records.
 pub const EXPORT_LIMIT: i64 = 50_000;
@@ -103,15 +102,17 @@ pub struct ChainReport {
 
 fn filter_of(query: &AuditQuery) -> ApiResult<AuditFilter> {
     let too_long = |s: &Option<String>| s.as_deref().is_some_and(|s| s.chars().count() > 64);
-    for (field, value) in [("actor", &query.actor), ("action", &query.action), ("target_id", &query.target_id)] {
+    for (field, value) in
+        [("actor", &query.actor), ("action", &query.action), ("target_id", &query.target_id)]
+    {
         if too_long(value) {
             return Err(ApiError::field(field, "too_long"));
         }
     }
-    if let (Some(from), Some(to)) = (query.from, query.to) {
-        if from > to {
-            return Err(ApiError::field("to", "before_from"));
-        }
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from > to
+    {
+        return Err(ApiError::field("to", "before_from"));
     }
     let non_empty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
     Ok(AuditFilter {
@@ -131,10 +132,9 @@ fn filter_of(query: &AuditQuery) -> ApiResult<AuditFilter> {
 )]
 async fn search(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ReadAudit>,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
-    principal.require(Permission::ReadAudit)?;
     let filter = filter_of(&query)?;
     let page = PageRequest::parse(query.page, query.per_page)?;
     let page = state.store().search_audit(&principal.scope(), &filter, page).await?;
@@ -146,9 +146,20 @@ async fn search(
     }))
 }
 
-const HEADERS_ZH: [&str; 10] = ["序号", "时间", "操作人", "操作", "对象类型", "对象", "结果", "来源IP", "详情", "哈希"];
-const HEADERS_EN: [&str; 10] =
-    ["Seq", "Time", "Actor", "Action", "Target type", "Target", "Outcome", "Source IP", "Detail", "Hash"];
+const HEADERS_ZH: [&str; 10] =
+    ["序号", "时间", "操作人", "操作", "对象类型", "对象", "结果", "来源IP", "详情", "哈希"];
+const HEADERS_EN: [&str; 10] = [
+    "Seq",
+    "Time",
+    "Actor",
+    "Action",
+    "Target type",
+    "Target",
+    "Outcome",
+    "Source IP",
+    "Detail",
+    "Hash",
+];
 
 /// The matching records as an Excel workbook (audit administrator); at most 50,000 rows, the
 /// newest. The export itself is audited.
@@ -161,10 +172,9 @@ const HEADERS_EN: [&str; 10] =
 )]
 async fn export(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ReadAudit>,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<Response> {
-    principal.require(Permission::ReadAudit)?;
     let filter = filter_of(&query)?;
     let english = query.lang.as_deref() == Some("en");
     let records = state.store().export_audit(&principal.scope(), &filter, EXPORT_LIMIT).await?;
@@ -191,18 +201,22 @@ async fn export(
         ("审计记录", "审计记录导出", &HEADERS_ZH)
     };
     let bytes = ledger_xlsx(&Ledger { sheet, title, headers, rows }).map_err(ApiError::internal)?;
-    let record = NewAuditRecord::new(&principal.actor(), "audit.export", Outcome::Success).detail(json!({
-        "rows": records.len(),
-        "from": query.from,
-        "to": query.to,
-        "actor": filter.actor,
-        "action": filter.action,
-    }));
+    let record =
+        NewAuditRecord::new(&principal.actor(), "audit.export", Outcome::Success).detail(json!({
+            "rows": records.len(),
+            "from": query.from,
+            "to": query.to,
+            "actor": filter.actor,
+            "action": filter.action,
+        }));
     state.store().audit(record).await?;
     let filename = format!("audit-{}.xlsx", state.store().now().format("%Y%m%d-%H%M%S"));
     Ok((
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
         ],
         bytes,
@@ -215,15 +229,20 @@ async fn export(
     get, path = "/audit/verify", tag = "audit",
     responses((status = 200, body = ChainReport), (status = 403, body = ErrorBody))
 )]
-async fn verify(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<ChainReport>> {
-    principal.require(Permission::ReadAudit)?;
+async fn verify(
+    State(state): State<AppState>,
+    Authorized(_principal, _): Authorized<ReadAudit>,
+) -> ApiResult<Json<ChainReport>> {
     let report = match state.store().verify_audit_chain().await? {
         ChainStatus::Intact { records, head_hash } => {
             ChainReport { intact: true, records, head_hash: Some(head_hash), broken_at: None }
         }
-        ChainStatus::Broken(broken) => {
-            ChainReport { intact: false, records: 0, head_hash: None, broken_at: Some(broken.to_string()) }
-        }
+        ChainStatus::Broken(broken) => ChainReport {
+            intact: false,
+            records: 0,
+            head_hash: None,
+            broken_at: Some(broken.to_string()),
+        },
     };
     Ok(Json(report))
 }

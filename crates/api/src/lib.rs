@@ -81,7 +81,11 @@ struct Inner {
 const POLICY_TTL: Duration = Duration::from_secs(5);
 
 impl AppState {
-    pub fn new(store: Store, bus: SharedBus, config: ApiConfig) -> Result<Self, password::PasswordError> {
+    pub fn new(
+        store: Store,
+        bus: SharedBus,
+        config: ApiConfig,
+    ) -> Result<Self, password::PasswordError> {
         let passwords = Passwords::new(config.password_params)?;
         Ok(Self(Arc::new(Inner { store, bus, passwords, config, policy: RwLock::new(None) })))
     }
@@ -103,12 +107,11 @@ impl AppState {
     }
 
     pub async fn policy(&self) -> ApiResult<SecurityPolicy> {
-        if let Ok(guard) = self.0.policy.read() {
-            if let Some((at, policy)) = guard.as_ref() {
-                if at.elapsed() < POLICY_TTL {
-                    return Ok(policy.clone());
-                }
-            }
+        if let Ok(guard) = self.0.policy.read()
+            && let Some((at, policy)) = guard.as_ref()
+            && at.elapsed() < POLICY_TTL
+        {
+            return Ok(policy.clone());
         }
         let policy = self.store().security_policy().await?;
         if let Ok(mut guard) = self.0.policy.write() {
@@ -125,7 +128,13 @@ impl AppState {
 
     /// Publishes an event about a record of `unit_id` (or of no unit) to the subscribers whose
     /// scope contains it. A failure to look up the unit's path only loses the live event.
-    pub async fn publish(&self, kind: &str, unit_id: Option<&str>, roles: &[Role], data: serde_json::Value) {
+    pub async fn publish(
+        &self,
+        kind: &str,
+        unit_id: Option<&str>,
+        roles: &[Role],
+        data: serde_json::Value,
+    ) {
         let unit_path = match unit_id {
             Some(id) => match self.store().unit_path(id).await {
                 Ok(path) => path,

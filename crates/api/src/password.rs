@@ -53,11 +53,16 @@ impl Passwords {
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
         let dummy_hash = hash_with(&argon, &random_text())?;
-        Ok(Self { argon, permits: Arc::new(Semaphore::new(permits)), dummy_hash: dummy_hash.into() })
+        Ok(Self {
+            argon,
+            permits: Arc::new(Semaphore::new(permits)),
+            dummy_hash: dummy_hash.into(),
+        })
     }
 
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
-        let _permit = self.permits.acquire().await.map_err(|e| PasswordError::Hash(e.to_string()))?;
+        let _permit =
+            self.permits.acquire().await.map_err(|e| PasswordError::Hash(e.to_string()))?;
         let argon = self.argon.clone();
         tokio::task::spawn_blocking(move || hash_with(&argon, &password))
             .await

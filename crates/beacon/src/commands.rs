@@ -11,7 +11,9 @@ use beacon_api::{AppState, Passwords};
 use beacon_bus::InProcessBus;
 use beacon_core::audit::Actor;
 use beacon_core::clock::{SharedClock, SystemClock};
-use beacon_core::org::{DisplayName, Phone, Role, UnitCode, UnitLevel, UnitName, Username, validate_roles};
+use beacon_core::org::{
+    DisplayName, Phone, Role, UnitCode, UnitLevel, UnitName, Username, validate_roles,
+};
 use beacon_core::scope::Scope;
 use beacon_store::audit::ChainStatus;
 use beacon_store::org::{NewUnit, NewUser};
@@ -76,7 +78,8 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode> {
         }
         Command::ResetPassword { username } => {
             let store = open(&config).await?;
-            let name = Username::parse(&username).map_err(|code| anyhow::anyhow!("username: {code}"))?;
+            let name =
+                Username::parse(&username).map_err(|code| anyhow::anyhow!("username: {code}"))?;
             let user = match store.get_user_by_username(&Scope::Global, name.as_str()).await {
                 Ok(user) => user,
                 Err(StoreError::NotFound) => bail!("no account named {username}"),
@@ -84,7 +87,14 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode> {
             };
             let hash = read_checked_password(&store, name.as_str()).await?;
             store
-                .set_password(&Scope::Global, &Actor::system("reset-password"), &user.id, hash, true, None)
+                .set_password(
+                    &Scope::Global,
+                    &Actor::system("reset-password"),
+                    &user.id,
+                    hash,
+                    true,
+                    None,
+                )
                 .await?;
             println!("password of {} reset; it must be changed at the next sign-in", user.username);
             Ok(ExitCode::SUCCESS)
@@ -148,7 +158,8 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode> {
 
 async fn connect(config: &Config) -> Result<Store> {
     let clock: SharedClock = Arc::new(SystemClock);
-    let options = ConnectOptions { max_connections: config.max_connections, ..ConnectOptions::default() };
+    let options =
+        ConnectOptions { max_connections: config.max_connections, ..ConnectOptions::default() };
     Store::connect(&config.database_url, &options, clock)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&config.database_url)))
@@ -172,7 +183,9 @@ async fn unit_by_code(store: &Store, code: &str) -> Result<String> {
 
 /// The root of the tree, created when the database has no unit yet.
 async fn root_unit(store: &Store, code: &str, name: &str) -> Result<String> {
-    if let Some(root) = store.list_units(&Scope::Global).await?.into_iter().find(|u| u.parent_id.is_none()) {
+    if let Some(root) =
+        store.list_units(&Scope::Global).await?.into_iter().find(|u| u.parent_id.is_none())
+    {
         return Ok(root.id);
     }
     let unit = store
@@ -230,7 +243,13 @@ async fn create_account(
             other => other.into(),
         })?;
     let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    println!("created {} ({}) in {} with roles {}", user.username, user.display_name, user.unit.name, roles.join(", "));
+    println!(
+        "created {} ({}) in {} with roles {}",
+        user.username,
+        user.display_name,
+        user.unit.name,
+        roles.join(", ")
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -247,7 +266,9 @@ async fn read_checked_password(store: &Store, username: &str) -> Result<String> 
         first
     } else {
         let mut input = String::new();
-        std::io::stdin().read_to_string(&mut input).context("cannot read the password from stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .context("cannot read the password from stdin")?;
         input.lines().next().unwrap_or("").to_owned()
     };
     let policy = store.security_policy().await?;
@@ -300,7 +321,9 @@ async fn start_metrics(addr: SocketAddr) -> Result<()> {
     let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .context("cannot install the metrics recorder")?;
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} for metrics"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for metrics"))?;
     let upkeep = handle.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(10));

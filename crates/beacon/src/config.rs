@@ -67,7 +67,8 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        let data_dir = overrides.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
+        let data_dir =
+            overrides.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
         let database_url = overrides
             .database_url
             .clone()
@@ -84,16 +85,19 @@ impl Config {
             None => parse_proxies(file.trusted_proxies.iter().flatten().map(String::as_str))?,
         };
         let public_origin = overrides.public_origin.clone().or(file.public_origin);
-        if let Some(origin) = &public_origin {
-            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
-                bail!("public_origin must start with http:// or https://, got {origin}");
-            }
+        if let Some(origin) = &public_origin
+            && !(origin.starts_with("http://") || origin.starts_with("https://"))
+        {
+            bail!("public_origin must start with http:// or https://, got {origin}");
         }
         let tile_url = overrides.tile_url.clone().or(file.tile_url);
-        if let Some(url) = &tile_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) || !url.contains("{z}") {
-                bail!("tile_url must be an http(s) URL template with {{z}}, {{x}} and {{y}}, got {url}");
-            }
+        if let Some(url) = &tile_url
+            && (!(url.starts_with("http://") || url.starts_with("https://"))
+                || !url.contains("{z}"))
+        {
+            bail!(
+                "tile_url must be an http(s) URL template with {{z}}, {{x}} and {{y}}, got {url}"
+            );
         }
         let json_limit = file.json_limit_bytes.unwrap_or(1024 * 1024);
         if !(1024..=64 * 1024 * 1024).contains(&json_limit) {
@@ -113,7 +117,10 @@ impl Config {
             api: ApiConfig {
                 json_limit,
                 trusted_proxies,
-                cookie_secure: overrides.cookie_secure.or(file.cookie_secure).unwrap_or(CookieSecure::Auto),
+                cookie_secure: overrides
+                    .cookie_secure
+                    .or(file.cookie_secure)
+                    .unwrap_or(CookieSecure::Auto),
                 public_origin,
                 tile_url,
                 ..ApiConfig::default()
@@ -128,7 +135,8 @@ impl Config {
 
     /// A printable summary with secrets removed.
     pub fn describe(&self) -> String {
-        let proxies: Vec<String> = self.api.trusted_proxies.iter().map(ToString::to_string).collect();
+        let proxies: Vec<String> =
+            self.api.trusted_proxies.iter().map(ToString::to_string).collect();
         format!(
             "database_url     = {}\ndata_dir         = {}\nlisten           = {}\nmetrics_listen   = {}\n\
              log_format       = {:?}\nmax_connections  = {}\npublic_origin    = {}\ntile_url         = {}\n\
@@ -159,7 +167,9 @@ fn parse_proxies<'a>(items: impl Iterator<Item = &'a str>) -> Result<Vec<ipnet::
         .map(|item| {
             item.parse::<ipnet::IpNet>()
                 .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .with_context(|| format!("trusted proxy {item:?} is not an IP address or CIDR range"))
+                .with_context(|| {
+                    format!("trusted proxy {item:?} is not an IP address or CIDR range")
+                })
         })
         .collect()
 }
@@ -218,19 +228,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bad.toml");
         std::fs::write(&file, "listen = 5\n").unwrap();
-        let err = Config::load(&Overrides { config_file: Some(file), ..Default::default() }).unwrap_err();
+        let err =
+            Config::load(&Overrides { config_file: Some(file), ..Default::default() }).unwrap_err();
         assert!(format!("{err:#}").contains("invalid configuration file"));
-        let err = Config::load(&Overrides { database_url: Some("mysql://x".into()), ..Default::default() })
-            .unwrap_err();
+        let err = Config::load(&Overrides {
+            database_url: Some("mysql://x".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert!(err.to_string().contains("database URL"));
-        let err = Config::load(&Overrides { trusted_proxies: Some("not-an-ip".into()), ..Default::default() })
-            .unwrap_err();
+        let err = Config::load(&Overrides {
+            trusted_proxies: Some("not-an-ip".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert!(format!("{err:#}").contains("not-an-ip"));
     }
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact("postgres://beacon:secret@db:5432/beacon"), "postgres://beacon:***@db:5432/beacon");
+        assert_eq!(
+            redact("postgres://beacon:secret@db:5432/beacon"),
+            "postgres://beacon:***@db:5432/beacon"
+        );
         assert_eq!(redact("postgres://beacon@db/beacon"), "postgres://beacon@db/beacon");
         assert_eq!(redact("sqlite://./data/beacon.db"), "sqlite://./data/beacon.db");
     }

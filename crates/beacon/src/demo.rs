@@ -37,25 +37,74 @@ struct District {
 }
 
 const DISTRICTS: [District; 8] = [
-    District { code: "990102", name: "江南区", core: true, from: 0.0, to: 1.0 / 3.0,
-        townships: &[("001", "滨江街道"), ("002", "望江街道"), ("003", "南湖街道")] },
-    District { code: "990103", name: "江北区", core: true, from: 1.0 / 3.0, to: 2.0 / 3.0,
-        townships: &[("001", "北门街道"), ("002", "城北街道")] },
-    District { code: "990104", name: "临港区", core: true, from: 2.0 / 3.0, to: 1.0,
-        townships: &[("001", "港口街道"), ("002", "新港街道")] },
-    District { code: "990111", name: "青山区", core: false, from: 0.02, to: 0.22,
-        townships: &[("100", "青山镇"), ("101", "柳塘镇"), ("200", "茶岭乡")] },
-    District { code: "990112", name: "白沙区", core: false, from: 0.22, to: 0.42,
-        townships: &[("100", "白沙镇"), ("101", "沙洲镇")] },
-    District { code: "990121", name: "云岭县", core: false, from: 0.42, to: 0.63,
-        townships: &[("100", "云岭镇"), ("101", "松坪镇"), ("200", "高山乡")] },
-    District { code: "990122", name: "石门县", core: false, from: 0.63, to: 0.82,
-        townships: &[("100", "石门镇"), ("101", "河口镇")] },
-    District { code: "990181", name: "凤溪市", core: false, from: 0.82, to: 1.02,
-        townships: &[("001", "凤城街道"), ("100", "溪口镇")] },
+    District {
+        code: "990102",
+        name: "江南区",
+        core: true,
+        from: 0.0,
+        to: 1.0 / 3.0,
+        townships: &[("001", "滨江街道"), ("002", "望江街道"), ("003", "南湖街道")],
+    },
+    District {
+        code: "990103",
+        name: "江北区",
+        core: true,
+        from: 1.0 / 3.0,
+        to: 2.0 / 3.0,
+        townships: &[("001", "北门街道"), ("002", "城北街道")],
+    },
+    District {
+        code: "990104",
+        name: "临港区",
+        core: true,
+        from: 2.0 / 3.0,
+        to: 1.0,
+        townships: &[("001", "港口街道"), ("002", "新港街道")],
+    },
+    District {
+        code: "990111",
+        name: "青山区",
+        core: false,
+        from: 0.02,
+        to: 0.22,
+        townships: &[("100", "青山镇"), ("101", "柳塘镇"), ("200", "茶岭乡")],
+    },
+    District {
+        code: "990112",
+        name: "白沙区",
+        core: false,
+        from: 0.22,
+        to: 0.42,
+        townships: &[("100", "白沙镇"), ("101", "沙洲镇")],
+    },
+    District {
+        code: "990121",
+        name: "云岭县",
+        core: false,
+        from: 0.42,
+        to: 0.63,
+        townships: &[("100", "云岭镇"), ("101", "松坪镇"), ("200", "高山乡")],
+    },
+    District {
+        code: "990122",
+        name: "石门县",
+        core: false,
+        from: 0.63,
+        to: 0.82,
+        townships: &[("100", "石门镇"), ("101", "河口镇")],
+    },
+    District {
+        code: "990181",
+        name: "凤溪市",
+        core: false,
+        from: 0.82,
+        to: 1.02,
+        townships: &[("001", "凤城街道"), ("100", "溪口镇")],
+    },
 ];
 
-const COMMUNITIES: [(&str, &str); 3] = [("001", "江畔社区"), ("002", "柳岸社区"), ("003", "渔港社区")];
+const COMMUNITIES: [(&str, &str); 3] =
+    [("001", "江畔社区"), ("002", "柳岸社区"), ("003", "渔港社区")];
 
 const DEPARTMENTS: [(&str, &str, &str); 5] = [
     ("990100", "990100-XFJ", "市信访局"),
@@ -84,7 +133,17 @@ const USERS: [(&str, &str, &str, Role, &str); 13] = [
 
 pub async fn seed(store: &Store, passwords: &Passwords) -> Result<()> {
     let actor = Actor::system("seed-demo");
-    let city = ensure_unit(store, &actor, None, CITY_CODE, "临江市", UnitLevel::City, 0, Some(city_outline())).await?;
+    let city = ensure_unit(
+        store,
+        &actor,
+        None,
+        CITY_CODE,
+        "临江市",
+        UnitLevel::City,
+        0,
+        Some(city_outline()),
+    )
+    .await?;
     for (order, district) in DISTRICTS.iter().enumerate() {
         let outline = sector(district.core, district.from, district.to);
         let id = ensure_unit(
@@ -103,22 +162,48 @@ pub async fn seed(store: &Store, passwords: &Passwords) -> Result<()> {
             let from = district.from + share * i as f64;
             let outline = sector(district.core, from, from + share);
             let code = format!("{}{suffix}", district.code);
-            let township =
-                ensure_unit(store, &actor, Some(&id), &code, name, UnitLevel::Township, i as i64, Some(outline))
-                    .await?;
+            let township = ensure_unit(
+                store,
+                &actor,
+                Some(&id),
+                &code,
+                name,
+                UnitLevel::Township,
+                i as i64,
+                Some(outline),
+            )
+            .await?;
             if code == "990102001" {
                 for (j, (c, n)) in COMMUNITIES.iter().enumerate() {
                     let code = format!("{code}{c}");
-                    ensure_unit(store, &actor, Some(&township), &code, n, UnitLevel::Community, j as i64, None)
-                        .await?;
+                    ensure_unit(
+                        store,
+                        &actor,
+                        Some(&township),
+                        &code,
+                        n,
+                        UnitLevel::Community,
+                        j as i64,
+                        None,
+                    )
+                    .await?;
                 }
             }
         }
     }
     for (order, (parent, code, name)) in DEPARTMENTS.iter().enumerate() {
         let parent = store.get_unit_by_code(&Scope::Global, parent).await?.id;
-        ensure_unit(store, &actor, Some(&parent), code, name, UnitLevel::Department, 100 + order as i64, None)
-            .await?;
+        ensure_unit(
+            store,
+            &actor,
+            Some(&parent),
+            code,
+            name,
+            UnitLevel::Department,
+            100 + order as i64,
+            None,
+        )
+        .await?;
     }
 
     let hash = passwords.hash(DEMO_PASSWORD.to_owned()).await?;
@@ -146,7 +231,10 @@ pub async fn seed(store: &Store, passwords: &Passwords) -> Result<()> {
         created += 1;
     }
 
-    println!("Demo city 临江市 ({CITY_CODE}) ready: {} units, {created} new demo users.", store.count_units().await?);
+    println!(
+        "Demo city 临江市 ({CITY_CODE}) ready: {} units, {created} new demo users.",
+        store.count_units().await?
+    );
     println!();
     println!("  {:<18} {:<18} {:<12} password", "username", "role", "unit");
     for (username, _, unit, role, _) in USERS {
@@ -218,7 +306,8 @@ fn round6(x: f64) -> f64 {
 
 /// Deterministic noise in [-1, 1] from an angle (quantised so equal angles give equal noise).
 fn noise(t: f64, i: usize) -> f64 {
-    let mut x = ((t * 1e6).round() as i64 as u64) ^ ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut x =
+        ((t * 1e6).round() as i64 as u64) ^ ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^= x >> 31;
@@ -239,7 +328,10 @@ fn ray(t: f64, r0: f64, r1: f64) -> Vec<[f64; 2]> {
 
 fn arc(t0: f64, t1: f64, radius: fn(f64) -> f64) -> Vec<[f64; 2]> {
     let steps = (((t1 - t0).abs() / 0.04).ceil() as usize).max(2);
-    (0..=steps).map(|i| t0 + (t1 - t0) * i as f64 / steps as f64).map(|t| to_lon_lat(radius(t), t)).collect()
+    (0..=steps)
+        .map(|i| t0 + (t1 - t0) * i as f64 / steps as f64)
+        .map(|t| to_lon_lat(radius(t), t))
+        .collect()
 }
 
 /// A sector between turns `from` and `to`, of the core (from the centre) or of the outer ring.
@@ -288,11 +380,16 @@ mod tests {
     fn outlines_are_valid_and_nest() {
         let city = Boundary::parse(&city_outline()).unwrap();
         for district in &DISTRICTS {
-            let outline = Boundary::parse(&sector(district.core, district.from, district.to)).unwrap();
+            let outline =
+                Boundary::parse(&sector(district.core, district.from, district.to)).unwrap();
             let (w, s, e, n) = outline.bbox();
             // The district's middle lies inside the city and inside the district.
             let mid_t = (district.from + district.to) / 2.0 * TAU;
-            let r = if district.core { core_radius(mid_t) * 0.5 } else { (core_radius(mid_t) + outer_radius(mid_t)) / 2.0 };
+            let r = if district.core {
+                core_radius(mid_t) * 0.5
+            } else {
+                (core_radius(mid_t) + outer_radius(mid_t)) / 2.0
+            };
             let [lon, lat] = to_lon_lat(r, mid_t);
             assert!(outline.contains(lon, lat), "{}", district.name);
             assert!(city.contains(lon, lat), "{}", district.name);

@@ -138,8 +138,14 @@ fn main() -> ExitCode {
         log_format: cli.log_format,
         ..Overrides::default()
     };
-    if let Command::Serve { listen, metrics_listen, public_origin, tile_url, trusted_proxies, cookie_secure } =
-        &cli.command
+    if let Command::Serve {
+        listen,
+        metrics_listen,
+        public_origin,
+        tile_url,
+        trusted_proxies,
+        cookie_secure,
+    } = &cli.command
     {
         overrides.listen = *listen;
         overrides.metrics_listen = *metrics_listen;

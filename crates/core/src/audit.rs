@@ -61,7 +61,12 @@ impl Actor {
     }
 
     /// A person or an integration acting through the API.
-    pub fn caller(user_id: Option<&str>, name: &str, unit_id: Option<&str>, ip: Option<String>) -> Self {
+    pub fn caller(
+        user_id: Option<&str>,
+        name: &str,
+        unit_id: Option<&str>,
+        ip: Option<String>,
+    ) -> Self {
         Self {
             user_id: user_id.map(str::to_owned),
             name: name.to_owned(),

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use beacon_core::audit::NewAuditRecord;
 use beacon_core::error::ValidationErrors;
 use beacon_store::StoreError;
@@ -163,7 +163,9 @@ pub fn message_for(code: &str) -> &'static str {
             "Administrator roles are granted with the beacon command on the server."
         }
         "cannot_change_own_account" => "You cannot disable, move, or change the roles of yourself.",
-        "cannot_move_scope_root" => "You cannot move or re-level the unit at the top of your scope.",
+        "cannot_move_scope_root" => {
+            "You cannot move or re-level the unit at the top of your scope."
+        }
         "cannot_delete_scope_root" => "You cannot delete the unit at the top of your scope.",
         "not_found" => "No such record.",
         "method_not_allowed" => "This method is not allowed here.",

@@ -28,7 +28,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             .map(|v| v.trim().to_ascii_lowercase())
             .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
         if !is_json {
-            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            ));
         }
         let bytes = axum::body::to_bytes(req.into_body(), state.config().json_limit)
             .await
@@ -56,9 +59,9 @@ fn shape_error(path: &str, message: &str) -> ApiError {
     let (field, code) = if let Some(rest) = message.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or("body");
         (join_path(path, name), "required")
-    } else if let Some(rest) = message.strip_prefix("unknown field `") {
-        let name = rest.split('`').next().unwrap_or("body");
-        (join_path(path, name), "unknown_field")
+    } else if message.starts_with("unknown field `") {
+        // The path already ends with the unknown field's name.
+        (field_of(path), "unknown_field")
     } else if message.starts_with("unknown variant") {
         (field_of(path), "invalid_value")
     } else if message.starts_with("invalid type") {
@@ -113,7 +116,10 @@ impl ClientIp {
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(client_ip(parts, state))
     }
 }
@@ -180,7 +186,7 @@ mod tests {
     fn malformed_json_is_400() {
         let (code, _) = code_and_fields(parse_json(b"{\"name\": "));
         assert_eq!(code, "invalid_json");
-        let (code, _) = code_and_fields(parse_json(b"{} trailing"));
+        let (code, _) = code_and_fields(parse_json(br#"{"name": "a", "count": 1} trailing"#));
         assert_eq!(code, "invalid_json");
     }
 

@@ -14,7 +14,11 @@ use crate::http::error::{ApiError, DeniedAccess};
 /// Headers on every response: a Content-Security-Policy that allows no inline script and no
 /// outside origin (except a configured intranet tile server for map images), no sniffing, no
 /// framing, no referrer, and no caching of API answers.
-pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -47,7 +51,8 @@ fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let host = rest.split('/').next()?;
     let host = host.split('{').next()?;
-    (!host.is_empty() && (scheme == "http" || scheme == "https")).then(|| format!("{scheme}://{host}"))
+    (!host.is_empty() && (scheme == "http" || scheme == "https"))
+        .then(|| format!("{scheme}://{host}"))
 }
 
 /// Refuses state-changing requests from other sites (403 `csrf_rejected`): a `Sec-Fetch-Site`
@@ -71,10 +76,10 @@ fn is_cross_site(state: &AppState, request: &Request) -> bool {
     }
     let Some(origin) = headers.get(header::ORIGIN) else { return false };
     let Ok(origin) = origin.to_str() else { return true };
-    if let Some(public) = &state.config().public_origin {
-        if origin.trim_end_matches('/') == public.trim_end_matches('/') {
-            return false;
-        }
+    if let Some(public) = &state.config().public_origin
+        && origin.trim_end_matches('/') == public.trim_end_matches('/')
+    {
+        return false;
     }
     let origin_host = origin.split_once("://").map(|(_, host)| host.trim_end_matches('/'));
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
@@ -85,7 +90,11 @@ fn is_cross_site(state: &AppState, request: &Request) -> bool {
 }
 
 /// Writes the audit record a refused request carries (see [`ApiError::audited`]).
-pub async fn audit_denials(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn audit_denials(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;

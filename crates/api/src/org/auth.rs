@@ -1,11 +1,11 @@
 //! Who is calling: sessions (browser cookie) and API tokens (bearer), the [`Principal`] every
 //! handler receives, and the sign-in, sign-out and password-change endpoints.
 
+use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use beacon_bus::Audience;
 use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::org::{PASSWORD_MAX_LENGTH, Permission, Role, UnitRef};
@@ -111,12 +111,59 @@ impl Principal {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let principal = authenticate(parts, state).await?;
         if principal.password_change.is_some() {
             return Err(ApiError::forbidden("password_change_required"));
         }
         Ok(principal)
+    }
+}
+
+/// A caller holding a permission, checked before the request body is even read (so a caller
+/// without it gets 403 whatever they send). `Authorized<ManageOrg>` in a handler's signature
+/// says who may call it.
+pub struct Authorized<P>(pub Principal, pub std::marker::PhantomData<P>);
+
+pub trait Needs: Send + Sync {
+    const PERMISSION: Permission;
+}
+
+/// Units, users and tokens: the system administrator.
+pub struct ManageOrg;
+/// Policy and locks: the security administrator.
+pub struct ManageSecurity;
+/// The audit trail: the audit administrator.
+pub struct ReadAudit;
+/// The account list: system and security administrators.
+pub struct ViewAccounts;
+
+impl Needs for ManageOrg {
+    const PERMISSION: Permission = Permission::ManageOrg;
+}
+impl Needs for ManageSecurity {
+    const PERMISSION: Permission = Permission::ManageSecurity;
+}
+impl Needs for ReadAudit {
+    const PERMISSION: Permission = Permission::ReadAudit;
+}
+impl Needs for ViewAccounts {
+    const PERMISSION: Permission = Permission::ViewAccounts;
+}
+
+impl<P: Needs> FromRequestParts<AppState> for Authorized<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        principal.require(P::PERMISSION)?;
+        Ok(Authorized(principal, std::marker::PhantomData))
     }
 }
 
@@ -127,7 +174,10 @@ pub struct AnySession(pub Principal);
 impl FromRequestParts<AppState> for AnySession {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         authenticate(parts, state).await.map(AnySession)
     }
 }
@@ -148,7 +198,11 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> ApiResult<Principa
     Ok(principal)
 }
 
-async fn session_principal(state: &AppState, token: &str, ip: Option<String>) -> ApiResult<Principal> {
+async fn session_principal(
+    state: &AppState,
+    token: &str,
+    ip: Option<String>,
+) -> ApiResult<Principal> {
     let hash = token_hash(token);
     let store = state.store();
     let session = store
@@ -188,7 +242,11 @@ async fn session_principal(state: &AppState, token: &str, ip: Option<String>) ->
     })
 }
 
-async fn token_principal(state: &AppState, token: &str, ip: Option<String>) -> ApiResult<Principal> {
+async fn token_principal(
+    state: &AppState,
+    token: &str,
+    ip: Option<String>,
+) -> ApiResult<Principal> {
     let store = state.store();
     let invalid = || ApiError::unauthenticated("invalid_token");
     if !token.starts_with(TOKEN_PREFIX) {
@@ -234,7 +292,12 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn session_cookie(state: &AppState, parts_https: bool, value: &str, clear: bool) -> ApiResult<HeaderValue> {
+fn session_cookie(
+    state: &AppState,
+    parts_https: bool,
+    value: &str,
+    clear: bool,
+) -> ApiResult<HeaderValue> {
     let secure = match state.config().cookie_secure {
         CookieSecure::Always => true,
         CookieSecure::Never => false,
@@ -330,8 +393,10 @@ async fn login(
     let locked = store.locked_until(&username).await?;
     let account = store.find_login(&username).await?;
     // Always one Argon2 computation, whether the name exists, is locked, or not.
-    let verified =
-        state.passwords().verify(body.password, account.as_ref().map(|a| a.password_hash.clone())).await;
+    let verified = state
+        .passwords()
+        .verify(body.password, account.as_ref().map(|a| a.password_hash.clone()))
+        .await;
 
     if let Some(until) = locked {
         store.record_login_refusal(&username, account.as_ref(), ip.text(), "locked").await?;
@@ -339,8 +404,9 @@ async fn login(
     }
     if !verified {
         let reason = if account.is_some() { "wrong_password" } else { "unknown_user" };
-        let (failures, lock) =
-            store.record_login_failure(&username, account.as_ref(), &policy, ip.text(), reason).await?;
+        let (failures, lock) = store
+            .record_login_failure(&username, account.as_ref(), &policy, ip.text(), reason)
+            .await?;
         if let Some(until) = lock {
             state
                 .publish(
@@ -356,7 +422,9 @@ async fn login(
         error.body.remaining_attempts = Some(policy.lockout_threshold.saturating_sub(failures));
         return Err(error);
     }
-    let Some(account) = account else { return Err(ApiError::unauthenticated("invalid_credentials")) };
+    let Some(account) = account else {
+        return Err(ApiError::unauthenticated("invalid_credentials"));
+    };
     if !account.active {
         store.record_login_refusal(&username, Some(&account), ip.text(), "disabled").await?;
         return Err(ApiError::forbidden("account_disabled"));
@@ -364,7 +432,8 @@ async fn login(
     let token = random_text();
     let hash = token_hash(&token);
     let expires_at = store.now() + policy.session_lifetime();
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let user_agent =
+        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     store.start_session(&account, &hash, expires_at, ip.text(), user_agent).await?;
     let principal = session_principal(&state, &token, ip.text()).await?;
     let me = me_of(&state, &principal).await?;
@@ -384,7 +453,10 @@ pub struct Https(pub bool);
 impl FromRequestParts<AppState> for Https {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(Https(is_https(parts, state)))
     }
 }
@@ -394,7 +466,11 @@ impl FromRequestParts<AppState> for Https {
     post, path = "/auth/logout", tag = "auth",
     responses((status = 204, description = "Signed out"), (status = 401, body = ErrorBody))
 )]
-async fn logout(State(state): State<AppState>, https: Https, AnySession(principal): AnySession) -> ApiResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    https: Https,
+    AnySession(principal): AnySession,
+) -> ApiResult<Response> {
     if let Credential::Session { token_hash, .. } = &principal.credential {
         state.store().end_session(token_hash, &principal.actor()).await?;
     }
@@ -407,7 +483,10 @@ async fn logout(State(state): State<AppState>, https: Https, AnySession(principa
     get, path = "/me", tag = "auth",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody))
 )]
-async fn me(State(state): State<AppState>, AnySession(principal): AnySession) -> ApiResult<Json<Me>> {
+async fn me(
+    State(state): State<AppState>,
+    AnySession(principal): AnySession,
+) -> ApiResult<Json<Me>> {
     Ok(Json(me_of(&state, &principal).await?))
 }
 
@@ -433,7 +512,9 @@ async fn change_password(
     AnySession(principal): AnySession,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<Json<Me>> {
-    let (Some(user_id), Credential::Session { token_hash, .. }) = (&principal.user_id, &principal.credential) else {
+    let (Some(user_id), Credential::Session { token_hash, .. }) =
+        (&principal.user_id, &principal.credential)
+    else {
         return Err(ApiError::forbidden("forbidden"));
     };
     let store = state.store();
@@ -442,12 +523,20 @@ async fn change_password(
         return Err(ApiError::field("current_password", "wrong_password"));
     }
     let account = store.find_login(&principal.username).await?.ok_or_else(ApiError::not_found)?;
-    let verified =
-        state.passwords().verify(body.current_password.clone(), Some(account.password_hash.clone())).await;
+    let verified = state
+        .passwords()
+        .verify(body.current_password.clone(), Some(account.password_hash.clone()))
+        .await;
     if !verified {
         // Guessing through this form counts like guessing at the sign-in page.
         let (_, lock) = store
-            .record_login_failure(&account.username, Some(&account), &policy, principal.ip.clone(), "wrong_current_password")
+            .record_login_failure(
+                &account.username,
+                Some(&account),
+                &policy,
+                principal.ip.clone(),
+                "wrong_current_password",
+            )
             .await?;
         if let Some(until) = lock {
             store.expire_session(token_hash).await?;
@@ -462,7 +551,16 @@ async fn change_password(
         return Err(ApiError::field("new_password", "password_reused"));
     }
     let hash = state.passwords().hash(body.new_password).await.map_err(ApiError::internal)?;
-    store.set_password(&principal.scope(), &principal.actor(), user_id, hash, false, Some(token_hash)).await?;
+    store
+        .set_password(
+            &principal.scope(),
+            &principal.actor(),
+            user_id,
+            hash,
+            false,
+            Some(token_hash),
+        )
+        .await?;
     let mut updated = principal.clone();
     updated.password_change = None;
     Ok(Json(me_of(&state, &updated).await?))

@@ -4,21 +4,23 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use beacon_core::org::{AccountLock, Permission, Role, SecurityPolicy};
+use beacon_core::org::{AccountLock, Role, SecurityPolicy};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Principal;
 use crate::AppState;
 use crate::http::{ApiError, ApiJson, ApiResult, ErrorBody};
+use crate::org::auth::{Authorized, ManageSecurity};
 
 #[utoipa::path(
     get, path = "/security/policy", tag = "security",
     responses((status = 200, body = SecurityPolicy), (status = 403, body = ErrorBody))
 )]
-async fn get_policy(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<SecurityPolicy>> {
-    principal.require(Permission::ManageSecurity)?;
+async fn get_policy(
+    State(state): State<AppState>,
+    Authorized(_principal, _): Authorized<ManageSecurity>,
+) -> ApiResult<Json<SecurityPolicy>> {
     Ok(Json(state.store().security_policy().await?))
 }
 
@@ -29,10 +31,9 @@ async fn get_policy(State(state): State<AppState>, principal: Principal) -> ApiR
 )]
 async fn put_policy(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ManageSecurity>,
     ApiJson(policy): ApiJson<SecurityPolicy>,
 ) -> ApiResult<Json<SecurityPolicy>> {
-    principal.require(Permission::ManageSecurity)?;
     policy.validate()?;
     let saved = state.store().set_security_policy(&principal.actor(), &policy).await?;
     state.forget_policy();
@@ -45,8 +46,10 @@ async fn put_policy(
     get, path = "/security/locks", tag = "security",
     responses((status = 200, body = Vec<AccountLock>), (status = 403, body = ErrorBody))
 )]
-async fn list_locks(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Vec<AccountLock>>> {
-    principal.require(Permission::ManageSecurity)?;
+async fn list_locks(
+    State(state): State<AppState>,
+    Authorized(principal, _): Authorized<ManageSecurity>,
+) -> ApiResult<Json<Vec<AccountLock>>> {
     Ok(Json(state.store().list_locks(&principal.scope()).await?))
 }
 
@@ -57,10 +60,9 @@ async fn list_locks(State(state): State<AppState>, principal: Principal) -> ApiR
 )]
 async fn unlock(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ManageSecurity>,
     Path(username): Path<String>,
 ) -> ApiResult<StatusCode> {
-    principal.require(Permission::ManageSecurity)?;
     if username.chars().count() > 64 {
         return Err(ApiError::not_found());
     }

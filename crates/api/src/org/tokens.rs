@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use beacon_core::error::ValidationErrors;
-use beacon_core::org::{ApiToken, Permission, Role, validate_roles};
+use beacon_core::org::{ApiToken, Role, validate_roles};
 use beacon_store::org::NewToken;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,9 +14,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::TOKEN_PREFIX;
-use super::{Principal, check_id};
+use super::check_id;
 use crate::AppState;
 use crate::http::{ApiJson, ApiResult, ErrorBody};
+use crate::org::auth::{Authorized, ManageOrg};
 use crate::password::{random_text, token_hash};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -40,8 +41,10 @@ pub struct CreatedToken {
     get, path = "/tokens", tag = "org",
     responses((status = 200, body = Vec<ApiToken>), (status = 403, body = ErrorBody))
 )]
-async fn list_tokens(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Vec<ApiToken>>> {
-    principal.require(Permission::ManageOrg)?;
+async fn list_tokens(
+    State(state): State<AppState>,
+    Authorized(principal, _): Authorized<ManageOrg>,
+) -> ApiResult<Json<Vec<ApiToken>>> {
     Ok(Json(state.store().list_tokens(&principal.scope()).await?))
 }
 
@@ -52,10 +55,9 @@ async fn list_tokens(State(state): State<AppState>, principal: Principal) -> Api
 )]
 async fn create_token(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ManageOrg>,
     ApiJson(body): ApiJson<CreateToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    principal.require(Permission::ManageOrg)?;
     let mut errors = ValidationErrors::new();
     let name = body.name.trim().to_owned();
     if name.is_empty() {
@@ -99,10 +101,9 @@ async fn create_token(
 )]
 async fn revoke_token(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ManageOrg>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    principal.require(Permission::ManageOrg)?;
     check_id(&id)?;
     state.store().revoke_token(&principal.scope(), &principal.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)

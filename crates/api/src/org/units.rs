@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use beacon_core::error::ValidationErrors;
 use beacon_core::geo::Boundary;
-use beacon_core::org::{Permission, Unit, UnitCode, UnitLevel, UnitName};
+use beacon_core::org::{Unit, UnitCode, UnitLevel, UnitName};
 use beacon_store::org::{NewUnit, UnitChanges, UnitDetail};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 use super::{Principal, check_id, double_option};
 use crate::AppState;
 use crate::http::{ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::org::auth::{Authorized, ManageOrg};
 
 const SORT_RANGE: std::ops::RangeInclusive<i64> = -1_000_000..=1_000_000;
 
@@ -100,10 +101,9 @@ async fn list_units(
 )]
 async fn create_unit(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ManageOrg>,
     ApiJson(body): ApiJson<CreateUnit>,
 ) -> ApiResult<(StatusCode, Json<Unit>)> {
-    principal.require(Permission::ManageOrg)?;
     let mut errors = ValidationErrors::new();
     let code = errors.check("code", UnitCode::parse(&body.code));
     let name = errors.check("name", UnitName::parse(&body.name));
@@ -131,7 +131,9 @@ async fn create_unit(
             },
         )
         .await?;
-    state.publish("unit.created", Some(&unit.id), &[], json!({ "id": unit.id, "name": unit.name })).await;
+    state
+        .publish("unit.created", Some(&unit.id), &[], json!({ "id": unit.id, "name": unit.name }))
+        .await;
     Ok((StatusCode::CREATED, Json(unit)))
 }
 
@@ -157,11 +159,10 @@ async fn get_unit(
 )]
 async fn update_unit(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ManageOrg>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateUnit>,
 ) -> ApiResult<Json<Unit>> {
-    principal.require(Permission::ManageOrg)?;
     check_id(&id)?;
     let mut errors = ValidationErrors::new();
     let mut changes = UnitChanges {
@@ -188,8 +189,11 @@ async fn update_unit(
         None => {}
     }
     errors.into_result()?;
-    let unit = state.store().update_unit(&principal.scope(), &principal.actor(), &id, changes).await?;
-    state.publish("unit.updated", Some(&unit.id), &[], json!({ "id": unit.id, "name": unit.name })).await;
+    let unit =
+        state.store().update_unit(&principal.scope(), &principal.actor(), &id, changes).await?;
+    state
+        .publish("unit.updated", Some(&unit.id), &[], json!({ "id": unit.id, "name": unit.name }))
+        .await;
     Ok(Json(unit))
 }
 
@@ -204,15 +208,19 @@ async fn update_unit(
 )]
 async fn delete_unit(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ManageOrg>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    principal.require(Permission::ManageOrg)?;
     check_id(&id)?;
     let unit = state.store().get_unit(&principal.scope(), &id).await?.unit;
     state.store().delete_unit(&principal.scope(), &principal.actor(), &id).await?;
     state
-        .publish("unit.deleted", unit.parent_id.as_deref(), &[], json!({ "id": unit.id, "name": unit.name }))
+        .publish(
+            "unit.deleted",
+            unit.parent_id.as_deref(),
+            &[],
+            json!({ "id": unit.id, "name": unit.name }),
+        )
         .await;
     Ok(StatusCode::NO_CONTENT)
 }

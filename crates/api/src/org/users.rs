@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use beacon_core::error::ValidationErrors;
-use beacon_core::org::{DisplayName, Permission, Phone, Role, User, Username, validate_roles};
+use beacon_core::org::{DisplayName, Phone, Role, User, Username, validate_roles};
 use beacon_core::page::PageRequest;
 use beacon_store::org::{NewUser, UserChanges, UserFilter};
 use serde::{Deserialize, Serialize};
@@ -13,9 +13,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Principal, check_id, double_option};
+use super::{check_id, double_option};
 use crate::AppState;
 use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::org::auth::{Authorized, ManageOrg, ViewAccounts};
 
 /// Who hears about account changes live.
 const ACCOUNT_AUDIENCE: [Role; 2] = [Role::SystemAdmin, Role::SecurityAdmin];
@@ -86,17 +87,22 @@ fn check_phone(errors: &mut ValidationErrors, phone: Option<&str>) -> Option<Pho
 )]
 async fn list_users(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ViewAccounts>,
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> ApiResult<Json<UserPage>> {
-    principal.require(Permission::ViewAccounts)?;
     let page = PageRequest::parse(query.page, query.per_page)?;
     if query.q.as_deref().is_some_and(|q| q.chars().count() > 64) {
         return Err(ApiError::field("q", "too_long"));
     }
-    let filter = UserFilter { q: query.q, unit_id: query.unit_id, role: query.role, active: query.active };
+    let filter =
+        UserFilter { q: query.q, unit_id: query.unit_id, role: query.role, active: query.active };
     let page = state.store().list_users(&principal.scope(), &filter, page).await?;
-    Ok(Json(UserPage { items: page.items, total: page.total, page: page.page, per_page: page.per_page }))
+    Ok(Json(UserPage {
+        items: page.items,
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    }))
 }
 
 /// Creates an account (system administrator). Administrator roles are granted only on the
@@ -111,10 +117,9 @@ async fn list_users(
 )]
 async fn create_user(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ManageOrg>,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    principal.require(Permission::ManageOrg)?;
     let policy = state.policy().await?;
     let mut errors = ValidationErrors::new();
     let username = errors.check("username", Username::parse(&body.username));
@@ -149,7 +154,12 @@ async fn create_user(
         )
         .await?;
     state
-        .publish("user.created", Some(&user.unit.id), &ACCOUNT_AUDIENCE, json!({ "id": user.id, "username": user.username }))
+        .publish(
+            "user.created",
+            Some(&user.unit.id),
+            &ACCOUNT_AUDIENCE,
+            json!({ "id": user.id, "username": user.username }),
+        )
         .await;
     Ok((StatusCode::CREATED, Json(user)))
 }
@@ -160,10 +170,9 @@ async fn create_user(
 )]
 async fn get_user(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ViewAccounts>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<User>> {
-    principal.require(Permission::ViewAccounts)?;
     check_id(&id)?;
     Ok(Json(state.store().get_user(&principal.scope(), &id).await?))
 }
@@ -181,14 +190,14 @@ async fn get_user(
 )]
 async fn update_user(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ManageOrg>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> ApiResult<Json<User>> {
-    principal.require(Permission::ManageOrg)?;
     check_id(&id)?;
     let mut errors = ValidationErrors::new();
-    let mut changes = UserChanges { unit_id: body.unit_id, active: body.active, ..Default::default() };
+    let mut changes =
+        UserChanges { unit_id: body.unit_id, active: body.active, ..Default::default() };
     if let Some(name) = &body.display_name {
         changes.display_name = errors.check("display_name", DisplayName::parse(name));
     }
@@ -206,9 +215,15 @@ async fn update_user(
         errors.add("unit_id", "not_found");
     }
     errors.into_result()?;
-    let user = state.store().update_user(&principal.scope(), &principal.actor(), &id, changes).await?;
+    let user =
+        state.store().update_user(&principal.scope(), &principal.actor(), &id, changes).await?;
     state
-        .publish("user.updated", Some(&user.unit.id), &ACCOUNT_AUDIENCE, json!({ "id": user.id, "username": user.username }))
+        .publish(
+            "user.updated",
+            Some(&user.unit.id),
+            &ACCOUNT_AUDIENCE,
+            json!({ "id": user.id, "username": user.username }),
+        )
         .await;
     Ok(Json(user))
 }
@@ -226,15 +241,19 @@ async fn update_user(
 )]
 async fn delete_user(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ManageOrg>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    principal.require(Permission::ManageOrg)?;
     check_id(&id)?;
     let user = state.store().get_user(&principal.scope(), &id).await?;
     state.store().delete_user(&principal.scope(), &principal.actor(), &id).await?;
     state
-        .publish("user.deleted", Some(&user.unit.id), &ACCOUNT_AUDIENCE, json!({ "id": user.id, "username": user.username }))
+        .publish(
+            "user.deleted",
+            Some(&user.unit.id),
+            &ACCOUNT_AUDIENCE,
+            json!({ "id": user.id, "username": user.username }),
+        )
         .await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -252,11 +271,10 @@ async fn delete_user(
 )]
 async fn reset_password(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized(principal, _): Authorized<ManageOrg>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ResetPassword>,
 ) -> ApiResult<StatusCode> {
-    principal.require(Permission::ManageOrg)?;
     check_id(&id)?;
     let user = state.store().get_user(&principal.scope(), &id).await?;
     let policy = state.policy().await?;
@@ -266,7 +284,14 @@ async fn reset_password(
     let hash = state.passwords().hash(body.password).await.map_err(ApiError::internal)?;
     state
         .store()
-        .set_password(&principal.scope(), &principal.actor(), &id, hash, policy.force_change_on_first_login, None)
+        .set_password(
+            &principal.scope(),
+            &principal.actor(),
+            &id,
+            hash,
+            policy.force_change_on_first_login,
+            None,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

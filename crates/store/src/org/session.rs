@@ -208,8 +208,7 @@ impl Store {
             .bind(account.id.clone())
             .execute(&mut *tx)
             .await?;
-        let actor =
-            Actor::caller(Some(&account.id), &account.username, Some(&account.unit_id), ip);
+        let actor = Actor::caller(Some(&account.id), &account.username, Some(&account.unit_id), ip);
         let record =
             NewAuditRecord::new(&actor, "auth.login", Outcome::Success).target("user", &account.id);
         audit::append(&mut tx, now, record).await?;

@@ -298,10 +298,10 @@ impl Store {
                 }
             }
         }
-        if let Some(code) = &changes.code {
-            if code_taken(&mut tx, code, Some(id)).await? {
-                errors.add("code", "already_exists");
-            }
+        if let Some(code) = &changes.code
+            && code_taken(&mut tx, code, Some(id)).await?
+        {
+            errors.add("code", "already_exists");
         }
         errors.into_result().map_err(StoreError::Invalid)?;
 

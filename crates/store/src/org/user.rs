@@ -342,10 +342,10 @@ impl Store {
             },
         )
         .map_err(StoreError::Forbidden)?;
-        if let Some(unit_id) = changes.unit_id.as_deref().filter(|_| moving) {
-            if !scope::contains(&mut *tx, scope, unit_id).await? {
-                return Err(StoreError::invalid("unit_id", "not_found"));
-            }
+        if let Some(unit_id) = changes.unit_id.as_deref().filter(|_| moving)
+            && !scope::contains(&mut *tx, scope, unit_id).await?
+        {
+            return Err(StoreError::invalid("unit_id", "not_found"));
         }
 
         let mut diff = Diff::default();

@@ -83,7 +83,7 @@ backend_tests! {
         t.store.end_session("token-hash", &actor).await.unwrap();
         assert!(t.store.session_principal("token-hash").await.unwrap().unwrap().revoked);
         let user = t.store.get_user(&Scope::Global, &id).await.unwrap();
-        assert_eq!(user.last_login_at.is_some(), true);
+        assert!(user.last_login_at.is_some());
     }
 
     async fn policy_is_stored_validated_and_audited(t: TestStore) {

@@ -1,0 +1,115 @@
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use beacon_core::org::Role;
+use beacon_store::backend_tests;
+use serde_json::json;
+
+use crate::TestApp;
+
+backend_tests! {
+    async fn the_three_administrators_cannot_do_each_others_work(t: TestApp) {
+        let system = t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        let security = t.signed_in("sec.admin", &t.tree.city, &[Role::SecurityAdmin]).await;
+        let audit = t.signed_in("aud.admin", &t.tree.city, &[Role::AuditAdmin]).await;
+        let policy = t.get(&security, "/api/v1/security/policy").await.json();
+
+        // The system administrator: units and users, not the audit trail or the policy.
+        t.get(&system, "/api/v1/audit").await.expect(StatusCode::FORBIDDEN);
+        t.get(&system, "/api/v1/security/policy").await.expect(StatusCode::FORBIDDEN);
+        t.put(&system, "/api/v1/security/policy", policy.clone()).await.expect(StatusCode::FORBIDDEN);
+        t.delete(&system, "/api/v1/security/locks/anyone").await.expect(StatusCode::FORBIDDEN);
+        // The security administrator: the policy and locks, not units, users or the audit trail.
+        t.post(&security, "/api/v1/units", json!({ "parent_id": t.tree.city, "code": "1", "name": "x", "level": "district" })).await.expect(StatusCode::FORBIDDEN);
+        t.post(&security, "/api/v1/users", json!({})).await.expect(StatusCode::FORBIDDEN);
+        t.get(&security, "/api/v1/audit").await.expect(StatusCode::FORBIDDEN);
+        t.get(&security, "/api/v1/users").await.expect(StatusCode::OK);
+        // The audit administrator: reads the trail and nothing else.
+        t.get(&audit, "/api/v1/audit").await.expect(StatusCode::OK);
+        t.get(&audit, "/api/v1/users").await.expect(StatusCode::FORBIDDEN);
+        t.get(&audit, "/api/v1/tokens").await.expect(StatusCode::FORBIDDEN);
+        t.get(&audit, "/api/v1/security/policy").await.expect(StatusCode::FORBIDDEN);
+        t.post(&audit, "/api/v1/units", json!({ "parent_id": t.tree.city, "code": "1", "name": "x", "level": "district" })).await.expect(StatusCode::FORBIDDEN);
+        // Every refusal is in the audit trail.
+        let denied = t.audit_actions("access.denied").await;
+        assert!(denied.len() >= 10, "{}", denied.len());
+        assert!(denied.iter().any(|r| r.actor_name == "aud.admin" && r.detail.contains("/api/v1/units")));
+        // Business roles hold none of the three.
+        let officer = t.signed_in("officer", &t.tree.city, &[Role::DutyOfficer, Role::Leader]).await;
+        t.get(&officer, "/api/v1/users").await.expect(StatusCode::FORBIDDEN);
+        t.get(&officer, "/api/v1/audit").await.expect(StatusCode::FORBIDDEN);
+        t.get(&officer, "/api/v1/units").await.expect(StatusCode::OK);
+        let me = t.get(&officer, "/api/v1/me").await.json();
+        assert_eq!(me["permissions"], json!([]));
+        let me = t.get(&audit, "/api/v1/me").await.json();
+        assert_eq!(me["permissions"], json!(["read_audit"]));
+    }
+
+    async fn the_security_policy_is_edited_within_bounds(t: TestApp) {
+        let security = t.signed_in("sec.admin", &t.tree.city, &[Role::SecurityAdmin]).await;
+        let mut policy = t.get(&security, "/api/v1/security/policy").await.json();
+        assert_eq!(policy["lockout_threshold"], 5);
+        policy["lockout_threshold"] = json!(3);
+        policy["password_min_length"] = json!(12);
+        t.put(&security, "/api/v1/security/policy", policy.clone()).await.expect(StatusCode::OK);
+        // The new rules apply at once on this instance.
+        let rules = t.call(None, axum::http::Method::GET, "/api/v1/auth/password-rules", None).await.json();
+        assert_eq!(rules["min_length"], 12);
+        t.user("victim", &t.tree.east, &[Role::Staff]).await;
+        for _ in 0..2 {
+            t.login("victim", "Wrong-Password-9").await.expect(StatusCode::UNAUTHORIZED);
+        }
+        t.login("victim", "Wrong-Password-9").await.expect(StatusCode::LOCKED);
+        policy["password_min_length"] = json!(4);
+        let weak = t.put(&security, "/api/v1/security/policy", policy.clone()).await;
+        weak.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(weak.json()["fields"]["password_min_length"], "out_of_range");
+        let mut partial = policy.clone();
+        partial.as_object_mut().unwrap().remove("idle_timeout_minutes");
+        let missing = t.put(&security, "/api/v1/security/policy", partial).await;
+        assert_eq!(missing.json()["fields"]["idle_timeout_minutes"], "required");
+        let changes = t.audit_actions("security.policy_update").await;
+        assert_eq!(changes.len(), 1);
+        assert!(changes[0].detail.contains("\"lockout_threshold\":3"));
+    }
+
+    async fn api_tokens_act_within_their_unit_and_roles(t: TestApp) {
+        let admin = t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        let created = t.post(&admin, "/api/v1/tokens", json!({ "name": "雨量站接入", "unit_id": t.tree.east, "roles": ["staff"] })).await;
+        created.expect(StatusCode::CREATED);
+        let secret = created.json()["secret"].as_str().unwrap().to_owned();
+        let id = created.json()["token"]["id"].as_str().unwrap().to_owned();
+        assert!(secret.starts_with("bk_"));
+        let bearer = |path: &str, secret: &str| {
+            Request::get(path).header(header::AUTHORIZATION, format!("Bearer {secret}")).body(Body::empty()).unwrap()
+        };
+        let units = t.send(bearer("/api/v1/units", &secret)).await;
+        units.expect(StatusCode::OK);
+        assert_eq!(units.json().as_array().unwrap().len(), 2, "only the east district's subtree");
+        t.send(bearer("/api/v1/users", &secret)).await.expect(StatusCode::FORBIDDEN);
+        let me = t.send(bearer("/api/v1/me", &secret)).await.json();
+        assert_eq!(me["username"], "token:雨量站接入");
+        // Tokens never carry administrator roles.
+        let admin_token = t.post(&admin, "/api/v1/tokens", json!({ "name": "x", "unit_id": t.tree.east, "roles": ["system_admin"] })).await;
+        assert_eq!(admin_token.json()["fields"]["roles"], "admin_role_not_allowed");
+        let past = t.post(&admin, "/api/v1/tokens", json!({ "name": "x", "unit_id": t.tree.east, "roles": ["staff"], "expires_at": "2000-01-01T00:00:00Z" })).await;
+        assert_eq!(past.json()["fields"]["expires_at"], "in_the_past");
+        let listed = t.get(&admin, "/api/v1/tokens").await.json();
+        assert_eq!(listed.as_array().unwrap().len(), 1);
+        assert!(!listed.to_string().contains(&secret), "the secret is never shown again");
+        t.delete(&admin, &format!("/api/v1/tokens/{id}")).await.expect(StatusCode::NO_CONTENT);
+        let revoked = t.send(bearer("/api/v1/units", &secret)).await;
+        revoked.expect(StatusCode::UNAUTHORIZED);
+        assert_eq!(revoked.code(), "invalid_token");
+        t.send(bearer("/api/v1/units", "bk_made-up")).await.expect(StatusCode::UNAUTHORIZED);
+        t.delete(&admin, &format!("/api/v1/tokens/{id}")).await.expect(StatusCode::CONFLICT);
+        // An expiring token stops at its time.
+        let expiring = t.post(&admin, "/api/v1/tokens", json!({
+            "name": "temp", "unit_id": t.tree.city, "roles": ["viewer"],
+            "expires_at": (t.store.now() + chrono::Duration::hours(1)).to_rfc3339()
+        })).await.json();
+        let secret = expiring["secret"].as_str().unwrap().to_owned();
+        t.send(bearer("/api/v1/units", &secret)).await.expect(StatusCode::OK);
+        t.clock.advance(chrono::Duration::hours(1));
+        t.send(bearer("/api/v1/units", &secret)).await.expect(StatusCode::UNAUTHORIZED);
+    }
+}

@@ -1,0 +1,117 @@
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use beacon_core::org::Role;
+use beacon_store::backend_tests;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::{Session, TestApp};
+
+/// An open event stream, read frame by frame.
+struct Stream {
+    body: Body,
+    buffer: String,
+}
+
+impl Stream {
+    async fn open(t: &TestApp, session: &Session, last_event_id: Option<&str>) -> Stream {
+        let mut request = Request::get("/api/v1/events").header(header::COOKIE, &session.cookie);
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response =
+            t.router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        Stream { body: response.into_body(), buffer: String::new() }
+    }
+
+    /// The next event's (id, data), or None if nothing arrives within a short while.
+    async fn next(&mut self) -> Option<(Option<String>, Value)> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = None;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = Some(v.trim().to_owned());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data = Some(serde_json::from_str(v.trim()).unwrap());
+                    }
+                }
+                match data {
+                    Some(data) => return Some((id, data)),
+                    None => continue, // keep-alive comment
+                }
+            }
+            let frame = tokio::time::timeout(Duration::from_millis(500), self.body.frame())
+                .await
+                .ok()??
+                .ok()?;
+            if let Ok(bytes) = frame.into_data() {
+                self.buffer.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+}
+
+backend_tests! {
+    async fn events_reach_the_scope_they_belong_to(t: TestApp) {
+        let city = t.signed_in("city.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        let east = t.signed_in("east.viewer", &t.tree.east, &[Role::Viewer]).await;
+        let west = t.signed_in("west.viewer", &t.tree.west, &[Role::Viewer]).await;
+        let mut city_stream = Stream::open(&t, &city, None).await;
+        let mut east_stream = Stream::open(&t, &east, None).await;
+        let mut west_stream = Stream::open(&t, &west, None).await;
+
+        t.post(&city, "/api/v1/units", json!({ "parent_id": t.tree.east, "code": "990102005", "name": "东新街道", "level": "township" })).await.expect(StatusCode::CREATED);
+        let (id, event) = city_stream.next().await.expect("the city sees it");
+        assert_eq!(event["kind"], "unit.created");
+        assert_eq!(event["data"]["name"], "东新街道");
+        let id = id.expect("events carry an id");
+        let (_, event) = east_stream.next().await.expect("the district sees it");
+        assert_eq!(event["kind"], "unit.created");
+        assert!(west_stream.next().await.is_none(), "the other district does not");
+
+        // Account events go to administrators only.
+        t.post(&city, "/api/v1/users", json!({ "username": "new.one", "display_name": "x", "unit_id": t.tree.east, "roles": ["staff"], "password": "Initial-Pass-1" })).await.expect(StatusCode::CREATED);
+        let (_, event) = city_stream.next().await.unwrap();
+        assert_eq!(event["kind"], "user.created");
+        assert!(east_stream.next().await.is_none());
+
+        // A reconnecting client resumes after its last id.
+        let mut resumed = Stream::open(&t, &city, Some(&id)).await;
+        let (_, event) = resumed.next().await.expect("replayed");
+        assert_eq!(event["kind"], "user.created");
+        assert!(resumed.next().await.is_none());
+    }
+
+    async fn lockouts_alert_the_security_administrator(t: TestApp) {
+        let security = t.signed_in("sec.admin", &t.tree.city, &[Role::SecurityAdmin]).await;
+        let system = t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        let mut security_stream = Stream::open(&t, &security, None).await;
+        let mut system_stream = Stream::open(&t, &system, None).await;
+        t.user("target", &t.tree.east, &[Role::Staff]).await;
+        for _ in 0..5 {
+            t.login("target", "Wrong-Password-9").await;
+        }
+        let (_, event) = security_stream.next().await.expect("lockout event");
+        assert_eq!(event["kind"], "auth.lockout");
+        assert_eq!(event["data"]["username"], "target");
+        assert!(system_stream.next().await.is_none());
+    }
+
+    async fn streams_need_a_session(t: TestApp) {
+        let response = t.call(None, axum::http::Method::GET, "/api/v1/events", None).await;
+        response.expect(StatusCode::UNAUTHORIZED);
+    }
+}
