@@ -17,6 +17,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         license(name = "Apache-2.0")
     ),
     modifiers(&Security),
+    // Schemas used only in query parameters are not collected from the routes.
+    components(schemas(beacon_core::audit::Outcome, beacon_core::org::Role, beacon_core::org::UnitLevel)),
     security(("session" = []), ("token" = [])),
     tags(
         (name = "auth", description = "Sign-in, sessions and one's own password"),

@@ -8,7 +8,7 @@ use rust_embed::RustEmbed;
 use crate::http::ApiError;
 
 #[derive(RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../../web/dist"]
+#[folder = "../../web/dist"]
 #[allow_missing = true]
 struct Assets;
 
@@ -27,12 +27,11 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
         return ApiError::not_found().into_response();
     }
     let file = path.trim_start_matches('/');
-    let file = if file.is_empty() { "index.html" } else { file };
-    if let Some(response) = asset(file, &headers) {
+    if let Some(response) = asset(file, &headers).filter(|_| !file.is_empty()) {
         return response;
     }
     let last = file.rsplit('/').next().unwrap_or(file);
-    if last.contains('.') {
+    if last.contains('.') && file != "index.html" {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
     asset("index.html", &headers).unwrap_or_else(|| Html(NOT_BUILT).into_response())

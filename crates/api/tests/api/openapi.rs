@@ -42,3 +42,26 @@ fn every_operation_is_documented_with_its_errors() {
         assert!(paths.contains_key(contract), "{contract} missing");
     }
 }
+
+#[test]
+fn every_reference_resolves() {
+    fn walk(value: &serde_json::Value, doc: &serde_json::Value, missing: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(reference) = map.get("$ref").and_then(|r| r.as_str()) {
+                    let pointer = reference.trim_start_matches('#');
+                    if doc.pointer(pointer).is_none() {
+                        missing.push(reference.to_owned());
+                    }
+                }
+                map.values().for_each(|v| walk(v, doc, missing));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, doc, missing)),
+            _ => {}
+        }
+    }
+    let doc: serde_json::Value = serde_json::from_str(&beacon_api::openapi::document()).unwrap();
+    let mut missing = Vec::new();
+    walk(&doc, &doc, &mut missing);
+    assert!(missing.is_empty(), "unresolved: {missing:?}");
+}

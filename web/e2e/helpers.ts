@@ -1,0 +1,29 @@
+import { expect, type Page } from '@playwright/test'
+
+/** The demo users' password (crates/beacon/src/demo.rs). */
+export const DEMO_PASSWORD = 'Beacon@2026'
+
+export async function signIn(page: Page, username: string, password = DEMO_PASSWORD) {
+  await page.goto('/login')
+  await page.getByTestId('username').fill(username)
+  await page.getByTestId('password').fill(password)
+  await page.getByTestId('sign-in').click()
+}
+
+export async function signOut(page: Page) {
+  await page.getByTestId('user-menu').click()
+  await page.getByTestId('logout').click()
+  await expect(page).toHaveURL(/\/login/)
+}
+
+/** Collects Content-Security-Policy violations and page errors, which must stay empty. */
+export function watchForProblems(page: Page): string[] {
+  const problems: string[] = []
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/.test(message.text())) {
+      problems.push(`console: ${message.text()}`)
+    }
+  })
+  return problems
+}

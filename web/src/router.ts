@@ -1,0 +1,64 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { onSessionProblem } from './api/client'
+import { can, loadMe, session, type Permission } from './session'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    public?: boolean
+    permission?: Permission
+    title?: string
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('./views/org/LoginView.vue'), meta: { public: true } },
+  { path: '/password', name: 'password', component: () => import('./views/org/PasswordView.vue') },
+  {
+    path: '/',
+    component: () => import('./components/AppShell.vue'),
+    children: [
+      { path: '', name: 'home', component: () => import('./views/home/HomeView.vue'), meta: { title: 'nav.home' } },
+      { path: 'units', name: 'units', component: () => import('./views/org/UnitsView.vue'), meta: { title: 'nav.units' } },
+      {
+        path: 'users', name: 'users', component: () => import('./views/org/UsersView.vue'),
+        meta: { title: 'nav.users', permission: 'view_accounts' },
+      },
+      {
+        path: 'tokens', name: 'tokens', component: () => import('./views/org/TokensView.vue'),
+        meta: { title: 'nav.tokens', permission: 'manage_org' },
+      },
+      {
+        path: 'security', name: 'security', component: () => import('./views/org/SecurityView.vue'),
+        meta: { title: 'nav.security', permission: 'manage_security' },
+      },
+      {
+        path: 'audit', name: 'audit', component: () => import('./views/audit/AuditView.vue'),
+        meta: { title: 'nav.audit', permission: 'read_audit' },
+      },
+    ],
+  },
+  { path: '/:rest(.*)*', redirect: '/' },
+]
+
+export const router = createRouter({ history: createWebHistory(), routes })
+
+router.beforeEach(async (to) => {
+  if (!session.checked) await loadMe()
+  const me = session.me
+  if (to.meta.public) return me && to.name === 'login' ? { name: 'home' } : true
+  if (!me) return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  if (me.password_change_required && to.name !== 'password') return { name: 'password' }
+  if (to.meta.permission && !can(to.meta.permission)) return { name: 'home' }
+  return true
+})
+
+onSessionProblem((error) => {
+  if (error.code === 'password_change_required') {
+    void router.push({ name: 'password' })
+    return
+  }
+  session.me = null
+  if (router.currentRoute.value.name !== 'login') {
+    void router.push({ name: 'login', query: { expired: '1' } })
+  }
+})

@@ -1,0 +1,29 @@
+import { reactive } from 'vue'
+import { api, call, type Me } from '@/api/client'
+
+export type Permission = 'manage_org' | 'manage_security' | 'read_audit' | 'view_accounts'
+
+/** The signed-in user, shared by the whole UI. */
+export const session = reactive<{ me: Me | null; checked: boolean }>({ me: null, checked: false })
+
+export async function loadMe(): Promise<Me | null> {
+  try {
+    session.me = await call(api.GET('/api/v1/me'))
+  } catch {
+    session.me = null
+  }
+  session.checked = true
+  return session.me
+}
+
+export function can(permission: Permission): boolean {
+  return session.me?.permissions.includes(permission) ?? false
+}
+
+export async function signOut() {
+  try {
+    await call(api.POST('/api/v1/auth/logout'))
+  } finally {
+    session.me = null
+  }
+}
