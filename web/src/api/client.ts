@@ -65,7 +65,8 @@ const sessionGuard: Middleware = {
   },
 }
 
-export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' })
+// fetch is looked up at call time (not captured once), so tests can stand in for the server.
+export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin', fetch: (request) => globalThis.fetch(request) })
 api.use(sessionGuard)
 
 /** Unwraps an openapi-fetch result: the data, or an ApiError. */

@@ -116,7 +116,7 @@ export default {
     still_referenced: 'Other records still refer to this one', unit_has_children: 'The unit still has units beneath it',
     unit_has_users: 'The unit still has users', unit_has_tokens: 'The unit still has API tokens',
     user_has_signed_in: 'This account has been used; disable it instead of deleting it', already_revoked: 'Already revoked',
-    wrong_password: 'The current password is wrong', payload_too_large: 'Too much data sent', internal: 'Server error; it was logged',
+    backup_use_pg_dump: 'Back up PostgreSQL with pg_dump', wrong_password: 'The current password is wrong', payload_too_large: 'Too much data sent', internal: 'Server error; it was logged',
     unavailable: 'The database is not answering', network: 'Network error; check the connection', unknown: 'Request failed ({code})',
   },
   fieldErrors: {

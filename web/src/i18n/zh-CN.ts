@@ -116,7 +116,7 @@ export default {
     still_referenced: '仍有其他记录引用此项，不能删除', unit_has_children: '该单位还有下级单位，不能删除',
     unit_has_users: '该单位还有用户，不能删除', unit_has_tokens: '该单位还有接口令牌，不能删除',
     user_has_signed_in: '该账号已使用过，不能删除，请改为停用', already_revoked: '已经吊销',
-    wrong_password: '当前密码错误', payload_too_large: '提交的内容过大', internal: '服务器内部错误，已记录日志',
+    backup_use_pg_dump: 'PostgreSQL 数据库请使用 pg_dump 备份', wrong_password: '当前密码错误', payload_too_large: '提交的内容过大', internal: '服务器内部错误，已记录日志',
     unavailable: '数据库暂时无法访问', network: '网络连接失败，请检查网络', unknown: '操作失败（{code}）',
   },
   fieldErrors: {
