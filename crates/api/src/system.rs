@@ -11,6 +11,7 @@ use axum::{Json, Router, middleware};
 use serde::Serialize;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::trace::TraceLayer;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -97,7 +98,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), mw::audit_denials))
         .layer(middleware::from_fn_with_state(state.clone(), mw::csrf))
         .layer(middleware::from_fn_with_state(state.clone(), mw::security_headers))
-        .layer(CompressionLayer::new())
+        // Static files (the UI bundle) are compressed; API answers are small and compressing
+        // each of them costs more CPU than the intranet saves in transfer time.
+        .layer(CompressionLayer::new().compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/json")),
+        ))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -297,9 +297,13 @@ async fn serve(config: Config) -> Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let maintenance = store.clone();
     tokio::spawn(async move {
+        // The first tick is immediate: statistics are fresh from start-up on.
         let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
         loop {
             every_hour.tick().await;
+            if let Err(error) = maintenance.optimize().await {
+                tracing::warn!(%error, "refreshing query statistics failed");
+            }
             if let Err(error) = maintenance.prune_sessions().await {
                 tracing::warn!(%error, "pruning ended sessions failed");
             }

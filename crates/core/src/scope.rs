@@ -10,19 +10,26 @@ pub enum Scope {
     /// The whole tree. Only for operator commands on the server (the CLI) and internal tasks;
     /// never derived from a request.
     Global,
-    /// The unit with this id and everything beneath it.
-    Subtree(String),
+    /// The unit with this id and everything beneath it. `whole_tree` is set when that unit is
+    /// the root of the tree: the subtree is then everything, and queries skip the filter.
+    Subtree { root: String, whole_tree: bool },
 }
 
 impl Scope {
+    /// A unit's subtree.
     pub fn subtree(unit_id: impl Into<String>) -> Self {
-        Self::Subtree(unit_id.into())
+        Self::Subtree { root: unit_id.into(), whole_tree: false }
+    }
+
+    /// The subtree of the root unit of the tree (the caller knows it is the root).
+    pub fn tree_root(unit_id: impl Into<String>) -> Self {
+        Self::Subtree { root: unit_id.into(), whole_tree: true }
     }
 
     pub fn root_unit(&self) -> Option<&str> {
         match self {
             Scope::Global => None,
-            Scope::Subtree(id) => Some(id),
+            Scope::Subtree { root, .. } => Some(root),
         }
     }
 }

@@ -90,9 +90,9 @@ impl Store {
         filter: &AuditFilter,
         page: PageRequest,
     ) -> Result<Page<AuditRecord>, StoreError> {
-        let mut count = Sql::new("SELECT COUNT(*) FROM audit_log a WHERE 1 = 1");
+        let mut count = Sql::new("SELECT COUNT(*) AS n FROM audit_log a WHERE 1 = 1");
         where_clause(&mut count, scope, filter);
-        let total: i64 = count.fetch_one(self.reader()).await?.try_get(0)?;
+        let total = self.count(count).await?;
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM audit_log a WHERE 1 = 1"));
         where_clause(&mut sql, scope, filter);
         sql.push(" ORDER BY a.seq DESC LIMIT ")

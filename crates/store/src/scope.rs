@@ -7,9 +7,10 @@ use sqlx::Any;
 use crate::error::StoreError;
 use crate::sql::Sql;
 
-/// Appends ` AND <unit_column> IN (<the scope's units>)`; nothing for [`Scope::Global`].
+/// Appends ` AND <unit_column> IN (<the scope's units>)`; nothing for [`Scope::Global`] or the
+/// subtree of the tree's root, which hold every unit.
 pub(crate) fn filter(sql: &mut Sql, scope: &Scope, unit_column: &str) {
-    if let Scope::Subtree(root) = scope {
+    if let Scope::Subtree { root, whole_tree: false } = scope {
         sql.push(" AND ")
             .push(unit_column)
             .push(" IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ")
@@ -36,7 +37,7 @@ where
 /// Like [`filter`], but records that belong to no unit (a sign-in attempt under a name that does
 /// not exist) are also visible, to a scope at the top of the tree only.
 pub(crate) fn filter_with_unassigned(sql: &mut Sql, scope: &Scope, unit_column: &str) {
-    if let Scope::Subtree(root) = scope {
+    if let Scope::Subtree { root, whole_tree: false } = scope {
         sql.push(" AND (")
             .push(unit_column)
             .push(" IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ")

@@ -5,16 +5,26 @@
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Any, Arguments, Encode, Executor, Type};
 
+use crate::StoreError;
+
 pub(crate) struct Sql {
     text: String,
     args: AnyArguments<'static>,
     count: usize,
     error: Option<sqlx::error::BoxDynError>,
+    /// The bound values as text, so the query and its arguments can key a cache.
+    values: String,
 }
 
 impl Sql {
     pub(crate) fn new(text: &str) -> Self {
-        Self { text: text.to_owned(), args: AnyArguments::default(), count: 0, error: None }
+        Self {
+            text: text.to_owned(),
+            args: AnyArguments::default(),
+            count: 0,
+            error: None,
+            values: String::new(),
+        }
     }
 
     pub(crate) fn push(&mut self, text: &str) -> &mut Self {
@@ -25,8 +35,10 @@ impl Sql {
     /// Appends a placeholder for `value`.
     pub(crate) fn bind<T>(&mut self, value: T) -> &mut Self
     where
-        T: Encode<'static, Any> + Type<Any> + Send + 'static,
+        T: Encode<'static, Any> + Type<Any> + Send + std::fmt::Debug + 'static,
     {
+        use std::fmt::Write;
+        let _ = write!(self.values, "\u{1f}{value:?}");
         self.count += 1;
         self.text.push('$');
         self.text.push_str(&self.count.to_string());
@@ -34,6 +46,33 @@ impl Sql {
             self.error.get_or_insert(error);
         }
         self
+    }
+
+    /// Wraps the query as subquery `t` of `SELECT <aggregate> AS json_rows`.
+    pub(crate) fn aggregate(mut self, aggregate: &str) -> Self {
+        self.text = format!("SELECT {aggregate} AS json_rows FROM ({}) t", self.text);
+        self
+    }
+
+    /// Runs a query made with [`Sql::aggregate`] and decodes its rows.
+    pub(crate) async fn fetch_json<'c, T, E>(self, executor: E) -> Result<Vec<T>, StoreError>
+    where
+        T: serde::de::DeserializeOwned,
+        E: Executor<'c, Database = Any>,
+    {
+        use sqlx::Row;
+        let row = self.fetch_one(executor).await?;
+        let text: Option<String> = row.try_get("json_rows")?;
+        match text {
+            None => Ok(Vec::new()),
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("aggregated rows: {e}"))),
+        }
+    }
+
+    /// The query text and its arguments, as one string.
+    pub(crate) fn cache_key(&self) -> String {
+        format!("{}\u{1e}{}", self.text, self.values)
     }
 
     fn into_parts(self) -> Result<(String, AnyArguments<'static>), sqlx::Error> {
@@ -87,6 +126,24 @@ pub(crate) fn get_bool(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> 
         Ok(value) => Ok(value),
         Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
     }
+}
+
+/// Booleans inside aggregated JSON: `true`/`false` from PostgreSQL, `1`/`0` from SQLite.
+pub(crate) fn json_flag<'de, D>(deserializer: D) -> Result<bool, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match Flag::deserialize(deserializer)? {
+        Flag::Bool(b) => b,
+        Flag::Int(i) => i != 0,
+    })
 }
 
 #[cfg(test)]

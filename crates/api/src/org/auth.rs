@@ -63,7 +63,11 @@ pub struct Principal {
 impl Principal {
     /// The territorial scope: the caller's unit and everything beneath it.
     pub fn scope(&self) -> Scope {
-        Scope::subtree(&self.unit.id)
+        if self.top_of_tree {
+            Scope::tree_root(&self.unit.id)
+        } else {
+            Scope::subtree(&self.unit.id)
+        }
     }
 
     pub fn actor(&self) -> Actor {

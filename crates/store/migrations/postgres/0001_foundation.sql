@@ -36,6 +36,9 @@ CREATE TABLE users (
     password_hash         TEXT NOT NULL,
     password_changed_at   BIGINT NOT NULL,
     must_change_password  BOOLEAN NOT NULL,
+    -- The roles again, comma-separated, written with user_roles in one transaction: lists and
+    -- every request's session read them without a lookup per user.
+    roles                 TEXT NOT NULL,
     active                BOOLEAN NOT NULL,
     last_login_at         BIGINT,
     created_at            BIGINT NOT NULL,

@@ -9,7 +9,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::unit_ref;
-use super::user::roles_of;
+use super::user::roles_column;
 use crate::sql::get_bool;
 use crate::{Store, StoreError, audit};
 
@@ -220,11 +220,12 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<Option<SessionPrincipal>, StoreError> {
+        // One query per request: the session, its user, unit and roles.
         let row = sqlx::query(
             "SELECT s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, \
              u.id AS user_id, u.username, u.display_name, u.active, u.must_change_password, \
-             u.password_changed_at, n.id AS unit_id, n.code AS unit_code, n.name AS unit_name, \
-             n.level AS unit_level, n.parent_id AS unit_parent_id \
+             u.password_changed_at, u.roles, n.id AS unit_id, n.code AS unit_code, \
+             n.name AS unit_name, n.level AS unit_level, n.parent_id AS unit_parent_id \
              FROM sessions s JOIN users u ON u.id = s.user_id JOIN units n ON n.id = u.unit_id \
              WHERE s.token_hash = $1",
         )
@@ -232,12 +233,10 @@ impl Store {
         .fetch_optional(self.reader())
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let user_id: String = row.try_get("user_id")?;
-        let mut roles = roles_of(self.reader(), std::slice::from_ref(&user_id)).await?;
         let revoked: Option<i64> = row.try_get("revoked_at")?;
         Ok(Some(SessionPrincipal {
-            roles: roles.remove(&user_id).unwrap_or_default(),
-            user_id,
+            roles: roles_column(&row)?,
+            user_id: row.try_get("user_id")?,
             username: row.try_get("username")?,
             display_name: row.try_get("display_name")?,
             unit: unit_ref(&row, "unit_")?,

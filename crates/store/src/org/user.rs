@@ -1,30 +1,49 @@
 //! User accounts.
 
-use std::collections::HashMap;
-
 use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::clock::{from_millis, to_millis};
 use beacon_core::error::ValidationErrors;
 use beacon_core::id::new_id;
 use beacon_core::org::{
-    AccountChange, Caller, DisplayName, Phone, Role, User, Username, check_account_change,
+    AccountChange, Caller, DisplayName, Phone, Role, UnitRef, User, Username, check_account_change,
     mask_phone,
 };
 use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
+use serde::Deserialize;
 use serde_json::json;
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Executor, Row};
 
-use super::{parse_role, unit_ref};
+use super::{parse_level, parse_role};
 use crate::audit::{Diff, like_pattern};
-use crate::sql::{Sql, get_bool};
-use crate::{Page, Store, StoreError, Tx, audit, scope};
+use crate::sql::{Sql, json_flag};
+use crate::{Backend, Page, Store, StoreError, Tx, audit, scope};
 
-const COLUMNS: &str = "u.id, u.username, u.display_name, u.phone, u.active, \
+const COLUMNS: &str = "u.id, u.username, u.display_name, u.phone, u.roles, u.active, \
     u.must_change_password, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, \
     n.id AS unit_id, n.code AS unit_code, n.name AS unit_name, n.level AS unit_level, \
     l.locked_until";
+
+/// The columns of [`select`], as keys of the aggregated JSON rows.
+const FIELDS: [&str; 16] = [
+    "id",
+    "username",
+    "display_name",
+    "phone",
+    "active",
+    "must_change_password",
+    "password_changed_at",
+    "last_login_at",
+    "created_at",
+    "updated_at",
+    "unit_id",
+    "unit_code",
+    "unit_name",
+    "unit_level",
+    "locked_until",
+    "roles",
+];
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -57,7 +76,8 @@ pub struct UserFilter {
     pub active: Option<bool>,
 }
 
-fn select(now_ms: i64) -> Sql {
+/// Users with their unit, lock and roles, in one query.
+pub(super) fn select(now_ms: i64) -> Sql {
     let mut sql = Sql::new(&format!(
         "SELECT {COLUMNS} FROM users u JOIN units n ON n.id = u.unit_id \
          LEFT JOIN account_locks l ON l.username = u.username AND l.locked_until > "
@@ -66,66 +86,104 @@ fn select(now_ms: i64) -> Sql {
     sql
 }
 
-fn user_row(row: &AnyRow, roles: Vec<Role>) -> Result<User, StoreError> {
-    let last_login: Option<i64> = row.try_get("last_login_at")?;
-    let locked: Option<i64> = row.try_get("locked_until")?;
-    Ok(User {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        phone: row.try_get("phone")?,
-        unit: unit_ref(row, "unit_")?,
-        roles,
-        active: get_bool(row, "active")?,
-        must_change_password: get_bool(row, "must_change_password")?,
-        password_changed_at: from_millis(row.try_get("password_changed_at")?),
-        last_login_at: last_login.map(from_millis),
-        locked_until: locked.map(from_millis),
-        created_at: from_millis(row.try_get("created_at")?),
-        updated_at: from_millis(row.try_get("updated_at")?),
-    })
+/// Roles from the comma-separated aggregate, sorted.
+pub(super) fn roles_column(row: &AnyRow) -> Result<Vec<Role>, StoreError> {
+    let text: Option<String> = row.try_get("roles")?;
+    parse_roles(text.as_deref())
 }
 
-/// Roles of several users in one query.
-pub(super) async fn roles_of<'c, E>(
+fn parse_roles(text: Option<&str>) -> Result<Vec<Role>, StoreError> {
+    let mut roles = text
+        .unwrap_or_default()
+        .split(',')
+        .filter(|r| !r.is_empty())
+        .map(parse_role)
+        .collect::<Result<Vec<_>, _>>()?;
+    roles.sort();
+    Ok(roles)
+}
+
+#[derive(Deserialize)]
+struct UserJson {
+    id: String,
+    username: String,
+    display_name: String,
+    phone: Option<String>,
+    #[serde(deserialize_with = "json_flag")]
+    active: bool,
+    #[serde(deserialize_with = "json_flag")]
+    must_change_password: bool,
+    password_changed_at: i64,
+    last_login_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    unit_id: String,
+    unit_code: String,
+    unit_name: String,
+    unit_level: String,
+    locked_until: Option<i64>,
+    roles: Option<String>,
+}
+
+impl UserJson {
+    fn into_user(self) -> Result<User, StoreError> {
+        Ok(User {
+            roles: parse_roles(self.roles.as_deref())?,
+            id: self.id,
+            username: self.username,
+            display_name: self.display_name,
+            phone: self.phone,
+            unit: UnitRef {
+                id: self.unit_id,
+                code: self.unit_code,
+                name: self.unit_name,
+                level: parse_level(&self.unit_level)?,
+            },
+            active: self.active,
+            must_change_password: self.must_change_password,
+            password_changed_at: from_millis(self.password_changed_at),
+            last_login_at: self.last_login_at.map(from_millis),
+            locked_until: self.locked_until.map(from_millis),
+            created_at: from_millis(self.created_at),
+            updated_at: from_millis(self.updated_at),
+        })
+    }
+}
+
+/// Runs a [`select`] with its filters and order, and reads the users.
+async fn fetch_users<'c, E>(
+    backend: Backend,
+    sql: Sql,
     executor: E,
-    ids: &[String],
-) -> Result<HashMap<String, Vec<Role>>, StoreError>
+) -> Result<Vec<User>, StoreError>
 where
-    E: Executor<'c, Database = Any>,
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let mut map: HashMap<String, Vec<Role>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(map);
-    }
-    let mut sql = Sql::new("SELECT user_id, role FROM user_roles WHERE user_id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(id.clone());
-    }
-    sql.push(") ORDER BY role");
-    for row in sql.fetch_all(executor).await? {
-        let role = parse_role(&row.try_get::<String, _>("role")?)?;
-        map.entry(row.try_get("user_id")?).or_default().push(role);
-    }
-    for roles in map.values_mut() {
-        roles.sort();
-    }
-    Ok(map)
+    let rows: Vec<UserJson> =
+        sql.aggregate(&backend.json_rows(&FIELDS, "t.username")).fetch_json(executor).await?;
+    rows.into_iter().map(UserJson::into_user).collect()
 }
 
-async fn fetch_user(tx: &mut Tx, scope: &Scope, id: &str, now_ms: i64) -> Result<User, StoreError> {
+async fn fetch_user(
+    tx: &mut Tx,
+    backend: Backend,
+    scope: &Scope,
+    id: &str,
+    now_ms: i64,
+) -> Result<User, StoreError> {
     let mut sql = select(now_ms);
     sql.push(" AND u.id = ").bind(id.to_owned());
     scope::filter(&mut sql, scope, "u.unit_id");
-    let row = sql.fetch_optional(&mut **tx).await?.ok_or(StoreError::NotFound)?;
-    let mut roles = roles_of(&mut **tx, &[id.to_owned()]).await?;
-    user_row(&row, roles.remove(id).unwrap_or_default())
+    fetch_users(backend, sql, &mut **tx).await?.pop().ok_or(StoreError::NotFound)
 }
 
 async fn set_roles(tx: &mut Tx, user_id: &str, roles: &[Role]) -> Result<(), StoreError> {
+    let list = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",");
+    sqlx::query("UPDATE users SET roles = $1 WHERE id = $2")
+        .bind(list)
+        .bind(user_id.to_owned())
+        .execute(&mut **tx)
+        .await?;
     sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
         .bind(user_id.to_owned())
         .execute(&mut **tx)
@@ -209,22 +267,14 @@ impl Store {
             }
             sql
         };
-        let count = build(Sql::new("SELECT COUNT(*) AS n FROM users u WHERE 1 = 1"));
-        let total: i64 = count.fetch_one(self.reader()).await?.try_get("n")?;
+        let total =
+            self.count(build(Sql::new("SELECT COUNT(*) AS n FROM users u WHERE 1 = 1"))).await?;
         let mut sql = build(select(now_ms));
         sql.push(" ORDER BY u.username LIMIT ")
             .bind(page.limit())
             .push(" OFFSET ")
             .bind(page.offset());
-        let rows = sql.fetch_all(self.reader()).await?;
-        let ids: Vec<String> =
-            rows.iter().map(|r| r.try_get("id")).collect::<Result<_, sqlx::Error>>()?;
-        let mut roles = roles_of(self.reader(), &ids).await?;
-        let items = rows
-            .iter()
-            .zip(&ids)
-            .map(|(row, id)| user_row(row, roles.remove(id).unwrap_or_default()))
-            .collect::<Result<_, _>>()?;
+        let items = fetch_users(self.backend(), sql, self.reader()).await?;
         Ok(Page { items, total, page: page.page, per_page: page.per_page })
     }
 
@@ -233,9 +283,7 @@ impl Store {
         let mut sql = select(now_ms);
         sql.push(" AND u.id = ").bind(id.to_owned());
         scope::filter(&mut sql, scope, "u.unit_id");
-        let row = sql.fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
-        let mut roles = roles_of(self.reader(), &[id.to_owned()]).await?;
-        user_row(&row, roles.remove(id).unwrap_or_default())
+        fetch_users(self.backend(), sql, self.reader()).await?.pop().ok_or(StoreError::NotFound)
     }
 
     pub async fn get_user_by_username(
@@ -283,8 +331,8 @@ impl Store {
         let id = new_id();
         sqlx::query(
             "INSERT INTO users (id, username, display_name, phone, unit_id, password_hash, \
-             password_changed_at, must_change_password, active, last_login_at, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $7, $7)",
+             password_changed_at, must_change_password, roles, active, last_login_at, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', $9, NULL, $7, $7)",
         )
         .bind(id.clone())
         .bind(new.username.as_str().to_owned())
@@ -312,7 +360,7 @@ impl Store {
                 }
             }));
         audit::append(&mut tx, now, record).await?;
-        let user = fetch_user(&mut tx, &Scope::Global, &id, now_ms).await?;
+        let user = fetch_user(&mut tx, self.backend(), &Scope::Global, &id, now_ms).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -327,7 +375,7 @@ impl Store {
         let now = self.now();
         let now_ms = to_millis(now);
         let mut tx = self.begin().await?;
-        let current = fetch_user(&mut tx, scope, id, now_ms).await?;
+        let current = fetch_user(&mut tx, self.backend(), scope, id, now_ms).await?;
         let moving = changes.unit_id.as_deref().is_some_and(|u| u != current.unit.id);
         let deactivate = changes.active == Some(false) && current.active;
         check_account_change(
@@ -393,7 +441,7 @@ impl Store {
             .unit(Some(&target_unit))
             .detail(diff.into_detail(&[("username", json!(current.username))]));
         audit::append(&mut tx, now, record).await?;
-        let user = fetch_user(&mut tx, &Scope::Global, id, now_ms).await?;
+        let user = fetch_user(&mut tx, self.backend(), &Scope::Global, id, now_ms).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -412,7 +460,7 @@ impl Store {
         let now = self.now();
         let now_ms = to_millis(now);
         let mut tx = self.begin().await?;
-        let current = fetch_user(&mut tx, scope, id, now_ms).await?;
+        let current = fetch_user(&mut tx, self.backend(), scope, id, now_ms).await?;
         let own = actor.user_id.as_deref() == Some(id);
         if !own {
             check_account_change(
@@ -455,7 +503,7 @@ impl Store {
         let now = self.now();
         let now_ms = to_millis(now);
         let mut tx = self.begin().await?;
-        let current = fetch_user(&mut tx, scope, id, now_ms).await?;
+        let current = fetch_user(&mut tx, self.backend(), scope, id, now_ms).await?;
         check_account_change(
             caller(actor),
             Some(id),
@@ -499,8 +547,8 @@ impl Store {
             let id = new_id();
             sqlx::query(
                 "INSERT INTO users (id, username, display_name, phone, unit_id, password_hash, \
-                 password_changed_at, must_change_password, active, last_login_at, created_at, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $7, $7)",
+                 password_changed_at, must_change_password, roles, active, last_login_at, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', $9, NULL, $7, $7)",
             )
             .bind(id.clone())
             .bind(new.username.as_str().to_owned())
@@ -519,6 +567,7 @@ impl Store {
             .detail(json!({ "count": users.len() }));
         audit::append(&mut tx, now, record).await?;
         tx.commit().await?;
+        self.optimize().await?;
         Ok(users.len() as u64)
     }
 }

@@ -1,0 +1,296 @@
+//! `beacon-bench`: measures a release `beacon` binary the way an operator would see it, on
+//! SQLite and on PostgreSQL. Run it through `bench/run.sh`. Figures vary with the machine; the
+//! script prints them with the machine's core count.
+//!
+//! Measured: cold start to the first `/healthz` 200; resident memory idle and after load;
+//! sign-in throughput (bound by Argon2id by design); `GET /api/v1/users` latency under 64
+//! concurrent clients with 10,000 users seeded.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use beacon_core::audit::Actor;
+use beacon_core::clock::SystemClock;
+use beacon_core::org::{DisplayName, Role, Username};
+use beacon_core::scope::Scope;
+use beacon_store::org::NewUser;
+use beacon_store::testing::TestDatabase;
+use beacon_store::{Backend, ConnectOptions, Store};
+
+const USERS: usize = 10_000;
+const CLIENTS: usize = 64;
+const LIST_DURATION: Duration = Duration::from_secs(10);
+const LOGINS: usize = 200;
+const LOGIN_CONCURRENCY: usize = 8;
+const DEMO_PASSWORD: &str = "Beacon@2026";
+const BENCH_PASSWORD: &str = "Bench-Password-1";
+
+struct Figures {
+    backend: &'static str,
+    cold_start: Duration,
+    rss_idle_kib: u64,
+    logins_per_second: f64,
+    list_p50: Duration,
+    list_p99: Duration,
+    list_rps: f64,
+    rss_loaded_kib: u64,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let mut beacon = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--beacon" => beacon = args.next().map(PathBuf::from),
+            other => bail!("unknown argument {other}; usage: beacon-bench --beacon PATH"),
+        }
+    }
+    let beacon = beacon.context("--beacon PATH of the release binary is required")?;
+    let mut all = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        eprintln!("--- {} ---", backend.name());
+        all.push(measure(&beacon, backend).await?);
+    }
+    println!("| figure | SQLite | PostgreSQL | floor |");
+    println!("|---|---|---|---|");
+    let row = |name: &str, f: &dyn Fn(&Figures) -> String, floor: &str| {
+        println!("| {name} | {} | {} | {floor} |", f(&all[0]), f(&all[1]));
+    };
+    row(
+        "cold start to first /healthz 200",
+        &|f| format!("{} ms", f.cold_start.as_millis()),
+        "< 1000 ms",
+    );
+    row(
+        "resident memory, idle",
+        &|f| format!("{:.1} MiB", f.rss_idle_kib as f64 / 1024.0),
+        "< 60 MiB",
+    );
+    row(
+        "sign-ins per second (Argon2id, 19 MiB, t=2)",
+        &|f| format!("{:.0}", f.logins_per_second),
+        "bound by Argon2",
+    );
+    row(
+        &format!("GET /api/v1/users p50, {CLIENTS} clients, {USERS} users"),
+        &|f| format!("{:.1} ms", f.list_p50.as_secs_f64() * 1000.0),
+        "",
+    );
+    row(
+        "GET /api/v1/users p99",
+        &|f| format!("{:.1} ms", f.list_p99.as_secs_f64() * 1000.0),
+        "< 50 ms",
+    );
+    row("GET /api/v1/users requests per second", &|f| format!("{:.0}", f.list_rps), "");
+    row(
+        "resident memory after the load",
+        &|f| format!("{:.1} MiB", f.rss_loaded_kib as f64 / 1024.0),
+        "",
+    );
+    for f in &all {
+        eprintln!("({} measured)", f.backend);
+    }
+    Ok(())
+}
+
+async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
+    let database = TestDatabase::new(backend).await;
+    let data = tempdir()?;
+    let data_dir = data.to_string_lossy().into_owned();
+    let status = Command::new(beacon)
+        .args(["--database", &database.url, "--data-dir", &data_dir, "seed-demo"])
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("seed-demo failed");
+    }
+    seed_users(&database.url).await?;
+
+    let port = free_port()?;
+    let started = Instant::now();
+    let mut server = Server(
+        Command::new(beacon)
+            .args([
+                "--database",
+                &database.url,
+                "--data-dir",
+                &data_dir,
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS * 2).build()?;
+    loop {
+        if let Ok(response) = client.get(format!("{base}/healthz")).send().await {
+            if response.status().is_success() {
+                break;
+            }
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("beacon did not become healthy");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let cold_start = started.elapsed();
+    eprintln!("cold start {cold_start:?}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_idle_kib = rss_kib(server.0.id())?;
+
+    // Sign-in throughput: distinct bench accounts, a few at a time.
+    let started = Instant::now();
+    let logins = futures::future::try_join_all((0..LOGIN_CONCURRENCY).map(|worker| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            for i in (worker..LOGINS).step_by(LOGIN_CONCURRENCY) {
+                let response = client
+                    .post(format!("{base}/api/v1/auth/login"))
+                    .json(&serde_json::json!({ "username": format!("bench{i:05}"), "password": BENCH_PASSWORD }))
+                    .send()
+                    .await?;
+                if !response.status().is_success() {
+                    bail!("sign-in failed: {}", response.status());
+                }
+            }
+            anyhow::Ok(())
+        }
+    }))
+    .await;
+    logins?;
+    let logins_per_second = LOGINS as f64 / started.elapsed().as_secs_f64();
+    eprintln!("sign-ins {logins_per_second:.1}/s");
+
+    // List latency: the system administrator at the top of the tree sees all users.
+    let response = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "sysadmin", "password": DEMO_PASSWORD }))
+        .send()
+        .await?;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("no session cookie")?
+        .to_owned();
+    let deadline = Instant::now() + LIST_DURATION;
+    let tasks = (0..CLIENTS).map(|_| {
+        let client = client.clone();
+        let url = format!("{base}/api/v1/users");
+        let cookie = cookie.clone();
+        tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                let response = client.get(&url).header("cookie", &cookie).send().await?;
+                let ok = response.status().is_success();
+                response.bytes().await?;
+                if !ok {
+                    bail!("list failed");
+                }
+                latencies.push(sent.elapsed());
+            }
+            anyhow::Ok(latencies)
+        })
+    });
+    let mut latencies = Vec::new();
+    for task in futures::future::join_all(tasks).await {
+        latencies.extend(task??);
+    }
+    latencies.sort();
+    let percentile =
+        |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let list_rps = latencies.len() as f64 / LIST_DURATION.as_secs_f64();
+    let (list_p50, list_p99) = (percentile(0.50), percentile(0.99));
+    eprintln!("list p50 {list_p50:?} p99 {list_p99:?} ({list_rps:.0}/s)");
+    let rss_loaded_kib = rss_kib(server.0.id())?;
+    server.stop();
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(Figures {
+        backend: backend.name(),
+        cold_start,
+        rss_idle_kib,
+        logins_per_second,
+        list_p50,
+        list_p99,
+        list_rps,
+        rss_loaded_kib,
+    })
+}
+
+/// 10,000 accounts spread over the demo units, with one precomputed password hash.
+async fn seed_users(url: &str) -> Result<()> {
+    let store = Store::connect(url, &ConnectOptions::default(), Arc::new(SystemClock)).await?;
+    let units: Vec<String> =
+        store.list_units(&Scope::Global).await?.into_iter().map(|u| u.id).collect();
+    let hash =
+        beacon_api::Passwords::new(Default::default())?.hash(BENCH_PASSWORD.to_owned()).await?;
+    let roles = [Role::Staff, Role::DutyOfficer, Role::Inspector, Role::Viewer];
+    let users: Vec<NewUser> = (0..USERS)
+        .map(|i| {
+            Ok(NewUser {
+                username: Username::parse(&format!("bench{i:05}")).map_err(anyhow::Error::msg)?,
+                display_name: DisplayName::parse(&format!("测试用户{i}"))
+                    .map_err(anyhow::Error::msg)?,
+                phone: None,
+                unit_id: units[i % units.len()].clone(),
+                roles: vec![roles[i % roles.len()]],
+                password_hash: hash.clone(),
+                must_change_password: false,
+            })
+        })
+        .collect::<Result<_>>()?;
+    for chunk in users.chunks(1000) {
+        store.bulk_create_users(&Actor::system("bench"), chunk).await?;
+    }
+    store.close().await;
+    Ok(())
+}
+
+struct Server(Child);
+
+impl Server {
+    fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .context("VmRSS not found")
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn tempdir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "beacon-bench-{}-{}",
+        std::process::id(),
+        beacon_core::id::new_id()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
