@@ -51,11 +51,14 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode> {
                 AdminRole::AuditAdmin => Role::AuditAdmin,
             };
             let store = open(&config).await?;
+            // The password first: a refused one leaves nothing behind (not even the root unit).
+            let password_hash = read_checked_password(&store, &username).await?;
             let unit_id = match unit {
                 Some(code) => unit_by_code(&store, &code).await?,
                 None => root_unit(&store, &root_code, &root_name).await?,
             };
-            create_account(&store, &username, display_name, None, &unit_id, vec![role], false).await
+            let account = Account { username, display_name, phone: None, roles: vec![role] };
+            create_account(&store, account, &unit_id, password_hash, false).await
         }
         Command::CreateUser { username, unit, roles, display_name, phone } => {
             let roles = roles
@@ -65,13 +68,13 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode> {
             let store = open(&config).await?;
             let unit_id = unit_by_code(&store, &unit).await?;
             let policy = store.security_policy().await?;
+            let password_hash = read_checked_password(&store, &username).await?;
+            let account = Account { username, display_name, phone, roles };
             create_account(
                 &store,
-                &username,
-                display_name,
-                phone,
+                account,
                 &unit_id,
-                roles,
+                password_hash,
                 policy.force_change_on_first_login,
             )
             .await
@@ -206,23 +209,29 @@ async fn root_unit(store: &Store, code: &str, name: &str) -> Result<String> {
     Ok(unit.id)
 }
 
-async fn create_account(
-    store: &Store,
-    username: &str,
+struct Account {
+    username: String,
     display_name: Option<String>,
     phone: Option<String>,
-    unit_id: &str,
     roles: Vec<Role>,
+}
+
+async fn create_account(
+    store: &Store,
+    account: Account,
+    unit_id: &str,
+    password_hash: String,
     must_change_password: bool,
 ) -> Result<ExitCode> {
-    let name = Username::parse(username).map_err(|code| anyhow::anyhow!("username: {code}"))?;
-    let display = DisplayName::parse(display_name.as_deref().unwrap_or(name.as_str()))
+    let name =
+        Username::parse(&account.username).map_err(|code| anyhow::anyhow!("username: {code}"))?;
+    let display = DisplayName::parse(account.display_name.as_deref().unwrap_or(name.as_str()))
         .map_err(|code| anyhow::anyhow!("display name: {code}"))?;
-    let phone = phone
+    let phone = account
+        .phone
         .map(|p| Phone::parse(&p).map_err(|code| anyhow::anyhow!("phone: {code}")))
         .transpose()?;
-    let roles = validate_roles(&roles).map_err(|code| anyhow::anyhow!("roles: {code}"))?;
-    let password_hash = read_checked_password(store, name.as_str()).await?;
+    let roles = validate_roles(&account.roles).map_err(|code| anyhow::anyhow!("roles: {code}"))?;
     let user = store
         .create_user(
             &Scope::Global,

@@ -276,4 +276,21 @@ backend_tests! {
             beacon_store::audit::ChainStatus::Intact { records: 44, .. }
         ));
     }
+
+    async fn totals_follow_writes_at_once(t: TestStore) {
+        let tree = t.city().await;
+        let page = PageRequest::default();
+        let everyone = Scope::tree_root(&tree.city);
+        assert_eq!(t.store.list_users(&everyone, &UserFilter::default(), page).await.unwrap().total, 0);
+        t.user("first.one", &tree.east, &[Role::Staff]).await;
+        // The cached total of the same query is not served after a write.
+        assert_eq!(t.store.list_users(&everyone, &UserFilter::default(), page).await.unwrap().total, 1);
+        t.user("second.one", &tree.west, &[Role::Staff]).await;
+        let all = t.store.list_users(&everyone, &UserFilter::default(), page).await.unwrap();
+        assert_eq!((all.total, all.items.len()), (2, 2));
+        // The root's scope holds everything, like the global one; a district's does not.
+        assert_eq!(t.store.list_units(&everyone).await.unwrap().len(), 4);
+        let east = t.store.list_users(&Scope::subtree(&tree.east), &UserFilter::default(), page).await.unwrap();
+        assert_eq!(east.total, 1);
+    }
 }
