@@ -43,6 +43,17 @@ test('sign in, switch language, create a district and a user, see the audit reco
 
   await signOut(page)
 
+  // The new user must choose their own password before anything else.
+  await signIn(page, username, 'Initial-Pass-1')
+  await expect(page).toHaveURL(/\/password/)
+  await page.getByTestId('current-password').fill('Initial-Pass-1')
+  await page.getByTestId('new-password').fill('Chosen-Pass-22')
+  await page.getByTestId('repeat-password').fill('Chosen-Pass-22')
+  await page.getByTestId('change-password').click()
+  await expect(page.getByTestId('nav-home')).toBeVisible()
+  await expect(page.getByTestId('user-menu')).toContainText('测试用户')
+  await signOut(page)
+
   // The audit administrator sees the record of the new district.
   await signIn(page, 'auditor')
   await page.getByTestId('nav-audit').click()
@@ -86,5 +97,13 @@ test('five wrong passwords lock the account, even against the right one', async 
   await expect(page.getByTestId('nav-home')).toBeVisible()
   await signOut(page)
 
+  expect(problems).toEqual([])
+})
+
+test('the API documentation is served from the binary under the strict CSP', async ({ page }) => {
+  const problems = watchForProblems(page)
+  await page.goto('/api/docs')
+  await expect(page.getByText('Beacon API').first()).toBeVisible()
+  await expect(page.getByText('/api/v1/auth/login').first()).toBeVisible()
   expect(problems).toEqual([])
 })

@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -124,9 +125,17 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
+/// The address of the connection's other end (tests stand in for it with `MockConnectInfo`).
+fn peer(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .or_else(|| parts.extensions.get::<MockConnectInfo<SocketAddr>>().map(|m| m.0.ip()))
+}
+
 pub fn client_ip(parts: &Parts, state: &AppState) -> ClientIp {
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let Some(peer) = peer else { return ClientIp(None) };
+    let Some(peer) = peer(parts) else { return ClientIp(None) };
     let trusted = |ip: &IpAddr| state.config().trusted_proxies.iter().any(|net| net.contains(ip));
     if !trusted(&peer) {
         return ClientIp(Some(peer));
@@ -145,9 +154,8 @@ pub fn client_ip(parts: &Parts, state: &AppState) -> ClientIp {
 
 /// Whether the request reached us over TLS: a trusted proxy says so with `X-Forwarded-Proto`.
 pub fn is_https(parts: &Parts, state: &AppState) -> bool {
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let from_proxy =
-        peer.is_some_and(|ip| state.config().trusted_proxies.iter().any(|net| net.contains(&ip)));
+    let from_proxy = peer(parts)
+        .is_some_and(|ip| state.config().trusted_proxies.iter().any(|net| net.contains(&ip)));
     from_proxy
         && parts
             .headers

@@ -8,6 +8,8 @@ mod events;
 mod http;
 mod openapi;
 mod org;
+mod proxy;
+mod robustness;
 
 use std::sync::Arc;
 

@@ -185,3 +185,78 @@ backend_tests! {
         }
     }
 }
+
+/// A plain HTTP/1.1 GET; returns the whole response as text.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_answers_on_its_port_and_metrics_on_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, metrics) = (free_port(), free_port());
+    let _server = Running(
+        Command::new(env!("CARGO_BIN_EXE_beacon"))
+            .args(["--data-dir", dir.path().to_str().unwrap(), "--log-format", "json", "serve"])
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--metrics-listen",
+                &format!("127.0.0.1:{metrics}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if http_get(port, "/healthz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "beacon did not become healthy");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let me = http_get(port, "/api/v1/me").unwrap();
+    assert!(me.starts_with("HTTP/1.1 401"), "{me}");
+    assert!(me.to_lowercase().contains("content-security-policy: default-src 'self'"), "{me}");
+    let scraped = http_get(metrics, "/metrics").unwrap();
+    assert!(scraped.contains("beacon_http_requests_total"), "{scraped}");
+    assert!(scraped.contains("route=\"/api/v1/me\""), "{scraped}");
+    // Metrics are not on the public port.
+    let public = http_get(port, "/metrics").unwrap();
+    assert!(!public.contains("beacon_http_requests_total"));
+    // A second server cannot take the same port, and says so.
+    let clash = beacon(
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ],
+        None,
+    );
+    assert_eq!(clash.status.code(), Some(1));
+    assert!(text(&clash).contains("cannot listen on"), "{}", text(&clash));
+}
