@@ -97,9 +97,16 @@ pub struct Store {
 #[derive(Debug, Default)]
 struct CountCache {
     generation: AtomicU64,
-    /// Per query, its last total; the async lock lets one request recount while the others
-    /// wait for its answer instead of all counting at once when the entry expires.
-    entries: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<CountEntry>>>>>,
+    entries: Mutex<HashMap<String, Arc<CountSlot>>>,
+}
+
+/// One query's last total. When it merely ages past the TTL, the first request to notice
+/// recounts while the others keep answering with the old total; after a write, everyone waits
+/// for the new one.
+#[derive(Debug, Default)]
+struct CountSlot {
+    last: Mutex<Option<CountEntry>>,
+    recount: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -278,16 +285,32 @@ impl Store {
             }
             Err(_) => Arc::default(),
         };
-        let mut entry = slot.lock().await;
+        let last = |slot: &CountSlot| slot.last.lock().ok().and_then(|entry| *entry);
         let generation = self.counts.generation.load(Ordering::Acquire);
-        if let Some(cached) = *entry
-            && cached.generation == generation
-            && cached.at.elapsed() < COUNT_TTL
-        {
-            return Ok(cached.value);
-        }
+        let _recount = match last(&slot) {
+            Some(entry) if entry.generation == generation && entry.at.elapsed() < COUNT_TTL => {
+                return Ok(entry.value);
+            }
+            // Only aged: one request recounts, the others answer with the old total meanwhile.
+            Some(entry) if entry.generation == generation => match slot.recount.try_lock() {
+                Ok(guard) => guard,
+                Err(_) => return Ok(entry.value),
+            },
+            _ => {
+                let guard = slot.recount.lock().await;
+                if let Some(entry) = last(&slot)
+                    && entry.generation == generation
+                    && entry.at.elapsed() < COUNT_TTL
+                {
+                    return Ok(entry.value);
+                }
+                guard
+            }
+        };
         let value: i64 = sql.fetch_one(&self.read).await?.try_get("n")?;
-        *entry = Some(CountEntry { at: Instant::now(), generation, value });
+        if let Ok(mut entry) = slot.last.lock() {
+            *entry = Some(CountEntry { at: Instant::now(), generation, value });
+        }
         Ok(value)
     }
 
