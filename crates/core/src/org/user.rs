@@ -42,17 +42,7 @@ pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        let s = s.trim();
-        if s.is_empty() {
-            return Err("required");
-        }
-        if s.chars().count() > 32 {
-            return Err("too_long");
-        }
-        if s.chars().any(char::is_control) {
-            return Err("invalid_characters");
-        }
-        Ok(Self(s.to_owned()))
+        super::plain_text(s, 32).map(Self)
     }
 
     pub fn as_str(&self) -> &str {

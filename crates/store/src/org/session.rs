@@ -44,6 +44,11 @@ pub struct SessionPrincipal {
     pub revoked: bool,
 }
 
+/// Who attempted a sign-in: the typed name, and the account when it exists.
+fn attempt_actor(username: &str, account: Option<&LoginAccount>, ip: Option<String>) -> Actor {
+    Actor::caller(account.map(|a| a.id.as_str()), username, account.map(|a| a.unit_id.as_str()), ip)
+}
+
 impl Store {
     pub async fn find_login(&self, username: &str) -> Result<Option<LoginAccount>, StoreError> {
         let row = sqlx::query(
@@ -111,12 +116,7 @@ impl Store {
                 .await?
                 .try_get("n")?;
         let failures = u32::try_from(failures).unwrap_or(u32::MAX);
-        let actor = Actor::caller(
-            account.map(|a| a.id.as_str()),
-            username,
-            account.map(|a| a.unit_id.as_str()),
-            ip,
-        );
+        let actor = attempt_actor(username, account, ip);
         let mut record = NewAuditRecord::new(&actor, "auth.login", Outcome::Failure)
             .detail(json!({ "reason": reason, "failures": failures }));
         if let Some(account) = account {
@@ -159,12 +159,7 @@ impl Store {
         ip: Option<String>,
         reason: &str,
     ) -> Result<(), StoreError> {
-        let actor = Actor::caller(
-            account.map(|a| a.id.as_str()),
-            username,
-            account.map(|a| a.unit_id.as_str()),
-            ip,
-        );
+        let actor = attempt_actor(username, account, ip);
         let mut record = NewAuditRecord::new(&actor, "auth.login", Outcome::Denied)
             .detail(json!({ "reason": reason }));
         if let Some(account) = account {

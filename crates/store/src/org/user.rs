@@ -177,6 +177,29 @@ async fn fetch_user(
     fetch_users(backend, sql, &mut **tx).await?.pop().ok_or(StoreError::NotFound)
 }
 
+/// Inserts an account and its roles; returns its id.
+async fn insert_user(tx: &mut Tx, new: &NewUser, now_ms: i64) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO users (id, username, display_name, phone, unit_id, password_hash, \
+         password_changed_at, must_change_password, roles, active, last_login_at, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', $9, NULL, $7, $7)",
+    )
+    .bind(id.clone())
+    .bind(new.username.as_str().to_owned())
+    .bind(new.display_name.as_str().to_owned())
+    .bind(new.phone.as_ref().map(|p| p.as_str().to_owned()))
+    .bind(new.unit_id.clone())
+    .bind(new.password_hash.clone())
+    .bind(now_ms)
+    .bind(new.must_change_password)
+    .bind(true)
+    .execute(&mut **tx)
+    .await?;
+    set_roles(tx, &id, &new.roles).await?;
+    Ok(id)
+}
+
 async fn set_roles(tx: &mut Tx, user_id: &str, roles: &[Role]) -> Result<(), StoreError> {
     let list = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",");
     sqlx::query("UPDATE users SET roles = $1 WHERE id = $2")
@@ -328,24 +351,7 @@ impl Store {
         }
         errors.into_result().map_err(StoreError::Invalid)?;
 
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO users (id, username, display_name, phone, unit_id, password_hash, \
-             password_changed_at, must_change_password, roles, active, last_login_at, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', $9, NULL, $7, $7)",
-        )
-        .bind(id.clone())
-        .bind(new.username.as_str().to_owned())
-        .bind(new.display_name.as_str().to_owned())
-        .bind(new.phone.as_ref().map(|p| p.as_str().to_owned()))
-        .bind(new.unit_id.clone())
-        .bind(new.password_hash)
-        .bind(now_ms)
-        .bind(new.must_change_password)
-        .bind(true)
-        .execute(&mut *tx)
-        .await?;
-        set_roles(&mut tx, &id, &new.roles).await?;
+        let id = insert_user(&mut tx, &new, now_ms).await?;
         let record = NewAuditRecord::new(actor, "user.create", Outcome::Success)
             .target("user", &id)
             .unit(Some(&new.unit_id))
@@ -544,24 +550,7 @@ impl Store {
         let now_ms = to_millis(now);
         let mut tx = self.begin().await?;
         for new in users {
-            let id = new_id();
-            sqlx::query(
-                "INSERT INTO users (id, username, display_name, phone, unit_id, password_hash, \
-                 password_changed_at, must_change_password, roles, active, last_login_at, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', $9, NULL, $7, $7)",
-            )
-            .bind(id.clone())
-            .bind(new.username.as_str().to_owned())
-            .bind(new.display_name.as_str().to_owned())
-            .bind(new.phone.as_ref().map(|p| p.as_str().to_owned()))
-            .bind(new.unit_id.clone())
-            .bind(new.password_hash.clone())
-            .bind(now_ms)
-            .bind(new.must_change_password)
-            .bind(true)
-            .execute(&mut *tx)
-            .await?;
-            set_roles(&mut tx, &id, &new.roles).await?;
+            insert_user(&mut tx, new, now_ms).await?;
         }
         let record = NewAuditRecord::new(actor, "user.bulk_create", Outcome::Success)
             .detail(json!({ "count": users.len() }));
