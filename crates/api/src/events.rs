@@ -19,9 +19,6 @@ use crate::http::{ApiResult, ErrorBody};
 use crate::org::Principal;
 use crate::org::auth::Credential;
 
-/// How often an open stream re-checks that its session is still valid.
-const SESSION_CHECK: Duration = Duration::from_secs(30);
-
 fn frame(event: &Event) -> SseEvent {
     let data = json!({ "seq": event.seq, "kind": event.kind, "at": event.at, "data": event.data });
     SseEvent::default().id(event.seq.to_string()).data(data.to_string())
@@ -61,7 +58,7 @@ async fn events(
             yield Ok(frame(event));
         }
         let mut live = subscription.live;
-        let mut check = tokio::time::interval(SESSION_CHECK);
+        let mut check = tokio::time::interval(state.config().stream_check);
         check.tick().await;
         loop {
             tokio::select! {
@@ -100,7 +97,12 @@ async fn still_valid(state: &AppState, principal: &Principal) -> bool {
             if !valid && !session.revoked {
                 let _ = state.store().expire_session(token_hash).await;
             }
+            // A stream listens with the scope and roles it opened with; when the user has been
+            // moved or their roles changed, it ends and the client reconnects with the new ones.
             valid
+                && session.unit.id == principal.unit.id
+                && session.top_of_tree == principal.top_of_tree
+                && session.roles == principal.roles
         }
         Credential::Token { token_hash, .. } => {
             let now = state.store().now();

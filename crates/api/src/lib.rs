@@ -40,6 +40,8 @@ pub struct ApiConfig {
     /// maps draw only Beacon's own GeoJSON.
     pub tile_url: Option<String>,
     pub password_params: PasswordParams,
+    /// How often an open event stream re-checks its session (and the user's unit and roles).
+    pub stream_check: Duration,
 }
 
 impl Default for ApiConfig {
@@ -51,6 +53,7 @@ impl Default for ApiConfig {
             public_origin: None,
             tile_url: None,
             password_params: PasswordParams::default(),
+            stream_check: Duration::from_secs(30),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Argon2id cost. The default is OWASP's recommendation (19 MiB, 2 passes, 1 lane).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +69,35 @@ impl Passwords {
             .map_err(|e| PasswordError::Hash(e.to_string()))?
     }
 
+    /// A place among the hashes that may run at once. Taking it before checking a lock lets a
+    /// flood of queued sign-ins see the lock the first failures set.
+    pub async fn permit(&self) -> Result<HashPermit, PasswordError> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| PasswordError::Hash(e.to_string()))?;
+        Ok(HashPermit(permit))
+    }
+
     /// Checks a password against a stored hash, or against the dummy hash when there is none
     /// (and then answers false). Always costs one full Argon2 computation.
     pub async fn verify(&self, password: String, hash: Option<String>) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else { return false };
+        match self.permit().await {
+            Ok(permit) => self.verify_with(&permit, password, hash).await,
+            Err(_) => false,
+        }
+    }
+
+    /// [`Passwords::verify`] with a place already taken (and kept by the caller, who may hold it
+    /// until the outcome is recorded).
+    pub async fn verify_with(
+        &self,
+        _permit: &HashPermit,
+        password: String,
+        hash: Option<String>,
+    ) -> bool {
         let argon = self.argon.clone();
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
@@ -85,6 +110,9 @@ impl Passwords {
         known && verified
     }
 }
+
+/// See [`Passwords::permit`].
+pub struct HashPermit(#[allow(dead_code)] OwnedSemaphorePermit);
 
 fn hash_with(argon: &Argon2<'_>, password: &str) -> Result<String, PasswordError> {
     let mut salt = [0_u8; 16];

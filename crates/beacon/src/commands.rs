@@ -16,7 +16,7 @@ use beacon_core::org::{
 };
 use beacon_core::scope::Scope;
 use beacon_store::audit::ChainStatus;
-use beacon_store::org::{NewUnit, NewUser};
+use beacon_store::org::{NewUnit, NewUser, PasswordSetter};
 use beacon_store::{Backend, ConnectOptions, Store, StoreError};
 use tokio::net::TcpListener;
 
@@ -95,8 +95,7 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode> {
                     &Actor::system("reset-password"),
                     &user.id,
                     hash,
-                    true,
-                    None,
+                    PasswordSetter::Admin { must_change: true },
                 )
                 .await?;
             println!("password of {} reset; it must be changed at the next sign-in", user.username);

@@ -58,7 +58,11 @@ pub fn ledger_xlsx(ledger: &Ledger<'_>) -> Result<Vec<u8>, ExportError> {
         .set_align(FormatAlign::Center);
     let cell = Format::new().set_border(FormatBorder::Thin);
     let columns = u16::try_from(ledger.headers.len()).unwrap_or(u16::MAX).max(1);
-    sheet.merge_range(0, 0, 0, columns - 1, ledger.title, &title)?;
+    if columns > 1 {
+        sheet.merge_range(0, 0, 0, columns - 1, ledger.title, &title)?;
+    } else {
+        sheet.write_string_with_format(0, 0, ledger.title, &title)?;
+    }
     let mut widths: Vec<usize> = ledger.headers.iter().map(|h| display_width(h)).collect();
     for (col, text) in ledger.headers.iter().enumerate() {
         sheet.write_string_with_format(1, col_index(col), *text, &header)?;
@@ -69,7 +73,7 @@ pub fn ledger_xlsx(ledger: &Ledger<'_>) -> Result<Vec<u8>, ExportError> {
         for (c, value) in row.iter().enumerate() {
             let col = col_index(c);
             let text = match value {
-                Cell::Text(s) => s.clone(),
+                Cell::Text(s) => excel_text(s),
                 Cell::Number(n) => {
                     sheet.write_number_with_format(row_index, col, *n, &cell)?;
                     n.to_string()
@@ -94,6 +98,18 @@ pub fn ledger_xlsx(ledger: &Ledger<'_>) -> Result<Vec<u8>, ExportError> {
     sheet.set_repeat_rows(1, 1)?;
     sheet.set_print_fit_to_pages(1, 0);
     Ok(workbook.save_to_buffer()?)
+}
+
+/// Excel holds at most 32,767 characters in a cell; longer text is cut with an ellipsis.
+fn excel_text(s: &str) -> String {
+    const MAX: usize = 32_767;
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        let mut cut: String = s.chars().take(MAX - 1).collect();
+        cut.push('…');
+        cut
+    }
 }
 
 fn col_index(c: usize) -> u16 {
@@ -139,6 +155,19 @@ mod tests {
         // 00:30 UTC is 08:30 in Beijing.
         assert!(shared.contains("2026-01-01 08:30:00"), "{shared}");
         assert!(shared.contains("unit.create"));
+    }
+
+    #[test]
+    fn long_text_is_cut_to_what_excel_holds() {
+        let long = "x".repeat(40_000);
+        let bytes = ledger_xlsx(&Ledger {
+            sheet: "s",
+            title: "t",
+            headers: &["a"],
+            rows: vec![vec![Cell::Text(long)]],
+        });
+        assert!(bytes.is_ok(), "{:?}", bytes.err());
+        assert_eq!(excel_text(&"y".repeat(40_000)).chars().count(), 32_767);
     }
 
     #[test]

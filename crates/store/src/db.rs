@@ -57,6 +57,20 @@ impl Backend {
         }
     }
 
+    /// Serialises the transactions that take the same `key` until they end. SQLite already runs
+    /// one write transaction at a time; PostgreSQL takes a transaction-scoped advisory lock.
+    /// Used where a check and the write that depends on it must not interleave with another
+    /// transaction's (moves in the unit tree, counting failed sign-ins).
+    pub(crate) async fn serialize(self, tx: &mut Tx, key: &str) -> Result<(), StoreError> {
+        if self == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(lock_key(key))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
@@ -412,6 +426,16 @@ fn column_line(table: &str, column: &str, kind: &str, not_null: bool) -> String 
     };
     let null = if not_null { "not null" } else { "null" };
     format!("{table}.{column} {kind} {null}")
+}
+
+/// A stable 64-bit key for an advisory lock (FNV-1a).
+fn lock_key(key: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(hash.to_ne_bytes())
 }
 
 /// Adds `mode=rwc` so a missing database file is created.

@@ -15,6 +15,9 @@ pub enum StoreError {
     /// stable and shown to the user.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The name is locked after failed sign-ins, until then.
+    #[error("locked until {0}")]
+    Locked(chrono::DateTime<chrono::Utc>),
     /// The caller may not do this to this record (an administrator account changed through the
     /// API).
     #[error("forbidden: {0}")]
@@ -48,6 +51,12 @@ impl From<sqlx::Error> for StoreError {
             }
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
                 StoreError::Conflict("still_referenced")
+            }
+            // PostgreSQL refuses text it cannot store (a NUL character): the input's fault.
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("22021") | Some("22P05")) =>
+            {
+                StoreError::invalid("body", "invalid_characters")
             }
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 StoreError::Unavailable(error)

@@ -116,6 +116,11 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(errors) => ApiError::validation(errors),
             StoreError::Conflict(code) => ApiError::conflict(code),
             StoreError::Forbidden(code) => ApiError::forbidden(code),
+            StoreError::Locked(until) => {
+                let mut error = ApiError::new(StatusCode::LOCKED, "account_locked");
+                error.body.locked_until = Some(until);
+                error
+            }
             StoreError::Unavailable(error) => ApiError::unavailable(error),
             other => ApiError::internal(other),
         }
@@ -167,6 +172,7 @@ pub fn message_for(code: &str) -> &'static str {
             "You cannot move or re-level the unit at the top of your scope."
         }
         "cannot_delete_scope_root" => "You cannot delete the unit at the top of your scope.",
+        "policy_top_unit_only" => "Only a security administrator of the top unit sets the policy.",
         "not_found" => "No such record.",
         "method_not_allowed" => "This method is not allowed here.",
         "already_exists" => "A record with these values already exists.",

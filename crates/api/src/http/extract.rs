@@ -93,6 +93,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
+        // No parameter has a use for control characters (and PostgreSQL cannot store a NUL).
+        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(_, value)| value.chars().any(char::is_control))
+        {
+            return Err(ApiError::field(&name, "invalid_characters"));
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer).map(ApiQuery).map_err(|error| {

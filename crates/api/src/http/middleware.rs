@@ -96,7 +96,8 @@ pub async fn audit_denials(
     next: Next,
 ) -> Response {
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    // Bounded: a refused request with a megabyte of path must not bloat the trail (or an export).
+    let path: String = request.uri().path().chars().take(256).collect();
     let mut response = next.run(request).await;
     if let Some(DeniedAccess(mut record)) = response.extensions_mut().remove::<DeniedAccess>() {
         if let serde_json::Value::Object(detail) = &mut record.detail {

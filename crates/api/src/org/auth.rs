@@ -17,6 +17,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use beacon_store::StoreError;
+use beacon_store::org::PasswordSetter;
+
 use crate::http::extract::{client_ip, is_https};
 use crate::http::{ApiError, ApiJson, ApiResult, ClientIp, ErrorBody};
 use crate::password::{random_text, token_hash};
@@ -87,6 +90,25 @@ impl Principal {
             NewAuditRecord::new(&self.actor(), "access.denied", Outcome::Denied)
                 .detail(json!({ "permission": format!("{permission:?}") })),
         ))
+    }
+
+    /// Maps a store error to the answer, auditing a refusal the store made (an administrator
+    /// account touched through the API, the top of one's scope moved) like any other refusal.
+    pub fn refusal(
+        &self,
+        target_type: &'static str,
+        target_id: &str,
+    ) -> impl Fn(StoreError) -> ApiError {
+        let actor = self.actor();
+        let target_id = target_id.to_owned();
+        move |error| match error {
+            StoreError::Forbidden(code) => ApiError::forbidden(code).audited(
+                NewAuditRecord::new(&actor, "access.denied", Outcome::Denied)
+                    .target(target_type, &target_id)
+                    .detail(json!({ "code": code })),
+            ),
+            other => ApiError::from(other),
+        }
     }
 
     pub fn audience(&self) -> Audience {
@@ -384,6 +406,8 @@ async fn login(
         errors.add("username", "required");
     } else if username.chars().count() > 64 {
         errors.add("username", "too_long");
+    } else if username.chars().any(char::is_control) {
+        errors.add("username", "invalid_characters");
     }
     if body.password.is_empty() {
         errors.add("password", "required");
@@ -394,19 +418,21 @@ async fn login(
 
     let store = state.store();
     let policy = state.policy().await?;
-    let locked = store.locked_until(&username).await?;
+    // The lock is checked once this attempt may hash: attempts queued behind the ones that
+    // locked the name are refused without being tried.
+    let permit = state.passwords().permit().await.map_err(ApiError::internal)?;
     let account = store.find_login(&username).await?;
-    // Always one Argon2 computation, whether the name exists, is locked, or not.
-    let verified = state
-        .passwords()
-        .verify(body.password, account.as_ref().map(|a| a.password_hash.clone()))
-        .await;
-
-    if let Some(until) = locked {
+    if let Some(until) = store.locked_until(&username).await? {
+        drop(permit);
         store.record_login_refusal(&username, account.as_ref(), ip.text(), "locked").await?;
         return Err(locked_error(until));
     }
+    // One Argon2 computation whether the name exists or not.
+    let hash = account.as_ref().map(|a| a.password_hash.clone());
+    let verified = state.passwords().verify_with(&permit, body.password, hash).await;
     if !verified {
+        // The place is kept until the failure is counted, so at most as many guesses as there
+        // are places pass the lock check before a lock they would have caused.
         let reason = if account.is_some() { "wrong_password" } else { "unknown_user" };
         let (failures, lock) = store
             .record_login_failure(&username, account.as_ref(), &policy, ip.text(), reason)
@@ -422,10 +448,12 @@ async fn login(
                 .await;
             return Err(locked_error(until));
         }
+        drop(permit);
         let mut error = ApiError::unauthenticated("invalid_credentials");
         error.body.remaining_attempts = Some(policy.lockout_threshold.saturating_sub(failures));
         return Err(error);
     }
+    drop(permit);
     let Some(account) = account else {
         return Err(ApiError::unauthenticated("invalid_credentials"));
     };
@@ -438,6 +466,7 @@ async fn login(
     let expires_at = store.now() + policy.session_lifetime();
     let user_agent =
         headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    // Refused (423) if the name was locked while the password was being checked.
     store.start_session(&account, &hash, expires_at, ip.text(), user_agent).await?;
     let principal = session_principal(&state, &token, ip.text()).await?;
     let me = me_of(&state, &principal).await?;
@@ -561,8 +590,7 @@ async fn change_password(
             &principal.actor(),
             user_id,
             hash,
-            false,
-            Some(token_hash),
+            PasswordSetter::Own { keep_session: token_hash },
         )
         .await?;
     let mut updated = principal.clone();

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use beacon_core::audit::{NewAuditRecord, Outcome};
 use beacon_core::org::{AccountLock, Role, SecurityPolicy};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
@@ -34,6 +35,14 @@ async fn put_policy(
     Authorized(principal, _): Authorized<ManageSecurity>,
     ApiJson(policy): ApiJson<SecurityPolicy>,
 ) -> ApiResult<Json<SecurityPolicy>> {
+    // The policy holds for everyone, so only the top of the tree may set it.
+    if !principal.top_of_tree {
+        return Err(ApiError::forbidden("policy_top_unit_only").audited(
+            NewAuditRecord::new(&principal.actor(), "access.denied", Outcome::Denied)
+                .target("setting", beacon_store::org::LOCK_SETTING_KEY)
+                .detail(json!({ "code": "policy_top_unit_only" })),
+        ));
+    }
     policy.validate()?;
     let saved = state.store().set_security_policy(&principal.actor(), &policy).await?;
     state.forget_policy();
@@ -63,7 +72,7 @@ async fn unlock(
     Authorized(principal, _): Authorized<ManageSecurity>,
     Path(username): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if username.chars().count() > 64 {
+    if username.chars().count() > 64 || username.chars().any(char::is_control) {
         return Err(ApiError::not_found());
     }
     state.store().unlock(&principal.scope(), &principal.actor(), &username.to_lowercase()).await?;

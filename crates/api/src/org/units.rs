@@ -189,8 +189,11 @@ async fn update_unit(
         None => {}
     }
     errors.into_result()?;
-    let unit =
-        state.store().update_unit(&principal.scope(), &principal.actor(), &id, changes).await?;
+    let unit = state
+        .store()
+        .update_unit(&principal.scope(), &principal.actor(), &id, changes)
+        .await
+        .map_err(principal.refusal("unit", &id))?;
     state
         .publish("unit.updated", Some(&unit.id), &[], json!({ "id": unit.id, "name": unit.name }))
         .await;
@@ -213,7 +216,11 @@ async fn delete_unit(
 ) -> ApiResult<StatusCode> {
     check_id(&id)?;
     let unit = state.store().get_unit(&principal.scope(), &id).await?.unit;
-    state.store().delete_unit(&principal.scope(), &principal.actor(), &id).await?;
+    state
+        .store()
+        .delete_unit(&principal.scope(), &principal.actor(), &id)
+        .await
+        .map_err(principal.refusal("unit", &id))?;
     state
         .publish(
             "unit.deleted",

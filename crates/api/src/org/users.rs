@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use beacon_core::error::ValidationErrors;
 use beacon_core::org::{DisplayName, Phone, Role, User, Username, validate_roles};
 use beacon_core::page::PageRequest;
-use beacon_store::org::{NewUser, UserChanges, UserFilter};
+use beacon_store::org::{NewUser, PasswordSetter, UserChanges, UserFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -94,6 +94,9 @@ async fn list_users(
     if query.q.as_deref().is_some_and(|q| q.chars().count() > 64) {
         return Err(ApiError::field("q", "too_long"));
     }
+    if query.unit_id.as_deref().is_some_and(|u| !beacon_core::id::looks_like_id(u)) {
+        return Err(ApiError::field("unit_id", "not_found"));
+    }
     let filter =
         UserFilter { q: query.q, unit_id: query.unit_id, role: query.role, active: query.active };
     let page = state.store().list_users(&principal.scope(), &filter, page).await?;
@@ -152,7 +155,8 @@ async fn create_user(
                 must_change_password: policy.force_change_on_first_login,
             },
         )
-        .await?;
+        .await
+        .map_err(principal.refusal("user", ""))?;
     state
         .publish(
             "user.created",
@@ -215,8 +219,11 @@ async fn update_user(
         errors.add("unit_id", "not_found");
     }
     errors.into_result()?;
-    let user =
-        state.store().update_user(&principal.scope(), &principal.actor(), &id, changes).await?;
+    let user = state
+        .store()
+        .update_user(&principal.scope(), &principal.actor(), &id, changes)
+        .await
+        .map_err(principal.refusal("user", &id))?;
     state
         .publish(
             "user.updated",
@@ -246,7 +253,11 @@ async fn delete_user(
 ) -> ApiResult<StatusCode> {
     check_id(&id)?;
     let user = state.store().get_user(&principal.scope(), &id).await?;
-    state.store().delete_user(&principal.scope(), &principal.actor(), &id).await?;
+    state
+        .store()
+        .delete_user(&principal.scope(), &principal.actor(), &id)
+        .await
+        .map_err(principal.refusal("user", &id))?;
     state
         .publish(
             "user.deleted",
@@ -289,10 +300,10 @@ async fn reset_password(
             &principal.actor(),
             &id,
             hash,
-            policy.force_change_on_first_login,
-            None,
+            PasswordSetter::Admin { must_change: policy.force_change_on_first_login },
         )
-        .await?;
+        .await
+        .map_err(principal.refusal("user", &id))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

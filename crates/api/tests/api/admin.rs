@@ -112,4 +112,35 @@ backend_tests! {
         t.clock.advance(chrono::Duration::hours(1));
         t.send(bearer("/api/v1/units", &secret)).await.expect(StatusCode::UNAUTHORIZED);
     }
+
+    async fn only_the_top_unit_sets_the_policy(t: TestApp) {
+        let district = t.signed_in("east.security", &t.tree.east, &[Role::SecurityAdmin]).await;
+        let policy = t.get(&district, "/api/v1/security/policy").await.json();
+        let refused = t.put(&district, "/api/v1/security/policy", policy).await;
+        refused.expect(StatusCode::FORBIDDEN);
+        assert_eq!(refused.code(), "policy_top_unit_only");
+        assert!(t.audit_actions("access.denied").await.iter().any(|r| r.detail.contains("policy_top_unit_only")));
+    }
+
+    async fn control_characters_in_filters_are_refused(t: TestApp) {
+        let system = t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        let q = t.get(&system, "/api/v1/users?q=a%00b").await;
+        q.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(q.json()["fields"]["q"], "invalid_characters");
+        t.get(&system, "/api/v1/users?unit_id=nope").await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        let audit = t.signed_in("aud.admin", &t.tree.city, &[Role::AuditAdmin]).await;
+        assert_eq!(t.get(&audit, "/api/v1/audit?actor=%00").await.json()["fields"]["actor"], "invalid_characters");
+        let security = t.signed_in("sec.admin", &t.tree.city, &[Role::SecurityAdmin]).await;
+        t.delete(&security, "/api/v1/security/locks/a%00b").await.expect(StatusCode::NOT_FOUND);
+    }
+
+    async fn a_huge_refused_path_cannot_break_the_export(t: TestApp) {
+        let staff = t.signed_in("staff", &t.tree.east, &[Role::Staff]).await;
+        let path = format!("/api/v1/users/{}", "a".repeat(40_000));
+        t.get(&staff, &path).await.expect(StatusCode::FORBIDDEN);
+        let denied = t.audit_actions("access.denied").await;
+        assert!(denied[0].detail.len() < 1_000, "{}", denied[0].detail.len());
+        let auditor = t.signed_in("aud.admin", &t.tree.city, &[Role::AuditAdmin]).await;
+        t.get(&auditor, "/api/v1/audit/export").await.expect(StatusCode::OK);
+    }
 }

@@ -187,4 +187,24 @@ backend_tests! {
         let huge = t.login("someone", &"x".repeat(129)).await;
         assert_eq!(huge.json()["fields"]["password"], "too_long");
     }
+
+    async fn a_flood_of_guesses_is_cut_off_by_the_lock(t: TestApp) {
+        t.user("target", &t.tree.east, &[Role::Staff]).await;
+        let attempts = (0..30).map(|_| t.login("target", "Wrong-Password-9"));
+        let responses = futures::future::join_all(attempts).await;
+        let guessed = responses.iter().filter(|r| r.status == StatusCode::UNAUTHORIZED).count();
+        let locked = responses.iter().filter(|r| r.status == StatusCode::LOCKED).count();
+        assert_eq!(guessed + locked, 30);
+        // Only guesses already being checked when the lock fell got an answer on the password.
+        assert!(guessed <= 4 + 2 * 8, "{guessed} guesses were checked");
+        assert!(locked >= 10, "{locked}");
+        t.login("target", PASSWORD).await.expect(StatusCode::LOCKED);
+    }
+
+    async fn control_characters_in_a_name_are_refused_not_stored(t: TestApp) {
+        let response = t.login("a\u{0}b", "Wrong-Password-9").await;
+        response.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(response.json()["fields"]["username"], "invalid_characters");
+        assert!(t.audit_actions("auth.login").await.is_empty());
+    }
 }

@@ -114,4 +114,19 @@ backend_tests! {
         let response = t.call(None, axum::http::Method::GET, "/api/v1/events", None).await;
         response.expect(StatusCode::UNAUTHORIZED);
     }
+
+    async fn a_moved_user_stops_hearing_the_old_unit(t: TestApp) {
+        let id = t.user("mover", &t.tree.east, &[Role::Viewer]).await;
+        let session = t.login("mover", crate::PASSWORD).await.session();
+        let mut stream = Stream::open(&t, &session, None).await;
+        let changes = beacon_store::org::UserChanges { unit_id: Some(t.tree.west.clone()), ..Default::default() };
+        t.store
+            .update_user(&beacon_core::scope::Scope::Global, &beacon_core::audit::Actor::system("test"), &id, changes)
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let (_, event) = stream.next().await.expect("the stream ends");
+        assert_eq!(event["kind"], "session_ended");
+        assert!(stream.next().await.is_none());
+    }
 }

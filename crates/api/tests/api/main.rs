@@ -54,8 +54,11 @@ impl TestApp {
         let db = TestDatabase::new(backend).await;
         let (store, clock) = db.store().await;
         let bus = Arc::new(InProcessBus::new(store.clock().clone()));
-        let config =
-            ApiConfig { password_params: PasswordParams::insecure_fast(), ..ApiConfig::default() };
+        let config = ApiConfig {
+            password_params: PasswordParams::insecure_fast(),
+            stream_check: std::time::Duration::from_millis(100),
+            ..ApiConfig::default()
+        };
         let state = AppState::new(store.clone(), bus, config).unwrap();
         let router = beacon_api::app(state.clone());
         let password_hash = state.passwords().hash(PASSWORD.to_owned()).await.unwrap();

@@ -150,5 +150,16 @@ backend_tests! {
         assert_eq!(reset.code(), "admin_account_cli_only");
         let delete = t.delete(&admin, &format!("/api/v1/users/{auditor}")).await;
         assert_eq!(delete.code(), "admin_account_cli_only");
+        // Not even one's own password: a stolen session must not become the password.
+        let own = t.store.get_user_by_username(&beacon_core::scope::Scope::Global, "sys.admin").await.unwrap().id;
+        let reset = t.post(&admin, &format!("/api/v1/users/{own}/password"), json!({ "password": "Reset-Pass-33" })).await;
+        reset.expect(StatusCode::FORBIDDEN);
+        assert_eq!(reset.code(), "admin_account_cli_only");
+        t.login("sys.admin", crate::PASSWORD).await.expect(StatusCode::OK);
+        // Refusals the store makes are audited like the others.
+        let denied = t.audit_actions("access.denied").await;
+        let refusals: Vec<_> = denied.iter().filter(|r| r.detail.contains("admin_account_cli_only")).collect();
+        assert_eq!(refusals.len(), 5, "{denied:#?}");
+        assert!(denied.iter().any(|r| r.target_id.as_deref() == Some(own.as_str())));
     }
 }

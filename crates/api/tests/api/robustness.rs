@@ -21,6 +21,7 @@ const BODIES: &[&str] = &[
     "{\"roles\": [\"system_admin\", \"system_admin\"], \"unit_id\": [], \"password\": {}}",
     "{\"boundary\": {\"type\": \"Polygon\", \"coordinates\": [[[1e308, -1e308]]]}}",
     "{\"sort_order\": 9223372036854775808, \"expires_at\": \"not a date\"}",
+    "{\"username\": \"a\\u0000b\", \"password\": \"x\\u0000\", \"name\": \"\\u0000\", \"display_name\": \"\\u0000\"}",
 ];
 
 fn paths(doc: &serde_json::Value, id: &str) -> Vec<(Method, String)> {

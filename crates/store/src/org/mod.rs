@@ -10,7 +10,7 @@ pub use security::LOCK_SETTING_KEY;
 pub use session::{LoginAccount, SessionPrincipal};
 pub use token::{NewToken, TokenPrincipal};
 pub use unit::{NewUnit, UnitChanges, UnitDetail};
-pub use user::{NewUser, UserChanges, UserFilter};
+pub use user::{NewUser, PasswordSetter, UserChanges, UserFilter};
 
 use beacon_core::org::{Role, UnitLevel, UnitRef};
 use sqlx::Row;

@@ -99,6 +99,8 @@ impl Store {
         let now_ms = to_millis(now);
         let window_start = to_millis(now - policy.lockout_window());
         let mut tx = self.begin().await?;
+        // Failures of one name counted at the same moment must see each other.
+        self.backend().serialize(&mut tx, &format!("login:{username}")).await?;
         sqlx::query("DELETE FROM login_failures WHERE username = $1 AND at < $2")
             .bind(username.to_owned())
             .bind(window_start)
@@ -182,6 +184,18 @@ impl Store {
         let now = self.now();
         let now_ms = to_millis(now);
         let mut tx = self.begin().await?;
+        self.backend().serialize(&mut tx, &format!("login:{}", account.username)).await?;
+        // The name may have been locked while this attempt's password was being checked.
+        let lock = sqlx::query(
+            "SELECT locked_until FROM account_locks WHERE username = $1 AND locked_until > $2",
+        )
+        .bind(account.username.clone())
+        .bind(now_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(lock) = lock {
+            return Err(StoreError::Locked(from_millis(lock.try_get("locked_until")?)));
+        }
         sqlx::query("DELETE FROM login_failures WHERE username = $1")
             .bind(account.username.clone())
             .execute(&mut *tx)

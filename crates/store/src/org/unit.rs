@@ -176,6 +176,7 @@ impl Store {
     ) -> Result<Unit, StoreError> {
         let now = self.now();
         let mut tx = self.begin().await?;
+        self.backend().serialize(&mut tx, "unit-tree").await?;
         let mut errors = ValidationErrors::new();
         match &new.parent_id {
             None => {
@@ -252,6 +253,8 @@ impl Store {
     ) -> Result<Unit, StoreError> {
         let now = self.now();
         let mut tx = self.begin().await?;
+        // Two moves checked at once could each miss the other and close a cycle.
+        self.backend().serialize(&mut tx, "unit-tree").await?;
         let current = fetch_unit(&mut *tx, scope, id).await?.unit;
         let mut errors = ValidationErrors::new();
         let is_scope_root = scope.root_unit() == Some(id);
@@ -384,6 +387,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = self.now();
         let mut tx = self.begin().await?;
+        self.backend().serialize(&mut tx, "unit-tree").await?;
         let current = fetch_unit(&mut *tx, scope, id).await?.unit;
         if scope.root_unit() == Some(id) {
             return Err(StoreError::Forbidden("cannot_delete_scope_root"));

@@ -66,6 +66,15 @@ pub struct UserChanges {
     pub active: Option<bool>,
 }
 
+/// Who sets a password, which decides the rules and what happens to sessions.
+#[derive(Debug, Clone, Copy)]
+pub enum PasswordSetter<'a> {
+    /// The account's owner, whose current password was verified; their current session stays.
+    Own { keep_session: &'a str },
+    /// An administrator (the API's system administrator or an operator on the CLI).
+    Admin { must_change: bool },
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
     /// Part of the username, display name or phone.
@@ -452,31 +461,37 @@ impl Store {
         Ok(user)
     }
 
-    /// Sets a new password hash. An administrator's reset (`must_change` true) ends every session
-    /// of the account; a user's own change ends every session but the one that made it.
+    /// Sets a new password hash. An administrator's reset ends every session of the account; a
+    /// user's own change (`PasswordSetter::Own`, only after their current password was checked)
+    /// ends every session but the one that made it.
     pub async fn set_password(
         &self,
         scope: &Scope,
         actor: &Actor,
         id: &str,
         password_hash: String,
-        must_change: bool,
-        keep_session: Option<&str>,
+        setter: PasswordSetter<'_>,
     ) -> Result<(), StoreError> {
         let now = self.now();
         let now_ms = to_millis(now);
         let mut tx = self.begin().await?;
         let current = fetch_user(&mut tx, self.backend(), scope, id, now_ms).await?;
-        let own = actor.user_id.as_deref() == Some(id);
-        if !own {
-            check_account_change(
-                caller(actor),
-                Some(id),
-                &current.roles,
-                &AccountChange { reset_password: true, ..Default::default() },
-            )
-            .map_err(StoreError::Forbidden)?;
-        }
+        let (own, must_change, keep_session) = match setter {
+            PasswordSetter::Own { keep_session } if actor.user_id.as_deref() == Some(id) => {
+                (true, false, Some(keep_session))
+            }
+            PasswordSetter::Own { .. } => return Err(StoreError::Forbidden("forbidden")),
+            PasswordSetter::Admin { must_change } => {
+                check_account_change(
+                    caller(actor),
+                    Some(id),
+                    &current.roles,
+                    &AccountChange { reset_password: true, ..Default::default() },
+                )
+                .map_err(StoreError::Forbidden)?;
+                (false, must_change, None)
+            }
+        };
         sqlx::query(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, \
              must_change_password = $3, updated_at = $2 WHERE id = $4",

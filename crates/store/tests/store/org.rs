@@ -293,4 +293,29 @@ backend_tests! {
         let east = t.store.list_users(&Scope::subtree(&tree.east), &UserFilter::default(), page).await.unwrap();
         assert_eq!(east.total, 1);
     }
+
+    async fn crossed_moves_cannot_close_a_cycle(t: TestStore) {
+        let tree = t.city().await;
+        for round in 0..10 {
+            let a = t.unit(Some(&tree.west), &format!("99010300{round}1"), "甲", UnitLevel::Township).await;
+            let b = t.unit(Some(&tree.west), &format!("99010300{round}2"), "乙", UnitLevel::Township).await;
+            let (store_a, store_b) = (t.store.clone(), t.store.clone());
+            let (ida, idb) = (a.clone(), b.clone());
+            let one = tokio::spawn(async move {
+                let changes = UnitChanges { parent_id: Some(idb), level: Some(UnitLevel::Community), ..Default::default() };
+                store_a.update_unit(&Scope::Global, &TestStore::operator(), &ida, changes).await
+            });
+            let (ida, idb) = (a.clone(), b.clone());
+            let two = tokio::spawn(async move {
+                let changes = UnitChanges { parent_id: Some(ida), level: Some(UnitLevel::Community), ..Default::default() };
+                store_b.update_unit(&Scope::Global, &TestStore::operator(), &idb, changes).await
+            });
+            let results = [one.await.unwrap().is_ok(), two.await.unwrap().is_ok()];
+            assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "round {round}: exactly one move wins");
+            for id in [&a, &b] {
+                let path = t.store.unit_path(id).await.unwrap();
+                assert_eq!(path.first(), Some(&tree.city), "round {round}: still under the root");
+            }
+        }
+    }
 }

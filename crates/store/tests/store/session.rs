@@ -98,4 +98,18 @@ backend_tests! {
         ));
         assert_eq!(t.store.security_policy().await.unwrap(), stricter);
     }
+
+    async fn a_session_is_not_opened_for_a_name_locked_meanwhile(t: TestStore) {
+        let tree = t.city().await;
+        t.user("late.one", &tree.east, &[Role::Staff]).await;
+        let account = t.store.find_login("late.one").await.unwrap().unwrap();
+        let policy = SecurityPolicy::default();
+        for _ in 0..5 {
+            t.store.record_login_failure("late.one", Some(&account), &policy, None, "bad_password").await.unwrap();
+        }
+        let expires = t.store.now() + Duration::hours(1);
+        let result = t.store.start_session(&account, "late-hash", expires, None, None).await;
+        assert!(matches!(result, Err(StoreError::Locked(_))), "{result:?}");
+        assert!(t.store.session_principal("late-hash").await.unwrap().is_none());
+    }
 }
