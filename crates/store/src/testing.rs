@@ -125,3 +125,49 @@ impl Drop for TestDatabase {
 fn uuid_like() -> String {
     beacon_core::id::new_id().replace('-', "")
 }
+
+/// Creates a unit as an operator and returns its id.
+pub async fn add_unit(
+    store: &Store,
+    parent: Option<&str>,
+    code: &str,
+    name: &str,
+    level: beacon_core::org::UnitLevel,
+) -> String {
+    use beacon_core::org::{UnitCode, UnitName};
+    store
+        .create_unit(
+            &beacon_core::scope::Scope::Global,
+            &beacon_core::audit::Actor::system("test"),
+            crate::org::NewUnit {
+                parent_id: parent.map(str::to_owned),
+                code: UnitCode::parse(code).expect("valid unit code"),
+                name: UnitName::parse(name).expect("valid unit name"),
+                level,
+                sort_order: 0,
+                boundary: None,
+            },
+        )
+        .await
+        .expect("create the unit")
+        .id
+}
+
+/// An account to create: the username doubles as the display name.
+pub fn new_user(
+    username: &str,
+    unit_id: &str,
+    roles: &[beacon_core::org::Role],
+    password_hash: &str,
+) -> crate::org::NewUser {
+    use beacon_core::org::{DisplayName, Username};
+    crate::org::NewUser {
+        username: Username::parse(username).expect("valid username"),
+        display_name: DisplayName::parse(username).expect("valid display name"),
+        phone: None,
+        unit_id: unit_id.to_owned(),
+        roles: roles.to_vec(),
+        password_hash: password_hash.to_owned(),
+        must_change_password: false,
+    }
+}

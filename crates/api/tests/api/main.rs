@@ -20,10 +20,9 @@ use beacon_api::{ApiConfig, AppState, PasswordParams};
 use beacon_bus::InProcessBus;
 use beacon_core::audit::Actor;
 use beacon_core::clock::ManualClock;
-use beacon_core::org::{DisplayName, Role, UnitCode, UnitLevel, UnitName, Username};
+use beacon_core::org::{Role, UnitLevel};
 use beacon_core::scope::Scope;
-use beacon_store::org::{NewUnit, NewUser};
-use beacon_store::testing::TestDatabase;
+use beacon_store::testing::{self, TestDatabase};
 use beacon_store::{Backend, Store};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -91,43 +90,13 @@ impl TestApp {
         name: &str,
         level: UnitLevel,
     ) -> String {
-        self.store
-            .create_unit(
-                &Scope::Global,
-                &Actor::system("test"),
-                NewUnit {
-                    parent_id: parent.map(str::to_owned),
-                    code: UnitCode::parse(code).unwrap(),
-                    name: UnitName::parse(name).unwrap(),
-                    level,
-                    sort_order: 0,
-                    boundary: None,
-                },
-            )
-            .await
-            .unwrap()
-            .id
+        testing::add_unit(&self.store, parent, code, name, level).await
     }
 
     /// An account with the test password that need not be changed.
     pub async fn user(&self, username: &str, unit_id: &str, roles: &[Role]) -> String {
-        self.store
-            .create_user(
-                &Scope::Global,
-                &Actor::system("test"),
-                NewUser {
-                    username: Username::parse(username).unwrap(),
-                    display_name: DisplayName::parse(username).unwrap(),
-                    phone: None,
-                    unit_id: unit_id.to_owned(),
-                    roles: roles.to_vec(),
-                    password_hash: self.password_hash.clone(),
-                    must_change_password: false,
-                },
-            )
-            .await
-            .unwrap()
-            .id
+        let new = testing::new_user(username, unit_id, roles, &self.password_hash);
+        self.store.create_user(&Scope::Global, &Actor::system("test"), new).await.unwrap().id
     }
 
     /// Creates an account and signs it in.

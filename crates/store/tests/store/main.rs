@@ -8,10 +8,10 @@ mod session;
 
 use beacon_core::audit::Actor;
 use beacon_core::clock::ManualClock;
-use beacon_core::org::{DisplayName, Role, UnitCode, UnitLevel, UnitName, Username};
+use beacon_core::org::{Role, UnitLevel};
 use beacon_core::scope::Scope;
-use beacon_store::org::{NewUnit, NewUser};
-use beacon_store::testing::TestDatabase;
+use beacon_store::org::NewUser;
+use beacon_store::testing::{self, TestDatabase};
 use beacon_store::{Backend, Store};
 
 pub struct TestStore {
@@ -47,22 +47,7 @@ impl TestStore {
         name: &str,
         level: UnitLevel,
     ) -> String {
-        self.store
-            .create_unit(
-                &Scope::Global,
-                &Self::operator(),
-                NewUnit {
-                    parent_id: parent.map(str::to_owned),
-                    code: UnitCode::parse(code).unwrap(),
-                    name: UnitName::parse(name).unwrap(),
-                    level,
-                    sort_order: 0,
-                    boundary: None,
-                },
-            )
-            .await
-            .unwrap()
-            .id
+        testing::add_unit(&self.store, parent, code, name, level).await
     }
 
     pub async fn user(&self, username: &str, unit_id: &str, roles: &[Role]) -> String {
@@ -74,16 +59,12 @@ impl TestStore {
     }
 }
 
+/// An account whose password hash is never used to sign in.
 pub fn new_user(username: &str, unit_id: &str, roles: &[Role]) -> NewUser {
-    NewUser {
-        username: Username::parse(username).unwrap(),
-        display_name: DisplayName::parse(username).unwrap(),
-        phone: None,
-        unit_id: unit_id.to_owned(),
-        roles: roles.to_vec(),
-        password_hash: "$argon2id$placeholder-not-used-for-sign-in".to_owned(),
-        must_change_password: true,
-    }
+    let mut user =
+        testing::new_user(username, unit_id, roles, "$argon2id$placeholder-not-used-for-sign-in");
+    user.must_change_password = true;
+    user
 }
 
 pub struct Tree {
