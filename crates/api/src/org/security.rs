@@ -39,7 +39,7 @@ async fn put_policy(
     if !principal.top_of_tree {
         return Err(ApiError::forbidden("policy_top_unit_only").audited(
             NewAuditRecord::new(&principal.actor(), "access.denied", Outcome::Denied)
-                .target("setting", beacon_store::org::LOCK_SETTING_KEY)
+                .target("setting", beacon_store::org::SECURITY_POLICY_KEY)
                 .detail(json!({ "code": "policy_top_unit_only" })),
         ));
     }

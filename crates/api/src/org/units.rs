@@ -215,8 +215,7 @@ async fn delete_unit(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     check_id(&id)?;
-    let unit = state.store().get_unit(&principal.scope(), &id).await?.unit;
-    state
+    let unit = state
         .store()
         .delete_unit(&principal.scope(), &principal.actor(), &id)
         .await

@@ -252,8 +252,7 @@ async fn delete_user(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     check_id(&id)?;
-    let user = state.store().get_user(&principal.scope(), &id).await?;
-    state
+    let user = state
         .store()
         .delete_user(&principal.scope(), &principal.actor(), &id)
         .await

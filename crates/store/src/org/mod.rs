@@ -6,7 +6,7 @@ mod token;
 mod unit;
 mod user;
 
-pub use security::LOCK_SETTING_KEY;
+pub use security::SECURITY_POLICY_KEY;
 pub use session::{LoginAccount, SessionPrincipal};
 pub use token::{NewToken, TokenPrincipal};
 pub use unit::{NewUnit, UnitChanges, UnitDetail};

@@ -12,14 +12,14 @@ use crate::sql::Sql;
 use crate::{Store, StoreError, audit, scope};
 
 /// Settings key of the security policy document.
-pub const LOCK_SETTING_KEY: &str = "security_policy";
+pub const SECURITY_POLICY_KEY: &str = "security_policy";
 
 impl Store {
     /// The stored policy over the defaults: a field added in a later version takes its default
     /// until the security administrator sets it.
     pub async fn security_policy(&self) -> Result<SecurityPolicy, StoreError> {
         let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
-            .bind(LOCK_SETTING_KEY)
+            .bind(SECURITY_POLICY_KEY)
             .fetch_optional(self.reader())
             .await?;
         let Some(row) = row else {
@@ -56,13 +56,13 @@ impl Store {
             "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = $3",
         )
-        .bind(LOCK_SETTING_KEY)
+        .bind(SECURITY_POLICY_KEY)
         .bind(value)
         .bind(to_millis(now))
         .execute(&mut *tx)
         .await?;
         let record = NewAuditRecord::new(actor, "security.policy_update", Outcome::Success)
-            .target("setting", LOCK_SETTING_KEY)
+            .target("setting", SECURITY_POLICY_KEY)
             .detail(json!({ "before": before, "after": policy }));
         audit::append(&mut tx, now, record).await?;
         tx.commit().await?;

@@ -377,14 +377,14 @@ impl Store {
         Ok(unit)
     }
 
-    /// Deletes an empty unit: no children, no users, no tokens (and, through foreign keys, no
-    /// records of later modules).
+    /// Deletes an empty unit and returns it as it was: no children, no users, no tokens (and,
+    /// through foreign keys, no records of later modules).
     pub async fn delete_unit(
         &self,
         scope: &Scope,
         actor: &Actor,
         id: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Unit, StoreError> {
         let now = self.now();
         let mut tx = self.begin().await?;
         self.backend().serialize(&mut tx, "unit-tree").await?;
@@ -424,6 +424,6 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(current)
     }
 }

@@ -513,14 +513,15 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes an account created by mistake. One that has ever signed in is kept (disable it
-    /// instead) so the records it made still name a real account.
+    /// Deletes an account created by mistake and returns it as it was. One that has ever signed
+    /// in is kept (disable it instead)
+    /// so the records it made still name a real account.
     pub async fn delete_user(
         &self,
         scope: &Scope,
         actor: &Actor,
         id: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<User, StoreError> {
         let now = self.now();
         let now_ms = to_millis(now);
         let mut tx = self.begin().await?;
@@ -551,7 +552,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(current)
     }
 
     /// Inserts many accounts at once with one precomputed hash (benchmarks and bulk import);
