@@ -3,8 +3,12 @@
 //! the embedded single-page application.
 
 pub mod audit;
+pub mod calendar;
+pub mod duty;
 pub mod events;
 pub mod http;
+pub mod mail;
+pub mod notify;
 pub mod openapi;
 pub mod org;
 pub mod password;
@@ -17,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use beacon_bus::{NewEvent, SharedBus};
+use beacon_core::calendar::WorkCalendar;
 use beacon_core::org::{Role, SecurityPolicy};
 use beacon_store::Store;
 use tokio::net::TcpListener;
@@ -42,6 +47,8 @@ pub struct ApiConfig {
     pub password_params: PasswordParams,
     /// How often an open event stream re-checks its session (and the user's unit and roles).
     pub stream_check: Duration,
+    /// Where e-mail notifications go out; none means in-app only.
+    pub smtp: Option<mail::SmtpConfig>,
 }
 
 impl Default for ApiConfig {
@@ -54,6 +61,7 @@ impl Default for ApiConfig {
             tile_url: None,
             password_params: PasswordParams::default(),
             stream_check: Duration::from_secs(30),
+            smtp: None,
         }
     }
 }
@@ -77,11 +85,13 @@ struct Inner {
     passwords: Passwords,
     config: ApiConfig,
     policy: RwLock<Option<(Instant, SecurityPolicy)>>,
+    calendar: RwLock<Option<(Instant, Arc<WorkCalendar>)>>,
 }
 
 /// How long an instance trusts its copy of the security policy: a change made on another
 /// instance takes effect here within this time.
 const POLICY_TTL: Duration = Duration::from_secs(5);
+const CALENDAR_TTL: Duration = Duration::from_secs(60);
 
 impl AppState {
     pub fn new(
@@ -90,7 +100,14 @@ impl AppState {
         config: ApiConfig,
     ) -> Result<Self, password::PasswordError> {
         let passwords = Passwords::new(config.password_params)?;
-        Ok(Self(Arc::new(Inner { store, bus, passwords, config, policy: RwLock::new(None) })))
+        Ok(Self(Arc::new(Inner {
+            store,
+            bus,
+            passwords,
+            config,
+            policy: RwLock::new(None),
+            calendar: RwLock::new(None),
+        })))
     }
 
     pub fn store(&self) -> &Store {
@@ -121,6 +138,41 @@ impl AppState {
             *guard = Some((Instant::now(), policy.clone()));
         }
         Ok(policy)
+    }
+
+    /// The working-day calendar, kept for a minute (an edit on this instance applies at once).
+    pub async fn calendar(&self) -> ApiResult<Arc<WorkCalendar>> {
+        if let Ok(guard) = self.0.calendar.read()
+            && let Some((at, calendar)) = guard.as_ref()
+            && at.elapsed() < CALENDAR_TTL
+        {
+            return Ok(calendar.clone());
+        }
+        let calendar = Arc::new(self.store().work_calendar().await?);
+        if let Ok(mut guard) = self.0.calendar.write() {
+            *guard = Some((Instant::now(), calendar.clone()));
+        }
+        Ok(calendar)
+    }
+
+    pub fn forget_calendar(&self) {
+        if let Ok(mut guard) = self.0.calendar.write() {
+            *guard = None;
+        }
+    }
+
+    /// Whether notifications also go out by e-mail.
+    pub fn mail_enabled(&self) -> bool {
+        self.0.config.smtp.is_some()
+    }
+
+    /// Pushes committed notifications live to their addressees.
+    pub fn deliver(&self, deliveries: Vec<beacon_store::notify::Delivery>) {
+        for d in deliveries {
+            let data = serde_json::to_value(&d.notification).unwrap_or_default();
+            self.bus()
+                .publish(NewEvent::new("notification", Vec::new(), data).for_user(&d.user_id));
+        }
     }
 
     pub fn forget_policy(&self) {

@@ -69,7 +69,10 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(public_config))
         .merge(org::routes())
         .merge(audit::routes())
-        .merge(events::routes());
+        .merge(events::routes())
+        .merge(crate::duty::routes())
+        .merge(crate::calendar::routes())
+        .merge(crate::notify::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .nest("/api/v1", v1)

@@ -317,6 +317,13 @@ async fn serve(config: Config) -> Result<ExitCode> {
             }
         }
     });
+    // Reminders, check-in alerts and every other clock: a pass every 15 seconds, so a stage
+    // fires at most that late.
+    tokio::spawn(beacon_api::notify::scheduler(state.clone(), Duration::from_secs(15)));
+    if let Some(smtp) = &config.api.smtp {
+        let mailer = beacon_api::mail::Mailer::new(smtp).map_err(anyhow::Error::msg)?;
+        tokio::spawn(beacon_api::mail::run(state.clone(), mailer, Duration::from_secs(30)));
+    }
     tracing::info!(
         listen = %config.listen,
         database = store.backend().name(),

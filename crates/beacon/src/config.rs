@@ -23,6 +23,8 @@ pub struct FileConfig {
     pub cookie_secure: Option<CookieSecure>,
     pub max_connections: Option<u32>,
     pub json_limit_bytes: Option<usize>,
+    /// Outgoing e-mail for notifications (`[smtp]` with host, port, from, username, password).
+    pub smtp: Option<beacon_api::mail::SmtpConfig>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -123,6 +125,7 @@ impl Config {
                     .unwrap_or(CookieSecure::Auto),
                 public_origin,
                 tile_url,
+                smtp: file.smtp,
                 ..ApiConfig::default()
             },
         })
@@ -140,7 +143,7 @@ impl Config {
         format!(
             "database_url     = {}\ndata_dir         = {}\nlisten           = {}\nmetrics_listen   = {}\n\
              log_format       = {:?}\nmax_connections  = {}\npublic_origin    = {}\ntile_url         = {}\n\
-             trusted_proxies  = [{}]\ncookie_secure    = {:?}\njson_limit_bytes = {}",
+             trusted_proxies  = [{}]\ncookie_secure    = {:?}\njson_limit_bytes = {}\nsmtp             = {}",
             redact(&self.database_url),
             self.data_dir.display(),
             self.listen,
@@ -152,6 +155,10 @@ impl Config {
             proxies.join(", "),
             self.api.cookie_secure,
             self.api.json_limit,
+            self.api.smtp.as_ref().map_or_else(
+                || "(off: notifications in the app only)".to_owned(),
+                |s| format!("{}:{} from {}", s.host, s.port, s.from)
+            ),
         )
     }
 }

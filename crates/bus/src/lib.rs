@@ -78,7 +78,10 @@ impl Event {
     /// Whether the audience may receive this event: the event's unit lies in the audience's
     /// subtree (the same territorial rule as every query), and any role or user restriction holds.
     pub fn visible_to(&self, audience: &Audience) -> bool {
-        let in_scope = if self.unit_path.is_empty() {
+        // A personal event (a notification) goes to its addressee wherever they sit.
+        let in_scope = if self.user_id.is_some() {
+            true
+        } else if self.unit_path.is_empty() {
             audience.top_of_tree
         } else {
             self.unit_path.iter().any(|id| id == &audience.unit_id)

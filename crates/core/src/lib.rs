@@ -2,10 +2,14 @@
 //! functions. Nothing here performs IO; the current time is always passed in (see [`clock`]).
 
 pub mod audit;
+pub mod calendar;
 pub mod clock;
+pub mod duty;
 pub mod error;
 pub mod geo;
 pub mod id;
+pub mod notify;
 pub mod org;
 pub mod page;
 pub mod scope;
+pub mod text;

@@ -1,6 +1,8 @@
 //! Exports in the formats offices use. Offices live in spreadsheets: every ledger in Beacon can
 //! be taken out as an Excel workbook laid out the way they are printed and filed.
 
+pub mod ical;
+
 use beacon_core::clock::china_offset;
 use chrono::{DateTime, Utc};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};

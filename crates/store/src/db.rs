@@ -286,6 +286,11 @@ impl Store {
         &self.read
     }
 
+    /// The write pool, for a single best-effort statement outside a transaction.
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
     /// The single number a `SELECT COUNT(*) AS n …` query returns, from the count cache when
     /// fresh.
     pub(crate) async fn count(&self, sql: Sql) -> Result<i64, StoreError> {

@@ -8,19 +8,24 @@
 //! Every write appends its audit record in the same transaction (see [`audit`]).
 
 pub mod audit;
+pub mod calendar;
 mod db;
+pub mod deadline;
+pub mod duty;
 mod error;
+pub mod notify;
 pub mod org;
 pub mod scope;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod timeline;
 
 pub use db::{Backend, ConnectOptions, Store, Tx};
 pub use error::StoreError;
 
 /// A page of results with the total count, for list endpoints.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,

@@ -118,6 +118,45 @@ impl Sql {
     }
 }
 
+/// A value of a row inserted in a batch ([`insert_batch`]).
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    Text(String),
+    Int(i64),
+}
+
+/// Inserts rows with multi-row `INSERT … VALUES (…), (…)` statements: through the `Any` driver
+/// each statement costs a round trip to the driver's thread, so a roster of a year is a few
+/// statements instead of thousands.
+pub(crate) async fn insert_batch(
+    tx: &mut crate::Tx,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Val>>,
+) -> Result<(), sqlx::Error> {
+    // Well under SQLite's limit of 32766 bound parameters per statement.
+    let per_statement = (8000 / columns.len().max(1)).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut sql = Sql::new(&format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")));
+        for (i, row) in rows.by_ref().take(per_statement).enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            for (j, value) in row.into_iter().enumerate() {
+                if j > 0 {
+                    sql.push(", ");
+                }
+                match value {
+                    Val::Text(v) => sql.bind(v),
+                    Val::Int(v) => sql.bind(v),
+                };
+            }
+            sql.push(")");
+        }
+        sql.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// Reads a boolean that SQLite returns as an integer for computed columns and PostgreSQL as a
 /// boolean.
 pub(crate) fn get_bool(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {

@@ -407,6 +407,642 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/duty/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The staffing rules per unit level and which roles may fill which post. */
+        get: operations["get_rules"];
+        /** Sets the staffing rules (a leader of the top unit: the rules hold for the whole city). */
+        put: operations["put_rules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit's duty settings: duty phone, shifts, posts, limits and reminders. */
+        get: operations["get_settings"];
+        /** Sets a unit's duty settings. The shifts must tile the day. */
+        put: operations["put_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The people of a unit who can be put on its roster, with their roles. */
+        get: operations["people"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/periods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reinforced periods (重要时段) that apply to a unit in a window. */
+        get: operations["list_periods"];
+        put?: never;
+        /** Declares a reinforced period with stricter staffing, which the gap check applies. */
+        post: operations["create_period"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/periods/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["delete_period"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/leaves": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Leave and unavailability of a unit's people in a window. */
+        get: operations["list_leaves"];
+        put?: never;
+        /** Records leave; generation skips the person and the gap check flags shifts that clash. */
+        post: operations["create_leave"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/leaves/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["delete_leave"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/shifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit's shifts overlapping a window, drafts included, with the people on them. */
+        get: operations["list_shifts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/shifts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_shift"];
+        put?: never;
+        post?: never;
+        /** Removes a draft shift. */
+        delete: operations["delete_shift"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/shifts/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shift's history: changes to its people, swaps, check-ins, log entries, handover. */
+        get: operations["shift_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/shifts/{id}/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Puts people on a shift's posts (replacing who was there). On a published shift the change
+         *     is kept in its history and the people concerned are told.
+         */
+        put: operations["set_people"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/roster/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Generates draft shifts for a period by a fair rotation over the unit's eligible people. */
+        post: operations["generate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/roster/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publishes the drafts of a period: everyone on them is told, reminders and check-in clocks
+         *     start. Refused with `roster_has_gaps` while gaps remain unless acknowledged.
+         */
+        post: operations["publish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/gaps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every moment in the window without a shift, without a leader or below the minimum staff,
+         *     and every person on overlapping shifts, on duty while on leave or on too many shifts in a
+         *     row, each with its exact start and end.
+         */
+        get: operations["gaps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/now": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is on duty now, with phones and the shift's start and end. */
+        get: operations["now"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every unit's published duty phone (值班电话), for anyone signed in. */
+        get: operations["directory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/assignments/{id}/check-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Checks the caller in on their post (到岗签到), from 30 minutes before the shift to its end. */
+        post: operations["check_in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/roster.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["roster_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/swaps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_swaps"];
+        put?: never;
+        /** Asks a colleague to take one's shift (cover) or to trade (swap). */
+        post: operations["request_swap"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/swaps/{id}/{decision}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Moves a swap along: `accept` / `decline` (the colleague asked), `cancel` (who asked),
+         *     `approve` / `reject` (a leader of the unit who is neither). Approval re-checks the rules and
+         *     changes the roster.
+         */
+        post: operations["decide_swap"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/shifts/{id}/handover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_handover"];
+        /** The outgoing shift writes what is still open (someone on the shift, once it has begun). */
+        put: operations["put_handover"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/shifts/{id}/handover/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The incoming shift acknowledges the handover; the outgoing shift is closed. */
+        post: operations["acknowledge_handover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_log"];
+        put?: never;
+        /** Records a call or message received (接报). */
+        post: operations["create_log"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/log/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_log"];
+        /** Rewrites an entry (every field is sent). */
+        put: operations["update_log"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/log.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The duty log of a period as an Excel ledger. */
+        get: operations["log_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * iCalendar (RFC 5545) of a unit's published roster, or of the caller's own shifts when no
+         *     unit is given.
+         */
+        get: operations["calendar_ics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/feeds/{token}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The same feed behind a secret link, for phone calendars (no session). A revoked or unknown
+         *     link answers 404.
+         */
+        get: operations["feed_ics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/feeds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_feeds"];
+        put?: never;
+        /** Creates a subscription link; its secret is shown once. */
+        post: operations["create_feed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty/feeds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["revoke_feed"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/years": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every year the calendar knows: shipped with Beacon or entered by an administrator. */
+        get: operations["list_years"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/years/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Enters or corrects a year's arrangement (system administrator), as announced each November
+         *     by the State Council.
+         */
+        put: operations["set_year"];
+        post?: never;
+        /** Forgets an edited year; the shipped data (if any) applies again. */
+        delete: operations["reset_year"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/deadline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * When a period counted in days ends (民法典 Arts. 201, 203): the rule later modules use for
+         *     petition and supervision deadlines.
+         */
+        get: operations["deadline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's notifications, newest first. */
+        get: operations["inbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["unread"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["read_one"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["read_all"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -468,6 +1104,10 @@ export interface components {
             /** Format: int32 */
             per_page: number;
         };
+        CalendarYear: components["schemas"]["HolidayYear"] & {
+            /** @description `builtin` (shipped with Beacon) or `edited` (entered by an administrator). */
+            source: string;
+        };
         ChainReport: {
             intact: boolean;
             /**
@@ -482,6 +1122,39 @@ export interface components {
         ChangePasswordRequest: {
             current_password: string;
             new_password: string;
+        };
+        CreateFeed: {
+            /** @description Unit code for a unit's roster; absent for the caller's own shifts. */
+            unit?: string | null;
+            name: string;
+        };
+        CreateLeave: {
+            user_id: string;
+            /** @description `leave` or `unavailable`. */
+            kind: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            note?: string | null;
+        };
+        CreateLogEntry: components["schemas"]["DutyLogWrite"] & {
+            /** @description Unit code; the caller's unit when absent. */
+            unit?: string | null;
+        };
+        CreatePeriod: {
+            /** @description Unit code; applies to the unit and every unit beneath it. */
+            unit: string;
+            name: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** Format: int32 */
+            leaders: number;
+            /** Format: int32 */
+            min_staff: number;
+            leader_on_site?: boolean;
         };
         CreateToken: {
             name: string;
@@ -510,10 +1183,151 @@ export interface components {
             /** @description Initial password; the user must change it at first sign-in (per the security policy). */
             password: string;
         };
+        CreatedFeed: {
+            feed: components["schemas"]["DutyFeed"];
+            /** @description The path to subscribe to (under this server's origin), shown once. */
+            path: string;
+        };
         CreatedToken: {
             token: components["schemas"]["ApiToken"];
             /** @description The bearer secret. Shown this once; Beacon keeps only its hash. */
             secret: string;
+        };
+        DeadlineAnswer: {
+            /**
+             * Format: date-time
+             * @description The instant the period ends (24:00 Beijing time of its last day).
+             */
+            ends_at: string;
+            /** @description Whether the calendar has the holiday data of every year the period touches. */
+            known_years: boolean;
+        };
+        /** @description A unit's published duty phone (值班电话). */
+        DirectoryEntry: {
+            unit_id: string;
+            unit_code: string;
+            unit_name: string;
+            parent_id?: string | null;
+            duty_phone?: string | null;
+        };
+        DutyFeed: {
+            id: string;
+            name: string;
+            /** @description The unit whose roster the link shows; absent for the owner's own shifts. */
+            unit_id?: string | null;
+            unit_name?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            revoked_at?: string | null;
+            /** Format: date-time */
+            last_used_at?: string | null;
+        };
+        DutyLeave: {
+            id: string;
+            user_id: string;
+            display_name: string;
+            unit_id: string;
+            /** @description `leave` or `unavailable`. */
+            kind: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            note?: string | null;
+        };
+        DutyLogEntry: {
+            id: string;
+            unit_id: string;
+            unit_name: string;
+            shift_id?: string | null;
+            /** Format: date-time */
+            received_at: string;
+            channel: string;
+            category: string;
+            caller_name: string;
+            caller_unit: string;
+            caller_phone: string;
+            place: string;
+            summary: string;
+            actions: string;
+            instructions: string;
+            follow_up: boolean;
+            /** @description The incident opened from this entry, once there is one. */
+            incident_id?: string | null;
+            recorded_by_name: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        DutyLogWrite: {
+            /** Format: date-time */
+            received_at: string;
+            channel: string;
+            category: string;
+            caller_name?: string;
+            caller_unit?: string;
+            caller_phone?: string;
+            place?: string;
+            summary: string;
+            actions?: string;
+            instructions?: string;
+            /** @description Still needs following up (shown in the handover). */
+            follow_up?: boolean;
+        };
+        /** @description A reinforced period (重要时段). */
+        DutyPeriod: {
+            id: string;
+            unit_id: string;
+            unit_name: string;
+            name: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** Format: int64 */
+            leaders: number;
+            /** Format: int64 */
+            min_staff: number;
+            leader_on_site: boolean;
+        };
+        /** @description A person who can stand duty in a unit. */
+        DutyPerson: {
+            user_id: string;
+            display_name: string;
+            roles: components["schemas"]["Role"][];
+        };
+        DutyRules: {
+            staffing: components["schemas"]["StaffingRule"][];
+            eligibility: components["schemas"]["SlotEligibility"][];
+        };
+        /** @description A unit's duty settings. */
+        DutySettings: {
+            /** @description The published duty phone (值班电话), public in the directory. */
+            duty_phone?: string | null;
+            shifts: components["schemas"]["ShiftDef"][];
+            slots: components["schemas"]["SlotDef"][];
+            /**
+             * Format: int32
+             * @description More shifts in a row (each starting when the previous ends) than this is a conflict.
+             */
+            max_consecutive: number;
+            /**
+             * Format: int32
+             * @description A person not checked in this many minutes after the start of the shift raises an alert.
+             */
+            check_in_grace_minutes: number;
+            /**
+             * Format: int32
+             * @description Reminder this many minutes before a shift (0: none).
+             */
+            remind_before_minutes: number;
+            /**
+             * Format: int32
+             * @description Reminder the evening before a shift at this local hour (none when absent).
+             */
+            remind_evening_hour?: number | null;
         };
         ErrorBody: {
             /** @description Stable code, e.g. `validation_failed`, `account_locked`. */
@@ -549,9 +1363,87 @@ export interface components {
             /** @description The event's content (ids and names, never personal data). */
             data: Record<string, never>;
         };
+        Gap: {
+            kind: components["schemas"]["GapKind"];
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** @description The person concerned (conflicts only). */
+            user_id?: string | null;
+            /** @description The shifts concerned. */
+            shift_ids: string[];
+            /**
+             * Format: int32
+             * @description For staffing gaps: how many were required and how many there are.
+             */
+            required?: number | null;
+            /** Format: int32 */
+            actual?: number | null;
+        };
+        /** @enum {string} */
+        GapKind: "uncovered" | "no_leader" | "understaffed" | "overlap" | "on_leave" | "too_many_consecutive";
+        GenerateRoster: {
+            /** @description Unit code. */
+            unit: string;
+            /** Format: date */
+            from: string;
+            /**
+             * Format: date
+             * @description Inclusive; at most 366 days from `from`.
+             */
+            to: string;
+            /** @description Remove the period's drafts first (published shifts are never touched). */
+            replace_drafts?: boolean;
+        };
+        Generation: {
+            shifts_created: number;
+            drafts_replaced: number;
+            posts_unfilled: number;
+        };
+        Handover: {
+            shift_id: string;
+            unit_id: string;
+            open_items: components["schemas"]["HandoverItem"][];
+            notes: string;
+            written_by: string;
+            written_by_name: string;
+            /** Format: date-time */
+            written_at: string;
+            next_shift_id?: string | null;
+            acknowledged_by_name?: string | null;
+            /** Format: date-time */
+            acknowledged_at?: string | null;
+        };
+        /** @description One open matter handed over. */
+        HandoverItem: {
+            /** @description `incident`, `follow_up`, `instruction` or `other`. */
+            kind: string;
+            text: string;
+            /** @description The duty-log entry (or, later, the incident) it refers to. */
+            ref_id?: string | null;
+        };
+        HandoverView: {
+            handover?: null | components["schemas"]["Handover"];
+            /** @description Duty-log entries of the unit still marked for follow-up, to carry into the handover. */
+            open_log: components["schemas"]["DutyLogEntry"][];
+        };
+        HandoverWrite: {
+            open_items: components["schemas"]["HandoverItem"][];
+            notes?: string;
+        };
         Health: {
             status: string;
             database: string;
+        };
+        /** @description One year's State Council holiday arrangement (国务院办公厅关于 YYYY 年部分节假日安排的通知). */
+        HolidayYear: {
+            /** Format: int32 */
+            year: number;
+            /** @description Rest days that are public holidays (including the weekend days folded into a holiday block). */
+            holidays: string[];
+            /** @description Weekend days turned into working days (调休上班). */
+            workdays: string[];
         };
         LoginRequest: {
             username: string;
@@ -572,8 +1464,83 @@ export interface components {
             /** Format: int32 */
             idle_timeout_minutes: number;
         };
+        Notification: {
+            id: string;
+            kind: string;
+            unit_id?: string | null;
+            subject_type?: string | null;
+            subject_id?: string | null;
+            data: Record<string, never>;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            read_at?: string | null;
+        };
+        /** @description Who is on duty at a unit now. */
+        OnDuty: {
+            unit_id: string;
+            unit_code: string;
+            unit_name: string;
+            duty_phone?: string | null;
+            shift?: null | components["schemas"]["Shift"];
+        };
         /** @enum {string} */
         Outcome: "success" | "failure" | "denied";
+        /** @description A page of results with the total count, for list endpoints. */
+        Page_DutyLogEntry: {
+            items: {
+                id: string;
+                unit_id: string;
+                unit_name: string;
+                shift_id?: string | null;
+                /** Format: date-time */
+                received_at: string;
+                channel: string;
+                category: string;
+                caller_name: string;
+                caller_unit: string;
+                caller_phone: string;
+                place: string;
+                summary: string;
+                actions: string;
+                instructions: string;
+                follow_up: boolean;
+                /** @description The incident opened from this entry, once there is one. */
+                incident_id?: string | null;
+                recorded_by_name: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+        };
+        /** @description A page of results with the total count, for list endpoints. */
+        Page_Notification: {
+            items: {
+                id: string;
+                kind: string;
+                unit_id?: string | null;
+                subject_type?: string | null;
+                subject_id?: string | null;
+                data: Record<string, never>;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                read_at?: string | null;
+            }[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+        };
         /** @enum {string} */
         PasswordChangeReason: "initial" | "expired";
         /** @description The password rules, for the forms that set one (readable before sign-in). */
@@ -589,6 +1556,28 @@ export interface components {
             version: string;
             /** @description An intranet tile server URL template, if one is configured. */
             tile_url?: string | null;
+        };
+        PublishRoster: {
+            unit: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** @description Publish although the gap check found gaps (recorded in the audit trail). */
+            acknowledge_gaps?: boolean;
+        };
+        Published: {
+            shifts_published: number;
+            people_notified: number;
+        };
+        RequestSwap: {
+            /** @description The caller's own post to give away. */
+            assignment_id: string;
+            /** @description The colleague asked. */
+            target_user_id: string;
+            /** @description The colleague's post taken in exchange (a swap); absent for cover. */
+            target_assignment_id?: string | null;
+            reason?: string;
         };
         ResetPassword: {
             password: string;
@@ -640,6 +1629,144 @@ export interface components {
             /** @description Accounts created or reset by an administrator must change their password at first sign-in. */
             force_change_on_first_login: boolean;
         };
+        SetPeople: {
+            people: components["schemas"]["SlotAssignment"][];
+        };
+        SetYear: {
+            holidays: string[];
+            workdays: string[];
+        };
+        Shift: {
+            id: string;
+            unit_id: string;
+            shift_key: string;
+            shift_name: string;
+            /**
+             * Format: date
+             * @description The local (Beijing) date on which the shift starts.
+             */
+            date: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** @description `draft` or `published`. */
+            status: string;
+            /** Format: date-time */
+            published_at?: string | null;
+            /**
+             * Format: date-time
+             * @description Set when the incoming shift acknowledged the handover.
+             */
+            closed_at?: string | null;
+            /** Format: date-time */
+            handover_written_at?: string | null;
+            people: components["schemas"]["ShiftPerson"][];
+        };
+        /**
+         * @description One shift of the day, from `start` to `end` local time (China Standard Time). A shift whose
+         *     end is not after its start runs past midnight; start = end is a 24-hour shift.
+         */
+        ShiftDef: {
+            key: string;
+            name: string;
+            /** @description `HH:MM` */
+            start: string;
+            /** @description `HH:MM` */
+            end: string;
+        };
+        /** @description A person on a shift. */
+        ShiftPerson: {
+            assignment_id: string;
+            user_id: string;
+            display_name: string;
+            /** @description Shown to those who may see the roster of the unit. */
+            phone?: string | null;
+            slot_key: string;
+            slot_name: string;
+            slot_kind: components["schemas"]["SlotKind"];
+            /** Format: date-time */
+            checked_in_at?: string | null;
+        };
+        /** @description One post to fill on a shift. */
+        SlotAssignment: {
+            slot_key: string;
+            user_id: string;
+        };
+        /** @description A post on every shift of the unit, filled by `count` people by default. */
+        SlotDef: {
+            /** @description Stable key (`leader`, `officer`, `dispatch`): lower-case letters, digits and `_`. */
+            key: string;
+            name: string;
+            kind: components["schemas"]["SlotKind"];
+            /**
+             * Format: int32
+             * @description How many people the post takes on a normal shift (1 to 10).
+             */
+            count: number;
+        };
+        /** @description The roles that may fill a kind of post. */
+        SlotEligibility: {
+            kind: components["schemas"]["SlotKind"];
+            roles: components["schemas"]["Role"][];
+        };
+        /**
+         * @description What a post on a shift is. The gap check counts `leader` posts as the duty leader (带班领导)
+         *     and every other kind as duty staff.
+         * @enum {string}
+         */
+        SlotKind: "leader" | "shift_lead" | "officer" | "post";
+        /** @description The minimum staffing of every moment of duty at units of one level. */
+        StaffingRule: {
+            level: components["schemas"]["UnitLevel"];
+            /**
+             * Format: int32
+             * @description Duty leaders (带班领导) on shift.
+             */
+            leaders: number;
+            /**
+             * Format: int32
+             * @description Duty staff besides the leader (shift lead, officers, other posts).
+             */
+            min_staff: number;
+        };
+        Swap: {
+            id: string;
+            unit_id: string;
+            assignment_id: string;
+            shift_id: string;
+            shift_name: string;
+            /** Format: date-time */
+            shift_starts_at: string;
+            slot_key: string;
+            requester_id: string;
+            requester_name: string;
+            target_user_id: string;
+            target_name: string;
+            /** @description The colleague's shift given in exchange (a swap); absent for cover. */
+            target_assignment_id?: string | null;
+            /** Format: date-time */
+            target_shift_starts_at?: string | null;
+            reason: string;
+            /** @description `requested`, `accepted`, `declined`, `approved`, `rejected`, `cancelled`. */
+            status: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            responded_at?: string | null;
+            decided_by_name?: string | null;
+            /** Format: date-time */
+            decided_at?: string | null;
+        };
+        TimelineEntry: {
+            id: string;
+            /** Format: date-time */
+            at: string;
+            actor_id?: string | null;
+            actor_name: string;
+            kind: string;
+            data: Record<string, never>;
+        };
         Unit: {
             id: string;
             parent_id?: string | null;
@@ -671,6 +1798,10 @@ export interface components {
         };
         UnitWithBoundary: components["schemas"]["Unit"] & {
             boundary?: Record<string, never> | null;
+        };
+        Unread: {
+            /** Format: int64 */
+            unread: number;
         };
         UpdateUnit: {
             parent_id?: string | null;
@@ -1812,6 +2943,1483 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyRules"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DutyRules"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyRules"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `eligibility.leader: leader_roles_only`, `staffing.city.min_staff: out_of_range`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings: {
+        parameters: {
+            query?: {
+                /** @description Unit code; the caller's own unit when absent. */
+                unit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutySettings"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_settings: {
+        parameters: {
+            query?: {
+                /** @description Unit code; the caller's own unit when absent. */
+                unit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DutySettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutySettings"];
+                };
+            };
+            /** @description `shifts: not_tiling_day`, `slots: leader_slot_required`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    people: {
+        parameters: {
+            query?: {
+                /** @description Unit code; the caller's own unit when absent. */
+                unit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyPerson"][];
+                };
+            };
+        };
+    };
+    list_periods: {
+        parameters: {
+            query: {
+                /** @description Unit code; the caller's own unit when absent. */
+                unit?: string;
+                /** @description RFC 3339 instant or `YYYY-MM-DD` (Beijing midnight). */
+                from: string;
+                /** @description RFC 3339 instant or `YYYY-MM-DD` (Beijing midnight); at most 366 days after `from`. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyPeriod"][];
+                };
+            };
+        };
+    };
+    create_period: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePeriod"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyPeriod"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_period: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_leaves: {
+        parameters: {
+            query: {
+                /** @description Unit code; the caller's own unit when absent. */
+                unit?: string;
+                /** @description RFC 3339 instant or `YYYY-MM-DD` (Beijing midnight). */
+                from: string;
+                /** @description RFC 3339 instant or `YYYY-MM-DD` (Beijing midnight); at most 366 days after `from`. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyLeave"][];
+                };
+            };
+        };
+    };
+    create_leave: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateLeave"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyLeave"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_leave: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_shifts: {
+        parameters: {
+            query: {
+                /** @description Unit code; the caller's own unit when absent. */
+                unit?: string;
+                /** @description RFC 3339 instant or `YYYY-MM-DD` (Beijing midnight). */
+                from: string;
+                /** @description RFC 3339 instant or `YYYY-MM-DD` (Beijing midnight); at most 366 days after `from`. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shift"][];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_shift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shift"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_shift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `shift_published` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    shift_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineEntry"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_people: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetPeople"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shift"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `people.0.user_id: leader_role_required | not_eligible | on_leave | overlapping_shift | not_in_unit | duplicate`, `people.0.slot_key: unknown_slot` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    generate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerateRoster"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Generation"];
+                };
+            };
+            /** @description `to: period_too_long | before_start`, `unit: not_found` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    publish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublishRoster"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Published"];
+                };
+            };
+            /** @description `roster_has_gaps`, `nothing_to_publish` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    gaps: {
+        parameters: {
+            query: {
+                /** @description Unit code; the caller's own unit when absent. */
+                unit?: string;
+                /** @description RFC 3339 instant or `YYYY-MM-DD` (Beijing midnight). */
+                from: string;
+                /** @description RFC 3339 instant or `YYYY-MM-DD` (Beijing midnight); at most 366 days after `from`. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Gap"][];
+                };
+            };
+            /** @description `unit: not_found`, `to: period_too_long` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    now: {
+        parameters: {
+            query?: {
+                unit?: string;
+                /** @description Also the units directly beneath. */
+                children?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnDuty"][];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    directory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectoryEntry"][];
+                };
+            };
+        };
+    };
+    check_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shift"];
+                };
+            };
+            /** @description `check_in_not_open`, `shift_over`, `shift_not_published` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    roster_xlsx: {
+        parameters: {
+            query: {
+                unit?: string;
+                /** @description `YYYY-MM` */
+                month: string;
+                /** @description `en` for English headers. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_swaps: {
+        parameters: {
+            query?: {
+                /** @description `mine` (asked by or of me; the default), `approval` (waiting for a leader), `all`. */
+                box?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Swap"][];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_swap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestSwap"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Swap"];
+                };
+            };
+            /** @description `swap_pending`, `shift_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `target_user_id: not_eligible | leader_role_required | on_leave | overlapping_shift | not_in_unit | same_person | already_on_shift` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    decide_swap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description accept, decline, cancel, approve or reject */
+                decision: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Swap"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `swap_not_open` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_handover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HandoverView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_handover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandoverWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Handover"];
+                };
+            };
+            /** @description `not_on_shift` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `handover_acknowledged`, `shift_not_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    acknowledge_handover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Handover"];
+                };
+            };
+            /** @description `not_on_next_shift`, `own_handover` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `handover_missing`, `handover_acknowledged`, `no_next_shift` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_log: {
+        parameters: {
+            query?: {
+                /** @description Unit code: that unit and everything beneath it. */
+                unit?: string;
+                shift?: string;
+                from?: string;
+                to?: string;
+                category?: string;
+                follow_up?: boolean;
+                /** @description Words in the summary, caller, caller's unit or place. */
+                q?: string;
+                page?: number;
+                per_page?: number;
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DutyLogEntry"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_log: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateLogEntry"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyLogEntry"];
+                };
+            };
+            /** @description `summary: required`, `received_at: in_future`, `caller_phone: invalid_format`, `category: unknown`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_log: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyLogEntry"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_log: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DutyLogWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyLogEntry"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    log_xlsx: {
+        parameters: {
+            query?: {
+                /** @description Unit code: that unit and everything beneath it. */
+                unit?: string;
+                shift?: string;
+                from?: string;
+                to?: string;
+                category?: string;
+                follow_up?: boolean;
+                /** @description Words in the summary, caller, caller's unit or place. */
+                q?: string;
+                page?: number;
+                per_page?: number;
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    calendar_ics: {
+        parameters: {
+            query?: {
+                /** @description Unit code; the caller's own unit when absent. */
+                unit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/calendar */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": unknown;
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    feed_ics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/calendar */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_feeds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyFeed"][];
+                };
+            };
+        };
+    };
+    create_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateFeed"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedFeed"];
+                };
+            };
+            /** @description `too_many_feeds` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_years: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarYear"][];
+                };
+            };
+        };
+    };
+    set_year: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetYear"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarYear"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `workdays: not_weekend`, `holidays: wrong_year`, `workdays: also_holiday`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset_year: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deadline: {
+        parameters: {
+            query: {
+                /** @description The event (RFC 3339). */
+                start: string;
+                /** @description How many days (0 to 3650). */
+                days: number;
+                /** @description `working` (working days) or `calendar` (calendar days, extended past a rest day). */
+                kind: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadlineAnswer"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    inbox: {
+        parameters: {
+            query?: {
+                unread?: boolean;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Notification"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unread"];
+                };
+            };
+        };
+    };
+    read_one: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unread"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_all: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unread"];
                 };
             };
         };

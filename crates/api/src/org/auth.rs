@@ -126,6 +126,11 @@ impl Principal {
             (Permission::ManageSecurity, "manage_security"),
             (Permission::ReadAudit, "read_audit"),
             (Permission::ViewAccounts, "view_accounts"),
+            (Permission::ManageCalendar, "manage_calendar"),
+            (Permission::ReadDuty, "read_duty"),
+            (Permission::ManageDuty, "manage_duty"),
+            (Permission::ReadDutyLog, "read_duty_log"),
+            (Permission::WriteDutyLog, "write_duty_log"),
         ]
         .into_iter()
         .filter(|(p, _)| self.can(*p))
@@ -178,6 +183,33 @@ impl Needs for ReadAudit {
 }
 impl Needs for ViewAccounts {
     const PERMISSION: Permission = Permission::ViewAccounts;
+}
+
+/// Holidays and make-up working days: the system administrator.
+pub struct ManageCalendar;
+/// Rosters and who is on duty: every business role.
+pub struct ReadDuty;
+/// Duty settings, rosters and approvals: leaders.
+pub struct ManageDuty;
+/// The duty log: the duty desk and leaders.
+pub struct ReadDutyLog;
+/// Taking calls: duty officers and duty leaders.
+pub struct WriteDutyLog;
+
+impl Needs for ManageCalendar {
+    const PERMISSION: Permission = Permission::ManageCalendar;
+}
+impl Needs for ReadDuty {
+    const PERMISSION: Permission = Permission::ReadDuty;
+}
+impl Needs for ManageDuty {
+    const PERMISSION: Permission = Permission::ManageDuty;
+}
+impl Needs for ReadDutyLog {
+    const PERMISSION: Permission = Permission::ReadDutyLog;
+}
+impl Needs for WriteDutyLog {
+    const PERMISSION: Permission = Permission::WriteDutyLog;
 }
 
 impl<P: Needs> FromRequestParts<AppState> for Authorized<P> {

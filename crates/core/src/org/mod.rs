@@ -14,21 +14,7 @@ pub use role::{Permission, Role, validate_roles};
 pub use unit::{UnitCode, UnitLevel, UnitName};
 pub use user::{DisplayName, Phone, Username};
 
-/// A name typed by a person (a unit's, a user's): trimmed, 1 to `max` characters, no control
-/// characters.
-pub(crate) fn plain_text(s: &str, max: usize) -> Result<String, &'static str> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err("required");
-    }
-    if s.chars().count() > max {
-        return Err("too_long");
-    }
-    if s.chars().any(char::is_control) {
-        return Err("invalid_characters");
-    }
-    Ok(s.to_owned())
-}
+pub use crate::text::plain_text;
 
 /// Masks a phone number for records that must not carry it whole (the audit trail): keeps the
 /// first three and last four digits.

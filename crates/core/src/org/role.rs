@@ -69,6 +69,13 @@ impl Role {
             Permission::ManageSecurity => self == Role::SecurityAdmin,
             Permission::ReadAudit => self == Role::AuditAdmin,
             Permission::ViewAccounts => matches!(self, Role::SystemAdmin | Role::SecurityAdmin),
+            Permission::ManageCalendar => self == Role::SystemAdmin,
+            Permission::ReadDuty => !self.is_admin() && self != Role::Enterprise,
+            Permission::ManageDuty => matches!(self, Role::DutyLeader | Role::Leader),
+            Permission::ReadDutyLog => {
+                matches!(self, Role::DutyOfficer | Role::DutyLeader | Role::Leader)
+            }
+            Permission::WriteDutyLog => matches!(self, Role::DutyOfficer | Role::DutyLeader),
         }
     }
 }
@@ -91,6 +98,16 @@ pub enum Permission {
     ReadAudit,
     /// Seeing the list of accounts and their state (system and security administrators).
     ViewAccounts,
+    /// Holidays and make-up working days (system administrator).
+    ManageCalendar,
+    /// Rosters, who is on duty, the duty phone directory (every business role).
+    ReadDuty,
+    /// Duty settings, rosters, leave, reinforced periods, approving swaps (leaders).
+    ManageDuty,
+    /// Reading the duty log, which holds callers' names and phones (the duty desk and leaders).
+    ReadDutyLog,
+    /// Taking calls into the duty log (duty officers and duty leaders).
+    WriteDutyLog,
 }
 
 /// Checks a set of roles for a user or token and returns it sorted and without duplicates.

@@ -1,0 +1,128 @@
+//! The notification inbox, and the pipeline's delivery side: live push over SSE after the
+//! commit, the e-mail sender, and the deadline scheduler that raises reminders and alerts.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use beacon_core::notify::Notification;
+use beacon_core::page::PageRequest;
+use beacon_store::Page;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::http::{ApiQuery, ApiResult, ErrorBody};
+use crate::org::{Principal, check_id};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InboxParams {
+    #[serde(default)]
+    pub unread: bool,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+/// The caller's notifications, newest first.
+#[utoipa::path(get, path = "/notifications", tag = "notify", params(InboxParams),
+    responses((status = 200, body = Page<Notification>), (status = 401, body = ErrorBody)))]
+async fn inbox(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<InboxParams>,
+) -> ApiResult<Json<Page<Notification>>> {
+    let page = PageRequest::parse(q.page, q.per_page)?;
+    let me = principal.user_id.clone().unwrap_or_default();
+    Ok(Json(state.store().notifications(&me, q.unread, page).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Unread {
+    pub unread: i64,
+}
+
+#[utoipa::path(get, path = "/notifications/unread", tag = "notify",
+    responses((status = 200, body = Unread)))]
+async fn unread(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Unread>> {
+    let me = principal.user_id.clone().unwrap_or_default();
+    Ok(Json(Unread { unread: state.store().unread_notifications(&me).await? }))
+}
+
+#[utoipa::path(post, path = "/notifications/{id}/read", tag = "notify",
+    responses((status = 200, body = Unread), (status = 404, body = ErrorBody)))]
+async fn read_one(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Unread>> {
+    check_id(&id)?;
+    let me = principal.user_id.clone().unwrap_or_default();
+    state.store().mark_notifications_read(&me, Some(&id)).await?;
+    Ok(Json(Unread { unread: state.store().unread_notifications(&me).await? }))
+}
+
+#[utoipa::path(post, path = "/notifications/read-all", tag = "notify",
+    responses((status = 200, body = Unread)))]
+async fn read_all(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Unread>> {
+    let me = principal.user_id.clone().unwrap_or_default();
+    state.store().mark_notifications_read(&me, None).await?;
+    Ok(Json(Unread { unread: 0 }))
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(inbox))
+        .routes(routes!(unread))
+        .routes(routes!(read_one))
+        .routes(routes!(read_all))
+}
+
+/// Fires every due deadline stage once. Returns how many fired. Each stage is claimed and its
+/// effect written in one transaction, so with several instances each fires exactly once.
+pub async fn run_due_deadlines(state: &AppState) -> Result<usize, beacon_store::StoreError> {
+    let mut fired = 0;
+    loop {
+        let due = state.store().due_stages(500).await?;
+        if due.is_empty() {
+            return Ok(fired);
+        }
+        let mut claimed_any = false;
+        for stage in due {
+            let mut tx = state.store().begin().await?;
+            if !state.store().claim_stage(&mut tx, &stage).await? {
+                continue;
+            }
+            claimed_any = true;
+            let deliveries = match stage.kind.as_str() {
+                "duty.shift" => {
+                    state.store().fire_shift_stage(&mut tx, &stage, state.mail_enabled()).await?
+                }
+                other => {
+                    tracing::warn!(kind = other, "deadline of unknown kind skipped");
+                    Vec::new()
+                }
+            };
+            tx.commit().await?;
+            fired += 1;
+            state.deliver(deliveries);
+        }
+        if !claimed_any {
+            return Ok(fired);
+        }
+    }
+}
+
+/// The scheduler: checks for due stages every `every` until shutdown.
+pub async fn scheduler(state: AppState, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(error) = run_due_deadlines(&state).await {
+            tracing::warn!(%error, "deadline scheduler");
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Notifications: what a person is told, in the app and by e-mail. A notification is a kind and
+//! its data; the web UI words it in the reader's language from the kind, and [`email_text`]
+//! words the e-mail (Chinese first, English below, as the mail has no language choice).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::clock::china_offset;
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Notification {
+    pub id: String,
+    pub kind: String,
+    pub unit_id: Option<String>,
+    pub subject_type: Option<String>,
+    pub subject_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub data: Value,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+fn text(data: &Value, key: &str) -> String {
+    data.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+fn time(data: &Value, key: &str) -> String {
+    data.get(key)
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&china_offset()).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// Subject and body of the e-mail for a notification.
+pub fn email_text(kind: &str, data: &Value) -> (String, String) {
+    let unit = text(data, "unit_name");
+    let start = time(data, "starts_at");
+    let (zh, en) = match kind {
+        "duty.roster_published" => (
+            format!(
+                "{unit} 值班表已发布（{} 至 {}），您有 {} 个班次",
+                text(data, "from"),
+                text(data, "to"),
+                data.get("shifts").and_then(Value::as_i64).unwrap_or(0)
+            ),
+            format!(
+                "{unit}: the duty roster for {} to {} is published; you have {} shifts",
+                text(data, "from"),
+                text(data, "to"),
+                data.get("shifts").and_then(Value::as_i64).unwrap_or(0)
+            ),
+        ),
+        "duty.shift_reminder" => (
+            format!("值班提醒：{unit} {} 班次 {start} 开始", text(data, "shift_name")),
+            format!("Duty reminder: {unit}, shift {} starts at {start}", text(data, "shift_name")),
+        ),
+        "duty.check_in_missed" => (
+            format!("未到岗：{unit} {start} 班次 {} 未签到", text(data, "missing")),
+            format!(
+                "Missed check-in: {unit}, shift at {start}: {} not checked in",
+                text(data, "missing")
+            ),
+        ),
+        "duty.swap_requested" => (
+            format!("换班申请：{} 请求与您调换 {start} 的班次", text(data, "requester_name")),
+            format!(
+                "Swap request: {} asks you to take the shift at {start}",
+                text(data, "requester_name")
+            ),
+        ),
+        "duty.swap_awaiting_approval" => (
+            format!("换班待审批：{unit} {start} 班次",),
+            format!("Swap awaiting approval: {unit}, shift at {start}"),
+        ),
+        "duty.swap_decided" => (
+            format!("换班结果：{unit} {start} 班次 {}", text(data, "status")),
+            format!("Swap {}: {unit}, shift at {start}", text(data, "status")),
+        ),
+        "duty.assignment_changed" => (
+            format!("值班安排变更：{unit} {start} 班次",),
+            format!("Duty change: {unit}, shift at {start}"),
+        ),
+        "duty.handover_written" => (
+            format!("交接班待确认：{unit} {start} 班次",),
+            format!("Handover to acknowledge: {unit}, shift at {start}"),
+        ),
+        other => (format!("Beacon 通知：{other}"), format!("Beacon notification: {other}")),
+    };
+    (format!("[Beacon] {zh}"), format!("{zh}\n\n{en}\n\n-- Beacon\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_worded_in_both_languages_in_beijing_time() {
+        let data = serde_json::json!({
+            "unit_name": "临江市应急管理局",
+            "shift_name": "白班",
+            "starts_at": "2026-12-31T00:30:00Z",
+        });
+        let (subject, body) = email_text("duty.shift_reminder", &data);
+        assert!(subject.contains("2026-12-31 08:30"), "{subject}");
+        assert!(body.contains("Duty reminder"), "{body}");
+    }
+}

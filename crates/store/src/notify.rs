@@ -1,0 +1,283 @@
+//! The notification pipeline's storage: the in-app inbox and the e-mail outbox. Notifications
+//! are written in the transaction of the change that causes them; the caller pushes them live
+//! (SSE) after the commit, and the mailer sends the outbox, recording each attempt.
+
+use beacon_core::clock::{from_millis, to_millis};
+use beacon_core::id::new_id;
+use beacon_core::notify::{Notification, email_text};
+use beacon_core::page::PageRequest;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::sql::Sql;
+use crate::{Page, Store, StoreError, Tx};
+
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub user_id: String,
+    pub kind: &'static str,
+    pub unit_id: Option<String>,
+    pub subject: Option<(&'static str, String)>,
+    pub data: Value,
+}
+
+/// A notification with its addressee, as delivered live after the commit.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub user_id: String,
+    pub notification: Notification,
+}
+
+/// One e-mail to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// Attempts before an e-mail is given up (each recorded with its error).
+pub const MAIL_ATTEMPTS: i64 = 6;
+
+/// Writes notifications inside the caller's transaction, and queues e-mail for addressees who
+/// have an address when `mail` is on.
+pub async fn send(
+    tx: &mut Tx,
+    at: DateTime<Utc>,
+    mail: bool,
+    items: Vec<NewNotification>,
+) -> Result<Vec<Delivery>, StoreError> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO notifications (id, user_id, kind, unit_id, subject_type, subject_id, \
+             data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id.clone())
+        .bind(item.user_id.clone())
+        .bind(item.kind)
+        .bind(item.unit_id.clone())
+        .bind(item.subject.as_ref().map(|s| s.0))
+        .bind(item.subject.as_ref().map(|s| s.1.clone()))
+        .bind(item.data.to_string())
+        .bind(to_millis(at))
+        .execute(&mut **tx)
+        .await?;
+        if mail {
+            let email: Option<(Option<String>,)> =
+                sqlx::query_as("SELECT email FROM users WHERE id = $1 AND active = $2")
+                    .bind(item.user_id.clone())
+                    .bind(true)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            if let Some((Some(address),)) = email {
+                let (subject, body) = email_text(item.kind, &item.data);
+                sqlx::query(
+                    "INSERT INTO email_outbox (id, notification_id, to_address, subject, body, \
+                     status, attempts, next_attempt_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+                )
+                .bind(new_id())
+                .bind(id.clone())
+                .bind(address)
+                .bind(subject)
+                .bind(body)
+                .bind(to_millis(at))
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        out.push(Delivery {
+            user_id: item.user_id,
+            notification: Notification {
+                id,
+                kind: item.kind.to_owned(),
+                unit_id: item.unit_id,
+                subject_type: item.subject.as_ref().map(|s| s.0.to_owned()),
+                subject_id: item.subject.map(|s| s.1),
+                data: item.data,
+                created_at: at,
+                read_at: None,
+            },
+        });
+    }
+    Ok(out)
+}
+
+fn notification_row(r: &AnyRow) -> Result<Notification, StoreError> {
+    let data: String = r.try_get("data")?;
+    Ok(Notification {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        unit_id: r.try_get("unit_id")?,
+        subject_type: r.try_get("subject_type")?,
+        subject_id: r.try_get("subject_id")?,
+        data: serde_json::from_str(&data)
+            .map_err(|e| StoreError::Corrupt(format!("notification: {e}")))?,
+        created_at: from_millis(r.try_get("created_at")?),
+        read_at: r.try_get::<Option<i64>, _>("read_at")?.map(from_millis),
+    })
+}
+
+impl Store {
+    /// A person's inbox, newest first.
+    pub async fn notifications(
+        &self,
+        user_id: &str,
+        unread_only: bool,
+        page: PageRequest,
+    ) -> Result<Page<Notification>, StoreError> {
+        let filter = |sql: &mut Sql| {
+            sql.push(" WHERE user_id = ").bind(user_id.to_owned());
+            if unread_only {
+                sql.push(" AND read_at IS NULL");
+            }
+        };
+        let mut count = Sql::new("SELECT COUNT(*) AS n FROM notifications");
+        filter(&mut count);
+        let total = count.fetch_one(self.reader()).await?.try_get("n")?;
+        let mut sql = Sql::new(
+            "SELECT id, kind, unit_id, subject_type, subject_id, data, created_at, read_at \
+             FROM notifications",
+        );
+        filter(&mut sql);
+        sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .bind(i64::from(page.per_page))
+            .push(" OFFSET ")
+            .bind(page.offset());
+        let rows = sql.fetch_all(self.reader()).await?;
+        Ok(Page {
+            items: rows.iter().map(notification_row).collect::<Result<_, _>>()?,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    pub async fn unread_notifications(&self, user_id: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query(
+            "SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL",
+        )
+        .bind(user_id.to_owned())
+        .fetch_one(self.reader())
+        .await?
+        .try_get("n")?)
+    }
+
+    /// Marks one notification (or, with `None`, all) of the user read. Someone else's
+    /// notification is not found.
+    pub async fn mark_notifications_read(
+        &self,
+        user_id: &str,
+        id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let now = to_millis(self.now());
+        let mut tx = self.begin().await?;
+        let mut sql = Sql::new("UPDATE notifications SET read_at = ");
+        sql.bind(now).push(" WHERE user_id = ").bind(user_id.to_owned());
+        sql.push(" AND read_at IS NULL");
+        if let Some(id) = id {
+            sql.push(" AND id = ").bind(id.to_owned());
+        }
+        let n = sql.execute(&mut *tx).await?;
+        if let Some(id) = id
+            && n == 0
+        {
+            let exists: Option<AnyRow> =
+                sqlx::query("SELECT 1 FROM notifications WHERE id = $1 AND user_id = $2")
+                    .bind(id.to_owned())
+                    .bind(user_id.to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound);
+            }
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// E-mails due for an attempt.
+    pub async fn outgoing_mail(&self, limit: i64) -> Result<Vec<OutgoingMail>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, to_address, subject, body, attempts FROM email_outbox \
+             WHERE next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
+        )
+        .bind(to_millis(self.now()))
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutgoingMail {
+                    id: r.try_get("id")?,
+                    to: r.try_get("to_address")?,
+                    subject: r.try_get("subject")?,
+                    body: r.try_get("body")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records an attempt: sent, or failed and retried later (backing off to an hour), or given
+    /// up after [`MAIL_ATTEMPTS`].
+    pub async fn record_mail_attempt(
+        &self,
+        id: &str,
+        result: Result<(), String>,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let attempts: Option<(i64,)> =
+            sqlx::query_as("SELECT attempts FROM email_outbox WHERE id = $1")
+                .bind(id.to_owned())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let attempts = attempts.ok_or(StoreError::NotFound)?.0 + 1;
+        match result {
+            Ok(()) => {
+                sqlx::query(
+                    "UPDATE email_outbox SET status = 'sent', attempts = $1, sent_at = $2, \
+                     next_attempt_at = NULL, last_error = NULL WHERE id = $3",
+                )
+                .bind(attempts)
+                .bind(to_millis(now))
+                .bind(id.to_owned())
+                .execute(&mut *tx)
+                .await?;
+            }
+            Err(error) => {
+                let give_up = attempts >= MAIL_ATTEMPTS;
+                let delay = Duration::minutes(1 << attempts.clamp(0, 6)).min(Duration::hours(1));
+                sqlx::query(
+                    "UPDATE email_outbox SET status = $1, attempts = $2, last_error = $3, \
+                     next_attempt_at = $4 WHERE id = $5",
+                )
+                .bind(if give_up { "failed" } else { "pending" })
+                .bind(attempts)
+                .bind(error.chars().take(500).collect::<String>())
+                .bind((!give_up).then(|| to_millis(now + delay)))
+                .bind(id.to_owned())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Outbox counts by status, for the operator.
+    pub async fn mail_status(&self, status: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM email_outbox WHERE status = $1")
+            .bind(status.to_owned())
+            .fetch_one(self.reader())
+            .await?
+            .try_get("n")?)
+    }
+}
