@@ -558,6 +558,37 @@ async fn directory(
     Ok(Json(state.store().duty_directory().await?))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MineParams {
+    /// RFC 3339 or `YYYY-MM-DD`; default: now.
+    pub from: Option<String>,
+    /// Default: 60 days after `from`.
+    pub to: Option<String>,
+}
+
+/// The caller's own published shifts (in any unit), with everyone on them.
+#[utoipa::path(get, path = "/duty/mine", tag = "duty", params(MineParams),
+    responses((status = 200, body = Vec<Shift>), (status = 422, body = ErrorBody)))]
+async fn mine(
+    State(state): State<AppState>,
+    Authorized(principal, _): Authorized<ReadDuty>,
+    ApiQuery(q): ApiQuery<MineParams>,
+) -> ApiResult<Json<Vec<Shift>>> {
+    let now = state.store().now();
+    let from_text = q.from.unwrap_or_else(|| now.to_rfc3339());
+    let mut errors = ValidationErrors::new();
+    let from = instant(&mut errors, "from", &from_text);
+    errors.clone().into_result()?;
+    let from = from.unwrap_or(now);
+    let to = match q.to.as_deref() {
+        Some(t) => window(&from_text, t)?.1,
+        None => from + Duration::days(60),
+    };
+    let me = principal.user_id.clone().unwrap_or_default();
+    Ok(Json(state.store().shifts_of_user(&me, from, to).await?))
+}
+
 /// Checks the caller in on their post (到岗签到), from 30 minutes before the shift to its end.
 #[utoipa::path(post, path = "/duty/assignments/{id}/check-in", tag = "duty",
     responses((status = 200, body = Shift),
@@ -1290,6 +1321,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(now))
         .routes(routes!(directory))
         .routes(routes!(check_in))
+        .routes(routes!(mine))
         .routes(routes!(roster_xlsx))
         .routes(routes!(list_swaps, request_swap))
         .routes(routes!(decide_swap))
