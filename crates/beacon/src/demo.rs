@@ -1,5 +1,6 @@
 //! `beacon seed-demo`: a fictional city, 临江市 (Linjiang), with districts and counties whose
-//! outlines tile the city, townships, communities and departments, and one user per role.
+//! outlines tile the city, townships, communities and departments, one user per role, and a
+//! published duty roster for every unit (see `demo_duty`).
 //! Idempotent: what exists is kept.
 //!
 //! Region codes use the unassigned GB/T 2260 province prefix 99 so they can never be mistaken
@@ -124,7 +125,7 @@ const USERS: [(&str, &str, &str, Role, &str); 13] = [
     ("leader", "赵局长", CITY_CODE, Role::Leader, "13900000013"),
     ("inspector", "陈检查", CITY_CODE, Role::Inspector, "13900000014"),
     ("petition", "刘信访", "990100-XFJ", Role::PetitionOfficer, "13900000015"),
-    ("staff", "周办事", "990100-DCS", Role::Staff, "13900000016"),
+    ("staff", "周办事", CITY_CODE, Role::Staff, "13900000016"),
     ("enterprise", "吴安全员", "990102", Role::Enterprise, "13900000017"),
     ("viewer", "孙查看", CITY_CODE, Role::Viewer, "13900000018"),
     ("jiangnan.officer", "江南区值班员", "990102", Role::DutyOfficer, "13900000021"),
@@ -240,6 +241,8 @@ pub async fn seed(store: &Store, passwords: &Passwords) -> Result<()> {
     for (username, _, unit, role, _) in USERS {
         println!("  {username:<18} {:<18} {unit:<12} {DEMO_PASSWORD}", role.as_str());
     }
+    let calendar = store.work_calendar().await?;
+    crate::demo_duty::seed(store, passwords, &calendar).await?;
     Ok(())
 }
 

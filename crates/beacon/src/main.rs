@@ -3,6 +3,7 @@
 mod commands;
 mod config;
 mod demo;
+mod demo_duty;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -7,7 +7,7 @@
 //! makes a longer run of back-to-back shifts than the unit allows. A post nobody can fill stays
 //! empty, and the gap check reports it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
@@ -66,12 +66,19 @@ struct Load {
     run: u8,
     /// Intervals the person is already taken.
     taken: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Ends and starts of shifts they already had before this generation, so a new shift
+    /// right before or after one counts toward the run.
+    busy_ends: HashSet<DateTime<Utc>>,
+    busy_starts: HashSet<DateTime<Utc>>,
 }
 
 pub fn generate(input: &RotaInput<'_>) -> Generated {
     let mut loads: HashMap<&str, Load> = HashMap::new();
     for (user, start, end) in input.busy {
-        loads.entry(user.as_str()).or_default().taken.push((*start, *end));
+        let load = loads.entry(user.as_str()).or_default();
+        load.taken.push((*start, *end));
+        load.busy_ends.insert(*end);
+        load.busy_starts.insert(*start);
     }
     let mut out = Generated::default();
     let mut date = input.from;
@@ -115,8 +122,15 @@ pub fn generate(input: &RotaInput<'_>) -> Generated {
                         let load = loads.get(c.user_id.as_str());
                         let taken = load
                             .is_some_and(|l| l.taken.iter().any(|t| overlaps(*t, (start, end))));
+                        // Approximation: a run of existing shifts next to this one counts as one.
                         let run_ok = load.is_none_or(|l| {
-                            l.last_end != Some(start) || l.run < input.settings.max_consecutive
+                            let before = if l.last_end == Some(start) {
+                                l.run
+                            } else {
+                                u8::from(l.busy_ends.contains(&start))
+                            };
+                            let after = u8::from(l.busy_starts.contains(&end));
+                            before + 1 + after <= input.settings.max_consecutive
                         });
                         !taken && run_ok
                     })
@@ -129,7 +143,11 @@ pub fn generate(input: &RotaInput<'_>) -> Generated {
                 match chosen {
                     Some(c) => {
                         let load = loads.entry(c.user_id.as_str()).or_default();
-                        load.run = if load.last_end == Some(start) { load.run + 1 } else { 1 };
+                        load.run = if load.last_end == Some(start) {
+                            load.run + 1
+                        } else {
+                            1 + u8::from(load.busy_ends.contains(&start))
+                        };
                         load.total += 1;
                         load.rest_days += u32::from(rest_day);
                         load.last_end = Some(end);

@@ -570,11 +570,8 @@ impl Store {
         let now = self.now();
         let unit = unit_in_scope(self.reader(), scope, unit_id).await?;
         let settings = self.settings_of(unit_id).await?;
-        let window = (local_midnight(from), local_midnight(to) + Duration::days(1));
-        let gaps = self.gaps_of(&unit, window.0, window.1).await?;
-        if !gaps.is_empty() && !acknowledge_gaps {
-            return Err(StoreError::Conflict("roster_has_gaps"));
-        }
+        // The shifts of the period start on its dates; the last may run into the next day.
+        let window = (local_midnight(from), local_midnight(to) + Duration::days(2));
         let mut tx = self.begin().await?;
         self.backend().serialize(&mut tx, "duty-roster").await?;
         let drafts = self
@@ -586,8 +583,15 @@ impl Store {
             .into_iter()
             .filter(|s| s.status == "draft" && s.date >= from && s.date <= to)
             .collect::<Vec<_>>();
-        if drafts.is_empty() {
+        let (Some(first), Some(last)) =
+            (drafts.iter().map(|s| s.starts_at).min(), drafts.iter().map(|s| s.ends_at).max())
+        else {
             return Err(StoreError::Conflict("nothing_to_publish"));
+        };
+        // Checked over the span of the drafts: from the first one's start to the last one's end.
+        let gaps = self.gaps_of(&unit, first, last).await?;
+        if !gaps.is_empty() && !acknowledge_gaps {
+            return Err(StoreError::Conflict("roster_has_gaps"));
         }
         let mut update = Sql::new("UPDATE duty_shifts SET status = 'published', published_at = ");
         update
