@@ -38,6 +38,12 @@ struct Figures {
     list_rps: f64,
     district_p99: Duration,
     rss_loaded_kib: u64,
+    roster_year_200: Duration,
+    gap_check_p50: Duration,
+    gap_check_max: Duration,
+    now_p50: Duration,
+    now_p99: Duration,
+    now_rps: f64,
 }
 
 #[tokio::main]
@@ -93,6 +99,34 @@ async fn main() -> Result<()> {
         "< 50 ms",
     );
     row(
+        &format!("generate + gap-check a one-year roster for {ROSTER_UNITS} units"),
+        &|f| format!("{:.2} s", f.roster_year_200.as_secs_f64()),
+        "< 2 s",
+    );
+    row(
+        "gap check of one unit over a year, p50 / max of 50",
+        &|f| {
+            format!(
+                "{:.1} / {:.1} ms",
+                f.gap_check_p50.as_secs_f64() * 1000.0,
+                f.gap_check_max.as_secs_f64() * 1000.0
+            )
+        },
+        "< 20 ms",
+    );
+    row(
+        &format!("GET /api/v1/duty/now p50 / p99, {CLIENTS} clients"),
+        &|f| {
+            format!(
+                "{:.1} / {:.1} ms ({:.0}/s)",
+                f.now_p50.as_secs_f64() * 1000.0,
+                f.now_p99.as_secs_f64() * 1000.0,
+                f.now_rps
+            )
+        },
+        "",
+    );
+    row(
         "resident memory after the load",
         &|f| format!("{:.1} MiB", f.rss_loaded_kib as f64 / 1024.0),
         "",
@@ -115,6 +149,10 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
         bail!("seed-demo failed");
     }
     seed_users(&database.url).await?;
+    let (roster_year_200, gap_check_p50, gap_check_max) = roster_bench(&database.url).await?;
+    eprintln!(
+        "roster year x{ROSTER_UNITS}: {roster_year_200:?}; gap check p50 {gap_check_p50:?} max {gap_check_max:?}"
+    );
 
     let port = free_port()?;
     let started = Instant::now();
@@ -177,9 +215,12 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
 
     // List latency: the system administrator at the top of the tree sees all users; a district's
     // administrator sees the district's share through the scope filter.
-    let city = list_latency(&client, &base, "sysadmin").await?;
+    let city = list_latency(&client, &base, "sysadmin", "/api/v1/users").await?;
     eprintln!("list (city) p50 {:?} p99 {:?} ({:.0}/s)", city.0, city.1, city.2);
-    let district = list_latency(&client, &base, "jiangnan.admin").await?;
+    let district = list_latency(&client, &base, "jiangnan.admin", "/api/v1/users").await?;
+    let on_duty =
+        list_latency(&client, &base, "duty.officer", "/api/v1/duty/now?unit=990100").await?;
+    eprintln!("duty/now p50 {:?} p99 {:?} ({:.0}/s)", on_duty.0, on_duty.1, on_duty.2);
     eprintln!("list (district) p50 {:?} p99 {:?} ({:.0}/s)", district.0, district.1, district.2);
     let rss_loaded_kib = rss_kib(server.0.id())?;
     server.stop();
@@ -194,6 +235,12 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
         list_rps: city.2,
         district_p99: district.1,
         rss_loaded_kib,
+        roster_year_200,
+        gap_check_p50,
+        gap_check_max,
+        now_p50: on_duty.0,
+        now_p99: on_duty.1,
+        now_rps: on_duty.2,
     })
 }
 
@@ -202,6 +249,7 @@ async fn list_latency(
     client: &reqwest::Client,
     base: &str,
     username: &str,
+    path: &str,
 ) -> Result<(Duration, Duration, f64)> {
     let response = client
         .post(format!("{base}/api/v1/auth/login"))
@@ -220,13 +268,13 @@ async fn list_latency(
     let tasks = (0..CLIENTS).map(|_| {
         let address = address.clone();
         let cookie = cookie.clone();
+        let path = path.to_owned();
         tokio::spawn(async move {
             // One kept-alive connection per client, written to directly: a general-purpose
             // client costs more CPU than the server it measures on a two-core machine.
             let mut connection = KeepAlive::connect(&address).await?;
-            let request = format!(
-                "GET /api/v1/users HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n"
-            );
+            let request =
+                format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n");
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
                 let sent = Instant::now();
@@ -250,6 +298,84 @@ async fn list_latency(
     let percentile =
         |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     Ok((percentile(0.50), percentile(0.99), latencies.len() as f64 / LIST_DURATION.as_secs_f64()))
+}
+
+/// Units of the roster benchmark, each with 3 duty leaders and 8 duty officers.
+const ROSTER_UNITS: usize = 200;
+
+/// Generates and gap-checks a year of roster for [`ROSTER_UNITS`] new units (through the store,
+/// as the API does), then times the gap check of one unit over the year.
+async fn roster_bench(url: &str) -> Result<(Duration, Duration, Duration)> {
+    use beacon_core::org::{UnitCode, UnitLevel, UnitName};
+    use beacon_store::org::NewUnit;
+    let store = Store::connect(url, &ConnectOptions::default(), Arc::new(SystemClock)).await?;
+    let actor = Actor::system("bench");
+    let scope = Scope::Global;
+    let city = store.get_unit_by_code(&scope, "990100").await?.id;
+    let hash =
+        beacon_api::Passwords::new(Default::default())?.hash(BENCH_PASSWORD.to_owned()).await?;
+    let mut units = Vec::new();
+    let mut people = Vec::new();
+    for i in 0..ROSTER_UNITS {
+        let unit = store
+            .create_unit(
+                &scope,
+                &actor,
+                NewUnit {
+                    parent_id: Some(city.clone()),
+                    code: UnitCode::parse(&format!("990100-R{i:03}"))
+                        .map_err(anyhow::Error::msg)?,
+                    name: UnitName::parse(&format!("排班测试单位{i}"))
+                        .map_err(anyhow::Error::msg)?,
+                    level: UnitLevel::Department,
+                    sort_order: 1000 + i as i64,
+                    boundary: None,
+                },
+            )
+            .await?;
+        for p in 0..11 {
+            people.push(NewUser {
+                username: Username::parse(&format!("r{i:03}.{p:02}"))
+                    .map_err(anyhow::Error::msg)?,
+                display_name: DisplayName::parse(&format!("排班{i}-{p}"))
+                    .map_err(anyhow::Error::msg)?,
+                phone: None,
+                unit_id: unit.id.clone(),
+                roles: vec![if p < 3 { Role::DutyLeader } else { Role::DutyOfficer }],
+                password_hash: hash.clone(),
+                must_change_password: false,
+            });
+        }
+        units.push(unit.id);
+    }
+    for chunk in people.chunks(1000) {
+        store.bulk_create_users(&actor, chunk).await?;
+    }
+    let calendar = store.work_calendar().await?;
+    let from = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).context("date")?;
+    let to = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).context("date")?;
+    let window = (
+        chrono::DateTime::parse_from_rfc3339("2026-01-01T00:30:00Z")?.to_utc(),
+        chrono::DateTime::parse_from_rfc3339("2027-01-01T00:30:00Z")?.to_utc(),
+    );
+    let started = Instant::now();
+    for unit in &units {
+        store.generate_roster(&scope, &actor, unit, from, to, false, &calendar).await?;
+        let gaps = store.duty_gaps(&scope, unit, window.0, window.1).await?;
+        if !gaps.is_empty() {
+            bail!("the generated roster has {} gaps", gaps.len());
+        }
+    }
+    let year = started.elapsed();
+    let mut samples = Vec::new();
+    for _ in 0..50 {
+        let started = Instant::now();
+        store.duty_gaps(&scope, &units[0], window.0, window.1).await?;
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    store.close().await;
+    Ok((year, samples[samples.len() / 2], samples[samples.len() - 1]))
 }
 
 /// 10,000 accounts spread over the demo units, with one precomputed password hash.

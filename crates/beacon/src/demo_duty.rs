@@ -21,8 +21,9 @@ use chrono::{Duration, NaiveDate};
 
 use crate::demo::CITY_CODE;
 
-const SURNAMES: [&str; 16] =
-    ["张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭"];
+const SURNAMES: [&str; 16] = [
+    "张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭",
+];
 const GIVEN: [&str; 12] = ["伟", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明"];
 
 /// Duty staff besides the leader, by level (the default staffing rules).
@@ -108,7 +109,12 @@ pub async fn seed(store: &Store, passwords: &Passwords, calendar: &WorkCalendar)
     let mut published = 0;
     for (index, unit) in units.iter().enumerate() {
         let has_roster = !store
-            .duty_shifts(&scope, &unit.id, store.now() - Duration::days(40), store.now() + Duration::days(70))
+            .duty_shifts(
+                &scope,
+                &unit.id,
+                store.now() - Duration::days(40),
+                store.now() + Duration::days(70),
+            )
             .await?
             .is_empty();
         if has_roster {
@@ -118,7 +124,8 @@ pub async fn seed(store: &Store, passwords: &Passwords, calendar: &WorkCalendar)
         // Enough people that nobody works two 24-hour shifts in a row: at least twice the posts.
         let staff = usize::from(staff_for(unit.level));
         let existing = store.duty_people(&scope, &unit.id).await?;
-        let count = |pred: &dyn Fn(&[Role]) -> bool| existing.iter().filter(|p| pred(&p.roles)).count();
+        let count =
+            |pred: &dyn Fn(&[Role]) -> bool| existing.iter().filter(|p| pred(&p.roles)).count();
         let leaders = count(&|r| r.contains(&Role::DutyLeader) || r.contains(&Role::Leader));
         let officers = count(&|r| r.contains(&Role::DutyOfficer) || r.contains(&Role::Staff));
         let tag = unit.code.to_ascii_lowercase();
@@ -126,11 +133,29 @@ pub async fn seed(store: &Store, passwords: &Passwords, calendar: &WorkCalendar)
         let spare = if unit.code == CITY_CODE { 2 } else { 0 };
         for i in leaders..(3 + spare / 2) {
             let name = format!("{}{}带班", SURNAMES[(index + i) % 16], GIVEN[(index * 3 + i) % 12]);
-            ensure_person(store, &actor, &hash, &format!("d{tag}.l{i}"), &name, &unit.id, Role::DutyLeader).await?;
+            ensure_person(
+                store,
+                &actor,
+                &hash,
+                &format!("d{tag}.l{i}"),
+                &name,
+                &unit.id,
+                Role::DutyLeader,
+            )
+            .await?;
         }
         for i in officers..(2 * staff + 2 + spare) {
             let name = format!("{}{}", SURNAMES[(index * 5 + i) % 16], GIVEN[(index + i * 7) % 12]);
-            ensure_person(store, &actor, &hash, &format!("d{tag}.o{i}"), &name, &unit.id, Role::DutyOfficer).await?;
+            ensure_person(
+                store,
+                &actor,
+                &hash,
+                &format!("d{tag}.o{i}"),
+                &name,
+                &unit.id,
+                Role::DutyOfficer,
+            )
+            .await?;
         }
         if unit.code == CITY_CODE {
             arrange_city(store, &actor, &unit.id, today, calendar).await?;
@@ -165,7 +190,9 @@ async fn arrange_city(
     calendar: &WorkCalendar,
 ) -> Result<()> {
     let scope = Scope::Global;
-    store.generate_roster(&scope, actor, unit_id, today, today + Duration::days(1), false, calendar).await?;
+    store
+        .generate_roster(&scope, actor, unit_id, today, today + Duration::days(1), false, calendar)
+        .await?;
     let people = store.duty_people(&scope, unit_id).await?;
     let id_of = |username_prefix: &str| -> Result<String> {
         people
@@ -187,11 +214,13 @@ async fn arrange_city(
         let at = beacon_core::duty::shift_times(start, &DutySettings::default().shifts[0]);
         (at.0, at.0 + Duration::minutes(1))
     };
-    let shifts = store.duty_shifts(&scope, unit_id, day(today).0, day(today + Duration::days(1)).1).await?;
+    let shifts =
+        store.duty_shifts(&scope, unit_id, day(today).0, day(today + Duration::days(1)).1).await?;
     let (Some(first), Some(second)) = (shifts.first(), shifts.get(1)) else {
         bail!("the city's current shifts were not generated");
     };
-    let post = |slot: &str, user: String| SlotAssignment { slot_key: slot.to_owned(), user_id: user };
+    let post =
+        |slot: &str, user: String| SlotAssignment { slot_key: slot.to_owned(), user_id: user };
     store
         .set_shift_people(
             &scope,
@@ -228,14 +257,60 @@ async fn arrange_city(
 async fn log_entries(store: &Store, actor: &Actor, unit_id: &str) -> Result<()> {
     let now = store.now();
     let entries = [
-        (95, "phone", "accident", "张建国", "江南区应急管理局", "13800990001", "江南区滨江路与凤城街交叉口",
-         "一辆危险化学品运输车侧翻，无人员伤亡，少量液体泄漏。", "已通知消防救援支队、生态环境局赶赴现场。", "赵局长：立即核实泄漏物质，做好周边疏散准备。", true),
-        (60, "phone", "natural_disaster", "李秀英", "云岭县自然资源局", "13800990002", "云岭县溪口镇后山村",
-         "连续降雨后山体出现裂缝，威胁 12 户村民。", "已通知镇政府组织转移。", "", true),
-        (20, "fax", "instruction", "", "省应急管理厅", "", "",
-         "转发关于做好近期防汛值守工作的通知。", "已登记并报带班领导。", "李带班：按通知要求加强值守，收到请回复。", false),
+        (
+            95,
+            "phone",
+            "accident",
+            "张建国",
+            "江南区应急管理局",
+            "13800990001",
+            "江南区滨江路与凤城街交叉口",
+            "一辆危险化学品运输车侧翻，无人员伤亡，少量液体泄漏。",
+            "已通知消防救援支队、生态环境局赶赴现场。",
+            "赵局长：立即核实泄漏物质，做好周边疏散准备。",
+            true,
+        ),
+        (
+            60,
+            "phone",
+            "natural_disaster",
+            "李秀英",
+            "云岭县自然资源局",
+            "13800990002",
+            "云岭县溪口镇后山村",
+            "连续降雨后山体出现裂缝，威胁 12 户村民。",
+            "已通知镇政府组织转移。",
+            "",
+            true,
+        ),
+        (
+            20,
+            "fax",
+            "instruction",
+            "",
+            "省应急管理厅",
+            "",
+            "",
+            "转发关于做好近期防汛值守工作的通知。",
+            "已登记并报带班领导。",
+            "李带班：按通知要求加强值守，收到请回复。",
+            false,
+        ),
     ];
-    for (minutes, channel, category, caller, caller_unit, phone, place, summary, actions, instructions, follow) in entries {
+    for (
+        minutes,
+        channel,
+        category,
+        caller,
+        caller_unit,
+        phone,
+        place,
+        summary,
+        actions,
+        instructions,
+        follow,
+    ) in entries
+    {
         let write = DutyLogWrite {
             received_at: now - Duration::minutes(minutes),
             channel: channel.to_owned(),
