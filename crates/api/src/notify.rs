@@ -72,8 +72,63 @@ async fn read_all(State(state): State<AppState>, principal: Principal) -> ApiRes
     Ok(Json(Unread { unread: 0 }))
 }
 
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Where e-mail notifications go (when the server has SMTP configured); null for none.
+    pub email: Option<String>,
+    /// Whether this server sends e-mail at all.
+    #[serde(default)]
+    pub mail_enabled: bool,
+}
+
+/// An e-mail address, checked for shape only (delivery proves the rest).
+fn check_email(s: &str) -> Result<String, &'static str> {
+    let s = s.trim();
+    let Some((local, domain)) = s.split_once('@') else { return Err("invalid_format") };
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && s.len() <= 254
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && !domain.contains('@');
+    if ok { Ok(s.to_owned()) } else { Err("invalid_format") }
+}
+
+#[utoipa::path(get, path = "/notifications/settings", tag = "notify",
+    responses((status = 200, body = NotifySettings)))]
+async fn get_settings(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<NotifySettings>> {
+    let me = principal.user_id.clone().ok_or_else(crate::http::ApiError::not_found)?;
+    let email = state.store().notification_email(&me).await?;
+    Ok(Json(NotifySettings { email, mail_enabled: state.mail_enabled() }))
+}
+
+/// Sets one's own address for e-mail notifications.
+#[utoipa::path(put, path = "/notifications/settings", tag = "notify", request_body = NotifySettings,
+    responses((status = 200, body = NotifySettings), (status = 422, description = "`email: invalid_format`", body = ErrorBody)))]
+async fn put_settings(
+    State(state): State<AppState>,
+    principal: Principal,
+    crate::http::ApiJson(body): crate::http::ApiJson<NotifySettings>,
+) -> ApiResult<Json<NotifySettings>> {
+    let me = principal.user_id.clone().ok_or_else(crate::http::ApiError::not_found)?;
+    let email = match body.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => {
+            Some(check_email(e).map_err(|code| crate::http::ApiError::field("email", code))?)
+        }
+        None => None,
+    };
+    state.store().set_notification_email(&principal.actor(), &me, email.as_deref()).await?;
+    Ok(Json(NotifySettings { email, mail_enabled: state.mail_enabled() }))
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(get_settings, put_settings))
         .routes(routes!(inbox))
         .routes(routes!(unread))
         .routes(routes!(read_one))

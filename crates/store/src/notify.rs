@@ -272,6 +272,48 @@ impl Store {
         Ok(())
     }
 
+    /// Where a person's e-mail notifications go.
+    pub async fn notification_email(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT email FROM users WHERE id = $1")
+            .bind(user_id.to_owned())
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(row.try_get("email")?)
+    }
+
+    /// Sets (or clears) a person's own notification address.
+    pub async fn set_notification_email(
+        &self,
+        actor: &beacon_core::audit::Actor,
+        user_id: &str,
+        email: Option<&str>,
+    ) -> Result<(), StoreError> {
+        use beacon_core::audit::{NewAuditRecord, Outcome};
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let n = sqlx::query("UPDATE users SET email = $1, updated_at = $2 WHERE id = $3")
+            .bind(email.map(str::to_owned))
+            .bind(to_millis(now))
+            .bind(user_id.to_owned())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        crate::audit::append(
+            &mut tx,
+            now,
+            NewAuditRecord::new(actor, "user.email_set", Outcome::Success)
+                .target("user", user_id)
+                .detail(serde_json::json!({ "set": email.is_some() })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Outbox counts by status, for the operator.
     pub async fn mail_status(&self, status: &str) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) AS n FROM email_outbox WHERE status = $1")

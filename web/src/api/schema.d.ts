@@ -995,6 +995,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_settings"];
+        /** Sets one's own address for e-mail notifications. */
+        put: operations["put_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -1492,6 +1509,12 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             read_at?: string | null;
+        };
+        NotifySettings: {
+            /** @description Where e-mail notifications go (when the server has SMTP configured); null for none. */
+            email?: string | null;
+            /** @description Whether this server sends e-mail at all. */
+            mail_enabled?: boolean;
         };
         /** @description Who is on duty at a unit now. */
         OnDuty: {
@@ -4365,6 +4388,57 @@ export interface operations {
                     "application/json": components["schemas"]["DeadlineAnswer"];
                 };
             };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifySettings"];
+                };
+            };
+        };
+    };
+    put_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotifySettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifySettings"];
+                };
+            };
+            /** @description `email: invalid_format` */
             422: {
                 headers: {
                     [name: string]: unknown;
