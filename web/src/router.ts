@@ -35,6 +35,38 @@ const routes: RouteRecordRaw[] = [
         path: 'audit', name: 'audit', component: () => import('./views/audit/AuditView.vue'),
         meta: { title: 'nav.audit', permission: 'read_audit' },
       },
+      {
+        path: 'duty', name: 'duty', component: () => import('./views/duty/DutyTodayView.vue'),
+        meta: { title: 'nav.dutyToday', permission: 'read_duty' },
+      },
+      {
+        path: 'duty/roster', name: 'duty-roster', component: () => import('./views/duty/RosterView.vue'),
+        meta: { title: 'nav.dutyRoster', permission: 'read_duty' },
+      },
+      {
+        path: 'duty/swaps', name: 'duty-swaps', component: () => import('./views/duty/SwapsView.vue'),
+        meta: { title: 'nav.dutySwaps', permission: 'read_duty' },
+      },
+      {
+        path: 'duty/log', name: 'duty-log', component: () => import('./views/duty/DutyLogView.vue'),
+        meta: { title: 'nav.dutyLog', permission: 'read_duty_log' },
+      },
+      {
+        path: 'duty/settings', name: 'duty-settings', component: () => import('./views/duty/DutySettingsView.vue'),
+        meta: { title: 'nav.dutySettings', permission: 'manage_duty' },
+      },
+      {
+        path: 'duty/directory', name: 'duty-directory', component: () => import('./views/duty/DirectoryView.vue'),
+        meta: { title: 'nav.dutyDirectory' },
+      },
+      {
+        path: 'duty/feeds', name: 'duty-feeds', component: () => import('./views/duty/FeedsView.vue'),
+        meta: { title: 'nav.dutyFeeds', permission: 'read_duty' },
+      },
+      {
+        path: 'calendar', name: 'calendar', component: () => import('./views/calendar/HolidaysView.vue'),
+        meta: { title: 'nav.calendar' },
+      },
     ],
   },
   { path: '/:rest(.*)*', redirect: '/' },

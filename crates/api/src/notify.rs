@@ -98,7 +98,7 @@ fn check_email(s: &str) -> Result<String, &'static str> {
 
 #[utoipa::path(get, path = "/notifications/settings", tag = "notify",
     responses((status = 200, body = NotifySettings)))]
-async fn get_settings(
+async fn get_notify_settings(
     State(state): State<AppState>,
     principal: Principal,
 ) -> ApiResult<Json<NotifySettings>> {
@@ -110,7 +110,7 @@ async fn get_settings(
 /// Sets one's own address for e-mail notifications.
 #[utoipa::path(put, path = "/notifications/settings", tag = "notify", request_body = NotifySettings,
     responses((status = 200, body = NotifySettings), (status = 422, description = "`email: invalid_format`", body = ErrorBody)))]
-async fn put_settings(
+async fn put_notify_settings(
     State(state): State<AppState>,
     principal: Principal,
     crate::http::ApiJson(body): crate::http::ApiJson<NotifySettings>,
@@ -128,7 +128,7 @@ async fn put_settings(
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(get_notify_settings, put_notify_settings))
         .routes(routes!(inbox))
         .routes(routes!(unread))
         .routes(routes!(read_one))

@@ -15,6 +15,28 @@ export type ApiToken = Schemas['ApiToken']
 export type SecurityPolicy = Schemas['SecurityPolicy']
 export type AccountLock = Schemas['AccountLock']
 export type AuditEntry = Schemas['AuditEntry']
+export type Shift = Schemas['Shift']
+export type ShiftPerson = Schemas['ShiftPerson']
+export type SlotKind = Schemas['SlotKind']
+export type OnDuty = Schemas['OnDuty']
+export type Gap = Schemas['Gap']
+export type GapKind = Schemas['GapKind']
+export type Swap = Schemas['Swap']
+export type Handover = Schemas['Handover']
+export type HandoverItem = Schemas['HandoverItem']
+export type HandoverView = Schemas['HandoverView']
+export type DutyLogEntry = Schemas['DutyLogEntry']
+export type DutyLogWrite = Schemas['DutyLogWrite']
+export type DutySettings = Schemas['DutySettings']
+export type DutyRules = Schemas['DutyRules']
+export type DutyPeriod = Schemas['DutyPeriod']
+export type DutyLeave = Schemas['DutyLeave']
+export type DutyPerson = Schemas['DutyPerson']
+export type DutyFeed = Schemas['DutyFeed']
+export type DirectoryEntry = Schemas['DirectoryEntry']
+export type TimelineEntry = Schemas['TimelineEntry']
+export type CalendarYear = Schemas['CalendarYear']
+export type Notification = Schemas['Notification']
 
 export const ROLES: Role[] = [
   'duty_officer', 'duty_leader', 'leader', 'inspector', 'petition_officer', 'staff', 'enterprise',
@@ -23,6 +45,15 @@ export const ROLES: Role[] = [
 export const ADMIN_ROLES: Role[] = ['system_admin', 'security_admin', 'audit_admin']
 export const BUSINESS_ROLES: Role[] = ROLES.filter((r) => !ADMIN_ROLES.includes(r))
 export const LEVELS: UnitLevel[] = ['province', 'city', 'district', 'township', 'community', 'department']
+export const SLOT_KINDS: SlotKind[] = ['leader', 'shift_lead', 'officer', 'post']
+/** As the server's beacon_store::duty::LOG_CHANNELS and LOG_CATEGORIES. */
+export const LOG_CHANNELS = ['phone', 'fax', 'sms', 'radio', 'system', 'visit', 'other'] as const
+export const LOG_CATEGORIES = [
+  'accident', 'natural_disaster', 'fire', 'public_health', 'public_security', 'rescue_request',
+  'instruction', 'inquiry', 'other',
+] as const
+export const HANDOVER_KINDS = ['incident', 'follow_up', 'instruction', 'other'] as const
+export const GAP_KINDS: GapKind[] = ['uncovered', 'no_leader', 'understaffed', 'overlap', 'on_leave', 'too_many_consecutive']
 
 /** A refused or failed request, with the server's stable error code. */
 export class ApiError extends Error {

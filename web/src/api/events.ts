@@ -49,9 +49,12 @@ export function connectEvents(onSessionEnded: () => void) {
       onSessionEnded()
       return
     }
-    live.events.unshift(event)
-    live.events.splice(KEEP)
-    live.unread += 1
+    // Notifications go to the persistent inbox (NotificationBell), not the live list.
+    if (event.kind !== 'notification') {
+      live.events.unshift(event)
+      live.events.splice(KEEP)
+      live.unread += 1
+    }
     handlers.forEach((handler) => handler(event))
   }
 }

@@ -1002,9 +1002,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_settings"];
+        get: operations["get_notify_settings"];
         /** Sets one's own address for e-mail notifications. */
-        put: operations["put_settings"];
+        put: operations["put_notify_settings"];
         post?: never;
         delete?: never;
         options?: never;
@@ -4398,7 +4398,7 @@ export interface operations {
             };
         };
     };
-    get_settings: {
+    get_notify_settings: {
         parameters: {
             query?: never;
             header?: never;
@@ -4417,7 +4417,7 @@ export interface operations {
             };
         };
     };
-    put_settings: {
+    put_notify_settings: {
         parameters: {
             query?: never;
             header?: never;

@@ -7,7 +7,7 @@ export function errorText(error: unknown): string {
   if (error instanceof ApiError) {
     if (error.code === 'validation_failed') {
       const parts = Object.entries(error.fields).map(
-        ([field, code]) => `${tOr(`fields.${field}`, field)}：${fieldErrorText(code)}`,
+        ([field, code]) => `${fieldLabel(field)}：${fieldErrorText(code)}`,
       )
       return parts.length ? parts.join('；') : t('errors.validation_failed')
     }
@@ -24,4 +24,16 @@ export function fieldErrorText(code: string): string {
 export function fieldErrors(error: unknown): Record<string, string> {
   if (!(error instanceof ApiError)) return {}
   return Object.fromEntries(Object.entries(error.fields).map(([field, code]) => [field, fieldErrorText(code)]))
+}
+
+/**
+ * The name of a field the server reported, also for paths into lists and maps
+ * (`people.2.user_id`, `staffing.city.min_staff`): each part named, positions counted from 1.
+ */
+export function fieldLabel(path: string): string {
+  if (i18n.global.te(`fields.${path}`) || i18n.global.te(`fields.${path}`, 'zh-CN')) return tOr(`fields.${path}`, path)
+  return path
+    .split('.')
+    .map((part) => (/^\d+$/.test(part) ? `#${Number(part) + 1}` : tOr(`fields.${part}`, tOr(`levels.${part}`, tOr(`duty.slotKinds.${part}`, part)))))
+    .join(' ')
 }

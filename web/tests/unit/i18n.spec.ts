@@ -102,6 +102,8 @@ describe('components', () => {
     const src = join(__dirname, '..', '..', 'src')
     const offenders = files(src, /\.(vue|ts)$/)
       .filter((path) => !path.includes('/i18n/'))
+      // Generated from the server's OpenAPI document, whose descriptions name Chinese terms.
+      .filter((path) => !path.endsWith('/api/schema.d.ts'))
       .filter((path) => /[\u3400-\u9fff]/.test(readFileSync(path, 'utf8')))
     expect(offenders).toEqual([])
   })

@@ -33,13 +33,16 @@ backend_tests! {
         let denied = t.audit_actions("access.denied").await;
         assert!(denied.len() >= 10, "{}", denied.len());
         assert!(denied.iter().any(|r| r.actor_name == "aud.admin" && r.detail.contains("/api/v1/units")));
-        // Business roles hold none of the three.
+        // Business roles hold none of the three administrators' permissions.
         let officer = t.signed_in("officer", &t.tree.city, &[Role::DutyOfficer, Role::Leader]).await;
         t.get(&officer, "/api/v1/users").await.expect(StatusCode::FORBIDDEN);
         t.get(&officer, "/api/v1/audit").await.expect(StatusCode::FORBIDDEN);
         t.get(&officer, "/api/v1/units").await.expect(StatusCode::OK);
         let me = t.get(&officer, "/api/v1/me").await.json();
-        assert_eq!(me["permissions"], json!([]));
+        assert_eq!(
+            me["permissions"],
+            json!(["read_duty", "manage_duty", "read_duty_log", "write_duty_log"])
+        );
         let me = t.get(&audit, "/api/v1/me").await.json();
         assert_eq!(me["permissions"], json!(["read_audit"]));
     }

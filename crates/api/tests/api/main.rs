@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod auth;
+mod duty;
 mod events;
 mod http;
 mod openapi;

@@ -11,8 +11,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
-use super::json_err;
 use super::roster::unit_name;
+use super::{display_name, json_err};
 use crate::notify::{self, Delivery, NewNotification};
 use crate::{Store, StoreError, audit, deadline, timeline};
 
@@ -157,6 +157,7 @@ impl Store {
         .map(|r| r.try_get("id"))
         .transpose()?;
         let items = serde_json::to_string(&write.open_items).map_err(json_err)?;
+        let writer = display_name(&mut tx, actor).await?;
         sqlx::query(
             "INSERT INTO duty_handovers (shift_id, unit_id, open_items, notes, written_by, \
              written_by_name, written_at, next_shift_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -168,7 +169,7 @@ impl Store {
         .bind(items)
         .bind(write.notes.clone())
         .bind(me.clone())
-        .bind(actor.name.clone())
+        .bind(writer)
         .bind(to_millis(now))
         .bind(next.clone())
         .execute(&mut *tx)
@@ -239,12 +240,13 @@ impl Store {
         if handover.written_by == me {
             return Err(StoreError::Forbidden("own_handover"));
         }
+        let reader = display_name(&mut tx, actor).await?;
         sqlx::query(
             "UPDATE duty_handovers SET acknowledged_by = $1, acknowledged_by_name = $2, \
              acknowledged_at = $3 WHERE shift_id = $4",
         )
         .bind(me.clone())
-        .bind(actor.name.clone())
+        .bind(reader)
         .bind(to_millis(now))
         .bind(shift_id.to_owned())
         .execute(&mut *tx)

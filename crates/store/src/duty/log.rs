@@ -17,7 +17,7 @@ use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::unit_in_scope;
+use super::{display_name, unit_in_scope};
 use crate::audit::like_pattern;
 use crate::sql::{Sql, json_flag};
 use crate::{Page, Store, StoreError, audit, scope, timeline};
@@ -316,6 +316,7 @@ impl Store {
         .map(|r| r.try_get("id"))
         .transpose()?;
         let id = new_id();
+        let recorder = display_name(&mut tx, actor).await?;
         sqlx::query(
             "INSERT INTO duty_log (id, unit_id, shift_id, received_at, channel, category, \
              caller_name, caller_unit, caller_phone, place, summary, actions, instructions, \
@@ -337,7 +338,7 @@ impl Store {
         .bind(write.instructions.clone())
         .bind(write.follow_up)
         .bind(actor.user_id.clone().unwrap_or_default())
-        .bind(actor.name.clone())
+        .bind(recorder)
         .bind(to_millis(now))
         .execute(&mut *tx)
         .await?;
@@ -378,10 +379,21 @@ impl Store {
         let write = write.validate(now).map_err(StoreError::Invalid)?;
         let before = self.duty_log_entry(scope, id).await?;
         let mut tx = self.begin().await?;
+        // A changed time may belong to another shift (or to none).
+        let shift: Option<String> = sqlx::query(
+            "SELECT id FROM duty_shifts WHERE unit_id = $1 AND status = 'published' \
+             AND starts_at <= $2 AND ends_at > $2 LIMIT 1",
+        )
+        .bind(before.unit_id.clone())
+        .bind(to_millis(write.received_at))
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
         sqlx::query(
             "UPDATE duty_log SET received_at = $1, channel = $2, category = $3, caller_name = $4, \
              caller_unit = $5, caller_phone = $6, place = $7, summary = $8, actions = $9, \
-             instructions = $10, follow_up = $11, updated_at = $12 WHERE id = $13",
+             instructions = $10, follow_up = $11, updated_at = $12, shift_id = $14 WHERE id = $13",
         )
         .bind(to_millis(write.received_at))
         .bind(write.channel.clone())
@@ -396,6 +408,7 @@ impl Store {
         .bind(write.follow_up)
         .bind(to_millis(now))
         .bind(id.to_owned())
+        .bind(shift)
         .execute(&mut *tx)
         .await?;
         let mut diff = serde_json::Map::new();

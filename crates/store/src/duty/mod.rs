@@ -562,6 +562,19 @@ impl Store {
     }
 }
 
+/// The name people know the actor by: their display name, else the actor's name.
+pub(crate) async fn display_name(tx: &mut Tx, actor: &Actor) -> Result<String, StoreError> {
+    let Some(id) = &actor.user_id else { return Ok(actor.name.clone()) };
+    let row = sqlx::query("SELECT display_name FROM users WHERE id = $1")
+        .bind(id.clone())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get("display_name")?,
+        None => actor.name.clone(),
+    })
+}
+
 /// Users of a unit who hold any of the roles (the leaders to alert, the approvers of a swap).
 pub(crate) async fn unit_users_with_roles(
     tx: &mut Tx,

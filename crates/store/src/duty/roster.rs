@@ -439,10 +439,15 @@ impl Store {
         .bind(to.to_string())
         .fetch_all(&mut *tx)
         .await?;
+        // A date that has any shift is left alone, whatever its shifts' keys: after a change of
+        // pattern, new shifts must not pile on top of the old ones.
         let mut existing = BTreeSet::new();
         for r in existing_rows {
-            let date: String = r.try_get("local_date")?;
-            existing.insert((date.parse().map_err(json_err)?, r.try_get("shift_key")?));
+            let date: NaiveDate =
+                r.try_get::<String, _>("local_date")?.parse().map_err(json_err)?;
+            for def in &settings.shifts {
+                existing.insert((date, def.key.clone()));
+            }
         }
         let leaves = Store::leaves_of(&mut *tx, unit_id, window_from, window_to).await?;
         let ids: Vec<String> = people.iter().map(|p| p.user_id.clone()).collect();

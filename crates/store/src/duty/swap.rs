@@ -17,7 +17,7 @@ use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
 use super::roster::{overlapping_shift, unit_name};
-use super::{Shift, unit_in_scope, unit_users_with_roles};
+use super::{Shift, display_name, unit_in_scope, unit_users_with_roles};
 use crate::notify::{self, Delivery, NewNotification};
 use crate::sql::Sql;
 use crate::{Store, StoreError, Tx, audit, scope, timeline};
@@ -300,6 +300,7 @@ impl Store {
         )
         .await?;
         let unit = unit_name(&mut tx, &post.shift.unit_id).await?;
+        let requester_name = display_name(&mut tx, actor).await?;
         let deliveries = notify::send(
             &mut tx,
             now,
@@ -311,7 +312,7 @@ impl Store {
                 subject: Some(("duty_swap", id.clone())),
                 data: json!({
                     "unit_name": unit,
-                    "requester_name": actor.name,
+                    "requester_name": requester_name,
                     "starts_at": post.shift.starts_at,
                     "cover": target_assignment_id.is_none(),
                 }),
