@@ -113,6 +113,9 @@ fn on_leave(
     leaves.get(user).is_some_and(|ls| ls.iter().any(|l| l.starts_at < at.1 && at.0 < l.ends_at))
 }
 
+/// A finding in one segment: its kind, (required, actual) for staffing, the shifts concerned.
+type Finding = (GapKind, Option<(u8, u8)>, Vec<String>);
+
 /// Sweeps the window segment by segment, between every boundary of a shift, a period or a leave,
 /// and merges neighbouring segments with the same finding.
 fn staffing_gaps(
@@ -156,7 +159,7 @@ fn staffing_gaps(
             next_shift += 1;
         }
         active.retain(|s| s.ends_at > start);
-        let mut found: Vec<(GapKind, Option<(u8, u8)>, Vec<String>)> = Vec::new();
+        let mut found: Vec<Finding> = Vec::new();
         let ids: Vec<String> = active.iter().map(|s| s.id.clone()).collect();
         if active.is_empty() {
             found.push((GapKind::Uncovered, None, ids));

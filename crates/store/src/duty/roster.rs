@@ -397,6 +397,7 @@ impl Store {
 
     /// Generates draft shifts for the dates of a period that have none (after removing the
     /// period's drafts when `replace_drafts`), filling posts by the rotation.
+    #[allow(clippy::too_many_arguments)]
     pub async fn generate_roster(
         &self,
         scope: &Scope,

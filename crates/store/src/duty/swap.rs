@@ -240,6 +240,7 @@ impl Store {
         Ok((post, other))
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn request_swap(
         &self,
         scope: &Scope,
