@@ -69,10 +69,21 @@ backend_tests! {
         assert_eq!(gaps[0].kind, GapKind::Uncovered);
         assert_eq!((gaps[0].starts_at, gaps[0].ends_at), (eve.starts_at, eve.ends_at));
 
-        // Generating again fills only the missing shift; publishing tells everyone on the roster.
+        // Generation leaves a date that still has a shift alone; once the date is empty it
+        // fills it again. Publishing tells everyone on the roster.
         let again = t.store.generate_roster(&Scope::Global, &op, &east, date("2026-12-30"), date("2027-01-02"), false, &calendar).await.unwrap();
-        assert_eq!(again.shifts_created, 1);
-        let (published, deliveries) = t.store.publish_roster(&Scope::Global, &op, false, &east, date("2026-12-30"), date("2027-01-02"), false).await.unwrap();
+        assert_eq!(again.shifts_created, 0);
+        let day = shifts.iter().find(|s| s.date == date("2026-12-31") && s.shift_key == "day").unwrap();
+        t.store.delete_draft_shift(&Scope::Global, &op, &day.id).await.unwrap();
+        let again = t.store.generate_roster(&Scope::Global, &op, &east, date("2026-12-30"), date("2027-01-02"), false, &calendar).await.unwrap();
+        assert_eq!(again.shifts_created, 2);
+        // With both neighbours fixed, eight officers cannot fill Dec 31's two shifts without
+        // back-to-back duty: the gap check says so and publishing needs an acknowledgement.
+        let gaps = t.store.duty_gaps(&Scope::Global, &east, from, to).await.unwrap();
+        assert!(!gaps.is_empty() && gaps.iter().all(|g| g.starts_at >= eve.starts_at - Duration::hours(9) && g.ends_at <= eve.ends_at));
+        let refused = t.store.publish_roster(&Scope::Global, &op, false, &east, date("2026-12-30"), date("2027-01-02"), false).await;
+        assert!(matches!(refused, Err(StoreError::Conflict("roster_has_gaps"))));
+        let (published, deliveries) = t.store.publish_roster(&Scope::Global, &op, false, &east, date("2026-12-30"), date("2027-01-02"), true).await.unwrap();
         assert_eq!(published, 8);
         let mut told: BTreeMap<String, usize> = BTreeMap::new();
         for d in &deliveries {
