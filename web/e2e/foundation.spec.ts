@@ -39,6 +39,9 @@ test('sign in, switch language, create a district and a user, see the audit reco
   await page.getByTestId('user-roles').getByText('Duty officer').click()
   await page.getByTestId('user-password').fill('Initial-Pass-1')
   await page.getByTestId('user-save').click()
+  // The demo has hundreds of duty people: find the new account by name.
+  await page.getByTestId('user-search').fill(username)
+  await page.getByTestId('user-search').press('Enter')
   await expect(page.getByTestId('user-table')).toContainText(username)
 
   await signOut(page)
