@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use beacon_core::clock::china_offset;
+use beacon_core::clock::local_midnight;
 use beacon_core::duty::{DutyRules, DutySettings, Gap, check_window};
 use beacon_core::error::ValidationErrors;
 use beacon_core::org::{Permission, Unit};
@@ -20,7 +20,7 @@ use beacon_store::duty::{
 };
 use beacon_store::timeline::TimelineEntry;
 use beacon_store::{Page, StoreError};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -46,15 +46,6 @@ async fn unit_of(state: &AppState, principal: &Principal, code: Option<&str>) ->
         Err(StoreError::NotFound) => Err(ApiError::field("unit", "not_found")),
         Err(e) => Err(e.into()),
     }
-}
-
-/// Midnight (Beijing) starting a date.
-fn local_midnight(date: NaiveDate) -> DateTime<Utc> {
-    china_offset()
-        .from_local_datetime(&date.and_time(NaiveTime::MIN))
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
 }
 
 /// An instant given as RFC 3339 or as a date (its Beijing midnight).

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use beacon_api::Passwords;
 use beacon_core::audit::Actor;
 use beacon_core::calendar::WorkCalendar;
-use beacon_core::clock::china_offset;
+use beacon_core::clock::local_date;
 use beacon_core::duty::{DutySettings, ShiftDef, SlotDef, SlotKind};
 use beacon_core::org::{DisplayName, Role, Unit, UnitLevel, Username};
 use beacon_core::scope::Scope;
@@ -66,7 +66,7 @@ fn settings_for(unit: &Unit, index: usize) -> DutySettings {
 
 /// The local date of the 08:30 shift covering now.
 fn current_shift_date(store: &Store) -> NaiveDate {
-    (store.now() - Duration::minutes(8 * 60 + 30)).with_timezone(&china_offset()).date_naive()
+    local_date(store.now() - Duration::minutes(8 * 60 + 30))
 }
 
 async fn ensure_person(

@@ -63,6 +63,20 @@ pub fn china_offset() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
 }
 
+/// The civil (Beijing) date of an instant.
+pub fn local_date(at: DateTime<Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&china_offset()).date_naive()
+}
+
+/// 00:00 Beijing time starting `date`, as an instant.
+pub fn local_midnight(date: chrono::NaiveDate) -> DateTime<Utc> {
+    china_offset()
+        .from_local_datetime(&date.and_time(chrono::NaiveTime::MIN))
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

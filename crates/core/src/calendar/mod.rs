@@ -11,11 +11,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::clock::china_offset;
 use crate::error::ValidationErrors;
 
 /// The most days any count walks through, so that no input (a huge `n`, a calendar whose every
@@ -212,16 +211,12 @@ impl WorkCalendar {
 
     /// The civil date of an instant in China Standard Time (UTC+8).
     pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
-        at.with_timezone(&china_offset()).date_naive()
+        crate::clock::local_date(at)
     }
 
     /// 24:00 Beijing time of `date`, that is 00:00 of the next day (16:00 UTC of `date`).
     pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
-        date.succ_opt()
-            .and_then(|next| {
-                next.and_time(NaiveTime::MIN).and_local_timezone(china_offset()).single()
-            })
-            .map_or(DateTime::<Utc>::MAX_UTC, |t| t.with_timezone(&Utc))
+        date.succ_opt().map_or(DateTime::<Utc>::MAX_UTC, crate::clock::local_midnight)
     }
 
     /// The instant at which a period of `n` working days that starts with the event at `start`
@@ -623,7 +618,7 @@ mod tests {
             WorkCalendar::new([HolidayYear { year: 2030, holidays: all, workdays: vec![] }]);
         assert_eq!(closed.add_calendar_days(bj("2029-12-31T09:00:00"), 1), end("2031-01-01"));
         // Chrono's last date neither overflows nor panics.
-        let last = NaiveDate::MAX.and_time(NaiveTime::MIN).and_utc();
+        let last = NaiveDate::MAX.and_time(chrono::NaiveTime::MIN).and_utc();
         assert_eq!(cal.add_working_days(last, 5), DateTime::<Utc>::MAX_UTC);
         assert_eq!(cal.add_calendar_days(last, 5), DateTime::<Utc>::MAX_UTC);
     }

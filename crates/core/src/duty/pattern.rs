@@ -1,11 +1,11 @@
 //! A unit's duty settings: its published duty phone, the shifts that tile its day and the posts
 //! (slots) every shift has.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::clock::china_offset;
+use crate::clock::local_midnight;
 use crate::error::ValidationErrors;
 use crate::org::{Phone, plain_text};
 
@@ -252,12 +252,7 @@ impl DutySettings {
 
 /// The instants at which a shift of `def` on local date `date` starts and ends.
 pub fn shift_times(date: NaiveDate, def: &ShiftDef) -> (DateTime<Utc>, DateTime<Utc>) {
-    let midnight = china_offset()
-        .from_local_datetime(&date.and_time(NaiveTime::MIN))
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default();
-    let start = midnight + Duration::minutes(i64::from(def.start_minute()));
+    let start = local_midnight(date) + Duration::minutes(i64::from(def.start_minute()));
     (start, start + Duration::minutes(i64::from(def.duration_minutes())))
 }
 

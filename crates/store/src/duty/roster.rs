@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::calendar::WorkCalendar;
-use beacon_core::clock::{china_offset, from_millis, to_millis};
+use beacon_core::clock::{from_millis, local_midnight, to_millis};
 use beacon_core::duty::{
     Candidate, DutySettings, Gap, GapShift, RotaInput, SlotKind, find_gaps, generate,
 };
@@ -13,7 +13,7 @@ use beacon_core::error::ValidationErrors;
 use beacon_core::id::new_id;
 use beacon_core::org::{Role, Unit};
 use beacon_core::scope::Scope;
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
@@ -156,15 +156,6 @@ enum Which<'a> {
     Unit { unit_id: &'a str, from: DateTime<Utc>, to: DateTime<Utc>, published_only: bool },
     One(&'a str),
     User { user_id: &'a str, from: DateTime<Utc>, to: DateTime<Utc> },
-}
-
-/// Midnight starting a local date, as an instant.
-pub(crate) fn local_midnight(date: NaiveDate) -> DateTime<Utc> {
-    china_offset()
-        .from_local_datetime(&date.and_time(NaiveTime::MIN))
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
 }
 
 impl Store {
