@@ -58,7 +58,7 @@ pub struct Generated {
     pub unfilled: usize,
 }
 
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct Load {
     total: u32,
     rest_days: u32,
@@ -135,9 +135,10 @@ pub fn generate(input: &RotaInput<'_>) -> Generated {
                         !taken && run_ok
                     })
                     .min_by_key(|(i, c)| {
-                        let load = loads.get(c.user_id.as_str()).cloned().unwrap_or_default();
-                        let rest = if rest_day { load.rest_days } else { 0 };
-                        (rest, load.total, load.last_end, *i)
+                        // Read by reference: a person's load holds every shift they have.
+                        let load = loads.get(c.user_id.as_str());
+                        let rest = if rest_day { load.map_or(0, |l| l.rest_days) } else { 0 };
+                        (rest, load.map_or(0, |l| l.total), load.and_then(|l| l.last_end), *i)
                     })
                     .map(|(_, c)| c);
                 match chosen {
