@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use super::{display_name, unit_in_scope};
 use crate::audit::like_pattern;
 use crate::sql::{Sql, json_flag};
-use crate::{Page, Store, StoreError, audit, scope, timeline};
+use crate::{Page, Store, StoreError, Tx, audit, scope, timeline};
 
 pub const LOG_CHANNELS: [&str; 7] = ["phone", "fax", "sms", "radio", "system", "visit", "other"];
 pub const LOG_CATEGORIES: [&str; 9] = [
@@ -213,6 +213,24 @@ const SELECT: &str = "SELECT l.id, l.unit_id, u.name AS unit_name, l.shift_id, l
     l.actions, l.instructions, l.follow_up, l.incident_id, l.recorded_by_name, l.created_at, \
     l.updated_at FROM duty_log l JOIN units u ON u.id = l.unit_id WHERE 1 = 1";
 
+/// The unit's published shift on duty at an instant: where a call received then is filed.
+async fn shift_on_duty(
+    tx: &mut Tx,
+    unit_id: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query(
+        "SELECT id FROM duty_shifts WHERE unit_id = $1 AND status = 'published' \
+         AND starts_at <= $2 AND ends_at > $2 LIMIT 1",
+    )
+    .bind(unit_id.to_owned())
+    .bind(to_millis(at))
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()?)
+}
+
 impl Store {
     pub async fn duty_log(
         &self,
@@ -305,16 +323,7 @@ impl Store {
         let write = write.validate(now).map_err(StoreError::Invalid)?;
         let mut tx = self.begin().await?;
         unit_in_scope(&mut *tx, scope, unit_id).await?;
-        let shift: Option<String> = sqlx::query(
-            "SELECT id FROM duty_shifts WHERE unit_id = $1 AND status = 'published' \
-             AND starts_at <= $2 AND ends_at > $2 LIMIT 1",
-        )
-        .bind(unit_id.to_owned())
-        .bind(to_millis(write.received_at))
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.try_get("id"))
-        .transpose()?;
+        let shift = shift_on_duty(&mut tx, unit_id, write.received_at).await?;
         let id = new_id();
         let recorder = display_name(&mut tx, actor).await?;
         sqlx::query(
@@ -380,16 +389,7 @@ impl Store {
         let before = self.duty_log_entry(scope, id).await?;
         let mut tx = self.begin().await?;
         // A changed time may belong to another shift (or to none).
-        let shift: Option<String> = sqlx::query(
-            "SELECT id FROM duty_shifts WHERE unit_id = $1 AND status = 'published' \
-             AND starts_at <= $2 AND ends_at > $2 LIMIT 1",
-        )
-        .bind(before.unit_id.clone())
-        .bind(to_millis(write.received_at))
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.try_get("id"))
-        .transpose()?;
+        let shift = shift_on_duty(&mut tx, &before.unit_id, write.received_at).await?;
         sqlx::query(
             "UPDATE duty_log SET received_at = $1, channel = $2, category = $3, caller_name = $4, \
              caller_unit = $5, caller_phone = $6, place = $7, summary = $8, actions = $9, \

@@ -20,7 +20,7 @@ use beacon_core::clock::{from_millis, to_millis};
 use beacon_core::duty::{DutyRules, DutySettings, Leave, Requirement, RequirementPeriod};
 use beacon_core::error::ValidationErrors;
 use beacon_core::id::new_id;
-use beacon_core::org::{Role, Unit, UnitLevel};
+use beacon_core::org::{Role, Unit};
 use beacon_core::scope::Scope;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -29,6 +29,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
+use crate::org::roles_column;
+pub(crate) use crate::org::unit_in_scope;
 use crate::sql::{Sql, get_bool};
 use crate::{Store, StoreError, Tx, audit, scope};
 
@@ -90,43 +92,8 @@ pub struct DutyPerson {
     pub roles: Vec<Role>,
 }
 
-pub(crate) fn roles_of(text: &str) -> Vec<Role> {
-    text.split(',').filter_map(Role::parse).collect()
-}
-
 pub(crate) fn json_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
-}
-
-/// The unit in scope, or not found.
-pub(crate) async fn unit_in_scope<'c, E>(
-    executor: E,
-    scope: &Scope,
-    unit_id: &str,
-) -> Result<Unit, StoreError>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
-    let mut sql = Sql::new(
-        "SELECT u.id, u.parent_id, u.code, u.name, u.level, u.sort_order, \
-         u.boundary IS NOT NULL AS has_boundary, u.created_at, u.updated_at \
-         FROM units u WHERE u.id = ",
-    );
-    sql.bind(unit_id.to_owned());
-    scope::filter(&mut sql, scope, "u.id");
-    let row = sql.fetch_optional(executor).await?.ok_or(StoreError::NotFound)?;
-    let level: String = row.try_get("level")?;
-    Ok(Unit {
-        id: row.try_get("id")?,
-        parent_id: row.try_get("parent_id")?,
-        code: row.try_get("code")?,
-        name: row.try_get("name")?,
-        level: UnitLevel::parse(&level).ok_or_else(|| StoreError::Corrupt(level.clone()))?,
-        sort_order: row.try_get("sort_order")?,
-        has_boundary: get_bool(&row, "has_boundary")?,
-        created_at: from_millis(row.try_get("created_at")?),
-        updated_at: from_millis(row.try_get("updated_at")?),
-    })
 }
 
 fn period_row(r: &AnyRow) -> Result<DutyPeriod, StoreError> {
@@ -378,7 +345,7 @@ impl Store {
                 Ok(DutyPerson {
                     user_id: r.try_get("id")?,
                     display_name: r.try_get("display_name")?,
-                    roles: roles_of(&r.try_get::<String, _>("roles")?),
+                    roles: roles_column(r)?,
                 })
             })
             .filter(|p: &Result<DutyPerson, StoreError>| {
@@ -588,7 +555,7 @@ pub(crate) async fn unit_users_with_roles(
         .await?;
     let mut out = Vec::new();
     for r in rows {
-        if roles_of(&r.try_get::<String, _>("roles")?).iter().any(|x| roles.contains(x)) {
+        if roles_column(&r)?.iter().any(|x| roles.contains(x)) {
             out.push(r.try_get("id")?);
         }
     }

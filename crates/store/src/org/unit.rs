@@ -71,6 +71,21 @@ fn boundary_value(row: &AnyRow) -> Result<Option<serde_json::Value>, StoreError>
     .transpose()
 }
 
+/// A unit within the scope, without its outline; not found outside the scope.
+pub(crate) async fn unit_in_scope<'c, E>(
+    executor: E,
+    scope: &Scope,
+    id: &str,
+) -> Result<Unit, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM units u WHERE u.id = "));
+    sql.bind(id.to_owned());
+    scope::filter(&mut sql, scope, "u.id");
+    unit_row(&sql.fetch_optional(executor).await?.ok_or(StoreError::NotFound)?)
+}
+
 async fn fetch_unit<'c, E>(executor: E, scope: &Scope, id: &str) -> Result<UnitDetail, StoreError>
 where
     E: Executor<'c, Database = Any>,

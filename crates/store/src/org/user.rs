@@ -96,7 +96,7 @@ pub(super) fn select(now_ms: i64) -> Sql {
 }
 
 /// Roles from the comma-separated aggregate, sorted.
-pub(super) fn roles_column(row: &AnyRow) -> Result<Vec<Role>, StoreError> {
+pub(crate) fn roles_column(row: &AnyRow) -> Result<Vec<Role>, StoreError> {
     let text: Option<String> = row.try_get("roles")?;
     parse_roles(text.as_deref())
 }
