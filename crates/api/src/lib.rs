@@ -84,8 +84,38 @@ struct Inner {
     bus: SharedBus,
     passwords: Passwords,
     config: ApiConfig,
-    policy: RwLock<Option<(Instant, SecurityPolicy)>>,
-    calendar: RwLock<Option<(Instant, Arc<WorkCalendar>)>>,
+    policy: Kept<SecurityPolicy>,
+    calendar: Kept<Arc<WorkCalendar>>,
+}
+
+/// A value read from the database and trusted for a while on this instance.
+struct Kept<T> {
+    ttl: Duration,
+    slot: RwLock<Option<(Instant, T)>>,
+}
+
+impl<T: Clone> Kept<T> {
+    fn new(ttl: Duration) -> Self {
+        Self { ttl, slot: RwLock::new(None) }
+    }
+
+    fn fresh(&self) -> Option<T> {
+        let guard = self.slot.read().ok()?;
+        let (at, value) = guard.as_ref()?;
+        (at.elapsed() < self.ttl).then(|| value.clone())
+    }
+
+    fn keep(&self, value: T) {
+        if let Ok(mut guard) = self.slot.write() {
+            *guard = Some((Instant::now(), value));
+        }
+    }
+
+    fn forget(&self) {
+        if let Ok(mut guard) = self.slot.write() {
+            *guard = None;
+        }
+    }
 }
 
 /// How long an instance trusts its copy of the security policy: a change made on another
@@ -105,8 +135,8 @@ impl AppState {
             bus,
             passwords,
             config,
-            policy: RwLock::new(None),
-            calendar: RwLock::new(None),
+            policy: Kept::new(POLICY_TTL),
+            calendar: Kept::new(CALENDAR_TTL),
         })))
     }
 
@@ -127,38 +157,26 @@ impl AppState {
     }
 
     pub async fn policy(&self) -> ApiResult<SecurityPolicy> {
-        if let Ok(guard) = self.0.policy.read()
-            && let Some((at, policy)) = guard.as_ref()
-            && at.elapsed() < POLICY_TTL
-        {
-            return Ok(policy.clone());
+        if let Some(policy) = self.0.policy.fresh() {
+            return Ok(policy);
         }
         let policy = self.store().security_policy().await?;
-        if let Ok(mut guard) = self.0.policy.write() {
-            *guard = Some((Instant::now(), policy.clone()));
-        }
+        self.0.policy.keep(policy.clone());
         Ok(policy)
     }
 
     /// The working-day calendar, kept for a minute (an edit on this instance applies at once).
     pub async fn calendar(&self) -> ApiResult<Arc<WorkCalendar>> {
-        if let Ok(guard) = self.0.calendar.read()
-            && let Some((at, calendar)) = guard.as_ref()
-            && at.elapsed() < CALENDAR_TTL
-        {
-            return Ok(calendar.clone());
+        if let Some(calendar) = self.0.calendar.fresh() {
+            return Ok(calendar);
         }
         let calendar = Arc::new(self.store().work_calendar().await?);
-        if let Ok(mut guard) = self.0.calendar.write() {
-            *guard = Some((Instant::now(), calendar.clone()));
-        }
+        self.0.calendar.keep(calendar.clone());
         Ok(calendar)
     }
 
     pub fn forget_calendar(&self) {
-        if let Ok(mut guard) = self.0.calendar.write() {
-            *guard = None;
-        }
+        self.0.calendar.forget();
     }
 
     /// Whether notifications also go out by e-mail.
@@ -176,9 +194,7 @@ impl AppState {
     }
 
     pub fn forget_policy(&self) {
-        if let Ok(mut guard) = self.0.policy.write() {
-            *guard = None;
-        }
+        self.0.policy.forget();
     }
 
     /// Publishes an event about a record of `unit_id` (or of no unit) to the subscribers whose
