@@ -163,53 +163,36 @@ pub trait Needs: Send + Sync {
     const PERMISSION: Permission;
 }
 
-/// Units, users and tokens: the system administrator.
-pub struct ManageOrg;
-/// Policy and locks: the security administrator.
-pub struct ManageSecurity;
-/// The audit trail: the audit administrator.
-pub struct ReadAudit;
-/// The account list: system and security administrators.
-pub struct ViewAccounts;
-
-impl Needs for ManageOrg {
-    const PERMISSION: Permission = Permission::ManageOrg;
-}
-impl Needs for ManageSecurity {
-    const PERMISSION: Permission = Permission::ManageSecurity;
-}
-impl Needs for ReadAudit {
-    const PERMISSION: Permission = Permission::ReadAudit;
-}
-impl Needs for ViewAccounts {
-    const PERMISSION: Permission = Permission::ViewAccounts;
+/// A marker type per permission, for `Authorized<…>`.
+macro_rules! needs {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
+        impl Needs for $name {
+            const PERMISSION: Permission = Permission::$name;
+        }
+    )*};
 }
 
-/// Holidays and make-up working days: the system administrator.
-pub struct ManageCalendar;
-/// Rosters and who is on duty: every business role.
-pub struct ReadDuty;
-/// Duty settings, rosters and approvals: leaders.
-pub struct ManageDuty;
-/// The duty log: the duty desk and leaders.
-pub struct ReadDutyLog;
-/// Taking calls: duty officers and duty leaders.
-pub struct WriteDutyLog;
-
-impl Needs for ManageCalendar {
-    const PERMISSION: Permission = Permission::ManageCalendar;
-}
-impl Needs for ReadDuty {
-    const PERMISSION: Permission = Permission::ReadDuty;
-}
-impl Needs for ManageDuty {
-    const PERMISSION: Permission = Permission::ManageDuty;
-}
-impl Needs for ReadDutyLog {
-    const PERMISSION: Permission = Permission::ReadDutyLog;
-}
-impl Needs for WriteDutyLog {
-    const PERMISSION: Permission = Permission::WriteDutyLog;
+needs! {
+    /// Units, users and tokens: the system administrator.
+    ManageOrg;
+    /// Policy and locks: the security administrator.
+    ManageSecurity;
+    /// The audit trail: the audit administrator.
+    ReadAudit;
+    /// The account list: system and security administrators.
+    ViewAccounts;
+    /// Holidays and make-up working days: the system administrator.
+    ManageCalendar;
+    /// Rosters and who is on duty: every business role.
+    ReadDuty;
+    /// Duty settings, rosters and approvals: leaders.
+    ManageDuty;
+    /// The duty log: the duty desk and leaders.
+    ReadDutyLog;
+    /// Taking calls: duty officers and duty leaders.
+    WriteDutyLog;
 }
 
 impl<P: Needs> FromRequestParts<AppState> for Authorized<P> {
