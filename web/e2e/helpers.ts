@@ -11,9 +11,14 @@ export async function signIn(page: Page, username: string, password = DEMO_PASSW
 }
 
 export async function signOut(page: Page) {
-  await page.getByTestId('user-menu').click()
-  await page.getByTestId('logout').click()
-  await expect(page).toHaveURL(/\/login/)
+  // The user menu is a dropdown that can still be opening (or re-rendering under a live event)
+  // when the click lands; try again until the sign-in page shows.
+  await expect(async () => {
+    if (/\/login/.test(page.url())) return
+    await page.getByTestId('user-menu').click()
+    await page.getByTestId('logout').click({ timeout: 2000 })
+    await expect(page).toHaveURL(/\/login/, { timeout: 3000 })
+  }).toPass({ timeout: 20000 })
 }
 
 /** Collects Content-Security-Policy violations and page errors, which must stay empty. */
