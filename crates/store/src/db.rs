@@ -162,7 +162,8 @@ impl Store {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;",
                             )
                             .await?;
                             Ok(())
@@ -180,7 +181,7 @@ impl Store {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA query_only = ON;",
+                                 PRAGMA query_only = ON; PRAGMA mmap_size = 1073741824;",
                             )
                             .await?;
                             Ok(())

@@ -162,9 +162,22 @@ impl Store {
     }
 
     pub(crate) async fn settings_of(&self, unit_id: &str) -> Result<DutySettings, StoreError> {
+        Store::settings_on(self.reader(), unit_id).await
+    }
+
+    /// [`Store::settings_of`] on a connection the caller holds: a caller that holds a reader
+    /// connection must not ask the pool for a second one, or enough concurrent callers each
+    /// hold one and wait for another until the pool times out.
+    pub(crate) async fn settings_on<'c, E>(
+        executor: E,
+        unit_id: &str,
+    ) -> Result<DutySettings, StoreError>
+    where
+        E: sqlx::Executor<'c, Database = sqlx::Any>,
+    {
         let row = sqlx::query("SELECT settings FROM duty_settings WHERE unit_id = $1")
             .bind(unit_id.to_owned())
-            .fetch_optional(self.reader())
+            .fetch_optional(executor)
             .await?;
         match row {
             None => Ok(DutySettings::default()),

@@ -188,9 +188,16 @@ impl Store {
                 if *published_only {
                     sql.push(" AND s.status = 'published'");
                 }
-                people.push("a.unit_id = ").bind((*unit_id).to_owned());
-                people.push(" AND a.starts_at < ").bind(to_millis(*to));
-                people.push(" AND a.ends_at > ").bind(to_millis(*from));
+                // Through the shifts' unit index, then the assignments' shift index: the same
+                // shifts as the query above, without a third index on every assignment.
+                people
+                    .push("a.shift_id IN (SELECT id FROM duty_shifts WHERE unit_id = ")
+                    .bind((*unit_id).to_owned())
+                    .push(" AND starts_at < ")
+                    .bind(to_millis(*to))
+                    .push(" AND ends_at > ")
+                    .bind(to_millis(*from))
+                    .push(")");
             }
             Which::One(id) => {
                 sql.push("s.id = ").bind((*id).to_owned());
@@ -236,7 +243,7 @@ impl Store {
         let mut out = Vec::with_capacity(shifts.len());
         for s in shifts {
             if !settings_cache.contains_key(&s.unit_id) {
-                let settings = self.settings_of(&s.unit_id).await?;
+                let settings = Store::settings_on(&mut *conn, &s.unit_id).await?;
                 settings_cache.insert(s.unit_id.clone(), settings);
             }
             let settings = settings_cache.get(&s.unit_id);
@@ -492,6 +499,7 @@ impl Store {
         }
         insert_batch(
             &mut tx,
+            self.backend(),
             "duty_shifts",
             &[
                 "id",
@@ -510,6 +518,7 @@ impl Store {
         .await?;
         insert_batch(
             &mut tx,
+            self.backend(),
             "duty_assignments",
             &[
                 "id",

@@ -96,6 +96,26 @@ backend_tests! {
         assert!(matches!(nothing, Err(StoreError::Conflict("nothing_to_publish"))));
     }
 
+    async fn many_concurrent_readers_of_shifts_do_not_exhaust_the_pool(t: TestStore) {
+        // Each read of shifts holds one reader connection; it once asked the pool for a second
+        // (the unit's settings) while holding the first, so as many concurrent reads as the
+        // pool has connections waited on each other until the pool timed out (a 503 for
+        // `duty/now` under load).
+        let east = staffed_district(&t).await;
+        let op = TestStore::operator();
+        let calendar = WorkCalendar::builtin();
+        t.store.generate_roster(&Scope::Global, &op, &east, date("2026-05-01"), date("2026-05-07"), false, &calendar).await.unwrap();
+        let (from, to) = (at("2026-05-01T00:30:00Z"), at("2026-05-08T00:30:00Z"));
+        let mut reads = tokio::task::JoinSet::new();
+        for _ in 0..32 {
+            let (store, east) = (t.store.clone(), east.clone());
+            reads.spawn(async move { store.duty_gaps(&Scope::Global, &east, from, to).await });
+        }
+        while let Some(read) = reads.join_next().await {
+            assert_eq!(read.unwrap().unwrap(), vec![]);
+        }
+    }
+
     async fn a_roster_is_invisible_outside_the_scope(t: TestStore) {
         let east = staffed_district(&t).await;
         let west = t.store.get_unit_by_code(&Scope::Global, "990103").await.unwrap().id;
