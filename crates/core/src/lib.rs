@@ -8,6 +8,7 @@ pub mod duty;
 pub mod error;
 pub mod geo;
 pub mod id;
+pub mod incident;
 pub mod notify;
 pub mod org;
 pub mod page;

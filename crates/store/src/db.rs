@@ -162,8 +162,7 @@ impl Store {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;",
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
                             )
                             .await?;
                             Ok(())
@@ -181,7 +180,7 @@ impl Store {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA query_only = ON; PRAGMA mmap_size = 1073741824;",
+                                 PRAGMA query_only = ON;",
                             )
                             .await?;
                             Ok(())
