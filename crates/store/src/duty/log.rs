@@ -17,6 +17,8 @@ use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
 use super::{display_name, unit_in_scope};
 use crate::audit::like_pattern;
 use crate::sql::{Sql, json_flag};
@@ -60,6 +62,23 @@ pub struct DutyLogWrite {
 }
 
 impl DutyLogWrite {
+    /// Binds the written fields in their column order (`received_at` … `follow_up`), shared by
+    /// the insert and the update.
+    fn bind_fields<'q>(&self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query
+            .bind(to_millis(self.received_at))
+            .bind(self.channel.clone())
+            .bind(self.category.clone())
+            .bind(self.caller_name.clone())
+            .bind(self.caller_unit.clone())
+            .bind(self.caller_phone.clone())
+            .bind(self.place.clone())
+            .bind(self.summary.clone())
+            .bind(self.actions.clone())
+            .bind(self.instructions.clone())
+            .bind(self.follow_up)
+    }
+
     /// Checks an entry received no later than a few minutes from `now` (clocks differ) and at
     /// most a year ago.
     pub fn validate(mut self, now: DateTime<Utc>) -> Result<DutyLogWrite, ValidationErrors> {
@@ -326,7 +345,7 @@ impl Store {
         let shift = shift_on_duty(&mut tx, unit_id, write.received_at).await?;
         let id = new_id();
         let recorder = display_name(&mut tx, actor).await?;
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO duty_log (id, unit_id, shift_id, received_at, channel, category, \
              caller_name, caller_unit, caller_phone, place, summary, actions, instructions, \
              follow_up, recorded_by, recorded_by_name, created_at, updated_at) \
@@ -334,23 +353,14 @@ impl Store {
         )
         .bind(id.clone())
         .bind(unit_id.to_owned())
-        .bind(shift.clone())
-        .bind(to_millis(write.received_at))
-        .bind(write.channel.clone())
-        .bind(write.category.clone())
-        .bind(write.caller_name.clone())
-        .bind(write.caller_unit.clone())
-        .bind(write.caller_phone.clone())
-        .bind(write.place.clone())
-        .bind(write.summary.clone())
-        .bind(write.actions.clone())
-        .bind(write.instructions.clone())
-        .bind(write.follow_up)
-        .bind(actor.user_id.clone().unwrap_or_default())
-        .bind(recorder)
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await?;
+        .bind(shift.clone());
+        write
+            .bind_fields(insert)
+            .bind(actor.user_id.clone().unwrap_or_default())
+            .bind(recorder)
+            .bind(to_millis(now))
+            .execute(&mut *tx)
+            .await?;
         if let Some(shift) = &shift {
             timeline::append(
                 &mut tx,
@@ -390,27 +400,18 @@ impl Store {
         let mut tx = self.begin().await?;
         // A changed time may belong to another shift (or to none).
         let shift = shift_on_duty(&mut tx, &before.unit_id, write.received_at).await?;
-        sqlx::query(
+        let update = sqlx::query(
             "UPDATE duty_log SET received_at = $1, channel = $2, category = $3, caller_name = $4, \
              caller_unit = $5, caller_phone = $6, place = $7, summary = $8, actions = $9, \
              instructions = $10, follow_up = $11, updated_at = $12, shift_id = $14 WHERE id = $13",
-        )
-        .bind(to_millis(write.received_at))
-        .bind(write.channel.clone())
-        .bind(write.category.clone())
-        .bind(write.caller_name.clone())
-        .bind(write.caller_unit.clone())
-        .bind(write.caller_phone.clone())
-        .bind(write.place.clone())
-        .bind(write.summary.clone())
-        .bind(write.actions.clone())
-        .bind(write.instructions.clone())
-        .bind(write.follow_up)
-        .bind(to_millis(now))
-        .bind(id.to_owned())
-        .bind(shift)
-        .execute(&mut *tx)
-        .await?;
+        );
+        write
+            .bind_fields(update)
+            .bind(to_millis(now))
+            .bind(id.to_owned())
+            .bind(shift)
+            .execute(&mut *tx)
+            .await?;
         let mut diff = serde_json::Map::new();
         let pairs = [
             ("summary", &before.summary, &write.summary),

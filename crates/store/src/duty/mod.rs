@@ -313,15 +313,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = self.now();
         let mut tx = self.begin().await?;
-        let mut sql = Sql::new("SELECT p.unit_id FROM duty_periods p WHERE p.id = ");
-        sql.bind(id.to_owned());
-        scope::filter(&mut sql, scope, "p.unit_id");
-        let row = sql.fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
+        let row = delete_in_scope(&mut tx, scope, "duty_periods", id, "t.unit_id").await?;
         let unit_id: String = row.try_get("unit_id")?;
-        sqlx::query("DELETE FROM duty_periods WHERE id = $1")
-            .bind(id.to_owned())
-            .execute(&mut *tx)
-            .await?;
         audit::append(
             &mut tx,
             now,
@@ -493,16 +486,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = self.now();
         let mut tx = self.begin().await?;
-        let mut sql = Sql::new("SELECT l.unit_id, l.user_id FROM duty_leaves l WHERE l.id = ");
-        sql.bind(id.to_owned());
-        scope::filter(&mut sql, scope, "l.unit_id");
-        let row = sql.fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
+        let row =
+            delete_in_scope(&mut tx, scope, "duty_leaves", id, "t.unit_id, t.user_id").await?;
         let unit_id: String = row.try_get("unit_id")?;
         let user_id: String = row.try_get("user_id")?;
-        sqlx::query("DELETE FROM duty_leaves WHERE id = $1")
-            .bind(id.to_owned())
-            .execute(&mut *tx)
-            .await?;
         audit::append(
             &mut tx,
             now,
@@ -540,6 +527,26 @@ impl Store {
             .collect();
         Ok((base, periods))
     }
+}
+
+/// Deletes row `id` of a unit-owned duty table when its unit lies in the scope, and returns
+/// `columns` (of alias `t`) as they were; `NotFound` outside the scope.
+async fn delete_in_scope(
+    tx: &mut Tx,
+    scope: &Scope,
+    table: &'static str,
+    id: &str,
+    columns: &str,
+) -> Result<AnyRow, StoreError> {
+    let mut sql = Sql::new(&format!("SELECT {columns} FROM {table} t WHERE t.id = "));
+    sql.bind(id.to_owned());
+    scope::filter(&mut sql, scope, "t.unit_id");
+    let row = sql.fetch_optional(&mut **tx).await?.ok_or(StoreError::NotFound)?;
+    sqlx::query(&format!("DELETE FROM {table} WHERE id = $1"))
+        .bind(id.to_owned())
+        .execute(&mut **tx)
+        .await?;
+    Ok(row)
 }
 
 /// The name people know the actor by: their display name, else the actor's name.
