@@ -87,12 +87,17 @@ pub struct UserFilter {
 
 /// Users with their unit, lock and roles, in one query.
 pub(super) fn select(now_ms: i64) -> Sql {
-    let mut sql = Sql::new(&format!(
-        "SELECT {COLUMNS} FROM users u JOIN units n ON n.id = u.unit_id \
-         LEFT JOIN account_locks l ON l.username = u.username AND l.locked_until > "
-    ));
-    sql.bind(now_ms).push(" WHERE 1 = 1");
+    let mut sql =
+        Sql::new(&format!("SELECT {COLUMNS} FROM users u JOIN units n ON n.id = u.unit_id "));
+    lock_join(&mut sql, now_ms);
+    sql.push(" WHERE 1 = 1");
     sql
+}
+
+/// The account lock in force at `now_ms`, as `l`.
+fn lock_join(sql: &mut Sql, now_ms: i64) {
+    sql.push("LEFT JOIN account_locks l ON l.username = u.username AND l.locked_until > ")
+        .bind(now_ms);
 }
 
 /// Roles from the comma-separated aggregate, sorted.
@@ -301,11 +306,17 @@ impl Store {
         };
         let total =
             self.count(build(Sql::new("SELECT COUNT(*) AS n FROM users u WHERE 1 = 1"))).await?;
-        let mut sql = build(select(now_ms));
+        // The page is chosen among the users alone, then joined to units and locks: with the
+        // joins inside, PostgreSQL's generic plan read and sorted a district's every user for
+        // each page (2.3 ms against 0.7 ms; p99 273 ms under 64 clients).
+        let mut sql =
+            build(Sql::new(&format!("SELECT {COLUMNS} FROM (SELECT u.* FROM users u WHERE 1 = 1")));
         sql.push(" ORDER BY u.username LIMIT ")
             .bind(page.limit())
             .push(" OFFSET ")
-            .bind(page.offset());
+            .bind(page.offset())
+            .push(") u JOIN units n ON n.id = u.unit_id ");
+        lock_join(&mut sql, now_ms);
         let items = fetch_users(self.backend(), sql, self.reader()).await?;
         Ok(Page { items, total, page: page.page, per_page: page.per_page })
     }
