@@ -13,6 +13,7 @@ mod db;
 pub mod deadline;
 pub mod duty;
 mod error;
+pub mod incident;
 pub mod notify;
 pub mod org;
 pub mod scope;

@@ -3,6 +3,7 @@
 
 mod audit;
 mod duty;
+mod incident;
 mod org;
 mod schema;
 mod session;

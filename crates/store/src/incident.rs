@@ -1,0 +1,651 @@
+//! Incidents (docs/incidents.md): intake, grading on every change with its history, and the
+//! hops up the reporting chain. Due times are derived by `beacon_core::incident::obligations`
+//! from the grade, the time of occurrence and the hops done.
+
+use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
+use beacon_core::clock::{from_millis, to_millis};
+use beacon_core::geo::Boundary;
+use beacon_core::id::new_id;
+use beacon_core::incident::{
+    Axis, Casualties, ChainRules, Grade, Grading, GradingTable, Hop, IncidentKind, Obligation,
+    Source, builtin_tables, done_on_intake, hops_for, obligations, table_for,
+};
+use beacon_core::org::UnitLevel;
+use beacon_core::scope::Scope;
+use chrono::{DateTime, Datelike, Utc};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use utoipa::ToSchema;
+
+use crate::duty::json_err;
+use crate::org::unit_in_scope;
+use crate::sql::{Sql, get_bool};
+use crate::{Store, StoreError, Tx, audit, scope, timeline};
+
+/// The facts of a new incident, already validated (`beacon_core::incident::check_*`).
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub kind: IncidentKind,
+    pub title: String,
+    pub unit_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub reported_at: DateTime<Utc>,
+    pub place: String,
+    /// `(longitude, latitude)`
+    pub point: Option<(f64, f64)>,
+    pub enterprise: Option<String>,
+    pub casualties: Casualties,
+    pub description: String,
+    pub source: Source,
+    pub reporter: Option<String>,
+    pub reporter_phone: Option<String>,
+    pub duty_log_id: Option<String>,
+}
+
+/// Facts that change as the picture becomes clearer.
+#[derive(Debug, Clone)]
+pub struct FactsChange {
+    pub casualties: Casualties,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct IncidentUnit {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Incident {
+    pub id: String,
+    /// Per registering unit and year: `990102-2026-0007`.
+    pub number: String,
+    pub unit: IncidentUnit,
+    pub kind: IncidentKind,
+    pub title: String,
+    pub occurred_at: DateTime<Utc>,
+    pub reported_at: DateTime<Utc>,
+    pub place: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    /// The point lies outside the unit's boundary (a warning, not a refusal).
+    pub outside_unit: bool,
+    pub enterprise: Option<String>,
+    pub deaths: u32,
+    pub missing: u32,
+    pub serious_injuries: u32,
+    pub minor_injuries: u32,
+    pub direct_loss_cny: u64,
+    pub description: String,
+    pub source: Source,
+    pub reporter: Option<String>,
+    pub reporter_phone: Option<String>,
+    /// The grade in force (the override when there is one).
+    pub grade: Grade,
+    pub computed_grade: Grade,
+    pub status: String,
+    pub duty_log_id: Option<String>,
+    pub obligations: Vec<Obligation>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// One entry of an incident's grade history.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GradeChange {
+    pub at: DateTime<Utc>,
+    pub computed_grade: Grade,
+    pub grade: Grade,
+    pub axes: Vec<Axis>,
+    pub facts: Casualties,
+    pub table_source: String,
+    /// `intake`, `facts` (a change of casualties or loss) or `override`.
+    pub cause: String,
+    pub actor_name: String,
+}
+
+const COLUMNS: &str = "i.id, i.number, i.unit_id, n.code AS unit_code, n.name AS unit_name, \
+    i.kind, i.title, i.occurred_at, i.reported_at, i.place, i.lon, i.lat, i.outside_unit, \
+    i.enterprise, i.deaths, i.missing, i.serious_injuries, i.minor_injuries, i.direct_loss_cny, \
+    i.description, i.source, i.reporter, i.reporter_phone, i.grade, i.computed_grade, i.status, \
+    i.duty_log_id, i.created_at, i.updated_at, i.version";
+
+fn parse<T>(value: Option<T>, text: &str) -> Result<T, StoreError> {
+    value.ok_or_else(|| StoreError::Corrupt(text.to_owned()))
+}
+
+fn count(row: &AnyRow, column: &str) -> Result<u32, StoreError> {
+    let n: i64 = row.try_get(column)?;
+    u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{column}: {n}")))
+}
+
+fn casualties(row: &AnyRow) -> Result<Casualties, StoreError> {
+    let loss: i64 = row.try_get("direct_loss_cny")?;
+    Ok(Casualties {
+        deaths: count(row, "deaths")?,
+        missing: count(row, "missing")?,
+        serious_injuries: count(row, "serious_injuries")?,
+        minor_injuries: count(row, "minor_injuries")?,
+        direct_loss_cny: u64::try_from(loss).map_err(|_| StoreError::Corrupt(loss.to_string()))?,
+    })
+}
+
+/// Grades `facts` of an incident of `kind` that occurred at `occurred_at`.
+fn grade_of(
+    tables: &[GradingTable],
+    kind: IncidentKind,
+    occurred_at: DateTime<Utc>,
+    facts: &Casualties,
+) -> Result<(Grading, String), StoreError> {
+    let date = beacon_core::clock::local_date(occurred_at);
+    let table = table_for(tables, kind.sector(), date)
+        .ok_or(StoreError::invalid("occurred_at", "no_grading_table"))?;
+    Ok((table.grade(facts), table.source.clone()))
+}
+
+impl Store {
+    /// The shipped grading tables and those an administrator added.
+    pub async fn grading_tables(&self) -> Result<Vec<GradingTable>, StoreError> {
+        let rows = sqlx::query("SELECT sector, valid_from, source, thresholds FROM grading_tables")
+            .fetch_all(self.reader())
+            .await?;
+        let mut tables = builtin_tables();
+        for r in rows {
+            let sector: String = r.try_get("sector")?;
+            let valid_from: String = r.try_get("valid_from")?;
+            tables.push(GradingTable {
+                sector: parse(beacon_core::incident::Sector::parse(&sector), &sector)?,
+                valid_from: valid_from.parse().map_err(json_err)?,
+                source: r.try_get("source")?,
+                thresholds: serde_json::from_str(&r.try_get::<String, _>("thresholds")?)
+                    .map_err(json_err)?,
+            });
+        }
+        Ok(tables)
+    }
+
+    /// Registers an incident at a unit in the caller's scope: graded, numbered, and with the
+    /// hops its grade requires (those the registering desk has received done at `reported_at`).
+    pub async fn create_incident(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        new: NewIncident,
+    ) -> Result<Incident, StoreError> {
+        let now = self.now();
+        let tables = self.grading_tables().await?;
+        let (grading, source) = grade_of(&tables, new.kind, new.occurred_at, &new.casualties)?;
+        let mut tx = self.begin().await?;
+        let unit = unit_in_scope(&mut *tx, scope, &new.unit_id).await?;
+        let outside_unit = match new.point {
+            Some((lon, lat)) => !boundary_contains(&mut tx, &unit.id, lon, lat).await?,
+            None => false,
+        };
+        self.backend().serialize(&mut tx, "incident-number").await?;
+        let year = beacon_core::clock::local_date(new.reported_at).year();
+        let prefix = format!("{}-{year}-", unit.code);
+        // Numbers are the prefix and digits; `~` sorts after every digit.
+        let taken: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM incidents WHERE number > $1 AND number < $2")
+                .bind(prefix.clone())
+                .bind(format!("{prefix}~"))
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+        let number = format!("{prefix}{:04}", taken + 1);
+        let id = new_id();
+        let c = new.casualties;
+        sqlx::query(
+            "INSERT INTO incidents (id, number, unit_id, kind, title, occurred_at, reported_at, \
+             place, lon, lat, outside_unit, enterprise, deaths, missing, serious_injuries, \
+             minor_injuries, direct_loss_cny, description, source, reporter, reporter_phone, \
+             computed_grade, grade, status, duty_log_id, created_by, created_at, updated_at, \
+             version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+             $16, $17, $18, $19, $20, $21, $22, $22, 'open', $23, $24, $25, $25, 1)",
+        )
+        .bind(id.clone())
+        .bind(number.clone())
+        .bind(unit.id.clone())
+        .bind(new.kind.as_str())
+        .bind(new.title.clone())
+        .bind(to_millis(new.occurred_at))
+        .bind(to_millis(new.reported_at))
+        .bind(new.place.clone())
+        .bind(new.point.map(|p| p.0))
+        .bind(new.point.map(|p| p.1))
+        .bind(outside_unit)
+        .bind(new.enterprise.clone())
+        .bind(i64::from(c.deaths))
+        .bind(i64::from(c.missing))
+        .bind(i64::from(c.serious_injuries))
+        .bind(i64::from(c.minor_injuries))
+        .bind(i64::try_from(c.direct_loss_cny).map_err(json_err)?)
+        .bind(new.description.clone())
+        .bind(new.source.as_str())
+        .bind(new.reporter.clone())
+        .bind(new.reporter_phone.clone())
+        .bind(grading.grade.as_str())
+        .bind(new.duty_log_id.clone())
+        .bind(actor.name.clone())
+        .bind(to_millis(now))
+        .execute(&mut *tx)
+        .await?;
+        record_grade(&mut tx, now, actor, &id, &grading, grading.grade, &c, &source, "intake")
+            .await?;
+        for hop in done_on_intake(unit.level) {
+            set_hop(&mut tx, &id, &unit.id, *hop).await?;
+            sqlx::query(
+                "UPDATE incident_hops SET done_at = $1, method = 'intake', done_by = $2, \
+                 done_by_name = $3 WHERE incident_id = $4 AND hop = $5",
+            )
+            .bind(to_millis(new.reported_at))
+            .bind(actor.user_id.clone())
+            .bind(actor.name.clone())
+            .bind(id.clone())
+            .bind(hop.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        sync_hops(&mut tx, &id, &unit.id, grading.grade).await?;
+        timeline::append(
+            &mut tx,
+            now,
+            actor,
+            ("incident", &id),
+            Some(&unit.id),
+            "created",
+            json!({ "number": number, "grade": grading.grade, "kind": new.kind }),
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            now,
+            NewAuditRecord::new(actor, "incident.created", Outcome::Success)
+                .target("incident", &id)
+                .unit(Some(&unit.id))
+                .detail(json!({ "number": number, "grade": grading.grade })),
+        )
+        .await?;
+        tx.commit().await?;
+        self.incident(scope, &id).await
+    }
+
+    /// An incident in the caller's scope, with its obligations as of now.
+    pub async fn incident(&self, scope: &Scope, id: &str) -> Result<Incident, StoreError> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {COLUMNS} FROM incidents i JOIN units n ON n.id = i.unit_id WHERE i.id = "
+        ));
+        sql.bind(id.to_owned());
+        scope::filter(&mut sql, scope, "i.unit_id");
+        let row = sql.fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
+        let done = sqlx::query(
+            "SELECT hop, done_at FROM incident_hops WHERE incident_id = $1 AND done_at IS NOT NULL",
+        )
+        .bind(id.to_owned())
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(|r| {
+            let hop: String = r.try_get("hop")?;
+            Ok((parse(Hop::parse(&hop), &hop)?, from_millis(r.try_get("done_at")?)))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        incident_row(&row, &done, self.now())
+    }
+
+    /// An incident's grade history, oldest first.
+    pub async fn incident_grades(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<Vec<GradeChange>, StoreError> {
+        self.incident(scope, id).await?;
+        let rows = sqlx::query(
+            "SELECT at, computed_grade, grade, axes, facts, table_source, cause, actor_name \
+             FROM incident_grades WHERE incident_id = $1 ORDER BY at, id",
+        )
+        .bind(id.to_owned())
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let computed: String = r.try_get("computed_grade")?;
+                let grade: String = r.try_get("grade")?;
+                Ok(GradeChange {
+                    at: from_millis(r.try_get("at")?),
+                    computed_grade: parse(Grade::parse(&computed), &computed)?,
+                    grade: parse(Grade::parse(&grade), &grade)?,
+                    axes: serde_json::from_str(&r.try_get::<String, _>("axes")?)
+                        .map_err(json_err)?,
+                    facts: serde_json::from_str(&r.try_get::<String, _>("facts")?)
+                        .map_err(json_err)?,
+                    table_source: r.try_get("table_source")?,
+                    cause: r.try_get("cause")?,
+                    actor_name: r.try_get("actor_name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Changes the casualties and loss (and the description): re-graded, the change kept in
+    /// the history, and the chain extended or shortened to what the new grade requires.
+    pub async fn change_incident_facts(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: &str,
+        change: FactsChange,
+    ) -> Result<Incident, StoreError> {
+        let now = self.now();
+        let before = self.incident(scope, id).await?;
+        let tables = self.grading_tables().await?;
+        let (grading, source) =
+            grade_of(&tables, before.kind, before.occurred_at, &change.casualties)?;
+        let mut tx = self.begin().await?;
+        let row = sqlx::query("SELECT override_grade FROM incidents WHERE id = $1")
+            .bind(id.to_owned())
+            .fetch_one(&mut *tx)
+            .await?;
+        let overridden: Option<String> = row.try_get("override_grade")?;
+        let grade = match overridden.as_deref().and_then(Grade::parse) {
+            Some(g) => g,
+            None => grading.grade,
+        };
+        let c = change.casualties;
+        sqlx::query(
+            "UPDATE incidents SET deaths = $1, missing = $2, serious_injuries = $3, \
+             minor_injuries = $4, direct_loss_cny = $5, description = COALESCE($6, description), \
+             computed_grade = $7, grade = $8, updated_at = $9, version = version + 1 WHERE id = $10",
+        )
+        .bind(i64::from(c.deaths))
+        .bind(i64::from(c.missing))
+        .bind(i64::from(c.serious_injuries))
+        .bind(i64::from(c.minor_injuries))
+        .bind(i64::try_from(c.direct_loss_cny).map_err(json_err)?)
+        .bind(change.description.clone())
+        .bind(grading.grade.as_str())
+        .bind(grade.as_str())
+        .bind(to_millis(now))
+        .bind(id.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        if grading.grade != before.computed_grade {
+            record_grade(&mut tx, now, actor, id, &grading, grade, &c, &source, "facts").await?;
+        }
+        sync_hops(&mut tx, id, &before.unit.id, grade).await?;
+        timeline::append(
+            &mut tx,
+            now,
+            actor,
+            ("incident", id),
+            Some(&before.unit.id),
+            "facts_changed",
+            json!({ "before": incident_facts(&before), "after": c, "grade": grade }),
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            now,
+            NewAuditRecord::new(actor, "incident.facts_changed", Outcome::Success)
+                .target("incident", id)
+                .unit(Some(&before.unit.id))
+                .detail(json!({ "before": incident_facts(&before), "after": c })),
+        )
+        .await?;
+        tx.commit().await?;
+        self.incident(scope, id).await
+    }
+
+    /// The addressee's duty desk acknowledges a hop's report: the hop is done now. Only the
+    /// addressee unit may do it, and only once the previous hop is done.
+    pub async fn acknowledge_hop(
+        &self,
+        actor: &Actor,
+        id: &str,
+        hop: Hop,
+    ) -> Result<Incident, StoreError> {
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "SELECT h.addressee_unit_id, h.done_at, i.unit_id FROM incident_hops h \
+             JOIN incidents i ON i.id = h.incident_id WHERE h.incident_id = $1 AND h.hop = $2",
+        )
+        .bind(id.to_owned())
+        .bind(hop.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let addressee: Option<String> = row.try_get("addressee_unit_id")?;
+        let unit_id: String = row.try_get("unit_id")?;
+        if addressee.is_none() || addressee != actor.unit_id {
+            return Err(StoreError::Forbidden("not_addressee"));
+        }
+        if row.try_get::<Option<i64>, _>("done_at")?.is_some() {
+            return Err(StoreError::Conflict("already_done"));
+        }
+        sqlx::query(
+            "UPDATE incident_hops SET done_at = $1, method = 'acknowledged', done_by = $2, \
+             done_by_name = $3 WHERE incident_id = $4 AND hop = $5",
+        )
+        .bind(to_millis(now))
+        .bind(actor.user_id.clone())
+        .bind(actor.name.clone())
+        .bind(id.to_owned())
+        .bind(hop.as_str())
+        .execute(&mut *tx)
+        .await?;
+        timeline::append(
+            &mut tx,
+            now,
+            actor,
+            ("incident", id),
+            Some(&unit_id),
+            "hop_done",
+            json!({ "hop": hop, "method": "acknowledged" }),
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            now,
+            NewAuditRecord::new(actor, "incident.hop_acknowledged", Outcome::Success)
+                .target("incident", id)
+                .unit(Some(&unit_id))
+                .detail(json!({ "hop": hop })),
+        )
+        .await?;
+        tx.commit().await?;
+        // The addressee reads it through its own scope, which holds the incident's unit.
+        let scope = match actor.unit_id.as_deref() {
+            Some(unit) => Scope::subtree(unit),
+            None => Scope::Global,
+        };
+        self.incident(&scope, id).await
+    }
+}
+
+fn incident_facts(incident: &Incident) -> Casualties {
+    Casualties {
+        deaths: incident.deaths,
+        missing: incident.missing,
+        serious_injuries: incident.serious_injuries,
+        minor_injuries: incident.minor_injuries,
+        direct_loss_cny: incident.direct_loss_cny,
+    }
+}
+
+fn incident_row(
+    row: &AnyRow,
+    done: &[(Hop, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> Result<Incident, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let kind = IncidentKind::parse(&kind).map_err(|_| StoreError::Corrupt(kind.clone()))?;
+    let source: String = row.try_get("source")?;
+    let grade: String = row.try_get("grade")?;
+    let computed: String = row.try_get("computed_grade")?;
+    let grade = parse(Grade::parse(&grade), &grade)?;
+    let occurred_at = from_millis(row.try_get("occurred_at")?);
+    let facts = casualties(row)?;
+    Ok(Incident {
+        id: row.try_get("id")?,
+        number: row.try_get("number")?,
+        unit: IncidentUnit {
+            id: row.try_get("unit_id")?,
+            code: row.try_get("unit_code")?,
+            name: row.try_get("unit_name")?,
+        },
+        kind,
+        title: row.try_get("title")?,
+        occurred_at,
+        reported_at: from_millis(row.try_get("reported_at")?),
+        place: row.try_get("place")?,
+        lon: row.try_get("lon")?,
+        lat: row.try_get("lat")?,
+        outside_unit: get_bool(row, "outside_unit")?,
+        enterprise: row.try_get("enterprise")?,
+        deaths: facts.deaths,
+        missing: facts.missing,
+        serious_injuries: facts.serious_injuries,
+        minor_injuries: facts.minor_injuries,
+        direct_loss_cny: facts.direct_loss_cny,
+        description: row.try_get("description")?,
+        source: parse(Source::parse(&source), &source)?,
+        reporter: row.try_get("reporter")?,
+        reporter_phone: row.try_get("reporter_phone")?,
+        grade,
+        computed_grade: parse(Grade::parse(&computed), &computed)?,
+        status: row.try_get("status")?,
+        duty_log_id: row.try_get("duty_log_id")?,
+        obligations: obligations(grade, occurred_at, done, ChainRules::default(), now),
+        created_at: from_millis(row.try_get("created_at")?),
+        updated_at: from_millis(row.try_get("updated_at")?),
+        version: row.try_get("version")?,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record_grade(
+    tx: &mut Tx,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    incident_id: &str,
+    grading: &Grading,
+    grade: Grade,
+    facts: &Casualties,
+    table_source: &str,
+    cause: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO incident_grades (id, incident_id, at, computed_grade, grade, axes, facts, \
+         table_source, cause, actor_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(new_id())
+    .bind(incident_id.to_owned())
+    .bind(to_millis(at))
+    .bind(grading.grade.as_str())
+    .bind(grade.as_str())
+    .bind(serde_json::to_string(&grading.axes).map_err(json_err)?)
+    .bind(serde_json::to_string(facts).map_err(json_err)?)
+    .bind(table_source.to_owned())
+    .bind(cause.to_owned())
+    .bind(actor.name.clone())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether a point lies within the unit's boundary (true when the unit has none).
+async fn boundary_contains(
+    tx: &mut Tx,
+    unit_id: &str,
+    lon: f64,
+    lat: f64,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT boundary FROM units WHERE id = $1")
+        .bind(unit_id.to_owned())
+        .fetch_one(&mut **tx)
+        .await?;
+    let Some(text) = row.try_get::<Option<String>, _>("boundary")? else { return Ok(true) };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(json_err)?;
+    let boundary = Boundary::parse(&value).map_err(|e| StoreError::Corrupt(e.to_owned()))?;
+    Ok(boundary.contains(lon, lat))
+}
+
+/// The unit of `level` at or above `unit_id`, if the deployment has one.
+async fn ancestor_at(
+    tx: &mut Tx,
+    unit_id: &str,
+    level: UnitLevel,
+) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query(
+        "SELECT u.id FROM unit_closure c JOIN units u ON u.id = c.ancestor_id \
+         WHERE c.descendant_id = $1 AND u.level = $2 ORDER BY c.depth LIMIT 1",
+    )
+    .bind(unit_id.to_owned())
+    .bind(level.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get("id")?),
+        None => None,
+    })
+}
+
+/// Adds the row of a hop (with its addressee inside the deployment) if it is missing.
+async fn set_hop(
+    tx: &mut Tx,
+    incident_id: &str,
+    unit_id: &str,
+    hop: Hop,
+) -> Result<(), StoreError> {
+    let exists =
+        sqlx::query("SELECT 1 AS x FROM incident_hops WHERE incident_id = $1 AND hop = $2")
+            .bind(incident_id.to_owned())
+            .bind(hop.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    if exists.is_some() {
+        return Ok(());
+    }
+    let addressee = match hop.addressee_level() {
+        Some(level) => ancestor_at(tx, unit_id, level).await?,
+        None => None,
+    };
+    sqlx::query(
+        "INSERT INTO incident_hops (incident_id, hop, addressee_unit_id) VALUES ($1, $2, $3)",
+    )
+    .bind(incident_id.to_owned())
+    .bind(hop.as_str())
+    .bind(addressee)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Makes the hop rows what `grade` requires: missing ones added, ones no longer required and
+/// not done removed (a hop done stays: what was reported is a fact).
+async fn sync_hops(
+    tx: &mut Tx,
+    incident_id: &str,
+    unit_id: &str,
+    grade: Grade,
+) -> Result<(), StoreError> {
+    let required = hops_for(grade);
+    for hop in required {
+        set_hop(tx, incident_id, unit_id, *hop).await?;
+    }
+    for hop in Hop::ALL.iter().filter(|h| !required.contains(h)) {
+        sqlx::query(
+            "DELETE FROM incident_hops WHERE incident_id = $1 AND hop = $2 AND done_at IS NULL",
+        )
+        .bind(incident_id.to_owned())
+        .bind(hop.as_str())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
