@@ -33,7 +33,11 @@ use crate::org::{Principal, check_id};
 use crate::password::{random_text, token_hash};
 
 /// A unit named by its code, as the UI and other systems name units.
-async fn unit_of(state: &AppState, principal: &Principal, code: Option<&str>) -> ApiResult<Unit> {
+pub(crate) async fn unit_of(
+    state: &AppState,
+    principal: &Principal,
+    code: Option<&str>,
+) -> ApiResult<Unit> {
     let Some(code) = code else {
         return state
             .store()

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod duty;
 pub mod events;
 pub mod http;
+pub mod incident;
 pub mod mail;
 pub mod notify;
 pub mod openapi;

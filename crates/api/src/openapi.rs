@@ -27,6 +27,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "audit", description = "The audit trail"),
         (name = "events", description = "Live events (Server-Sent Events)"),
         (name = "duty", description = "The duty desk: rosters, check-in, swaps, handover, duty log, calendars"),
+        (name = "incidents", description = "Incidents: intake, grading, the reporting chain's clocks"),
         (name = "calendar", description = "Working days and public holidays"),
         (name = "notify", description = "One's notifications"),
         (name = "system", description = "Health and configuration"),

@@ -71,6 +71,7 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::routes())
         .merge(events::routes())
         .merge(crate::duty::routes())
+        .merge(crate::incident::routes())
         .merge(crate::calendar::routes())
         .merge(crate::notify::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())

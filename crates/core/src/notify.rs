@@ -34,6 +34,17 @@ fn time(data: &Value, key: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A hop of the reporting chain in both languages.
+fn hop_name(data: &Value) -> (&'static str, &'static str) {
+    match data.get("hop").and_then(Value::as_str).unwrap_or_default() {
+        "unit_to_county" => ("事发单位报县级", "unit to county"),
+        "county_to_city" => ("县级报市级", "county to city"),
+        "city_to_province" => ("市级报省级", "city to province"),
+        "province_to_national" => ("省级报国务院有关部门", "province to the State Council"),
+        _ => ("上报", "report"),
+    }
+}
+
 /// Subject and body of the e-mail for a notification.
 pub fn email_text(kind: &str, data: &Value) -> (String, String) {
     let unit = text(data, "unit_name");
@@ -86,6 +97,44 @@ pub fn email_text(kind: &str, data: &Value) -> (String, String) {
         "duty.handover_written" => (
             format!("交接班待确认：{unit} {start} 班次",),
             format!("Handover to acknowledge: {unit}, shift at {start}"),
+        ),
+        "incident.hop_reminder" => (
+            format!(
+                "报告时限提醒：{} {}「{}」{}，须在 {} 前完成（剩 {} 分钟）",
+                text(data, "number"),
+                unit,
+                text(data, "title"),
+                hop_name(data).0,
+                time(data, "due_at"),
+                data.get("minutes_left").and_then(Value::as_i64).unwrap_or(0)
+            ),
+            format!(
+                "Reporting deadline: {} {} \"{}\", {} due at {} ({} min left)",
+                text(data, "number"),
+                unit,
+                text(data, "title"),
+                hop_name(data).1,
+                time(data, "due_at"),
+                data.get("minutes_left").and_then(Value::as_i64).unwrap_or(0)
+            ),
+        ),
+        "incident.hop_overdue" => (
+            format!(
+                "报告超时：{} {}「{}」{} 已于 {} 超时未报",
+                text(data, "number"),
+                unit,
+                text(data, "title"),
+                hop_name(data).0,
+                time(data, "due_at")
+            ),
+            format!(
+                "Report OVERDUE: {} {} \"{}\", {} was due at {}",
+                text(data, "number"),
+                unit,
+                text(data, "title"),
+                hop_name(data).1,
+                time(data, "due_at")
+            ),
         ),
         other => (format!("Beacon 通知：{other}"), format!("Beacon notification: {other}")),
     };

@@ -23,6 +23,15 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 /// of failing with `SQLITE_BUSY`.
 pub type Tx = sqlx::Transaction<'static, Any>;
 
+/// The backend a transaction runs on.
+pub(crate) fn backend_of(tx: &mut Tx) -> Backend {
+    if tx.backend_name().eq_ignore_ascii_case("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

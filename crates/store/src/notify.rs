@@ -11,7 +11,10 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::sql::Sql;
+use std::collections::HashMap;
+
+use crate::db::backend_of;
+use crate::sql::{Sql, Val, insert_batch};
 use crate::{Page, Store, StoreError, Tx};
 
 #[derive(Debug, Clone)]
@@ -44,58 +47,24 @@ pub struct OutgoingMail {
 pub const MAIL_ATTEMPTS: i64 = 6;
 
 /// Writes notifications inside the caller's transaction, and queues e-mail for addressees who
-/// have an address when `mail` is on.
+/// have an address when `mail` is on. Batched: the scheduler may raise thousands at once.
 pub async fn send(
     tx: &mut Tx,
     at: DateTime<Utc>,
     mail: bool,
     items: Vec<NewNotification>,
 ) -> Result<Vec<Delivery>, StoreError> {
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO notifications (id, user_id, kind, unit_id, subject_type, subject_id, \
-             data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id.clone())
-        .bind(item.user_id.clone())
-        .bind(item.kind)
-        .bind(item.unit_id.clone())
-        .bind(item.subject.as_ref().map(|s| s.0))
-        .bind(item.subject.as_ref().map(|s| s.1.clone()))
-        .bind(item.data.to_string())
-        .bind(to_millis(at))
-        .execute(&mut **tx)
-        .await?;
-        if mail {
-            let email: Option<(Option<String>,)> =
-                sqlx::query_as("SELECT email FROM users WHERE id = $1 AND active = $2")
-                    .bind(item.user_id.clone())
-                    .bind(true)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            if let Some((Some(address),)) = email {
-                let (subject, body) = email_text(item.kind, &item.data);
-                sqlx::query(
-                    "INSERT INTO email_outbox (id, notification_id, to_address, subject, body, \
-                     status, attempts, next_attempt_at, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
-                )
-                .bind(new_id())
-                .bind(id.clone())
-                .bind(address)
-                .bind(subject)
-                .bind(body)
-                .bind(to_millis(at))
-                .execute(&mut **tx)
-                .await?;
-            }
-        }
-        out.push(Delivery {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = backend_of(tx);
+    let at_ms = to_millis(at);
+    let out: Vec<Delivery> = items
+        .into_iter()
+        .map(|item| Delivery {
             user_id: item.user_id,
             notification: Notification {
-                id,
+                id: new_id(),
                 kind: item.kind.to_owned(),
                 unit_id: item.unit_id,
                 subject_type: item.subject.as_ref().map(|s| s.0.to_owned()),
@@ -104,7 +73,88 @@ pub async fn send(
                 created_at: at,
                 read_at: None,
             },
-        });
+        })
+        .collect();
+    let rows = out
+        .iter()
+        .map(|d| {
+            let n = &d.notification;
+            vec![
+                Val::Text(n.id.clone()),
+                Val::Text(d.user_id.clone()),
+                Val::Text(n.kind.clone()),
+                Val::MaybeText(n.unit_id.clone()),
+                Val::MaybeText(n.subject_type.clone()),
+                Val::MaybeText(n.subject_id.clone()),
+                Val::Text(n.data.to_string()),
+                Val::Int(at_ms),
+            ]
+        })
+        .collect();
+    insert_batch(
+        tx,
+        backend,
+        "notifications",
+        &["id", "user_id", "kind", "unit_id", "subject_type", "subject_id", "data", "created_at"],
+        rows,
+    )
+    .await?;
+    if mail {
+        let mut users: Vec<&str> = out.iter().map(|d| d.user_id.as_str()).collect();
+        users.sort_unstable();
+        users.dedup();
+        let mut addresses: HashMap<String, String> = HashMap::new();
+        for chunk in users.chunks(500) {
+            let mut sql = Sql::new("SELECT id, email FROM users WHERE active = ");
+            sql.bind(true).push(" AND email IS NOT NULL AND id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind((*id).to_owned());
+            }
+            sql.push(")");
+            for r in sql.fetch_all(&mut **tx).await? {
+                addresses.insert(r.try_get("id")?, r.try_get("email")?);
+            }
+        }
+        let rows: Vec<Vec<Val>> = out
+            .iter()
+            .filter_map(|d| {
+                let address = addresses.get(&d.user_id)?;
+                let n = &d.notification;
+                let (subject, body) = email_text(&n.kind, &n.data);
+                Some(vec![
+                    Val::Text(new_id()),
+                    Val::Text(n.id.clone()),
+                    Val::Text(address.clone()),
+                    Val::Text(subject),
+                    Val::Text(body),
+                    Val::Text("pending".to_owned()),
+                    Val::Int(0),
+                    Val::Int(at_ms),
+                    Val::Int(at_ms),
+                ])
+            })
+            .collect();
+        insert_batch(
+            tx,
+            backend,
+            "email_outbox",
+            &[
+                "id",
+                "notification_id",
+                "to_address",
+                "subject",
+                "body",
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "created_at",
+            ],
+            rows,
+        )
+        .await?;
     }
     Ok(out)
 }

@@ -131,6 +131,7 @@ impl Sql {
 pub(crate) enum Val {
     Text(String),
     Int(i64),
+    MaybeText(Option<String>),
 }
 
 /// Inserts rows with multi-row `INSERT … VALUES (…), (…)` statements: through the `Any` driver
@@ -163,6 +164,7 @@ pub(crate) async fn insert_batch(
                 match value {
                     Val::Text(v) => sql.bind(v),
                     Val::Int(v) => sql.bind(v),
+                    Val::MaybeText(v) => sql.bind(v),
                 };
             }
             sql.push(")");

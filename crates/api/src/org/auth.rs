@@ -131,6 +131,10 @@ impl Principal {
             (Permission::ManageDuty, "manage_duty"),
             (Permission::ReadDutyLog, "read_duty_log"),
             (Permission::WriteDutyLog, "write_duty_log"),
+            (Permission::ReadIncidents, "read_incidents"),
+            (Permission::ReportIncident, "report_incident"),
+            (Permission::HandleIncidents, "handle_incidents"),
+            (Permission::LeadIncidents, "lead_incidents"),
         ]
         .into_iter()
         .filter(|(p, _)| self.can(*p))
@@ -193,6 +197,14 @@ needs! {
     ReadDutyLog;
     /// Taking calls: duty officers and duty leaders.
     WriteDutyLog;
+    /// Incidents and their clocks.
+    ReadIncidents;
+    /// Registering an incident.
+    ReportIncident;
+    /// Facts, hops and closing.
+    HandleIncidents;
+    /// Grade overrides and report approval.
+    LeadIncidents;
 }
 
 impl<P: Needs> FromRequestParts<AppState> for Authorized<P> {

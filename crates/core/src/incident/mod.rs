@@ -69,6 +69,101 @@ impl Source {
     }
 }
 
+/// How a hop's report was passed up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HopMethod {
+    /// The desk that registered the incident had received it.
+    Intake,
+    /// The addressee's duty desk acknowledged it in Beacon.
+    Acknowledged,
+    Phone,
+    Fax,
+    /// The higher level's own reporting system.
+    System,
+    Other,
+}
+
+impl HopMethod {
+    /// The ways a duty officer may record for a level outside this deployment.
+    pub const RECORDABLE: [HopMethod; 4] =
+        [HopMethod::Phone, HopMethod::Fax, HopMethod::System, HopMethod::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HopMethod::Intake => "intake",
+            HopMethod::Acknowledged => "acknowledged",
+            HopMethod::Phone => "phone",
+            HopMethod::Fax => "fax",
+            HopMethod::System => "system",
+            HopMethod::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HopMethod> {
+        [HopMethod::Intake, HopMethod::Acknowledged]
+            .into_iter()
+            .chain(HopMethod::RECORDABLE)
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// The four warning colours (预警级别), separate from the grade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningColor {
+    Blue,
+    Yellow,
+    Orange,
+    Red,
+}
+
+impl WarningColor {
+    pub const ALL: [WarningColor; 4] =
+        [WarningColor::Blue, WarningColor::Yellow, WarningColor::Orange, WarningColor::Red];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningColor::Blue => "blue",
+            WarningColor::Yellow => "yellow",
+            WarningColor::Orange => "orange",
+            WarningColor::Red => "red",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WarningColor> {
+        WarningColor::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// The emergency response level the plan started (Ⅰ highest … Ⅳ), separate from the grade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseLevel {
+    I,
+    Ii,
+    Iii,
+    Iv,
+}
+
+impl ResponseLevel {
+    pub const ALL: [ResponseLevel; 4] =
+        [ResponseLevel::I, ResponseLevel::Ii, ResponseLevel::Iii, ResponseLevel::Iv];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseLevel::I => "i",
+            ResponseLevel::Ii => "ii",
+            ResponseLevel::Iii => "iii",
+            ResponseLevel::Iv => "iv",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ResponseLevel> {
+        ResponseLevel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
 /// Checks the casualty counts and the loss against [`MAX_PEOPLE`] and [`MAX_LOSS_CNY`]. The
 /// counts arrive as signed numbers so that a negative one gets its own code.
 pub fn check_casualties(

@@ -76,6 +76,20 @@ impl Role {
                 matches!(self, Role::DutyOfficer | Role::DutyLeader | Role::Leader)
             }
             Permission::WriteDutyLog => matches!(self, Role::DutyOfficer | Role::DutyLeader),
+            Permission::ReadIncidents => matches!(
+                self,
+                Role::DutyOfficer
+                    | Role::DutyLeader
+                    | Role::Leader
+                    | Role::Inspector
+                    | Role::Staff
+                    | Role::Viewer
+            ),
+            Permission::ReportIncident => {
+                matches!(self, Role::DutyOfficer | Role::DutyLeader | Role::Enterprise)
+            }
+            Permission::HandleIncidents => matches!(self, Role::DutyOfficer | Role::DutyLeader),
+            Permission::LeadIncidents => matches!(self, Role::DutyLeader | Role::Leader),
         }
     }
 }
@@ -108,6 +122,14 @@ pub enum Permission {
     ReadDutyLog,
     /// Taking calls into the duty log (duty officers and duty leaders).
     WriteDutyLog,
+    /// Incidents, their clocks and history (the business roles that follow emergencies).
+    ReadIncidents,
+    /// Registering an incident (the duty desk; an enterprise or another system by API token).
+    ReportIncident,
+    /// Changing facts, recording and acknowledging hops, closing (the duty desk).
+    HandleIncidents,
+    /// Overriding a grade, approving reports (duty leaders and unit leaders).
+    LeadIncidents,
 }
 
 /// Checks a set of roles for a user or token and returns it sorted and without duplicates.

@@ -1,7 +1,8 @@
 use beacon_core::audit::Actor;
-use beacon_core::incident::{Casualties, Grade, Hop, HopStatus, IncidentKind, Source};
+use beacon_core::incident::{Casualties, Grade, Hop, HopMethod, HopStatus, IncidentKind, Source};
+use beacon_core::org::Role;
 use beacon_core::scope::Scope;
-use beacon_store::incident::{FactsChange, NewIncident};
+use beacon_store::incident::{FactsChange, IncidentFilter, NewIncident, RecordHop};
 use beacon_store::{StoreError, backend_tests};
 use chrono::{DateTime, Duration, Utc};
 
@@ -38,6 +39,7 @@ fn fire_at(unit_id: &str, deaths: u32) -> NewIncident {
         reporter: Some("张三".into()),
         reporter_phone: Some("13800000000".into()),
         duty_log_id: None,
+        duplicate_of: None,
     }
 }
 
@@ -82,12 +84,23 @@ backend_tests! {
         // none, the hops not yet done go, the ones done stay.
         let op = desk(&tree.east);
         let serious = t.store.change_incident_facts(&district, &op, &made.id, FactsChange {
-            casualties: Casualties { deaths: 10, ..Casualties::default() }, description: None,
+            version: acknowledged.version,
+            casualties: Some(Casualties { deaths: 10, ..Casualties::default() }),
+            ..FactsChange::default()
         }).await.unwrap();
+        let stale = t.store.change_incident_facts(&district, &op, &made.id, FactsChange {
+            version: acknowledged.version,
+            title: Some("改".into()),
+            ..FactsChange::default()
+        }).await;
+        assert!(matches!(stale, Err(StoreError::Conflict("stale_version"))));
         assert_eq!(serious.grade, Grade::Serious);
         assert_eq!(serious.obligations.len(), 4);
         let ordinary = t.store.change_incident_facts(&district, &op, &made.id, FactsChange {
-            casualties: Casualties { deaths: 0, missing: 2, ..Casualties::default() }, description: Some("核实后无人死亡".into()),
+            version: serious.version,
+            casualties: Some(Casualties { deaths: 0, missing: 2, ..Casualties::default() }),
+            description: Some("核实后无人死亡".into()),
+            ..FactsChange::default()
         }).await.unwrap();
         assert_eq!((ordinary.grade, ordinary.missing, ordinary.description.as_str()), (Grade::Ordinary, 2, "核实后无人死亡"));
         assert_eq!(hops(&ordinary).iter().map(|h| h.0).collect::<Vec<_>>(), [Hop::UnitToCounty, Hop::CountyToCity]);
@@ -113,5 +126,149 @@ backend_tests! {
         let not_the_district = t.store.acknowledge_hop(&desk(&tree.east), &town.id, Hop::CountyToCity).await;
         assert!(matches!(not_the_district, Err(StoreError::Forbidden("not_addressee"))));
         t.store.acknowledge_hop(&desk(&tree.city), &town.id, Hop::CountyToCity).await.unwrap();
+    }
+}
+
+/// Fires every due stage as the scheduler does (claim, then fire, in one transaction).
+async fn fire_due(t: &TestStore) -> Vec<beacon_store::notify::Delivery> {
+    let mut out = Vec::new();
+    loop {
+        let due = t.store.due_stages(1000).await.unwrap();
+        if due.is_empty() {
+            return out;
+        }
+        let mut tx = t.store.begin().await.unwrap();
+        let mut claimed = Vec::new();
+        for stage in due {
+            if t.store.claim_stage(&mut tx, &stage).await.unwrap() {
+                claimed.push(stage);
+            }
+        }
+        out.extend(t.store.fire_hop_stages(&mut tx, &claimed, false).await.unwrap());
+        tx.commit().await.unwrap();
+    }
+}
+
+backend_tests! {
+    async fn hop_clocks_remind_then_alert_the_leaders_until_the_hop_is_done(t: TestStore) {
+        let tree = t.city().await;
+        let east_officer = t.user("east.officer", &tree.east, &[Role::DutyOfficer]).await;
+        let east_leader = t.user("east.leader", &tree.east, &[Role::Leader]).await;
+        let city_officer = t.user("city.officer", &tree.city, &[Role::DutyOfficer]).await;
+        let district = Scope::subtree(&tree.east);
+        // Occurred 01:00Z, received by the district 01:20Z: the city's hop is due 03:20Z.
+        let made = t.store.create_incident(&district, &desk(&tree.east), fire_at(&tree.east, 0)).await.unwrap();
+        assert_eq!(t.store.pending_deadlines().await.unwrap(), 1);
+        assert!(fire_due(&t).await.is_empty(), "nothing is due at 01:30Z");
+
+        // 02:50Z: the 30-minute reminder goes to both duty desks.
+        t.clock.set(at("2026-03-02T02:50:00Z"));
+        let reminded = fire_due(&t).await;
+        let mut to: Vec<&str> = reminded.iter().map(|d| d.user_id.as_str()).collect();
+        to.sort_unstable();
+        let mut expected = vec![east_officer.as_str(), city_officer.as_str()];
+        expected.sort_unstable();
+        assert_eq!(to, expected);
+        assert!(reminded.iter().all(|d| d.notification.kind == "incident.hop_reminder"));
+        assert_eq!(reminded[0].notification.data["minutes_left"], 30);
+        assert!(fire_due(&t).await.is_empty(), "a stage fires once");
+
+        // At 03:20Z exactly it is overdue: the district's leaders are alerted, and it is kept.
+        t.clock.set(at("2026-03-02T03:20:00Z"));
+        let alerted = fire_due(&t).await;
+        let kinds: Vec<(&str, &str)> = alerted.iter().map(|d| (d.notification.kind.as_str(), d.user_id.as_str())).collect();
+        assert!(kinds.contains(&("incident.hop_reminder", city_officer.as_str())), "the 10-minute reminder, late");
+        assert!(kinds.contains(&("incident.hop_overdue", east_leader.as_str())), "{kinds:?}");
+        let read = t.store.incident(&district, &made.id).await.unwrap();
+        assert_eq!(read.obligations[1].status, HopStatus::Overdue);
+        let timeline = t.store.timeline("incident", &made.id).await.unwrap();
+        assert!(timeline.iter().any(|e| e.kind == "hop_overdue"));
+        // Closing cannot silence it; acknowledging does, and it is late.
+        let closing = t.store.close_incident(&district, &desk(&tree.east), &made.id, "处置完毕").await;
+        assert!(matches!(closing, Err(StoreError::Conflict("hops_open"))));
+        assert_eq!(t.store.pending_deadlines().await.unwrap(), 0, "every stage has fired");
+        t.clock.advance(Duration::minutes(1));
+        let done = t.store.acknowledge_hop(&desk(&tree.city), &made.id, Hop::CountyToCity).await.unwrap();
+        assert_eq!(done.obligations[1].status, HopStatus::Late);
+        let closed = t.store.close_incident(&district, &desk(&tree.east), &made.id, "处置完毕").await.unwrap();
+        assert_eq!((closed.status.as_str(), closed.closing_summary.as_deref()), ("closed", Some("处置完毕")));
+    }
+
+    async fn the_city_records_the_provinces_hop_and_a_leader_overrides_the_grade(t: TestStore) {
+        let tree = t.city().await;
+        let city = Scope::tree_root(&tree.city);
+        let made = t.store.create_incident(&city, &desk(&tree.city), fire_at(&tree.city, 3)).await.unwrap();
+        assert_eq!(made.grade, Grade::RelativelySerious);
+        // The province is outside this deployment: acknowledging is impossible, recording works
+        // from the city's desk only, not before the hop before it, not in the future.
+        let province = made.hops.iter().find(|h| h.hop == Hop::CityToProvince).unwrap();
+        assert!(province.addressee.is_none());
+        let record = |at_: DateTime<Utc>| RecordHop { hop: Hop::CityToProvince, method: HopMethod::Fax, at: at_, note: Some("传真至省应急厅值班室".into()) };
+        let from_east = t.store.record_hop(&city, &desk(&tree.east), &made.id, record(at("2026-03-02T01:25:00Z"))).await;
+        assert!(matches!(from_east, Err(StoreError::Forbidden("not_sender"))));
+        let future = t.store.record_hop(&city, &desk(&tree.city), &made.id, record(at("2026-03-02T05:00:00Z"))).await;
+        assert!(matches!(future, Err(StoreError::Invalid(_))));
+        let before = t.store.record_hop(&city, &desk(&tree.city), &made.id, record(at("2026-03-02T01:10:00Z"))).await;
+        assert!(matches!(before, Err(StoreError::Invalid(_))), "before the city received it");
+        let recorded = t.store.record_hop(&city, &desk(&tree.city), &made.id, record(at("2026-03-02T01:25:00Z"))).await.unwrap();
+        let hop = recorded.hops.iter().find(|h| h.hop == Hop::CityToProvince).unwrap();
+        assert_eq!((hop.method, hop.note.as_deref()), (Some(HopMethod::Fax), Some("传真至省应急厅值班室")));
+        assert_eq!(recorded.obligations[2].status, HopStatus::Done);
+
+        // A leader raises it to serious: the chain reaches the ministry, both grades kept.
+        let leader = desk(&tree.city);
+        let raised = t.store.override_incident_grade(&city, &leader, &made.id, Some(Grade::Serious), "社会影响重大").await.unwrap();
+        assert_eq!((raised.grade, raised.computed_grade), (Grade::Serious, Grade::RelativelySerious));
+        assert_eq!(raised.grade_override.as_ref().map(|o| o.reason.as_str()), Some("社会影响重大"));
+        assert_eq!(raised.obligations.len(), 4);
+        assert_eq!(raised.obligations[3].due_at, Some(at("2026-03-02T03:25:00Z")));
+        // New facts re-grade the computed grade; the override stays in force.
+        let more = t.store.change_incident_facts(&city, &leader, &made.id, FactsChange {
+            version: raised.version,
+            casualties: Some(Casualties { deaths: 4, ..Casualties::default() }),
+            ..FactsChange::default()
+        }).await.unwrap();
+        assert_eq!((more.grade, more.computed_grade), (Grade::Serious, Grade::RelativelySerious));
+        let cleared = t.store.override_incident_grade(&city, &leader, &made.id, None, "核实后恢复").await.unwrap();
+        assert_eq!((cleared.grade, cleared.grade_override), (Grade::RelativelySerious, None));
+        let history = t.store.incident_grades(&city, &made.id).await.unwrap();
+        let causes: Vec<(&str, Option<&str>)> = history.iter().map(|g| (g.cause.as_str(), g.reason.as_deref())).collect();
+        assert_eq!(causes, [("intake", None), ("override", Some("社会影响重大")), ("override_cleared", Some("核实后恢复"))]);
+    }
+
+    async fn the_list_filters_and_the_duplicate_guard_finds_the_same_accident(t: TestStore) {
+        let tree = t.city().await;
+        let city = Scope::tree_root(&tree.city);
+        let mut first = fire_at(&tree.east, 0);
+        first.point = Some((115.90, 28.68));
+        let made = t.store.create_incident(&city, &desk(&tree.east), first).await.unwrap();
+        let mut road = fire_at(&tree.west, 3);
+        road.kind = IncidentKind::RoadTraffic;
+        road.title = "高速公路多车追尾".into();
+        t.store.create_incident(&city, &desk(&tree.west), road).await.unwrap();
+
+        let page = beacon_core::page::PageRequest::default();
+        let all = t.store.incidents(&city, &IncidentFilter::default(), page).await.unwrap();
+        assert_eq!(all.total, 2);
+        let serious = IncidentFilter { grade: Some(Grade::RelativelySerious), ..IncidentFilter::default() };
+        let found = t.store.incidents(&city, &serious, page).await.unwrap();
+        assert_eq!(found.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(), ["高速公路多车追尾"]);
+        let text = IncidentFilter { text: Some("储罐".into()), ..IncidentFilter::default() };
+        assert_eq!(t.store.incidents(&city, &text, page).await.unwrap().total, 1);
+        let east_only = t.store.incidents(&Scope::subtree(&tree.east), &IncidentFilter::default(), page).await.unwrap();
+        assert_eq!(east_only.total, 1, "another district's incident is out of scope");
+        let awaiting = IncidentFilter { awaiting_unit_id: Some(tree.city.clone()), ..IncidentFilter::default() };
+        assert_eq!(t.store.incidents(&city, &awaiting, page).await.unwrap().total, 2);
+
+        // 500 m away an hour later: the same accident, probably; 5 km away it is not.
+        let near = t.store.possible_duplicates(&city, IncidentKind::HazardousChemicals, &tree.east, Some((115.90, 28.6845)), at("2026-03-02T02:00:00Z")).await.unwrap();
+        assert_eq!(near.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [made.id.as_str()]);
+        assert!(near[0].distance_m.unwrap() > 400.0 && near[0].distance_m.unwrap() < 600.0);
+        let far = t.store.possible_duplicates(&city, IncidentKind::HazardousChemicals, &tree.east, Some((115.95, 28.68)), at("2026-03-02T02:00:00Z")).await.unwrap();
+        assert!(far.is_empty());
+        let other_kind = t.store.possible_duplicates(&city, IncidentKind::Fire, &tree.east, Some((115.90, 28.68)), at("2026-03-02T02:00:00Z")).await.unwrap();
+        assert!(other_kind.is_empty());
+        let without_point = t.store.possible_duplicates(&city, IncidentKind::HazardousChemicals, &tree.east, None, at("2026-03-02T06:00:00Z")).await.unwrap();
+        assert_eq!(without_point.len(), 1, "same unit, within six hours");
     }
 }

@@ -7,8 +7,9 @@ use beacon_core::clock::{from_millis, to_millis};
 use beacon_core::geo::Boundary;
 use beacon_core::id::new_id;
 use beacon_core::incident::{
-    Axis, Casualties, ChainRules, Grade, Grading, GradingTable, Hop, IncidentKind, Obligation,
-    Source, builtin_tables, done_on_intake, hops_for, obligations, table_for,
+    Axis, Casualties, ChainRules, Grade, Grading, GradingTable, Hop, HopMethod, IncidentKind,
+    Obligation, ResponseLevel, Source, WarningColor, builtin_tables, done_on_intake, hops_for,
+    obligations, table_for,
 };
 use beacon_core::org::UnitLevel;
 use beacon_core::scope::Scope;
@@ -23,6 +24,14 @@ use crate::duty::json_err;
 use crate::org::unit_in_scope;
 use crate::sql::{Sql, get_bool};
 use crate::{Store, StoreError, Tx, audit, scope, timeline};
+
+mod clock;
+mod handle;
+mod list;
+
+pub use clock::HOP_DEADLINE;
+pub use handle::{ChainSettings, RecordHop};
+pub use list::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_HOURS, DuplicateCandidate, IncidentFilter};
 
 /// The facts of a new incident, already validated (`beacon_core::incident::check_*`).
 #[derive(Debug, Clone)]
@@ -42,13 +51,23 @@ pub struct NewIncident {
     pub reporter: Option<String>,
     pub reporter_phone: Option<String>,
     pub duty_log_id: Option<String>,
+    /// Saved although it may repeat this open incident (the caller was shown it).
+    pub duplicate_of: Option<String>,
 }
 
-/// Facts that change as the picture becomes clearer.
-#[derive(Debug, Clone)]
+/// Facts that change as the picture becomes clearer. `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
 pub struct FactsChange {
-    pub casualties: Casualties,
+    /// The version the caller read; a change made since is refused (`stale_version`).
+    pub version: i64,
+    pub title: Option<String>,
+    pub place: Option<String>,
+    pub enterprise: Option<String>,
+    pub casualties: Option<Casualties>,
     pub description: Option<String>,
+    /// `Some(None)` clears it.
+    pub warning_color: Option<Option<WarningColor>>,
+    pub response_level: Option<Option<ResponseLevel>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -86,12 +105,43 @@ pub struct Incident {
     /// The grade in force (the override when there is one).
     pub grade: Grade,
     pub computed_grade: Grade,
+    /// A leader's grade, with the reason; `grade` is this one while it is set.
+    pub grade_override: Option<GradeOverride>,
+    pub warning_color: Option<WarningColor>,
+    pub response_level: Option<ResponseLevel>,
+    /// `open` or `closed`.
     pub status: String,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closing_summary: Option<String>,
     pub duty_log_id: Option<String>,
+    /// An open incident this one may repeat (saved after the warning).
+    pub duplicate_of: Option<String>,
     pub obligations: Vec<Obligation>,
+    /// How each hop was done and who receives it.
+    pub hops: Vec<HopRecord>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GradeOverride {
+    pub grade: Grade,
+    pub reason: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A hop as recorded: its addressee inside this deployment (none for levels outside it), and
+/// how, when and by whom it was done.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HopRecord {
+    pub hop: Hop,
+    pub addressee: Option<IncidentUnit>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub method: Option<HopMethod>,
+    pub done_by_name: Option<String>,
+    pub note: Option<String>,
 }
 
 /// One entry of an incident's grade history.
@@ -103,16 +153,20 @@ pub struct GradeChange {
     pub axes: Vec<Axis>,
     pub facts: Casualties,
     pub table_source: String,
-    /// `intake`, `facts` (a change of casualties or loss) or `override`.
+    /// `intake`, `facts` (a change of casualties or loss), `override` or `override_cleared`.
     pub cause: String,
+    /// Why a leader overrode the grade.
+    pub reason: Option<String>,
     pub actor_name: String,
 }
 
 const COLUMNS: &str = "i.id, i.number, i.unit_id, n.code AS unit_code, n.name AS unit_name, \
     i.kind, i.title, i.occurred_at, i.reported_at, i.place, i.lon, i.lat, i.outside_unit, \
     i.enterprise, i.deaths, i.missing, i.serious_injuries, i.minor_injuries, i.direct_loss_cny, \
-    i.description, i.source, i.reporter, i.reporter_phone, i.grade, i.computed_grade, i.status, \
-    i.duty_log_id, i.created_at, i.updated_at, i.version";
+    i.description, i.source, i.reporter, i.reporter_phone, i.grade, i.computed_grade, \
+    i.override_grade, i.override_reason, i.override_by, i.override_at, i.warning_color, \
+    i.response_level, i.status, i.closed_at, i.closing_summary, i.duty_log_id, i.duplicate_of, \
+    i.created_at, i.updated_at, i.version";
 
 fn parse<T>(value: Option<T>, text: &str) -> Result<T, StoreError> {
     value.ok_or_else(|| StoreError::Corrupt(text.to_owned()))
@@ -204,8 +258,9 @@ impl Store {
              place, lon, lat, outside_unit, enterprise, deaths, missing, serious_injuries, \
              minor_injuries, direct_loss_cny, description, source, reporter, reporter_phone, \
              computed_grade, grade, status, duty_log_id, created_by, created_at, updated_at, \
-             version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-             $16, $17, $18, $19, $20, $21, $22, $22, 'open', $23, $24, $25, $25, 1)",
+             version, duplicate_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22, 'open', $23, $24, $25, $25, \
+             1, $26)",
         )
         .bind(id.clone())
         .bind(number.clone())
@@ -232,10 +287,40 @@ impl Store {
         .bind(new.duty_log_id.clone())
         .bind(actor.name.clone())
         .bind(to_millis(now))
+        .bind(new.duplicate_of.clone())
         .execute(&mut *tx)
         .await?;
-        record_grade(&mut tx, now, actor, &id, &grading, grading.grade, &c, &source, "intake")
-            .await?;
+        record_grade(
+            &mut tx,
+            now,
+            actor,
+            &id,
+            &grading,
+            grading.grade,
+            &c,
+            &source,
+            "intake",
+            None,
+        )
+        .await?;
+        if let Some(entry) = &new.duty_log_id {
+            // The call this incident came from, in the caller's scope, linked to one incident.
+            let mut sql = Sql::new("SELECT incident_id FROM duty_log WHERE id = ");
+            sql.bind(entry.clone());
+            scope::filter(&mut sql, scope, "unit_id");
+            let row = sql
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::invalid("duty_log_id", "not_found"))?;
+            if row.try_get::<Option<String>, _>("incident_id")?.is_some() {
+                return Err(StoreError::invalid("duty_log_id", "already_linked"));
+            }
+            sqlx::query("UPDATE duty_log SET incident_id = $1 WHERE id = $2")
+                .bind(id.clone())
+                .bind(entry.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
         for hop in done_on_intake(unit.level) {
             set_hop(&mut tx, &id, &unit.id, *hop).await?;
             sqlx::query(
@@ -251,6 +336,7 @@ impl Store {
             .await?;
         }
         sync_hops(&mut tx, &id, &unit.id, grading.grade).await?;
+        clock::sync(&mut tx, now, &id).await?;
         timeline::append(
             &mut tx,
             now,
@@ -281,20 +367,11 @@ impl Store {
         ));
         sql.bind(id.to_owned());
         scope::filter(&mut sql, scope, "i.unit_id");
-        let row = sql.fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
-        let done = sqlx::query(
-            "SELECT hop, done_at FROM incident_hops WHERE incident_id = $1 AND done_at IS NOT NULL",
-        )
-        .bind(id.to_owned())
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(|r| {
-            let hop: String = r.try_get("hop")?;
-            Ok((parse(Hop::parse(&hop), &hop)?, from_millis(r.try_get("done_at")?)))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-        incident_row(&row, &done, self.now())
+        let mut conn = self.reader().acquire().await?;
+        let row = sql.fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
+        let rules = handle::chain_rules_on(&mut *conn).await?;
+        let hops = hop_records(&mut conn, &[id.to_owned()]).await?;
+        incident_row(&row, hops.into_iter().map(|(_, h)| h).collect(), rules, self.now())
     }
 
     /// An incident's grade history, oldest first.
@@ -305,8 +382,8 @@ impl Store {
     ) -> Result<Vec<GradeChange>, StoreError> {
         self.incident(scope, id).await?;
         let rows = sqlx::query(
-            "SELECT at, computed_grade, grade, axes, facts, table_source, cause, actor_name \
-             FROM incident_grades WHERE incident_id = $1 ORDER BY at, id",
+            "SELECT at, computed_grade, grade, axes, facts, table_source, cause, reason, \
+             actor_name FROM incident_grades WHERE incident_id = $1 ORDER BY at, id",
         )
         .bind(id.to_owned())
         .fetch_all(self.reader())
@@ -325,14 +402,16 @@ impl Store {
                         .map_err(json_err)?,
                     table_source: r.try_get("table_source")?,
                     cause: r.try_get("cause")?,
+                    reason: r.try_get("reason")?,
                     actor_name: r.try_get("actor_name")?,
                 })
             })
             .collect()
     }
 
-    /// Changes the casualties and loss (and the description): re-graded, the change kept in
-    /// the history, and the chain extended or shortened to what the new grade requires.
+    /// Changes the facts of an open incident. A change of casualties or loss re-grades it (the
+    /// change kept in the history) and extends or shortens the chain to what the new grade
+    /// requires; the override, when a leader set one, stays in force.
     pub async fn change_incident_facts(
         &self,
         scope: &Scope,
@@ -342,41 +421,76 @@ impl Store {
     ) -> Result<Incident, StoreError> {
         let now = self.now();
         let before = self.incident(scope, id).await?;
+        if before.status != "open" {
+            return Err(StoreError::Conflict("incident_closed"));
+        }
+        let facts = change.casualties.unwrap_or_else(|| incident_facts(&before));
         let tables = self.grading_tables().await?;
-        let (grading, source) =
-            grade_of(&tables, before.kind, before.occurred_at, &change.casualties)?;
+        let (grading, source) = grade_of(&tables, before.kind, before.occurred_at, &facts)?;
+        let grade = before.grade_override.as_ref().map_or(grading.grade, |o| o.grade);
         let mut tx = self.begin().await?;
-        let row = sqlx::query("SELECT override_grade FROM incidents WHERE id = $1")
-            .bind(id.to_owned())
-            .fetch_one(&mut *tx)
-            .await?;
-        let overridden: Option<String> = row.try_get("override_grade")?;
-        let grade = match overridden.as_deref().and_then(Grade::parse) {
-            Some(g) => g,
-            None => grading.grade,
-        };
-        let c = change.casualties;
-        sqlx::query(
+        let keep_color = change.warning_color.is_none();
+        let keep_level = change.response_level.is_none();
+        let n = sqlx::query(
             "UPDATE incidents SET deaths = $1, missing = $2, serious_injuries = $3, \
              minor_injuries = $4, direct_loss_cny = $5, description = COALESCE($6, description), \
-             computed_grade = $7, grade = $8, updated_at = $9, version = version + 1 WHERE id = $10",
+             computed_grade = $7, grade = $8, updated_at = $9, version = version + 1, \
+             title = COALESCE($10, title), place = COALESCE($11, place), \
+             enterprise = COALESCE($12, enterprise), \
+             warning_color = CASE WHEN $13 THEN warning_color ELSE $14 END, \
+             response_level = CASE WHEN $15 THEN response_level ELSE $16 END \
+             WHERE id = $17 AND version = $18",
         )
-        .bind(i64::from(c.deaths))
-        .bind(i64::from(c.missing))
-        .bind(i64::from(c.serious_injuries))
-        .bind(i64::from(c.minor_injuries))
-        .bind(i64::try_from(c.direct_loss_cny).map_err(json_err)?)
+        .bind(i64::from(facts.deaths))
+        .bind(i64::from(facts.missing))
+        .bind(i64::from(facts.serious_injuries))
+        .bind(i64::from(facts.minor_injuries))
+        .bind(i64::try_from(facts.direct_loss_cny).map_err(json_err)?)
         .bind(change.description.clone())
         .bind(grading.grade.as_str())
         .bind(grade.as_str())
         .bind(to_millis(now))
+        .bind(change.title.clone())
+        .bind(change.place.clone())
+        .bind(change.enterprise.clone())
+        .bind(keep_color)
+        .bind(change.warning_color.flatten().map(|c| c.as_str()))
+        .bind(keep_level)
+        .bind(change.response_level.flatten().map(|l| l.as_str()))
         .bind(id.to_owned())
+        .bind(change.version)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict("stale_version"));
+        }
         if grading.grade != before.computed_grade {
-            record_grade(&mut tx, now, actor, id, &grading, grade, &c, &source, "facts").await?;
+            record_grade(&mut tx, now, actor, id, &grading, grade, &facts, &source, "facts", None)
+                .await?;
         }
         sync_hops(&mut tx, id, &before.unit.id, grade).await?;
+        clock::sync(&mut tx, now, id).await?;
+        let before_facts = incident_facts(&before);
+        let mut changed = serde_json::Map::new();
+        if facts != before_facts {
+            changed.insert("before".into(), json!(before_facts));
+            changed.insert("after".into(), json!(facts));
+        }
+        for (key, value) in [
+            ("title", change.title.as_ref().map(|v| json!(v))),
+            ("place", change.place.as_ref().map(|v| json!(v))),
+            ("enterprise", change.enterprise.as_ref().map(|v| json!(v))),
+            ("description", change.description.as_ref().map(|v| json!(v))),
+            ("warning_color", change.warning_color.map(|v| json!(v))),
+            ("response_level", change.response_level.map(|v| json!(v))),
+        ] {
+            if let Some(value) = value {
+                changed.insert(key.into(), value);
+            }
+        }
+        changed.insert("grade".into(), json!(grade));
+        let detail = serde_json::Value::Object(changed);
         timeline::append(
             &mut tx,
             now,
@@ -384,7 +498,7 @@ impl Store {
             ("incident", id),
             Some(&before.unit.id),
             "facts_changed",
-            json!({ "before": incident_facts(&before), "after": c, "grade": grade }),
+            detail.clone(),
         )
         .await?;
         audit::append(
@@ -393,7 +507,7 @@ impl Store {
             NewAuditRecord::new(actor, "incident.facts_changed", Outcome::Success)
                 .target("incident", id)
                 .unit(Some(&before.unit.id))
-                .detail(json!({ "before": incident_facts(&before), "after": c })),
+                .detail(detail),
         )
         .await?;
         tx.commit().await?;
@@ -438,6 +552,7 @@ impl Store {
         .bind(hop.as_str())
         .execute(&mut *tx)
         .await?;
+        clock::sync(&mut tx, now, id).await?;
         timeline::append(
             &mut tx,
             now,
@@ -479,7 +594,8 @@ fn incident_facts(incident: &Incident) -> Casualties {
 
 fn incident_row(
     row: &AnyRow,
-    done: &[(Hop, DateTime<Utc>)],
+    hops: Vec<HopRecord>,
+    rules: ChainRules,
     now: DateTime<Utc>,
 ) -> Result<Incident, StoreError> {
     let kind: String = row.try_get("kind")?;
@@ -490,6 +606,19 @@ fn incident_row(
     let grade = parse(Grade::parse(&grade), &grade)?;
     let occurred_at = from_millis(row.try_get("occurred_at")?);
     let facts = casualties(row)?;
+    let done: Vec<(Hop, DateTime<Utc>)> =
+        hops.iter().filter_map(|h| h.done_at.map(|at| (h.hop, at))).collect();
+    let grade_override = match row.try_get::<Option<String>, _>("override_grade")? {
+        Some(g) => Some(GradeOverride {
+            grade: parse(Grade::parse(&g), &g)?,
+            reason: row.try_get::<Option<String>, _>("override_reason")?.unwrap_or_default(),
+            by: row.try_get::<Option<String>, _>("override_by")?.unwrap_or_default(),
+            at: from_millis(row.try_get::<Option<i64>, _>("override_at")?.unwrap_or_default()),
+        }),
+        None => None,
+    };
+    let color: Option<String> = row.try_get("warning_color")?;
+    let level: Option<String> = row.try_get("response_level")?;
     Ok(Incident {
         id: row.try_get("id")?,
         number: row.try_get("number")?,
@@ -518,13 +647,75 @@ fn incident_row(
         reporter_phone: row.try_get("reporter_phone")?,
         grade,
         computed_grade: parse(Grade::parse(&computed), &computed)?,
+        grade_override,
+        warning_color: match color {
+            Some(c) => Some(parse(WarningColor::parse(&c), &c)?),
+            None => None,
+        },
+        response_level: match level {
+            Some(l) => Some(parse(ResponseLevel::parse(&l), &l)?),
+            None => None,
+        },
         status: row.try_get("status")?,
+        closed_at: row.try_get::<Option<i64>, _>("closed_at")?.map(from_millis),
+        closing_summary: row.try_get("closing_summary")?,
         duty_log_id: row.try_get("duty_log_id")?,
-        obligations: obligations(grade, occurred_at, done, ChainRules::default(), now),
+        duplicate_of: row.try_get("duplicate_of")?,
+        obligations: obligations(grade, occurred_at, &done, rules, now),
+        hops,
         created_at: from_millis(row.try_get("created_at")?),
         updated_at: from_millis(row.try_get("updated_at")?),
         version: row.try_get("version")?,
     })
+}
+
+/// The hop records of some incidents, in chain order, keyed by incident id.
+async fn hop_records(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[String],
+) -> Result<Vec<(String, HopRecord)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(
+        "SELECT h.incident_id, h.hop, h.done_at, h.method, h.done_by_name, h.note, \
+         u.id AS a_id, u.code AS a_code, u.name AS a_name FROM incident_hops h \
+         LEFT JOIN units u ON u.id = h.addressee_unit_id WHERE h.incident_id IN (",
+    );
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(id.clone());
+    }
+    sql.push(")");
+    let mut out = Vec::new();
+    for r in sql.fetch_all(&mut *conn).await? {
+        let hop: String = r.try_get("hop")?;
+        let method: Option<String> = r.try_get("method")?;
+        let addressee = match r.try_get::<Option<String>, _>("a_id")? {
+            Some(id) => {
+                Some(IncidentUnit { id, code: r.try_get("a_code")?, name: r.try_get("a_name")? })
+            }
+            None => None,
+        };
+        out.push((
+            r.try_get("incident_id")?,
+            HopRecord {
+                hop: parse(Hop::parse(&hop), &hop)?,
+                addressee,
+                done_at: r.try_get::<Option<i64>, _>("done_at")?.map(from_millis),
+                method: match method {
+                    Some(m) => Some(parse(HopMethod::parse(&m), &m)?),
+                    None => None,
+                },
+                done_by_name: r.try_get("done_by_name")?,
+                note: r.try_get("note")?,
+            },
+        ));
+    }
+    out.sort_by(|a, b| (&a.0, a.1.hop).cmp(&(&b.0, b.1.hop)));
+    Ok(out)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -538,10 +729,12 @@ async fn record_grade(
     facts: &Casualties,
     table_source: &str,
     cause: &str,
+    reason: Option<&str>,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO incident_grades (id, incident_id, at, computed_grade, grade, axes, facts, \
-         table_source, cause, actor_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         table_source, cause, actor_name, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(new_id())
     .bind(incident_id.to_owned())
@@ -553,6 +746,7 @@ async fn record_grade(
     .bind(table_source.to_owned())
     .bind(cause.to_owned())
     .bind(actor.name.clone())
+    .bind(reason.map(str::to_owned))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -592,6 +786,30 @@ async fn ancestor_at(
     Ok(match row {
         Some(r) => Some(r.try_get("id")?),
         None => None,
+    })
+}
+
+/// The unit whose desk must send a hop's report: the incident's ancestor at the hop's sending
+/// level, else (a level this deployment does not hold, such as the province in a city's
+/// Beacon) the top of the incident's tree, whose desk speaks for the deployment.
+pub(crate) async fn sender_unit(
+    tx: &mut Tx,
+    incident_unit_id: &str,
+    hop: Hop,
+) -> Result<String, StoreError> {
+    let Some(level) = hop.sender_level() else { return Ok(incident_unit_id.to_owned()) };
+    if let Some(unit) = ancestor_at(tx, incident_unit_id, level).await? {
+        return Ok(unit);
+    }
+    let row = sqlx::query(
+        "SELECT ancestor_id FROM unit_closure WHERE descendant_id = $1 ORDER BY depth DESC LIMIT 1",
+    )
+    .bind(incident_unit_id.to_owned())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(match row {
+        Some(r) => r.try_get("ancestor_id")?,
+        None => incident_unit_id.to_owned(),
     })
 }
 
