@@ -64,6 +64,18 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.dutyFeeds', permission: 'read_duty' },
       },
       {
+        path: 'incidents/console', name: 'incident-console', component: () => import('./views/incident/IncidentConsoleView.vue'),
+        meta: { title: 'nav.incidentConsole', permission: 'read_incidents' },
+      },
+      {
+        path: 'incidents', name: 'incidents', component: () => import('./views/incident/IncidentsView.vue'),
+        meta: { title: 'nav.incidents', permission: 'read_incidents' },
+      },
+      {
+        path: 'incidents/:id', name: 'incident', component: () => import('./views/incident/IncidentDetailView.vue'),
+        meta: { title: 'nav.incidents', permission: 'read_incidents' },
+      },
+      {
         path: 'calendar', name: 'calendar', component: () => import('./views/calendar/HolidaysView.vue'),
         meta: { title: 'nav.calendar' },
       },

@@ -4,6 +4,7 @@ import { api, call, type Me } from '@/api/client'
 export type Permission =
   | 'manage_org' | 'manage_security' | 'read_audit' | 'view_accounts' | 'manage_calendar'
   | 'read_duty' | 'manage_duty' | 'read_duty_log' | 'write_duty_log'
+  | 'read_incidents' | 'report_incident' | 'handle_incidents' | 'lead_incidents'
 
 /** The signed-in user, shared by the whole UI. */
 export const session = reactive<{ me: Me | null; checked: boolean }>({ me: null, checked: false })

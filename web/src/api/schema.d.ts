@@ -937,6 +937,222 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents/taxonomy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The incident taxonomy and the values of the enumerated fields, for forms. */
+        get: operations["taxonomy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/chain-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The chain's time limits: the first hop after the accident, each later hop after the
+         *     previous one was received.
+         */
+        get: operations["get_chain_rules"];
+        /**
+         * Sets the chain's time limits (a leader of the top unit; 1–1440 minutes each). Running
+         *     clocks keep their due times.
+         */
+        put: operations["put_chain_rules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Incidents in the caller's scope, newest first, with their clocks. */
+        get: operations["list"];
+        put?: never;
+        /**
+         * Registers an incident: graded from the facts, numbered, the hops its grade requires with
+         *     their clocks, and announced live to the consoles above. Refused with 409
+         *     `possible_duplicate` when open incidents may be the same accident, unless
+         *     `allow_duplicate`.
+         */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open incidents a new report may repeat: the same kind, within 6 hours and 2 km (or at the
+         *     same unit when there is no point). The form asks before saving when there are any.
+         */
+        get: operations["duplicates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An incident with its obligations as of now. */
+        get: operations["get_one"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Changes the facts of an open incident. A change of casualties or loss re-grades it, keeps
+         *     the change in the grade history and extends or shortens the chain.
+         */
+        patch: operations["patch"];
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/grades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The grade history: every grade with the facts and axes that made it, and overrides. */
+        get: operations["grades"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The incident's timeline: intake, fact changes, hops, overrides, overdue alerts, closing. */
+        get: operations["timeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/hops/{hop}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The addressee's duty desk acknowledges the report of a hop: the hop is done now. */
+        post: operations["acknowledge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/hops/{hop}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records that the report of a hop to a level outside this deployment (the province, the
+         *     ministry) was sent, how and when.
+         */
+        post: operations["record_hop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/override": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A leader overrides the grade (or clears the override), with a reason. Both grades are kept
+         *     and the chain follows the grade in force.
+         */
+        post: operations["override_grade"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Closes an incident with a summary; refused while a hop is still to be done. Nothing is
+         *     deleted.
+         */
+        post: operations["close"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/calendar/years": {
         parameters: {
             query?: never;
@@ -1138,10 +1354,39 @@ export interface components {
             /** Format: int32 */
             per_page: number;
         };
+        /**
+         * @description An axis of the grade.
+         * @enum {string}
+         */
+        Axis: "deaths" | "serious_injuries" | "direct_loss";
         CalendarYear: components["schemas"]["HolidayYear"] & {
             /** @description `builtin` (shipped with Beacon) or `edited` (entered by an administrator). */
             source: string;
         };
+        /** @description The facts a grade is computed from. */
+        Casualties: {
+            /** Format: int32 */
+            deaths: number;
+            /** Format: int32 */
+            missing: number;
+            /**
+             * Format: int32
+             * @description Including acute industrial poisoning.
+             */
+            serious_injuries: number;
+            /** Format: int32 */
+            minor_injuries: number;
+            /**
+             * Format: int64
+             * @description Direct economic loss in whole yuan.
+             */
+            direct_loss_cny: number;
+        };
+        /**
+         * @description The broad class of an incident.
+         * @enum {string}
+         */
+        Category: "production_safety" | "natural_disaster" | "other_emergency";
         ChainReport: {
             intact: boolean;
             /**
@@ -1153,14 +1398,74 @@ export interface components {
             /** @description Where the chain breaks, e.g. "audit record #42 was altered". */
             broken_at?: string | null;
         };
+        /** @description The time limits of the chain; stricter provinces change them (DOMAIN.md §2). */
+        ChainRules: {
+            /**
+             * Format: int32
+             * @description From the accident to the first hop's report (Art. 9: 60).
+             */
+            first_hop_minutes: number;
+            /**
+             * Format: int32
+             * @description From receiving a report to passing it up (Art. 11: 120).
+             */
+            next_hop_minutes: number;
+        };
         ChangePasswordRequest: {
             current_password: string;
             new_password: string;
+        };
+        CloseIncident: {
+            summary: string;
         };
         CreateFeed: {
             /** @description Unit code for a unit's roster; absent for the caller's own shifts. */
             unit?: string | null;
             name: string;
+        };
+        CreateIncident: {
+            /** @description From the taxonomy (`GET /incidents/taxonomy`), e.g. `hazardous_chemicals`. */
+            kind: string;
+            title: string;
+            /** @description Code of the unit where it happened; the caller's unit when absent. */
+            unit?: string | null;
+            /** Format: date-time */
+            occurred_at: string;
+            /**
+             * Format: date-time
+             * @description When the desk received it; now when absent.
+             */
+            reported_at?: string | null;
+            place?: string | null;
+            /** Format: double */
+            lon?: number | null;
+            /** Format: double */
+            lat?: number | null;
+            enterprise?: string | null;
+            /** Format: int64 */
+            deaths?: number;
+            /** Format: int64 */
+            missing?: number;
+            /**
+             * Format: int64
+             * @description Including acute industrial poisoning.
+             */
+            serious_injuries?: number;
+            /** Format: int64 */
+            minor_injuries?: number;
+            /** Format: int64 */
+            direct_loss_cny?: number;
+            description?: string | null;
+            source?: null | components["schemas"]["Source"];
+            reporter?: string | null;
+            reporter_phone?: string | null;
+            /** @description The duty-log entry (the call) it comes from. */
+            duty_log_id?: string | null;
+            /**
+             * @description Save although open incidents may be the same accident (the caller has seen them); the
+             *     nearest is kept as `duplicate_of`.
+             */
+            allow_duplicate?: boolean;
         };
         CreateLeave: {
             user_id: string;
@@ -1243,6 +1548,21 @@ export interface components {
             unit_name: string;
             parent_id?: string | null;
             duty_phone?: string | null;
+        };
+        /** @description An open incident that a new report may repeat. */
+        DuplicateCandidate: {
+            id: string;
+            number: string;
+            title: string;
+            unit_name: string;
+            /** Format: date-time */
+            occurred_at: string;
+            place: string;
+            /**
+             * Format: double
+             * @description Metres between the two points, when both have one.
+             */
+            distance_m?: number | null;
         };
         DutyFeed: {
             id: string;
@@ -1435,6 +1755,33 @@ export interface components {
             drafts_replaced: number;
             posts_unfilled: number;
         };
+        /**
+         * @description The grade of an incident, lowest first (`Ord` follows severity).
+         * @enum {string}
+         */
+        Grade: "ordinary" | "relatively_serious" | "serious" | "particularly_serious";
+        /** @description One entry of an incident's grade history. */
+        GradeChange: {
+            /** Format: date-time */
+            at: string;
+            computed_grade: components["schemas"]["Grade"];
+            grade: components["schemas"]["Grade"];
+            axes: components["schemas"]["Axis"][];
+            facts: components["schemas"]["Casualties"];
+            table_source: string;
+            /** @description `intake`, `facts` (a change of casualties or loss), `override` or `override_cleared`. */
+            cause: string;
+            /** @description Why a leader overrode the grade. */
+            reason?: string | null;
+            actor_name: string;
+        };
+        GradeOverride: {
+            grade: components["schemas"]["Grade"];
+            reason: string;
+            by: string;
+            /** Format: date-time */
+            at: string;
+        };
         Handover: {
             shift_id: string;
             unit_id: string;
@@ -1479,6 +1826,103 @@ export interface components {
             /** @description Weekend days turned into working days (调休上班). */
             workdays: string[];
         };
+        /**
+         * @description One hop up the chain, lowest first.
+         * @enum {string}
+         */
+        Hop: "unit_to_county" | "county_to_city" | "city_to_province" | "province_to_national";
+        /**
+         * @description How a hop's report was passed up.
+         * @enum {string}
+         */
+        HopMethod: "intake" | "acknowledged" | "phone" | "fax" | "system" | "other";
+        /**
+         * @description A hop as recorded: its addressee inside this deployment (none for levels outside it), and
+         *     how, when and by whom it was done.
+         */
+        HopRecord: {
+            hop: components["schemas"]["Hop"];
+            addressee?: null | components["schemas"]["IncidentUnit"];
+            /** Format: date-time */
+            done_at?: string | null;
+            method?: null | components["schemas"]["HopMethod"];
+            done_by_name?: string | null;
+            note?: string | null;
+        };
+        /** @enum {string} */
+        HopStatus: "pending" | "done" | "late" | "overdue";
+        Incident: {
+            id: string;
+            /** @description Per registering unit and year: `990102-2026-0007`. */
+            number: string;
+            unit: components["schemas"]["IncidentUnit"];
+            kind: components["schemas"]["IncidentKind"];
+            title: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** Format: date-time */
+            reported_at: string;
+            place: string;
+            /** Format: double */
+            lon?: number | null;
+            /** Format: double */
+            lat?: number | null;
+            /** @description The point lies outside the unit's boundary (a warning, not a refusal). */
+            outside_unit: boolean;
+            enterprise?: string | null;
+            /** Format: int32 */
+            deaths: number;
+            /** Format: int32 */
+            missing: number;
+            /** Format: int32 */
+            serious_injuries: number;
+            /** Format: int32 */
+            minor_injuries: number;
+            /** Format: int64 */
+            direct_loss_cny: number;
+            description: string;
+            source: components["schemas"]["Source"];
+            reporter?: string | null;
+            reporter_phone?: string | null;
+            /** @description The grade in force (the override when there is one). */
+            grade: components["schemas"]["Grade"];
+            computed_grade: components["schemas"]["Grade"];
+            grade_override?: null | components["schemas"]["GradeOverride"];
+            warning_color?: null | components["schemas"]["WarningColor"];
+            response_level?: null | components["schemas"]["ResponseLevel"];
+            /** @description `open` or `closed`. */
+            status: string;
+            /** Format: date-time */
+            closed_at?: string | null;
+            closing_summary?: string | null;
+            duty_log_id?: string | null;
+            /** @description An open incident this one may repeat (saved after the warning). */
+            duplicate_of?: string | null;
+            obligations: components["schemas"]["Obligation"][];
+            /** @description How each hop was done and who receives it. */
+            hops: components["schemas"]["HopRecord"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
+        /**
+         * @description The type of an incident (API field `kind`).
+         * @enum {string}
+         */
+        IncidentKind: "hazardous_chemicals" | "coal_mining" | "non_coal_mining" | "construction" | "industry_trade" | "fireworks" | "special_equipment" | "road_traffic" | "water_transport" | "fire" | "other_production" | "flood" | "geological" | "earthquake" | "forest_fire" | "meteorological" | "other_emergency";
+        IncidentUnit: {
+            id: string;
+            code: string;
+            name: string;
+        };
+        KindInfo: {
+            kind: components["schemas"]["IncidentKind"];
+            category: components["schemas"]["Category"];
+            sector: components["schemas"]["Sector"];
+        };
         LoginRequest: {
             username: string;
             password: string;
@@ -1516,6 +1960,18 @@ export interface components {
             /** @description Whether this server sends e-mail at all. */
             mail_enabled?: boolean;
         };
+        /** @description One hop's clock as the API shows it. */
+        Obligation: {
+            hop: components["schemas"]["Hop"];
+            /**
+             * Format: date-time
+             * @description `None` until the previous hop is done.
+             */
+            due_at?: string | null;
+            /** Format: date-time */
+            done_at?: string | null;
+            status: components["schemas"]["HopStatus"];
+        };
         /** @description Who is on duty at a unit now. */
         OnDuty: {
             unit_id: string;
@@ -1526,6 +1982,10 @@ export interface components {
         };
         /** @enum {string} */
         Outcome: "success" | "failure" | "denied";
+        OverrideGrade: {
+            grade?: null | components["schemas"]["Grade"];
+            reason: string;
+        };
         /** @description A page of results with the total count, for list endpoints. */
         Page_DutyLogEntry: {
             items: {
@@ -1552,6 +2012,72 @@ export interface components {
                 created_at: string;
                 /** Format: date-time */
                 updated_at: string;
+            }[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+        };
+        /** @description A page of results with the total count, for list endpoints. */
+        Page_Incident: {
+            items: {
+                id: string;
+                /** @description Per registering unit and year: `990102-2026-0007`. */
+                number: string;
+                unit: components["schemas"]["IncidentUnit"];
+                kind: components["schemas"]["IncidentKind"];
+                title: string;
+                /** Format: date-time */
+                occurred_at: string;
+                /** Format: date-time */
+                reported_at: string;
+                place: string;
+                /** Format: double */
+                lon?: number | null;
+                /** Format: double */
+                lat?: number | null;
+                /** @description The point lies outside the unit's boundary (a warning, not a refusal). */
+                outside_unit: boolean;
+                enterprise?: string | null;
+                /** Format: int32 */
+                deaths: number;
+                /** Format: int32 */
+                missing: number;
+                /** Format: int32 */
+                serious_injuries: number;
+                /** Format: int32 */
+                minor_injuries: number;
+                /** Format: int64 */
+                direct_loss_cny: number;
+                description: string;
+                source: components["schemas"]["Source"];
+                reporter?: string | null;
+                reporter_phone?: string | null;
+                /** @description The grade in force (the override when there is one). */
+                grade: components["schemas"]["Grade"];
+                computed_grade: components["schemas"]["Grade"];
+                grade_override?: null | components["schemas"]["GradeOverride"];
+                warning_color?: null | components["schemas"]["WarningColor"];
+                response_level?: null | components["schemas"]["ResponseLevel"];
+                /** @description `open` or `closed`. */
+                status: string;
+                /** Format: date-time */
+                closed_at?: string | null;
+                closing_summary?: string | null;
+                duty_log_id?: string | null;
+                /** @description An open incident this one may repeat (saved after the warning). */
+                duplicate_of?: string | null;
+                obligations: components["schemas"]["Obligation"][];
+                /** @description How each hop was done and who receives it. */
+                hops: components["schemas"]["HopRecord"][];
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: int64 */
+                version: number;
             }[];
             /** Format: int64 */
             total: number;
@@ -1592,6 +2118,29 @@ export interface components {
             /** Format: int32 */
             max_length: number;
         };
+        PatchIncident: {
+            /**
+             * Format: int64
+             * @description The version read; a change made since is refused with 409 `stale_version`.
+             */
+            version?: number | null;
+            title?: string | null;
+            place?: string | null;
+            enterprise?: string | null;
+            description?: string | null;
+            /** Format: int64 */
+            deaths?: number | null;
+            /** Format: int64 */
+            missing?: number | null;
+            /** Format: int64 */
+            serious_injuries?: number | null;
+            /** Format: int64 */
+            minor_injuries?: number | null;
+            /** Format: int64 */
+            direct_loss_cny?: number | null;
+            warning_color?: null | components["schemas"]["WarningColor"];
+            response_level?: null | components["schemas"]["ResponseLevel"];
+        };
         PublicConfig: {
             version: string;
             /** @description An intranet tile server URL template, if one is configured. */
@@ -1610,6 +2159,16 @@ export interface components {
             shifts_published: number;
             people_notified: number;
         };
+        RecordHopBody: {
+            /** @description `phone`, `fax`, `system` or `other`. */
+            method: components["schemas"]["HopMethod"];
+            /**
+             * Format: date-time
+             * @description When it was sent; now when absent.
+             */
+            at?: string | null;
+            note?: string | null;
+        };
         RequestSwap: {
             /** @description The caller's own post to give away. */
             assignment_id: string;
@@ -1622,8 +2181,18 @@ export interface components {
         ResetPassword: {
             password: string;
         };
+        /**
+         * @description The emergency response level the plan started (Ⅰ highest … Ⅳ), separate from the grade.
+         * @enum {string}
+         */
+        ResponseLevel: "i" | "ii" | "iii" | "iv";
         /** @enum {string} */
         Role: "duty_officer" | "duty_leader" | "leader" | "inspector" | "petition_officer" | "staff" | "enterprise" | "system_admin" | "security_admin" | "audit_admin" | "viewer";
+        /**
+         * @description The sector whose grading table applies.
+         * @enum {string}
+         */
+        Sector: "general" | "road_traffic" | "fire";
         SecurityPolicy: {
             /**
              * Format: int32
@@ -1756,6 +2325,11 @@ export interface components {
          * @enum {string}
          */
         SlotKind: "leader" | "shift_lead" | "officer" | "post";
+        /**
+         * @description How the report reached the desk.
+         * @enum {string}
+         */
+        Source: "phone" | "enterprise" | "sensor_alarm" | "public_tip" | "higher_notice" | "lower_report" | "other";
         /** @description The minimum staffing of every moment of duty at units of one level. */
         StaffingRule: {
             level: components["schemas"]["UnitLevel"];
@@ -1797,6 +2371,14 @@ export interface components {
             decided_by_name?: string | null;
             /** Format: date-time */
             decided_at?: string | null;
+        };
+        Taxonomy: {
+            kinds: components["schemas"]["KindInfo"][];
+            sources: components["schemas"]["Source"][];
+            grades: components["schemas"]["Grade"][];
+            hop_methods: components["schemas"]["HopMethod"][];
+            warning_colors: components["schemas"]["WarningColor"][];
+            response_levels: components["schemas"]["ResponseLevel"][];
         };
         TimelineEntry: {
             id: string;
@@ -1894,6 +2476,11 @@ export interface components {
             /** Format: int32 */
             per_page: number;
         };
+        /**
+         * @description The four warning colours (预警级别), separate from the grade.
+         * @enum {string}
+         */
+        WarningColor: "blue" | "yellow" | "orange" | "red";
     };
     responses: never;
     parameters: never;
@@ -4267,6 +4854,513 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    taxonomy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Taxonomy"];
+                };
+            };
+        };
+    };
+    get_chain_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainRules"];
+                };
+            };
+        };
+    };
+    put_chain_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChainRules"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainRules"];
+                };
+            };
+            /** @description `top_unit_only` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `first_hop_minutes: out_of_range` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: {
+                /** @description Unit code: the unit and everything beneath it. */
+                unit?: string;
+                grade?: string;
+                kind?: string;
+                /** @description `open` or `closed`. */
+                status?: string;
+                /** @description Occurred at or after (RFC 3339). */
+                from?: string;
+                /** @description Occurred before (RFC 3339). */
+                to?: string;
+                /** @description Part of the title, number or place. */
+                q?: string;
+                /** @description Only incidents reported to the caller's unit and not yet acknowledged by it. */
+                awaiting?: boolean;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Incident"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateIncident"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description `possible_duplicate` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `kind: unknown_kind`, `deaths: negative | too_large`, `occurred_at: in_future | after_reported`, `unit: not_found`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    duplicates: {
+        parameters: {
+            query: {
+                kind: string;
+                /** @description Unit code; the caller's unit when absent. */
+                unit?: string;
+                occurred_at: string;
+                lon?: number;
+                lat?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateCandidate"][];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_one: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchIncident"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description `stale_version`, `incident_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `deaths: negative | too_large`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    grades: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GradeChange"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    timeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineEntry"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    acknowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                hop: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description `not_addressee` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `already_done` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    record_hop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                hop: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordHopBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description `not_sender` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `already_done`, `addressee_in_beacon`, `previous_hop_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `at: in_future | before_previous`, `method: unknown` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    override_grade: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OverrideGrade"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description `incident_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `reason: required` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    close: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloseIncident"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            /** @description `hops_open`, `incident_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `summary: required` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -25,6 +25,8 @@ export function notificationParams(data: Record<string, unknown>): Record<string
     shifts: str(data.shifts),
     missing: str(data.missing),
     kindLabel: data.cover === false ? t('duty.swaps.swap') : t('duty.swaps.cover'),
+    hopName: data.hop ? tOr(`incident.hops.${str(data.hop)}`, str(data.hop)) : '',
+    due: formatTime(str(data.due_at)),
   }
 }
 

@@ -65,6 +65,8 @@ fn shape_error(path: &str, message: &str) -> ApiError {
         (field_of(path), "unknown_field")
     } else if message.starts_with("unknown variant") {
         (field_of(path), "invalid_value")
+    } else if is_time_error(message) {
+        (field_of(path), "invalid_time")
     } else if message.starts_with("invalid type") {
         (field_of(path), "invalid_type")
     } else if message.starts_with("invalid value") || message.contains("out of range") {
@@ -75,6 +77,20 @@ fn shape_error(path: &str, message: &str) -> ApiError {
     let mut errors = ValidationErrors::new();
     errors.add(field, code);
     ApiError::validation(errors).with_message(format!("{path}: {message}"))
+}
+
+/// chrono's descriptions of an RFC 3339 time it could not read.
+fn is_time_error(message: &str) -> bool {
+    [
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+        "input is out of range",
+        "input is not enough for unique date and time",
+        "no possible date and time matching input",
+    ]
+    .iter()
+    .any(|m| message.starts_with(m))
 }
 
 fn field_of(path: &str) -> String {

@@ -11,13 +11,13 @@ use tower::ServiceExt;
 use crate::{Session, TestApp};
 
 /// An open event stream, read frame by frame.
-struct Stream {
+pub(crate) struct Stream {
     body: Body,
     buffer: String,
 }
 
 impl Stream {
-    async fn open(t: &TestApp, session: &Session, last_event_id: Option<&str>) -> Stream {
+    pub(crate) async fn open(t: &TestApp, session: &Session, last_event_id: Option<&str>) -> Stream {
         let mut request = Request::get("/api/v1/events").header(header::COOKIE, &session.cookie);
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
@@ -35,7 +35,7 @@ impl Stream {
     }
 
     /// The next event's (id, data), or None if nothing arrives within a short while.
-    async fn next(&mut self) -> Option<(Option<String>, Value)> {
+    pub(crate) async fn next(&mut self) -> Option<(Option<String>, Value)> {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();

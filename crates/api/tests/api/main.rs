@@ -7,6 +7,7 @@ mod auth;
 mod duty;
 mod events;
 mod http;
+mod incident;
 mod openapi;
 mod org;
 mod proxy;

@@ -1,0 +1,197 @@
+//! Incidents end to end on both backends: a district desk registers one with the field names
+//! other systems rely on, the city's console receives it live and acknowledges it; bad input
+//! gets its code; scope and roles hold; the duplicate guard; an enterprise's token; the
+//! overdue alert the scheduler raises.
+//!
+//! The test clock starts at 2026-03-02T01:30:00Z (Monday 09:30 in Beijing).
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use beacon_core::org::Role;
+use beacon_store::backend_tests;
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::TestApp;
+use crate::events::Stream;
+
+const CREATED: StatusCode = StatusCode::CREATED;
+const INVALID: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
+
+fn explosion() -> Value {
+    json!({
+        "kind": "hazardous_chemicals",
+        "title": "临江化工储罐爆炸",
+        "unit": "990102",
+        "occurred_at": "2026-03-02T01:00:00Z",
+        "reported_at": "2026-03-02T01:20:00Z",
+        "place": "江南化工园区3号罐区",
+        "lon": 115.90, "lat": 28.68,
+        "enterprise": "临江某化工有限公司",
+        "deaths": 3, "missing": 1, "serious_injuries": 4, "minor_injuries": 6,
+        "direct_loss_cny": 12_000_000,
+        "description": "储罐区发生爆炸并起火",
+        "reporter": "李四", "reporter_phone": "13900000000"
+    })
+}
+
+fn with(mut body: Value, key: &str, value: Value) -> Value {
+    body[key] = value;
+    body
+}
+
+fn field(response: &crate::Response, name: &str) -> String {
+    response.json()["fields"][name].as_str().unwrap_or_default().to_owned()
+}
+
+backend_tests! {
+    async fn a_district_report_reaches_the_city_live_and_the_city_acknowledges_it(t: TestApp) {
+        let east = t.signed_in("east.officer", &t.tree.east, &[Role::DutyOfficer]).await;
+        let city = t.signed_in("city.officer", &t.tree.city, &[Role::DutyOfficer]).await;
+        let viewer = t.signed_in("city.viewer", &t.tree.city, &[Role::Viewer]).await;
+        let west = t.signed_in("west.officer", &t.tree.west, &[Role::DutyOfficer]).await;
+        let mut console = Stream::open(&t, &city, None).await;
+        let mut west_console = Stream::open(&t, &west, None).await;
+
+        let made = t.post(&east, "/api/v1/incidents", explosion()).await;
+        made.expect(CREATED);
+        let made = made.json();
+        let id = made["id"].as_str().unwrap().to_owned();
+        assert_eq!(made["grade"], "relatively_serious");
+        assert_eq!(made["number"], "990102-2026-0001");
+        assert_eq!(made["obligations"], json!([
+            { "hop": "unit_to_county", "due_at": "2026-03-02T02:00:00Z", "done_at": "2026-03-02T01:20:00Z", "status": "done" },
+            { "hop": "county_to_city", "due_at": "2026-03-02T03:20:00Z", "done_at": null, "status": "pending" },
+            { "hop": "city_to_province", "due_at": null, "done_at": null, "status": "pending" },
+        ]));
+
+        let (_, event) = console.next().await.expect("the city's console hears of it");
+        assert_eq!((event["kind"].as_str(), event["data"]["id"].as_str()), (Some("incident.created"), Some(id.as_str())));
+        assert_eq!(event["data"]["grade"], "relatively_serious");
+        assert!(west_console.next().await.is_none(), "another district hears nothing");
+
+        // Waiting for the city; the reporter's phone only for the duty desk.
+        let awaiting = t.get(&city, "/api/v1/incidents?awaiting=true").await.json();
+        assert_eq!(awaiting["total"], 1);
+        assert_eq!(awaiting["items"][0]["reporter_phone"], "13900000000");
+        let seen = t.get(&viewer, &format!("/api/v1/incidents/{id}")).await.json();
+        assert_eq!((seen["reporter"].clone(), seen["reporter_phone"].clone()), (Value::Null, Value::Null));
+        t.get(&west, &format!("/api/v1/incidents/{id}")).await.expect(StatusCode::NOT_FOUND);
+        let wrong = t.post(&west, &format!("/api/v1/incidents/{id}/hops/county_to_city/acknowledge"), json!({})).await;
+        wrong.expect(StatusCode::FORBIDDEN);
+        assert_eq!(wrong.code(), "not_addressee");
+        t.post(&viewer, &format!("/api/v1/incidents/{id}/hops/county_to_city/acknowledge"), json!({})).await.expect(StatusCode::FORBIDDEN);
+
+        t.clock.advance(Duration::minutes(10));
+        let acknowledged = t.post(&city, &format!("/api/v1/incidents/{id}/hops/county_to_city/acknowledge"), json!({})).await;
+        acknowledged.expect(StatusCode::OK);
+        let acknowledged = acknowledged.json();
+        assert_eq!(acknowledged["obligations"][1]["done_at"], "2026-03-02T01:40:00Z");
+        assert_eq!(acknowledged["obligations"][1]["status"], "done");
+        // The province's clock starts: two hours from the city's receipt.
+        assert_eq!(acknowledged["obligations"][2]["due_at"], "2026-03-02T03:40:00Z");
+        assert_eq!(t.get(&city, "/api/v1/incidents?awaiting=true").await.json()["total"], 0);
+        let again = t.post(&city, &format!("/api/v1/incidents/{id}/hops/county_to_city/acknowledge"), json!({})).await;
+        assert_eq!(again.code(), "already_done");
+
+        // The district's update re-grades it; the timeline and grade history keep it all.
+        let patched = t.patch(&east, &format!("/api/v1/incidents/{id}"), json!({ "deaths": 10, "warning_color": "red", "response_level": "ii" })).await;
+        patched.expect(StatusCode::OK);
+        let patched = patched.json();
+        assert_eq!((patched["grade"].as_str(), patched["warning_color"].as_str(), patched["response_level"].as_str()), (Some("serious"), Some("red"), Some("ii")));
+        assert_eq!(patched["obligations"].as_array().unwrap().len(), 4);
+        let stale = t.patch(&east, &format!("/api/v1/incidents/{id}"), json!({ "version": 1, "title": "改" })).await;
+        stale.expect(StatusCode::CONFLICT);
+        assert_eq!(stale.code(), "stale_version");
+        let grades = t.get(&city, &format!("/api/v1/incidents/{id}/grades")).await.json();
+        assert_eq!(grades.as_array().unwrap().iter().map(|g| g["grade"].as_str().unwrap()).collect::<Vec<_>>(), ["relatively_serious", "serious"]);
+        let timeline = t.get(&city, &format!("/api/v1/incidents/{id}/timeline")).await.json();
+        let kinds: Vec<&str> = timeline.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["created", "hop_done", "facts_changed"]);
+        assert!(!t.audit_actions("incident.hop_acknowledged").await.is_empty());
+    }
+
+    async fn bad_input_gets_a_code_and_nothing_is_saved(t: TestApp) {
+        let east = t.signed_in("east.officer", &t.tree.east, &[Role::DutyOfficer]).await;
+        let post = |body: Value| t.post(&east, "/api/v1/incidents", body);
+        for (body, name, code) in [
+            (with(explosion(), "deaths", json!(-1)), "deaths", "negative"),
+            (with(explosion(), "deaths", json!(100_001)), "deaths", "too_large"),
+            (with(explosion(), "direct_loss_cny", json!(10_000_000_000_001_i64)), "direct_loss_cny", "too_large"),
+            (with(explosion(), "occurred_at", json!("2026-03-02T02:00:00Z")), "occurred_at", "in_future"),
+            (with(explosion(), "occurred_at", json!("2026-03-02T01:25:00Z")), "occurred_at", "after_reported"),
+            (with(explosion(), "kind", json!("alien_invasion")), "kind", "unknown_kind"),
+            (with(explosion(), "unit", json!("000000")), "unit", "not_found"),
+            (with(explosion(), "unit", json!("990103")), "unit", "not_found"),
+            (with(explosion(), "title", json!(" ")), "title", "required"),
+            (with(explosion(), "lat", json!(95.0)), "lat", "out_of_range"),
+            (with(explosion(), "reporter_phone", json!("12ab")), "reporter_phone", "invalid_format"),
+            (with(explosion(), "occurred_at", json!("yesterday")), "occurred_at", "invalid_time"),
+        ] {
+            let response = post(body).await;
+            response.expect(INVALID);
+            assert_eq!(field(&response, name), code, "{name}");
+        }
+        assert_eq!(t.get(&east, "/api/v1/incidents").await.json()["total"], 0, "nothing half-saved");
+
+        // A point outside the district is a warning, not a refusal.
+        let outside = t.post(&east, "/api/v1/incidents", with(with(explosion(), "lon", json!(100.0)), "lat", json!(20.0))).await;
+        outside.expect(CREATED);
+        let id = outside.json()["id"].as_str().unwrap().to_owned();
+        // The boundary-less test unit contains every point; the flag is false there.
+        assert_eq!(outside.json()["outside_unit"], false);
+
+        // The same accident called in again: flagged before saving, saved only when insisted.
+        let again = t.post(&east, "/api/v1/incidents", with(with(explosion(), "lon", json!(100.001)), "lat", json!(20.0))).await;
+        again.expect(StatusCode::CONFLICT);
+        assert_eq!(again.code(), "possible_duplicate");
+        let candidates = t.get(&east, "/api/v1/incidents/duplicates?kind=hazardous_chemicals&unit=990102&occurred_at=2026-03-02T01:05:00Z&lon=100.001&lat=20.0").await.json();
+        assert_eq!(candidates[0]["id"], id.as_str());
+        let insisted = t.post(&east, "/api/v1/incidents", with(with(with(explosion(), "lon", json!(100.001)), "lat", json!(20.0)), "allow_duplicate", json!(true))).await;
+        insisted.expect(CREATED);
+        assert_eq!(insisted.json()["duplicate_of"], id.as_str());
+
+        // Override needs a leader and a reason; closing needs every hop done and a summary.
+        t.post(&east, &format!("/api/v1/incidents/{id}/override"), json!({ "grade": "serious", "reason": "x" })).await.expect(StatusCode::FORBIDDEN);
+        let leader = t.signed_in("east.leader", &t.tree.east, &[Role::Leader]).await;
+        let no_reason = t.post(&leader, &format!("/api/v1/incidents/{id}/override"), json!({ "grade": "serious", "reason": "" })).await;
+        assert_eq!(field(&no_reason, "reason"), "required");
+        let open = t.post(&east, &format!("/api/v1/incidents/{id}/close"), json!({ "summary": "处置完毕" })).await;
+        open.expect(StatusCode::CONFLICT);
+        assert_eq!(open.code(), "hops_open");
+        let bad_hop = t.post(&east, &format!("/api/v1/incidents/{id}/hops/city_to_province"), json!({ "method": "pigeon" })).await;
+        assert_eq!(field(&bad_hop, "method"), "invalid_value");
+    }
+
+    async fn an_enterprise_token_reports_and_the_overdue_hop_alerts_the_leaders(t: TestApp) {
+        let admin = t.signed_in("sysadmin", &t.tree.city, &[Role::SystemAdmin]).await;
+        let token = t.post(&admin, "/api/v1/tokens", json!({ "name": "化工园区预警系统", "unit_id": t.tree.east, "roles": ["enterprise"] })).await;
+        token.expect(CREATED);
+        let secret = token.json()["secret"].as_str().unwrap().to_owned();
+        let request = Request::post("/api/v1/incidents")
+            .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(with(explosion(), "deaths", json!(0)).to_string()))
+            .unwrap();
+        let made = t.send(request).await;
+        made.expect(CREATED);
+        let made = made.json();
+        assert_eq!(made["source"], "enterprise");
+        let id = made["id"].as_str().unwrap().to_owned();
+        // The token cannot read the ledger.
+        let read = Request::get("/api/v1/incidents").header(header::AUTHORIZATION, format!("Bearer {secret}")).body(Body::empty()).unwrap();
+        t.send(read).await.expect(StatusCode::FORBIDDEN);
+
+        let leader = t.user("east.leader", &t.tree.east, &[Role::Leader]).await;
+        t.clock.set(chrono::DateTime::parse_from_rfc3339("2026-03-02T03:20:00Z").unwrap().to_utc());
+        let fired = beacon_api::notify::run_due_deadlines(&t.state).await.unwrap();
+        assert_eq!(fired, 3, "two reminders and the overdue alert");
+        let east = t.signed_in("east.officer", &t.tree.east, &[Role::DutyOfficer]).await;
+        let read = t.get(&east, &format!("/api/v1/incidents/{id}")).await.json();
+        assert_eq!(read["obligations"][1]["status"], "overdue");
+        let alerts = t.store.notifications(&leader, false, beacon_core::page::PageRequest::default()).await.unwrap();
+        assert_eq!(alerts.items.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(), ["incident.hop_overdue"]);
+        assert!(!t.audit_actions("incident.hop_overdue").await.is_empty());
+        assert_eq!(beacon_api::notify::run_due_deadlines(&t.state).await.unwrap(), 0);
+    }
+}

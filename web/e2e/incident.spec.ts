@@ -1,0 +1,52 @@
+import { expect, test } from '@playwright/test'
+import { signIn } from './helpers'
+
+// The district → city flow on the demo city: 江南区's duty officer (jiangnan.officer, unit
+// 990102) registers an accident from a call; the city bureau's duty desk (duty.officer, 990100)
+// has its console open, sees the report arrive live, and acknowledges it; the district sees
+// the hop done. A kind the demo incidents do not use keeps the duplicate guard out of the way.
+test('a district report reaches the city console live and the city acknowledges it', async ({ browser }) => {
+  const city = await (await browser.newContext()).newPage()
+  const district = await (await browser.newContext()).newPage()
+  const title = `电梯坠落事故 ${Date.now() % 100000}`
+
+  await signIn(city, 'duty.officer')
+  await expect(city.getByTestId('nav-home')).toBeVisible()
+  await city.goto('/incidents/console')
+  await expect(city.getByTestId('incident-console')).toBeVisible()
+
+  await signIn(district, 'jiangnan.officer')
+  await expect(district.getByTestId('nav-home')).toBeVisible()
+  await district.goto('/incidents')
+  await district.getByTestId('incident-new').click()
+  const form = district.getByTestId('incident-form')
+  await expect(form).toBeVisible()
+  await form.getByTestId('incident-kind').click()
+  await district.locator('.el-select-dropdown__item', { hasText: '特种设备' }).click()
+  await form.getByTestId('incident-title').locator('input').fill(title)
+  await form.getByTestId('incident-place').locator('input').fill('江南区某商场')
+  await form.getByTestId('incident-deaths').locator('input').fill('3')
+  const created = district.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/incidents')
+  await form.getByTestId('incident-save').click()
+  expect((await created).status()).toBe(201)
+  // The district lands on the incident: relatively serious, its first hop done on intake.
+  await expect(district.getByTestId('incident-detail')).toBeVisible()
+  await expect(district.getByTestId('incident-detail').getByTestId('grade-tag').first()).toHaveText('较大')
+  await expect(district.getByTestId('incident-obligations')).toContainText('县级→市级')
+
+  // The city's console hears of it at once and lists it to acknowledge.
+  await expect(city.getByTestId('console-alert').first()).toContainText(title)
+  const row = city.getByTestId('console-awaiting').filter({ hasText: title })
+  await expect(row).toBeVisible()
+  await expect(row.getByTestId('hop-clock')).toContainText('剩')
+  const acknowledged = city.waitForResponse((r) => r.request().method() === 'POST' && /\/hops\/county_to_city\/acknowledge$/.test(new URL(r.url()).pathname))
+  await row.getByTestId('console-acknowledge').click()
+  expect((await acknowledged).status()).toBe(200)
+  await expect(city.getByTestId('console-awaiting').filter({ hasText: title })).toHaveCount(0)
+
+  // The district's page follows live: both hops it can see are done on time, the province's
+  // clock now runs.
+  const obligations = district.getByTestId('incident-obligations')
+  await expect(obligations.locator('[data-state="done"]')).toHaveCount(2)
+  await expect(obligations.locator('[data-state="running"]')).toHaveCount(1)
+})
