@@ -158,8 +158,8 @@ async fn get_chain_rules(
     Ok(Json(state.store().incident_chain_rules().await?))
 }
 
-/// Sets the chain's time limits (a leader of the top unit; 1–1440 minutes each). Running
-/// clocks keep their due times.
+/// Sets the chain's time limits (a leader of the top unit; 1–1440 minutes each). Every running
+/// clock follows the new limits at once.
 #[utoipa::path(put, path = "/incidents/chain-rules", tag = "incidents", request_body = ChainRules,
     responses((status = 200, body = ChainRules), (status = 403, description = "`top_unit_only`", body = ErrorBody),
         (status = 422, description = "`first_hop_minutes: out_of_range`", body = ErrorBody)))]

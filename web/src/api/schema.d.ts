@@ -967,8 +967,8 @@ export interface paths {
          */
         get: operations["get_chain_rules"];
         /**
-         * Sets the chain's time limits (a leader of the top unit; 1–1440 minutes each). Running
-         *     clocks keep their due times.
+         * Sets the chain's time limits (a leader of the top unit; 1–1440 minutes each). Every running
+         *     clock follows the new limits at once.
          */
         put: operations["put_chain_rules"];
         post?: never;

@@ -17,7 +17,11 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
-    pub(crate) async fn open(t: &TestApp, session: &Session, last_event_id: Option<&str>) -> Stream {
+    pub(crate) async fn open(
+        t: &TestApp,
+        session: &Session,
+        last_event_id: Option<&str>,
+    ) -> Stream {
         let mut request = Request::get("/api/v1/events").header(header::COOKIE, &session.cookie);
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);

@@ -193,5 +193,15 @@ backend_tests! {
         assert_eq!(alerts.items.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(), ["incident.hop_overdue"]);
         assert!(!t.audit_actions("incident.hop_overdue").await.is_empty());
         assert_eq!(beacon_api::notify::run_due_deadlines(&t.state).await.unwrap(), 0);
+
+        // The time limits are the top unit's leaders' to set.
+        let east_leader = t.signed_in("east.duty.leader", &t.tree.east, &[Role::DutyLeader]).await;
+        let refused = t.put(&east_leader, "/api/v1/incidents/chain-rules", json!({ "first_hop_minutes": 30, "next_hop_minutes": 60 })).await;
+        assert_eq!(refused.code(), "top_unit_only");
+        let city_leader = t.signed_in("city.leader", &t.tree.city, &[Role::Leader]).await;
+        let out_of_range = t.put(&city_leader, "/api/v1/incidents/chain-rules", json!({ "first_hop_minutes": 0, "next_hop_minutes": 60 })).await;
+        assert_eq!(field(&out_of_range, "first_hop_minutes"), "out_of_range");
+        t.put(&city_leader, "/api/v1/incidents/chain-rules", json!({ "first_hop_minutes": 30, "next_hop_minutes": 60 })).await.expect(StatusCode::OK);
+        assert_eq!(t.get(&east, "/api/v1/incidents/chain-rules").await.json()["next_hop_minutes"], 60);
     }
 }

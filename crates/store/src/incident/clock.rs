@@ -111,6 +111,19 @@ pub(super) async fn sync(
     Ok(())
 }
 
+/// Stops an incident's running clocks and starts them again from its obligations (after the
+/// chain's time limits changed).
+pub(super) async fn reschedule(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    incident_id: &str,
+) -> Result<(), StoreError> {
+    for hop in Hop::ALL {
+        deadline::finish(tx, now, (SUBJECT, &subject_id(incident_id, hop))).await?;
+    }
+    sync(tx, now, incident_id).await
+}
+
 /// What a fired stage needs to know about its hop.
 struct HopFacts {
     number: String,

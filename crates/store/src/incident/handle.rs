@@ -55,8 +55,9 @@ impl Store {
         chain_rules_on(self.reader()).await
     }
 
-    /// Sets the chain's time limits. Clocks already running keep their due times; hops whose
-    /// clock starts after the change follow the new limits.
+    /// Sets the chain's time limits. Due times are derived from the limits, so every running
+    /// clock follows the change at once: the clocks of open incidents are re-scheduled in the
+    /// same transaction.
     pub async fn set_incident_chain_rules(
         &self,
         actor: &Actor,
@@ -74,6 +75,18 @@ impl Store {
         .bind(to_millis(now))
         .execute(&mut *tx)
         .await?;
+        let open: Vec<String> = sqlx::query(
+            "SELECT DISTINCT i.id FROM incidents i JOIN incident_hops h ON h.incident_id = i.id \
+             WHERE i.status = 'open' AND h.done_at IS NULL",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+        for id in &open {
+            clock::reschedule(&mut tx, now, id).await?;
+        }
         audit::append(
             &mut tx,
             now,

@@ -272,3 +272,24 @@ backend_tests! {
         assert_eq!(without_point.len(), 1, "same unit, within six hours");
     }
 }
+
+backend_tests! {
+    async fn a_change_of_time_limits_moves_every_running_clock(t: TestStore) {
+        let tree = t.city().await;
+        let district = Scope::subtree(&tree.east);
+        let made = t.store.create_incident(&district, &desk(&tree.east), fire_at(&tree.east, 0)).await.unwrap();
+        assert_eq!(made.obligations[1].due_at, Some(at("2026-03-02T03:20:00Z")));
+        let stricter = beacon_core::incident::ChainRules { first_hop_minutes: 30, next_hop_minutes: 60 };
+        t.store.set_incident_chain_rules(&desk(&tree.city), stricter).await.unwrap();
+        let read = t.store.incident(&district, &made.id).await.unwrap();
+        assert_eq!(read.obligations[1].due_at, Some(at("2026-03-02T02:20:00Z")));
+        // The scheduler follows: the overdue alert fires at the new due time.
+        assert_eq!(t.store.pending_deadlines().await.unwrap(), 1);
+        t.clock.set(at("2026-03-02T02:20:00Z"));
+        let fired = fire_due(&t).await;
+        let timeline = t.store.timeline("incident", &made.id).await.unwrap();
+        assert!(timeline.iter().any(|e| e.kind == "hop_overdue"), "{fired:?}");
+        let bad = beacon_core::incident::ChainRules { first_hop_minutes: 0, next_hop_minutes: 60 };
+        assert!(matches!(t.store.set_incident_chain_rules(&desk(&tree.city), bad).await, Err(StoreError::Invalid(_))));
+    }
+}
