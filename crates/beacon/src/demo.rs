@@ -243,6 +243,7 @@ pub async fn seed(store: &Store, passwords: &Passwords) -> Result<()> {
     }
     let calendar = store.work_calendar().await?;
     crate::demo_duty::seed(store, passwords, &calendar).await?;
+    crate::demo_incident::seed(store).await?;
     Ok(())
 }
 

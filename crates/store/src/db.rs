@@ -273,6 +273,12 @@ impl Store {
         Ok(())
     }
 
+    /// The same database read on another clock: the demo seeds a past with it, tests move
+    /// time. Shares the connection pools.
+    pub fn with_clock(&self, clock: SharedClock) -> Store {
+        Store { clock, ..self.clone() }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
