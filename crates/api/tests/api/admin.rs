@@ -41,7 +41,16 @@ backend_tests! {
         let me = t.get(&officer, "/api/v1/me").await.json();
         assert_eq!(
             me["permissions"],
-            json!(["read_duty", "manage_duty", "read_duty_log", "write_duty_log"])
+            json!([
+                "read_duty",
+                "manage_duty",
+                "read_duty_log",
+                "write_duty_log",
+                "read_incidents",
+                "report_incident",
+                "handle_incidents",
+                "lead_incidents"
+            ])
         );
         let me = t.get(&audit, "/api/v1/me").await.json();
         assert_eq!(me["permissions"], json!(["read_audit"]));

@@ -32,7 +32,7 @@ backend_tests! {
         assert_eq!(later["total"], 0);
         let bad = t.get(&auditor, "/api/v1/audit?from=yesterday").await;
         bad.expect(StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(bad.json()["fields"]["from"], "invalid");
+        assert_eq!(bad.json()["fields"]["from"], "invalid_time");
         let verify = t.get(&auditor, "/api/v1/audit/verify").await.json();
         assert_eq!(verify["intact"], true);
         assert!(verify["records"].as_i64().unwrap() >= 8);
