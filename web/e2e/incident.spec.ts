@@ -22,7 +22,7 @@ test('a district report reaches the city console live and the city acknowledges 
   const form = district.getByTestId('incident-form')
   await expect(form).toBeVisible()
   await form.getByTestId('incident-kind').click()
-  await district.locator('.el-select-dropdown__item', { hasText: '特种设备' }).click()
+  await district.locator('.incident-kind-options .el-select-dropdown__item', { hasText: '特种设备' }).click()
   await form.getByTestId('incident-title').locator('input').fill(title)
   await form.getByTestId('incident-place').locator('input').fill('江南区某商场')
   await form.getByTestId('incident-deaths').locator('input').fill('3')
