@@ -515,7 +515,8 @@ impl Store {
     }
 
     /// The addressee's duty desk acknowledges a hop's report: the hop is done now. Only the
-    /// addressee unit may do it, and only once the previous hop is done.
+    /// addressee unit may do it; the previous hop need not be done (Art. 11 allows a report
+    /// to skip a level).
     pub async fn acknowledge_hop(
         &self,
         actor: &Actor,
