@@ -17,6 +17,7 @@ pub mod incident;
 pub mod notify;
 pub mod org;
 pub mod scope;
+mod settings;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -112,15 +112,7 @@ fn period_row(r: &AnyRow) -> Result<DutyPeriod, StoreError> {
 
 impl Store {
     pub async fn duty_rules(&self) -> Result<DutyRules, StoreError> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
-            .bind(DUTY_RULES_KEY)
-            .fetch_optional(self.reader())
-            .await?;
-        match row {
-            None => Ok(DutyRules::default()),
-            Some(row) => serde_json::from_str(&row.try_get::<String, _>("value")?)
-                .map_err(|e| StoreError::Corrupt(format!("duty rules: {e}"))),
-        }
+        crate::settings::read(self.reader(), DUTY_RULES_KEY).await
     }
 
     pub async fn set_duty_rules(
@@ -131,15 +123,7 @@ impl Store {
         let rules = rules.validate().map_err(StoreError::Invalid)?;
         let now = self.now();
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = $3",
-        )
-        .bind(DUTY_RULES_KEY)
-        .bind(serde_json::to_string(&rules).map_err(json_err)?)
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await?;
+        crate::settings::write(&mut tx, now, DUTY_RULES_KEY, &rules).await?;
         audit::append(
             &mut tx,
             now,

@@ -7,10 +7,8 @@ use beacon_core::clock::to_millis;
 use beacon_core::incident::{CLOCK_SKEW_SECONDS, ChainRules, Grade, Hop, HopMethod};
 use beacon_core::scope::Scope;
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
-use utoipa::ToSchema;
 
 use super::{Incident, clock, grade_of, incident_facts, record_grade, sender_unit, sync_hops};
 use crate::duty::json_err;
@@ -18,26 +16,12 @@ use crate::{Store, StoreError, audit, timeline};
 
 const CHAIN_RULES_KEY: &str = "incident.chain_rules";
 
-/// The chain's time limits as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ChainSettings {
-    pub rules: ChainRules,
-}
-
 /// The chain's time limits in force, on a connection the caller holds.
 pub(crate) async fn chain_rules_on<'c, E>(executor: E) -> Result<ChainRules, StoreError>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
-        .bind(CHAIN_RULES_KEY)
-        .fetch_optional(executor)
-        .await?;
-    match row {
-        None => Ok(ChainRules::default()),
-        Some(row) => serde_json::from_str(&row.try_get::<String, _>("value")?)
-            .map_err(|e| StoreError::Corrupt(format!("chain rules: {e}"))),
-    }
+    crate::settings::read(executor, CHAIN_RULES_KEY).await
 }
 
 /// A hop sent to a level outside this deployment, as the duty officer records it.
@@ -66,15 +50,7 @@ impl Store {
         let rules = rules.validate().map_err(StoreError::Invalid)?;
         let now = self.now();
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = $3",
-        )
-        .bind(CHAIN_RULES_KEY)
-        .bind(serde_json::to_string(&rules).map_err(json_err)?)
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await?;
+        crate::settings::write(&mut tx, now, CHAIN_RULES_KEY, &rules).await?;
         let open: Vec<String> = sqlx::query(
             "SELECT DISTINCT i.id FROM incidents i JOIN incident_hops h ON h.incident_id = i.id \
              WHERE i.status = 'open' AND h.done_at IS NULL",

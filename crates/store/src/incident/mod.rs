@@ -30,7 +30,7 @@ mod handle;
 mod list;
 
 pub use clock::HOP_DEADLINE;
-pub use handle::{ChainSettings, RecordHop};
+pub use handle::RecordHop;
 pub use list::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_HOURS, DuplicateCandidate, IncidentFilter};
 
 /// The facts of a new incident, already validated (`beacon_core::incident::check_*`).

@@ -18,16 +18,12 @@ impl Store {
     /// The stored policy over the defaults: a field added in a later version takes its default
     /// until the security administrator sets it.
     pub async fn security_policy(&self) -> Result<SecurityPolicy, StoreError> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
-            .bind(SECURITY_POLICY_KEY)
-            .fetch_optional(self.reader())
-            .await?;
-        let Some(row) = row else {
+        let Some(text) = crate::settings::read_text(self.reader(), SECURITY_POLICY_KEY).await?
+        else {
             return Ok(SecurityPolicy::default());
         };
-        let stored: serde_json::Value =
-            serde_json::from_str(&row.try_get::<String, _>("value")?)
-                .map_err(|e| StoreError::Corrupt(format!("security policy: {e}")))?;
+        let stored: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("security policy: {e}")))?;
         let mut merged = serde_json::to_value(SecurityPolicy::default())
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if let (Some(merged), Some(stored)) = (merged.as_object_mut(), stored.as_object()) {
@@ -49,18 +45,8 @@ impl Store {
         policy.validate().map_err(StoreError::Invalid)?;
         let before = self.security_policy().await?;
         let now = self.now();
-        let value =
-            serde_json::to_string(policy).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = $3",
-        )
-        .bind(SECURITY_POLICY_KEY)
-        .bind(value)
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await?;
+        crate::settings::write(&mut tx, now, SECURITY_POLICY_KEY, policy).await?;
         let record = NewAuditRecord::new(actor, "security.policy_update", Outcome::Success)
             .target("setting", SECURITY_POLICY_KEY)
             .detail(json!({ "before": before, "after": policy }));
