@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
+use beacon_core::audit::Actor;
 use beacon_core::clock::from_millis;
 use beacon_core::incident::{Grade, Hop, obligations};
 use beacon_core::org::Role;
@@ -15,11 +15,11 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::handle::chain_rules_on;
-use super::{parse, sender_unit};
+use super::{Happened, keep, parse, sender_unit};
 use crate::deadline::{self, DueStage, NewDeadline};
 use crate::duty::unit_users_with_roles;
 use crate::notify::{self, Delivery, NewNotification};
-use crate::{Store, StoreError, Tx, audit, timeline};
+use crate::{Store, StoreError, Tx};
 
 /// The deadline kind of a hop's clock.
 pub const HOP_DEADLINE: &str = "incident.hop";
@@ -188,23 +188,17 @@ impl Store {
             });
             if overdue {
                 let system = Actor::system("scheduler");
-                timeline::append(
+                keep(
                     tx,
                     now,
                     &system,
-                    ("incident", incident_id),
-                    Some(&facts.unit_id),
-                    "hop_overdue",
-                    json!({ "hop": hop, "due_at": due.due_at }),
-                )
-                .await?;
-                audit::append(
-                    tx,
-                    now,
-                    NewAuditRecord::new(&system, "incident.hop_overdue", Outcome::Success)
-                        .target("incident", incident_id)
-                        .unit(Some(&facts.unit_id))
-                        .detail(json!({ "hop": hop, "due_at": due.due_at })),
+                    (incident_id, &facts.unit_id),
+                    Happened {
+                        kind: "hop_overdue",
+                        action: "incident.hop_overdue",
+                        data: json!({ "hop": hop, "due_at": due.due_at }),
+                        detail: Some(json!({ "hop": hop, "due_at": due.due_at })),
+                    },
                 )
                 .await?;
             }

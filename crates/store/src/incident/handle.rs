@@ -10,9 +10,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sqlx::Row;
 
-use super::{Incident, clock, grade_of, incident_facts, record_grade, sender_unit, sync_hops};
+use super::{
+    Happened, Incident, clock, grade_of, incident_facts, keep, record_grade, sender_unit, sync_hops,
+};
 use crate::duty::json_err;
-use crate::{Store, StoreError, audit, timeline};
+use crate::{Store, StoreError, audit};
 
 const CHAIN_RULES_KEY: &str = "incident.chain_rules";
 
@@ -139,23 +141,17 @@ impl Store {
         clock::sync(&mut tx, now, id).await?;
         let detail = json!({ "hop": record.hop, "method": record.method, "at": record.at,
             "note": record.note });
-        timeline::append(
+        keep(
             &mut tx,
             now,
             actor,
-            ("incident", id),
-            Some(&before.unit.id),
-            "hop_done",
-            detail.clone(),
-        )
-        .await?;
-        audit::append(
-            &mut tx,
-            now,
-            NewAuditRecord::new(actor, "incident.hop_recorded", Outcome::Success)
-                .target("incident", id)
-                .unit(Some(&before.unit.id))
-                .detail(detail),
+            (id, &before.unit.id),
+            Happened {
+                kind: "hop_done",
+                action: "incident.hop_recorded",
+                data: detail.clone(),
+                detail: Some(detail),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -213,23 +209,17 @@ impl Store {
         clock::sync(&mut tx, now, id).await?;
         let detail = json!({ "grade": in_force, "computed_grade": grading.grade,
             "override": grade, "reason": reason });
-        timeline::append(
+        keep(
             &mut tx,
             now,
             actor,
-            ("incident", id),
-            Some(&before.unit.id),
-            "grade_overridden",
-            detail.clone(),
-        )
-        .await?;
-        audit::append(
-            &mut tx,
-            now,
-            NewAuditRecord::new(actor, "incident.grade_overridden", Outcome::Success)
-                .target("incident", id)
-                .unit(Some(&before.unit.id))
-                .detail(detail),
+            (id, &before.unit.id),
+            Happened {
+                kind: "grade_overridden",
+                action: "incident.grade_overridden",
+                data: detail.clone(),
+                detail: Some(detail),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -263,22 +253,17 @@ impl Store {
         .bind(id.to_owned())
         .execute(&mut *tx)
         .await?;
-        timeline::append(
+        keep(
             &mut tx,
             now,
             actor,
-            ("incident", id),
-            Some(&before.unit.id),
-            "closed",
-            json!({ "summary": summary }),
-        )
-        .await?;
-        audit::append(
-            &mut tx,
-            now,
-            NewAuditRecord::new(actor, "incident.closed", Outcome::Success)
-                .target("incident", id)
-                .unit(Some(&before.unit.id)),
+            (id, &before.unit.id),
+            Happened {
+                kind: "closed",
+                action: "incident.closed",
+                data: json!({ "summary": summary }),
+                detail: None,
+            },
         )
         .await?;
         tx.commit().await?;

@@ -337,23 +337,17 @@ impl Store {
         }
         sync_hops(&mut tx, &id, &unit.id, grading.grade).await?;
         clock::sync(&mut tx, now, &id).await?;
-        timeline::append(
+        keep(
             &mut tx,
             now,
             actor,
-            ("incident", &id),
-            Some(&unit.id),
-            "created",
-            json!({ "number": number, "grade": grading.grade, "kind": new.kind }),
-        )
-        .await?;
-        audit::append(
-            &mut tx,
-            now,
-            NewAuditRecord::new(actor, "incident.created", Outcome::Success)
-                .target("incident", &id)
-                .unit(Some(&unit.id))
-                .detail(json!({ "number": number, "grade": grading.grade })),
+            (&id, &unit.id),
+            Happened {
+                kind: "created",
+                action: "incident.created",
+                data: json!({ "number": number, "grade": grading.grade, "kind": new.kind }),
+                detail: Some(json!({ "number": number, "grade": grading.grade })),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -491,23 +485,17 @@ impl Store {
         }
         changed.insert("grade".into(), json!(grade));
         let detail = serde_json::Value::Object(changed);
-        timeline::append(
+        keep(
             &mut tx,
             now,
             actor,
-            ("incident", id),
-            Some(&before.unit.id),
-            "facts_changed",
-            detail.clone(),
-        )
-        .await?;
-        audit::append(
-            &mut tx,
-            now,
-            NewAuditRecord::new(actor, "incident.facts_changed", Outcome::Success)
-                .target("incident", id)
-                .unit(Some(&before.unit.id))
-                .detail(detail),
+            (id, &before.unit.id),
+            Happened {
+                kind: "facts_changed",
+                action: "incident.facts_changed",
+                data: detail.clone(),
+                detail: Some(detail),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -554,23 +542,17 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         clock::sync(&mut tx, now, id).await?;
-        timeline::append(
+        keep(
             &mut tx,
             now,
             actor,
-            ("incident", id),
-            Some(&unit_id),
-            "hop_done",
-            json!({ "hop": hop, "method": "acknowledged" }),
-        )
-        .await?;
-        audit::append(
-            &mut tx,
-            now,
-            NewAuditRecord::new(actor, "incident.hop_acknowledged", Outcome::Success)
-                .target("incident", id)
-                .unit(Some(&unit_id))
-                .detail(json!({ "hop": hop })),
+            (id, &unit_id),
+            Happened {
+                kind: "hop_done",
+                action: "incident.hop_acknowledged",
+                data: json!({ "hop": hop, "method": "acknowledged" }),
+                detail: Some(json!({ "hop": hop })),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -581,6 +563,46 @@ impl Store {
         };
         self.incident(&scope, id).await
     }
+}
+
+/// Something that happened to an incident: a timeline entry (what the UI shows) and an audit
+/// record (the evidence), always written together.
+pub(super) struct Happened<'a> {
+    /// The timeline entry's kind.
+    kind: &'a str,
+    /// The audit action.
+    action: &'a str,
+    data: serde_json::Value,
+    /// The audit record's detail, when it has one.
+    detail: Option<serde_json::Value>,
+}
+
+/// Writes what happened to an incident inside the caller's transaction.
+pub(super) async fn keep(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    (incident_id, unit_id): (&str, &str),
+    happened: Happened<'_>,
+) -> Result<(), StoreError> {
+    timeline::append(
+        tx,
+        now,
+        actor,
+        ("incident", incident_id),
+        Some(unit_id),
+        happened.kind,
+        happened.data,
+    )
+    .await?;
+    let mut record = NewAuditRecord::new(actor, happened.action, Outcome::Success)
+        .target("incident", incident_id)
+        .unit(Some(unit_id));
+    if let Some(detail) = happened.detail {
+        record = record.detail(detail);
+    }
+    audit::append(tx, now, record).await?;
+    Ok(())
 }
 
 fn incident_facts(incident: &Incident) -> Casualties {
