@@ -72,6 +72,10 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.incidents', permission: 'read_incidents' },
       },
       {
+        path: 'incidents/stats', name: 'incident-stats', component: () => import('./views/incident/IncidentStatsView.vue'),
+        meta: { title: 'nav.incidentStats', permission: 'read_incidents' },
+      },
+      {
         path: 'incidents/:id', name: 'incident', component: () => import('./views/incident/IncidentDetailView.vue'),
         meta: { title: 'nav.incidents', permission: 'read_incidents' },
       },
@@ -80,6 +84,11 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.calendar' },
       },
     ],
+  },
+  {
+    path: '/incidents/:id/reports/:report/print', name: 'incident-report-print',
+    component: () => import('./views/incident/IncidentReportPrintView.vue'),
+    meta: { title: 'incident.report.printTitle', permission: 'read_incidents' },
   },
   { path: '/:rest(.*)*', redirect: '/' },
 ]

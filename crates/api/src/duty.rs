@@ -618,9 +618,9 @@ pub struct MonthParams {
     pub lang: Option<String>,
 }
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn download(filename: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn download(filename: &str, content_type: &str, bytes: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),

@@ -26,6 +26,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+mod report;
+mod stats;
+
 use crate::AppState;
 use crate::duty::unit_of;
 use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
@@ -499,7 +502,7 @@ async fn patch(
             .unwrap_or_else(|| i64::try_from(before.direct_loss_cny).unwrap_or(i64::MAX)),
     );
     errors.into_result()?;
-    let incident = state
+    let (incident, deliveries) = state
         .store()
         .change_incident_facts(
             &scope,
@@ -517,6 +520,7 @@ async fn patch(
             },
         )
         .await?;
+    state.deliver(deliveries);
     announce(&state, "incident.updated", &incident).await;
     Ok(Json(view(&principal, incident)))
 }
@@ -657,7 +661,7 @@ pub struct CloseIncident {
 /// deleted.
 #[utoipa::path(post, path = "/incidents/{id}/close", tag = "incidents", request_body = CloseIncident,
     responses((status = 200, body = Incident),
-        (status = 409, description = "`hops_open`, `incident_closed`", body = ErrorBody),
+        (status = 409, description = "`hops_open`, `follow_up_pending`, `incident_closed`", body = ErrorBody),
         (status = 422, description = "`summary: required`", body = ErrorBody)))]
 async fn close(
     State(state): State<AppState>,
@@ -690,4 +694,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_hop))
         .routes(routes!(override_grade))
         .routes(routes!(close))
+        .merge(report::routes())
+        .merge(stats::routes())
 }

@@ -8,7 +8,10 @@
 //! The past is seeded as it happened: a store on a clock of its own walks through each
 //! incident, so the district desk registers it at the time of the report, the city's desk
 //! acknowledges it within the half hour, reports to the province and the State Council's
-//! department are recorded at their times, and it is closed a few days later.
+//! department are recorded at their times, and it is closed a few days later. The district
+//! desk sends its initial report within minutes (approved by its duty leader), a follow-up when
+//! casualties changed after it, and a final report before closing; the city writes its own
+//! initial report to the province when the grade goes that far.
 
 use anyhow::{Context, Result, bail};
 use beacon_core::audit::Actor;
@@ -17,13 +20,16 @@ use std::sync::Arc;
 use beacon_core::clock::{ManualClock, local_date, local_midnight};
 use beacon_core::geo::Boundary;
 use beacon_core::incident::{
-    Casualties, Grade, Hop, HopMethod, HopStatus, IncidentKind, ResponseLevel, Source,
+    Casualties, Grade, Hop, HopMethod, HopStatus, IncidentKind, ReportKind, ReportSections,
+    ResponseLevel, Source,
 };
 use beacon_core::org::Role;
 use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
 use beacon_store::Store;
-use beacon_store::incident::{FactsChange, Incident, IncidentFilter, NewIncident, RecordHop};
+use beacon_store::incident::{
+    FactsChange, Incident, IncidentFilter, NewIncident, NewReport, RecordHop, ReportEdit,
+};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use crate::demo::CITY_CODE;
@@ -392,6 +398,8 @@ pub async fn seed(store: &Store) -> Result<()> {
             ip: None,
             operator: false,
         };
+        let district_leader =
+            Actor { name: format!("{}带班领导", district.name), ..district_desk.clone() };
         let occurred_at = local_midnight(today - Duration::days(past.days_ago))
             + Duration::minutes(past.at.0 * 60 + past.at.1);
         let reported_at = occurred_at + Duration::minutes(past.reported_after);
@@ -417,6 +425,22 @@ pub async fn seed(store: &Store) -> Result<()> {
             .create_incident(&scope, &district_desk, new)
             .await
             .with_context(|| format!("registering the demo incident {}", past.title))?;
+        let first_measures = format!(
+            "接报后，{}立即调度消防救援、医疗急救等力量赶赴现场处置，区政府分管负责同志赶赴现场\
+             指挥，同步开展现场警戒和人员疏散。",
+            district.name
+        );
+        let incident_id = incident.id.clone();
+        let reporting = Reporting { clock: &past_clock, store: &then, incident: &incident_id };
+        reporting
+            .send(
+                (&district_desk, &district_leader),
+                ReportKind::Initial,
+                reported_at + Duration::minutes(6),
+                &first_measures,
+                None,
+            )
+            .await?;
         if past.follow_up.is_some() || past.response.is_some() {
             past_clock.set(reported_at + Duration::minutes(12));
             let change = FactsChange {
@@ -427,11 +451,41 @@ pub async fn seed(store: &Store) -> Result<()> {
                 ..FactsChange::default()
             };
             incident =
-                then.change_incident_facts(&scope, &district_desk, &incident.id, change).await?;
+                then.change_incident_facts(&scope, &district_desk, &incident.id, change).await?.0;
+            if incident.follow_up_since.is_some() {
+                let measures = format!("{first_measures}伤亡情况已进一步核实，救治工作正在进行。");
+                reporting
+                    .send(
+                        (&district_desk, &district_leader),
+                        ReportKind::FollowUp,
+                        reported_at + Duration::minutes(40),
+                        &measures,
+                        None,
+                    )
+                    .await?;
+            }
         }
         // The city's desk acknowledges within the half hour.
         past_clock.set(reported_at + Duration::minutes(18 + past.reported_after % 20));
         incident = then.acknowledge_hop(&officer, &incident.id, Hop::CountyToCity).await?;
+        if let Some(&(_, after, _, _)) = past.upward.first() {
+            let sent = incident
+                .obligations
+                .iter()
+                .find(|o| o.hop == Hop::CountyToCity)
+                .and_then(|o| o.done_at)
+                .context("the city's hop is not done")?;
+            let measures = "市应急管理局已派员赶赴现场指导处置，并向市政府主要负责同志报告。";
+            reporting
+                .send(
+                    (&officer, &leader),
+                    ReportKind::Initial,
+                    sent + Duration::minutes(after / 2),
+                    measures,
+                    Some("省应急管理厅"),
+                )
+                .await?;
+        }
         for &(hop, after, method, note) in past.upward {
             let previous = incident
                 .obligations
@@ -449,7 +503,17 @@ pub async fn seed(store: &Store) -> Result<()> {
                 .with_context(|| format!("recording {hop:?} of {}", past.title))?;
         }
         check_complete(&incident, past.grade)?;
-        past_clock.set((occurred_at + Duration::days(3)).min(now));
+        let closing = (occurred_at + Duration::days(3)).min(now);
+        reporting
+            .send(
+                (&district_desk, &district_leader),
+                ReportKind::Final,
+                closing - Duration::hours(2),
+                past.summary,
+                None,
+            )
+            .await?;
+        past_clock.set(closing);
         then.close_incident(&scope, &leader, &incident.id, past.summary).await?;
     }
 
@@ -555,6 +619,55 @@ async fn seed_open(store: &Store, now: DateTime<Utc>) -> Result<Incident> {
 }
 
 /// A unit's duty desk, acting as the person of that name (else its first duty officer).
+/// Sends the reports of one past incident at their times.
+struct Reporting<'a> {
+    clock: &'a ManualClock,
+    store: &'a Store,
+    incident: &'a str,
+}
+
+impl Reporting<'_> {
+    /// A report drafted from the facts at `at`, the measures written, submitted, and approved
+    /// by the duty leader three minutes later.
+    async fn send(
+        &self,
+        (desk, leader): (&Actor, &Actor),
+        kind: ReportKind,
+        at: DateTime<Utc>,
+        measures: &str,
+        addressee: Option<&str>,
+    ) -> Result<()> {
+        let scope = Scope::Global;
+        self.clock.set(at);
+        let new = NewReport {
+            kind,
+            title: None,
+            addressee: addressee.map(str::to_owned),
+            contact: Some(format!("{}，0791-86000000", desk.name)),
+            sections: None,
+        };
+        let draft = self.store.create_incident_report(&scope, desk, self.incident, new).await?;
+        self.clock.set(at + Duration::minutes(1));
+        let sections = ReportSections { measures: measures.to_owned(), ..draft.sections };
+        let edit = ReportEdit {
+            version: draft.version,
+            sections: Some(sections),
+            ..ReportEdit::default()
+        };
+        let saved =
+            self.store.edit_incident_report(&scope, desk, self.incident, &draft.id, edit).await?;
+        self.store
+            .submit_incident_report(&scope, desk, self.incident, &draft.id, saved.version)
+            .await?;
+        self.clock.set(at + Duration::minutes(3));
+        self.store
+            .approve_incident_report(&scope, leader, self.incident, &draft.id, saved.version)
+            .await
+            .with_context(|| format!("approving the demo report {:?}", kind))?;
+        Ok(())
+    }
+}
+
 async fn desk(store: &Store, unit_id: &str, name: &str) -> Result<Actor> {
     let people = store.duty_people(&Scope::Global, unit_id).await?;
     let person = people

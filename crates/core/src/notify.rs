@@ -45,6 +45,16 @@ fn hop_name(data: &Value) -> (&'static str, &'static str) {
     }
 }
 
+/// The report a notification is about, in Chinese and English: 首报, 续报（第n报）, 终报.
+fn report_name(data: &Value) -> (String, String) {
+    let n = data.get("sequence").and_then(Value::as_i64).unwrap_or(0);
+    match data.get("report_kind").and_then(Value::as_str).unwrap_or_default() {
+        "initial" => ("首报".into(), "initial report".into()),
+        "final" => ("终报".into(), "final report".into()),
+        _ => (format!("续报（第{n}报）"), format!("follow-up report no. {n}")),
+    }
+}
+
 /// Subject and body of the e-mail for a notification.
 pub fn email_text(kind: &str, data: &Value) -> (String, String) {
     let unit = text(data, "unit_name");
@@ -136,6 +146,36 @@ pub fn email_text(kind: &str, data: &Value) -> (String, String) {
                 time(data, "due_at")
             ),
         ),
+        "incident.report_received" => (
+            format!(
+                "收到报告：{}「{}」{}（{}）",
+                unit,
+                text(data, "title"),
+                report_name(data).0,
+                text(data, "doc_number")
+            ),
+            format!(
+                "Report received: {} \"{}\", {} ({})",
+                unit,
+                text(data, "title"),
+                report_name(data).1,
+                text(data, "doc_number")
+            ),
+        ),
+        "incident.follow_up_required" => (
+            format!(
+                "须续报：{} {}「{}」伤亡人数发生变化，请及时续报",
+                text(data, "number"),
+                unit,
+                text(data, "title")
+            ),
+            format!(
+                "Follow-up report required: casualties of {} {} \"{}\" changed",
+                text(data, "number"),
+                unit,
+                text(data, "title")
+            ),
+        ),
         other => (format!("Beacon 通知：{other}"), format!("Beacon notification: {other}")),
     };
     (format!("[Beacon] {zh}"), format!("{zh}\n\n{en}\n\n-- Beacon\n"))
@@ -155,5 +195,19 @@ mod tests {
         let (subject, body) = email_text("duty.shift_reminder", &data);
         assert!(subject.contains("2026-12-31 08:30"), "{subject}");
         assert!(body.contains("Duty reminder"), "{body}");
+    }
+
+    #[test]
+    fn a_report_received_names_its_kind_and_number() {
+        let data = serde_json::json!({
+            "unit_name": "江南区", "title": "储罐爆炸", "report_kind": "follow_up",
+            "sequence": 2, "doc_number": "江南区〔2026〕3号",
+        });
+        let (subject, body) = email_text("incident.report_received", &data);
+        assert_eq!(
+            subject,
+            "[Beacon] 收到报告：江南区「储罐爆炸」续报（第2报）（江南区〔2026〕3号）"
+        );
+        assert!(body.contains("follow-up report no. 2"), "{body}");
     }
 }

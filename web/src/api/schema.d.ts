@@ -1153,6 +1153,162 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents/{id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reports about an incident the caller may see: approved ones, and the drafts of the
+         *     caller's own unit.
+         */
+        get: operations["list_reports"];
+        put?: never;
+        /**
+         * Drafts a report of the caller's unit (version 1). One report per unit is in the works at a
+         *     time; the initial report comes first and once; nothing follows the final report.
+         */
+        post: operations["create_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/reports/{report}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One report with the list of its versions. */
+        get: operations["get_report"];
+        /**
+         * Saves a draft as a new version. An approved report cannot be edited (409
+         *     `report_approved`), nor one waiting for the leader (`report_submitted`).
+         */
+        put: operations["edit_report"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/reports/{report}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One kept version of a report. */
+        get: operations["report_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/reports/{report}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The officer submits a complete draft to the unit's duty leaders. */
+        post: operations["submit_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/reports/{report}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The duty leader sends a submitted report back to the draft, with a reason. */
+        post: operations["return_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/reports/{report}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The duty leader approves a submitted report: it gets its document number, is frozen, and
+         *     goes to the duty desk of the unit above.
+         */
+        post: operations["approve_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A year's incidents in the caller's scope per month (by grade, with casualties and loss), per
+         *     kind and per unit.
+         */
+        get: operations["stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/stats.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The year's statistics as an Excel ledger: the months, then the total, the kinds and the
+         *     units, each row with the counts by grade, casualties and loss (10,000 yuan).
+         */
+        get: operations["stats_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/calendar/years": {
         parameters: {
             query?: never;
@@ -1495,6 +1651,17 @@ export interface components {
             min_staff: number;
             leader_on_site?: boolean;
         };
+        CreateReport: {
+            /** @description `initial`, `follow_up` or `final`. */
+            kind: components["schemas"]["ReportKind"];
+            /** @description Built from the incident when absent: 关于…的首报. */
+            title?: string | null;
+            /** @description 主送; the unit above when absent. */
+            addressee?: string | null;
+            /** @description 联系人 and telephone; the author when absent. */
+            contact?: string | null;
+            sections?: null | components["schemas"]["ReportSections"];
+        };
         CreateToken: {
             name: string;
             unit_id: string;
@@ -1682,6 +1849,17 @@ export interface components {
              * @description Reminder the evening before a shift at this local hour (none when absent).
              */
             remind_evening_hour?: number | null;
+        };
+        EditReport: {
+            /**
+             * Format: int64
+             * @description The version read; a save made since is refused with 409 `stale_version`.
+             */
+            version: number;
+            title?: string | null;
+            addressee?: string | null;
+            contact?: string | null;
+            sections?: null | components["schemas"]["ReportSections"];
         };
         ErrorBody: {
             /** @description Stable code, e.g. `validation_failed`, `account_locked`. */
@@ -1898,6 +2076,12 @@ export interface components {
             duty_log_id?: string | null;
             /** @description An open incident this one may repeat (saved after the warning). */
             duplicate_of?: string | null;
+            /**
+             * Format: date-time
+             * @description Since when a follow-up report is required: casualties changed within the re-reporting
+             *     window after a report was sent. Cleared by an approved follow-up or final report.
+             */
+            follow_up_since?: string | null;
             obligations: components["schemas"]["Obligation"][];
             /** @description How each hop was done and who receives it. */
             hops: components["schemas"]["HopRecord"][];
@@ -1913,6 +2097,18 @@ export interface components {
          * @enum {string}
          */
         IncidentKind: "hazardous_chemicals" | "coal_mining" | "non_coal_mining" | "construction" | "industry_trade" | "fireworks" | "special_equipment" | "road_traffic" | "water_transport" | "fire" | "other_production" | "flood" | "geological" | "earthquake" | "forest_fire" | "meteorological" | "other_emergency";
+        /**
+         * @description A year's statistics: every month (empty ones too), the kinds and units that had incidents
+         *     (most first), and the year's total.
+         */
+        IncidentStats: {
+            /** Format: int32 */
+            year: number;
+            months: components["schemas"]["MonthTally"][];
+            kinds: components["schemas"]["KindTally"][];
+            units: components["schemas"]["UnitTally"][];
+            total: components["schemas"]["Tally"];
+        };
         IncidentUnit: {
             id: string;
             code: string;
@@ -1922,6 +2118,9 @@ export interface components {
             kind: components["schemas"]["IncidentKind"];
             category: components["schemas"]["Category"];
             sector: components["schemas"]["Sector"];
+        };
+        KindTally: components["schemas"]["Tally"] & {
+            kind: components["schemas"]["IncidentKind"];
         };
         LoginRequest: {
             username: string;
@@ -1941,6 +2140,13 @@ export interface components {
             session_expires_at?: string | null;
             /** Format: int32 */
             idle_timeout_minutes: number;
+        };
+        MonthTally: components["schemas"]["Tally"] & {
+            /**
+             * Format: int32
+             * @description 1 to 12.
+             */
+            month: number;
         };
         Notification: {
             id: string;
@@ -2069,6 +2275,12 @@ export interface components {
                 duty_log_id?: string | null;
                 /** @description An open incident this one may repeat (saved after the warning). */
                 duplicate_of?: string | null;
+                /**
+                 * Format: date-time
+                 * @description Since when a follow-up report is required: casualties changed within the re-reporting
+                 *     window after a report was sent. Cleared by an approved follow-up or final report.
+                 */
+                follow_up_since?: string | null;
                 obligations: components["schemas"]["Obligation"][];
                 /** @description How each hop was done and who receives it. */
                 hops: components["schemas"]["HopRecord"][];
@@ -2169,6 +2381,113 @@ export interface components {
             at?: string | null;
             note?: string | null;
         };
+        /**
+         * @description A report as its readers see it: the current version, where it stands, and the list of
+         *     versions kept.
+         */
+        Report: {
+            id: string;
+            incident_id: string;
+            /** @description The issuing unit. */
+            unit: components["schemas"]["IncidentUnit"];
+            kind: components["schemas"]["ReportKind"];
+            /**
+             * Format: int32
+             * @description The follow-up's number (1, 2, …); 0 for the initial and the final report.
+             */
+            sequence: number;
+            status: components["schemas"]["ReportStatus"];
+            /**
+             * Format: int64
+             * @description The current version (1 for a new draft); edits carry it back.
+             */
+            version: number;
+            title: string;
+            /** @description 主送: the authority the report goes to. */
+            addressee: string;
+            /** @description 联系人 and telephone, as printed. */
+            contact: string;
+            sections: components["schemas"]["ReportSections"];
+            /** @description The incident's facts when this version was saved. */
+            facts: components["schemas"]["ReportFacts"];
+            created_by_name: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            submitted_at?: string | null;
+            submitted_by_name?: string | null;
+            /** @description Why the leader sent it back (while it is a draft again). */
+            returned_reason?: string | null;
+            /** Format: date-time */
+            approved_at?: string | null;
+            /** @description 签发人 */
+            approved_by_name?: string | null;
+            /** @description 文号, given on approval: `江南区应急管理局〔2026〕3号`. */
+            doc_number?: string | null;
+            versions: components["schemas"]["ReportVersionInfo"][];
+        };
+        /** @description What a report is built from: the incident's facts when the draft is made. */
+        ReportFacts: {
+            unit_name: string;
+            enterprise?: string | null;
+            /** Format: date-time */
+            occurred_at: string;
+            place: string;
+            description: string;
+            grade: components["schemas"]["Grade"];
+            casualties: components["schemas"]["Casualties"];
+        };
+        /** @enum {string} */
+        ReportKind: "initial" | "follow_up" | "final";
+        /** @description The contents Art. 12 requires, one field each. */
+        ReportSections: {
+            /** @description (一) 事故发生单位概况 */
+            unit: string;
+            /** @description (二) 事故发生的时间、地点以及事故现场情况 */
+            time_place: string;
+            /** @description (三) 事故的简要经过 */
+            what_happened: string;
+            /** @description (四) 伤亡人数（包括下落不明的人数）和初步估计的直接经济损失 */
+            casualties: string;
+            /** @description (五) 已经采取的措施 */
+            measures: string;
+            /** @description (六) 其他应当报告的情况 */
+            other: string;
+        };
+        /**
+         * @description Where a report stands. Only a draft can be edited; an approved report is sent and frozen.
+         * @enum {string}
+         */
+        ReportStatus: "draft" | "submitted" | "approved";
+        /** @description One kept version of a report. */
+        ReportVersion: {
+            /** Format: int64 */
+            version: number;
+            title: string;
+            addressee: string;
+            contact: string;
+            sections: components["schemas"]["ReportSections"];
+            facts: components["schemas"]["ReportFacts"];
+            /** Format: date-time */
+            edited_at: string;
+            edited_by_name: string;
+        };
+        ReportVersionBody: {
+            /**
+             * Format: int64
+             * @description The version the caller read and submits or approves.
+             */
+            version: number;
+        };
+        ReportVersionInfo: {
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            edited_at: string;
+            edited_by_name: string;
+        };
         RequestSwap: {
             /** @description The caller's own post to give away. */
             assignment_id: string;
@@ -2186,6 +2505,9 @@ export interface components {
          * @enum {string}
          */
         ResponseLevel: "i" | "ii" | "iii" | "iv";
+        ReturnReport: {
+            reason: string;
+        };
         /** @enum {string} */
         Role: "duty_officer" | "duty_leader" | "leader" | "inspector" | "petition_officer" | "staff" | "enterprise" | "system_admin" | "security_admin" | "audit_admin" | "viewer";
         /**
@@ -2372,6 +2694,29 @@ export interface components {
             /** Format: date-time */
             decided_at?: string | null;
         };
+        /** @description Counts and sums of a group of incidents. */
+        Tally: {
+            /** Format: int32 */
+            count: number;
+            /** Format: int32 */
+            ordinary: number;
+            /** Format: int32 */
+            relatively_serious: number;
+            /** Format: int32 */
+            serious: number;
+            /** Format: int32 */
+            particularly_serious: number;
+            /** Format: int64 */
+            deaths: number;
+            /** Format: int64 */
+            missing: number;
+            /** Format: int64 */
+            serious_injuries: number;
+            /** Format: int64 */
+            minor_injuries: number;
+            /** Format: int64 */
+            direct_loss_cny: number;
+        };
         Taxonomy: {
             kinds: components["schemas"]["KindInfo"][];
             sources: components["schemas"]["Source"][];
@@ -2417,6 +2762,9 @@ export interface components {
             code: string;
             name: string;
             level: components["schemas"]["UnitLevel"];
+        };
+        UnitTally: components["schemas"]["Tally"] & {
+            unit: components["schemas"]["IncidentUnit"];
         };
         UnitWithBoundary: components["schemas"]["Unit"] & {
             boundary?: Record<string, never> | null;
@@ -5350,7 +5698,7 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
-            /** @description `hops_open`, `incident_closed` */
+            /** @description `hops_open`, `follow_up_pending`, `incident_closed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5360,6 +5708,414 @@ export interface operations {
                 };
             };
             /** @description `summary: required` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_reports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReport"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description `report_pending`, `report_exists`, `initial_missing`, `final_sent`, `incident_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `kind: unknown`, `sections.measures: too_long`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                report: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    edit_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                report: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditReport"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description `not_issuing_unit` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `report_approved`, `report_submitted`, `stale_version` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `sections.what_happened: too_long`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                report: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportVersion"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    submit_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                report: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportVersionBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description `not_issuing_unit` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `report_submitted`, `report_approved`, `stale_version` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `sections.measures: required`, `addressee: required`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    return_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                report: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReturnReport"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description `not_issuing_unit` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `report_not_submitted`, `report_approved` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `reason: required` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    approve_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                report: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportVersionBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description `not_issuing_unit` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `report_not_submitted`, `report_approved`, `stale_version` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stats: {
+        parameters: {
+            query: {
+                /** @description 2000 to 2100. */
+                year: number;
+                /** @description Unit code: that unit and everything beneath it. */
+                unit?: string;
+                kind?: string;
+                /** @description `en` for English headers in the workbook; Chinese otherwise. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentStats"];
+                };
+            };
+            /** @description `year: out_of_range`, `kind: unknown_kind`, `unit: not_found` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stats_xlsx: {
+        parameters: {
+            query: {
+                /** @description 2000 to 2100. */
+                year: number;
+                /** @description Unit code: that unit and everything beneath it. */
+                unit?: string;
+                kind?: string;
+                /** @description `en` for English headers in the workbook; Chinese otherwise. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;

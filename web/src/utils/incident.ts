@@ -109,3 +109,29 @@ export function beep(urgent = false): void {
     // A browser that refuses audio before a click still shows the visible alert.
   }
 }
+
+export type Report = Schemas['Report']
+export type ReportKind = Schemas['ReportKind']
+
+/** The six contents of a report (Art. 12), in their order. */
+export const REPORT_SECTIONS = ['unit', 'time_place', 'what_happened', 'casualties', 'measures', 'other'] as const
+
+/**
+ * The reports a unit's desk may draft next, given its own reports: nothing while one is not yet
+ * approved; the initial report first; then follow-ups and the final one; nothing after the final.
+ * The server enforces the same rules (`report_pending`, `initial_missing`, `final_sent`).
+ */
+export function nextReportKinds(own: Pick<Report, 'kind' | 'status'>[]): ReportKind[] {
+  if (own.some((r) => r.status !== 'approved')) return []
+  if (own.some((r) => r.kind === 'final')) return []
+  if (!own.some((r) => r.kind === 'initial')) return ['initial']
+  return ['follow_up', 'final']
+}
+
+/** A date as the signature block of an official document writes it, in Beijing time. */
+export function documentDate(value: string): { y: number; m: number; d: number } {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: 'numeric', day: 'numeric' })
+    .formatToParts(new Date(value))
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0)
+  return { y: part('year'), m: part('month'), d: part('day') }
+}

@@ -27,7 +27,15 @@ export function notificationParams(data: Record<string, unknown>): Record<string
     kindLabel: data.cover === false ? t('duty.swaps.swap') : t('duty.swaps.cover'),
     hopName: data.hop ? tOr(`incident.hops.${str(data.hop)}`, str(data.hop)) : '',
     due: formatTime(str(data.due_at)),
+    reportName: data.report_kind ? reportName(str(data.report_kind), Number(data.sequence ?? 0)) : '',
+    reason: str(data.reason),
+    doc_number: str(data.doc_number),
   }
+}
+
+/** The name of a report (initial, follow-up n, final) in the reader's language. */
+export function reportName(kind: string, sequence: number): string {
+  return tOr(`incident.report.kinds.${kind}`, kind, { n: sequence })
 }
 
 /** The message key of a notification: some kinds read differently by a flag in their data. */

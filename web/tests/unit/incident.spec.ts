@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { countdown, gradeColor, type Obligation } from '@/utils/incident'
+import { countdown, documentDate, gradeColor, nextReportKinds, type Obligation } from '@/utils/incident'
 
 const due = '2026-03-02T03:20:00Z'
 const at = (s: string) => Date.parse(s)
@@ -25,5 +25,18 @@ describe('grade colours', () => {
   it('follow red, orange, yellow, blue from the highest grade', () => {
     expect(['particularly_serious', 'serious', 'relatively_serious', 'ordinary'].map((g) => gradeColor(g as never)))
       .toEqual(['#d40000', '#ff7d00', '#e6b800', '#1e6fd9'])
+  })
+})
+
+describe('reports', () => {
+  it('follow the order initial, follow-ups, final, one in the works at a time', () => {
+    expect(nextReportKinds([])).toEqual(['initial'])
+    expect(nextReportKinds([{ kind: 'initial', status: 'draft' }])).toEqual([])
+    expect(nextReportKinds([{ kind: 'initial', status: 'approved' }])).toEqual(['follow_up', 'final'])
+    expect(nextReportKinds([{ kind: 'initial', status: 'approved' }, { kind: 'final', status: 'approved' }])).toEqual([])
+  })
+
+  it('are dated in Beijing time', () => {
+    expect(documentDate('2026-12-31T16:30:00Z')).toEqual({ y: 2027, m: 1, d: 1 })
   })
 })

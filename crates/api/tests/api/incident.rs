@@ -205,3 +205,95 @@ backend_tests! {
         assert_eq!(t.get(&east, "/api/v1/incidents/chain-rules").await.json()["next_hop_minutes"], 60);
     }
 }
+
+backend_tests! {
+    async fn a_report_is_approved_by_the_duty_leader_then_reaches_the_city_and_is_frozen(t: TestApp) {
+        let east = t.signed_in("east.officer", &t.tree.east, &[Role::DutyOfficer]).await;
+        let leader = t.signed_in("east.leader", &t.tree.east, &[Role::DutyLeader]).await;
+        let city = t.signed_in("city.officer", &t.tree.city, &[Role::DutyOfficer]).await;
+        let viewer = t.signed_in("east.viewer", &t.tree.east, &[Role::Viewer]).await;
+        let id = t.post(&east, "/api/v1/incidents", explosion()).await.json()["id"].as_str().unwrap().to_owned();
+        let reports = format!("/api/v1/incidents/{id}/reports");
+
+        // Bad input: an unknown kind, a section too long; a viewer may not write.
+        let unknown = t.post(&east, &reports, json!({ "kind": "weekly" })).await;
+        unknown.expect(INVALID);
+        let long = t.post(&east, &reports, json!({ "kind": "initial", "sections": {
+            "unit": "", "time_place": "", "what_happened": "字".repeat(4001), "casualties": "", "measures": "", "other": "" } })).await;
+        long.expect(INVALID);
+        assert_eq!(field(&long, "sections.what_happened"), "too_long");
+        t.post(&viewer, &reports, json!({ "kind": "initial" })).await.expect(StatusCode::FORBIDDEN);
+        assert_eq!(t.get(&east, &reports).await.json(), json!([]), "nothing half-saved");
+
+        let draft = t.post(&east, &reports, json!({ "kind": "initial" })).await;
+        draft.expect(CREATED);
+        let draft = draft.json();
+        let report = format!("{reports}/{}", draft["id"].as_str().unwrap());
+        assert_eq!((draft["status"].as_str(), draft["addressee"].as_str()), (Some("draft"), Some("临江市")));
+        assert!(draft["sections"]["casualties"].as_str().unwrap().contains("3人死亡、1人失踪、4人重伤"));
+        let incomplete = t.post(&east, &format!("{report}/submit"), json!({ "version": 1 })).await;
+        incomplete.expect(INVALID);
+        assert_eq!(field(&incomplete, "sections.measures"), "required");
+        let mut sections = draft["sections"].clone();
+        sections["measures"] = json!("已调派消防救援力量处置。");
+        t.put(&east, &report, json!({ "version": 1, "sections": sections })).await.expect(StatusCode::OK);
+        t.post(&east, &format!("{report}/submit"), json!({ "version": 2 })).await.expect(StatusCode::OK);
+        t.post(&east, &format!("{report}/approve"), json!({ "version": 2 })).await.expect(StatusCode::FORBIDDEN);
+        assert_eq!(t.get(&city, &reports).await.json(), json!([]), "not sent yet");
+
+        let mut console = Stream::open(&t, &city, None).await;
+        let approved = t.post(&leader, &format!("{report}/approve"), json!({ "version": 2 })).await;
+        approved.expect(StatusCode::OK);
+        assert_eq!(approved.json()["doc_number"], "江南区〔2026〕1号");
+        let mut received = None;
+        while let Some((_, event)) = console.next().await {
+            if event["kind"] == "notification" {
+                received = Some(event["data"]["kind"].clone());
+            }
+        }
+        assert_eq!(received, Some(json!("incident.report_received")));
+        let frozen = t.put(&east, &report, json!({ "version": 2, "title": "改" })).await;
+        frozen.expect(StatusCode::CONFLICT);
+        assert_eq!(frozen.json()["code"], "report_approved");
+        let sent = t.get(&city, &reports).await.json();
+        assert_eq!((sent[0]["status"].as_str(), sent[0]["versions"].as_array().map(Vec::len)), (Some("approved"), Some(2)));
+        let first = t.get(&city, &format!("{report}/versions/1")).await.json();
+        assert_eq!(first["sections"]["measures"], "");
+        t.get(&city, &format!("{report}/versions/9")).await.expect(StatusCode::NOT_FOUND);
+    }
+}
+
+backend_tests! {
+    async fn monthly_statistics_count_by_beijing_month_and_export_to_excel(t: TestApp) {
+        let east = t.signed_in("east.officer", &t.tree.east, &[Role::DutyOfficer]).await;
+        let west = t.signed_in("west.officer", &t.tree.west, &[Role::DutyOfficer]).await;
+        let city = t.signed_in("city.officer", &t.tree.city, &[Role::DutyOfficer]).await;
+        // 2026-02-28 23:30 in Beijing is February; 00:30 on 1 March is March.
+        for (occurred, deaths, kind) in [("2026-02-28T15:30:00Z", 3, "fire"), ("2026-02-28T16:30:00Z", 0, "flood")] {
+            let body = with(with(with(explosion(), "occurred_at", json!(occurred)), "deaths", json!(deaths)), "kind", json!(kind));
+            let body = with(with(body, "reported_at", json!("2026-03-01T00:00:00Z")), "allow_duplicate", json!(true));
+            let body = with(with(body, "serious_injuries", json!(0)), "direct_loss_cny", json!(0));
+            t.post(&east, "/api/v1/incidents", body).await.expect(CREATED);
+        }
+        let stats = t.get(&city, "/api/v1/incidents/stats?year=2026").await;
+        stats.expect(StatusCode::OK);
+        let stats = stats.json();
+        assert_eq!((stats["months"][1]["count"].as_u64(), stats["months"][1]["relatively_serious"].as_u64()), (Some(1), Some(1)));
+        assert_eq!((stats["months"][2]["count"].as_u64(), stats["months"][2]["ordinary"].as_u64()), (Some(1), Some(1)));
+        assert_eq!((stats["total"]["count"].as_u64(), stats["total"]["deaths"].as_u64()), (Some(2), Some(3)));
+        assert_eq!(stats["units"][0]["unit"]["code"], "990102");
+        assert_eq!(stats["kinds"].as_array().map(Vec::len), Some(2));
+        let fires = t.get(&city, "/api/v1/incidents/stats?year=2026&kind=fire").await.json();
+        assert_eq!(fires["total"]["count"], 1);
+        // Scope holds: another district counts nothing, and cannot name the first.
+        assert_eq!(t.get(&west, "/api/v1/incidents/stats?year=2026").await.json()["total"]["count"], 0);
+        let other = t.get(&west, "/api/v1/incidents/stats?year=2026&unit=990102").await;
+        assert!(other.status == StatusCode::UNPROCESSABLE_ENTITY || other.status == StatusCode::NOT_FOUND, "{}", other.status);
+        let bad = t.get(&city, "/api/v1/incidents/stats?year=1999").await;
+        bad.expect(INVALID);
+        assert_eq!(field(&bad, "year"), "out_of_range");
+        let sheet = t.get(&city, "/api/v1/incidents/stats.xlsx?year=2026&lang=en").await;
+        sheet.expect(StatusCode::OK);
+        assert!(sheet.bytes.starts_with(b"PK"), "an xlsx is a zip");
+    }
+}

@@ -22,10 +22,15 @@ fn every_operation_is_documented_with_its_errors() {
     let doc: serde_json::Value = serde_json::from_str(&beacon_api::openapi::document()).unwrap();
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 15, "{}", paths.len());
+    let mut ids = std::collections::HashSet::new();
     for (path, operations) in paths {
         for (method, operation) in operations.as_object().unwrap() {
             let responses = operation["responses"].as_object().unwrap();
             assert!(!responses.is_empty(), "{method} {path}");
+            // The web client's types are keyed by operation id: two handlers of one name
+            // would give one of them the other's request and response types.
+            let id = operation["operationId"].as_str().unwrap_or_default().to_owned();
+            assert!(ids.insert(id.clone()), "{method} {path}: operation id {id} is taken");
             assert!(operation["tags"].is_array(), "{method} {path} has no tag");
         }
     }

@@ -52,7 +52,7 @@ impl Sector {
 }
 
 macro_rules! kinds {
-    ($($variant:ident = $code:literal, $category:ident, $sector:ident;)*) => {
+    ($($variant:ident = $code:literal, $zh:literal, $en:literal, $category:ident, $sector:ident;)*) => {
         /// The type of an incident (API field `kind`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
         #[serde(rename_all = "snake_case")]
@@ -66,6 +66,14 @@ macro_rules! kinds {
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(IncidentKind::$variant => $code,)*
+                }
+            }
+
+            /// The kind's name in Chinese and in English, for documents and workbooks the
+            /// server writes (the UI has its own translations).
+            pub fn names(self) -> (&'static str, &'static str) {
+                match self {
+                    $(IncidentKind::$variant => ($zh, $en),)*
                 }
             }
 
@@ -85,23 +93,23 @@ macro_rules! kinds {
 }
 
 kinds! {
-    HazardousChemicals = "hazardous_chemicals", ProductionSafety, General;
-    CoalMining = "coal_mining", ProductionSafety, General;
-    NonCoalMining = "non_coal_mining", ProductionSafety, General;
-    Construction = "construction", ProductionSafety, General;
-    IndustryTrade = "industry_trade", ProductionSafety, General;
-    Fireworks = "fireworks", ProductionSafety, General;
-    SpecialEquipment = "special_equipment", ProductionSafety, General;
-    RoadTraffic = "road_traffic", ProductionSafety, RoadTraffic;
-    WaterTransport = "water_transport", ProductionSafety, General;
-    Fire = "fire", ProductionSafety, Fire;
-    OtherProduction = "other_production", ProductionSafety, General;
-    Flood = "flood", NaturalDisaster, General;
-    Geological = "geological", NaturalDisaster, General;
-    Earthquake = "earthquake", NaturalDisaster, General;
-    ForestFire = "forest_fire", NaturalDisaster, General;
-    Meteorological = "meteorological", NaturalDisaster, General;
-    OtherEmergency = "other_emergency", OtherEmergency, General;
+    HazardousChemicals = "hazardous_chemicals", "危险化学品", "Hazardous chemicals", ProductionSafety, General;
+    CoalMining = "coal_mining", "煤矿", "Coal mining", ProductionSafety, General;
+    NonCoalMining = "non_coal_mining", "非煤矿山", "Non-coal mining", ProductionSafety, General;
+    Construction = "construction", "建筑施工", "Construction", ProductionSafety, General;
+    IndustryTrade = "industry_trade", "工贸", "Industry and trade", ProductionSafety, General;
+    Fireworks = "fireworks", "烟花爆竹", "Fireworks", ProductionSafety, General;
+    SpecialEquipment = "special_equipment", "特种设备", "Special equipment", ProductionSafety, General;
+    RoadTraffic = "road_traffic", "道路交通", "Road traffic", ProductionSafety, RoadTraffic;
+    WaterTransport = "water_transport", "水上交通", "Water transport", ProductionSafety, General;
+    Fire = "fire", "火灾", "Fire", ProductionSafety, Fire;
+    OtherProduction = "other_production", "其他生产安全事故", "Other production accident", ProductionSafety, General;
+    Flood = "flood", "洪涝", "Flood", NaturalDisaster, General;
+    Geological = "geological", "地质灾害", "Geological disaster", NaturalDisaster, General;
+    Earthquake = "earthquake", "地震", "Earthquake", NaturalDisaster, General;
+    ForestFire = "forest_fire", "森林火灾", "Forest fire", NaturalDisaster, General;
+    Meteorological = "meteorological", "气象灾害", "Meteorological disaster", NaturalDisaster, General;
+    OtherEmergency = "other_emergency", "其他突发事件", "Other emergency", OtherEmergency, General;
 }
 
 impl IncidentKind {

@@ -5,6 +5,7 @@
 mod chain;
 mod grade;
 mod kind;
+mod report;
 
 pub use chain::{
     ChainRules, Hop, HopStatus, Obligation, done_on_intake, follow_up_required, hops_for,
@@ -14,6 +15,10 @@ pub use grade::{
     Axis, Casualties, Grade, Grading, GradingTable, Threshold, builtin_tables, table_for,
 };
 pub use kind::{Category, IncidentKind, Sector};
+pub use report::{
+    ReportFacts, ReportKind, ReportSections, ReportStatus, SECTION_MAX, casualty_text,
+    draft_sections, loss_text, report_title,
+};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};

@@ -243,6 +243,9 @@ impl Store {
         if before.obligations.iter().any(|o| o.done_at.is_none()) {
             return Err(StoreError::Conflict("hops_open"));
         }
+        if before.follow_up_since.is_some() {
+            return Err(StoreError::Conflict("follow_up_pending"));
+        }
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE incidents SET status = 'closed', closed_at = $1, closing_summary = $2, \

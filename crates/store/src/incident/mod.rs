@@ -21,6 +21,7 @@ use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
 use crate::duty::json_err;
+use crate::notify::Delivery;
 use crate::org::unit_in_scope;
 use crate::sql::{Sql, get_bool};
 use crate::{Store, StoreError, Tx, audit, scope, timeline};
@@ -28,10 +29,14 @@ use crate::{Store, StoreError, Tx, audit, scope, timeline};
 mod clock;
 mod handle;
 mod list;
+mod report;
+mod stats;
 
 pub use clock::HOP_DEADLINE;
 pub use handle::RecordHop;
 pub use list::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_HOURS, DuplicateCandidate, IncidentFilter};
+pub use report::{NewReport, Report, ReportChanged, ReportEdit, ReportVersion, ReportVersionInfo};
+pub use stats::{IncidentStats, KindTally, MonthTally, StatsFilter, Tally, UnitTally};
 
 /// The facts of a new incident, already validated (`beacon_core::incident::check_*`).
 #[derive(Debug, Clone)]
@@ -116,6 +121,9 @@ pub struct Incident {
     pub duty_log_id: Option<String>,
     /// An open incident this one may repeat (saved after the warning).
     pub duplicate_of: Option<String>,
+    /// Since when a follow-up report is required: casualties changed within the re-reporting
+    /// window after a report was sent. Cleared by an approved follow-up or final report.
+    pub follow_up_since: Option<DateTime<Utc>>,
     pub obligations: Vec<Obligation>,
     /// How each hop was done and who receives it.
     pub hops: Vec<HopRecord>,
@@ -166,7 +174,7 @@ const COLUMNS: &str = "i.id, i.number, i.unit_id, n.code AS unit_code, n.name AS
     i.description, i.source, i.reporter, i.reporter_phone, i.grade, i.computed_grade, \
     i.override_grade, i.override_reason, i.override_by, i.override_at, i.warning_color, \
     i.response_level, i.status, i.closed_at, i.closing_summary, i.duty_log_id, i.duplicate_of, \
-    i.created_at, i.updated_at, i.version";
+    i.follow_up_since, i.created_at, i.updated_at, i.version";
 
 fn parse<T>(value: Option<T>, text: &str) -> Result<T, StoreError> {
     value.ok_or_else(|| StoreError::Corrupt(text.to_owned()))
@@ -405,14 +413,17 @@ impl Store {
 
     /// Changes the facts of an open incident. A change of casualties or loss re-grades it (the
     /// change kept in the history) and extends or shortens the chain to what the new grade
-    /// requires; the override, when a leader set one, stays in force.
+    /// requires; the override, when a leader set one, stays in force. A change of casualties or
+    /// of the grade after a report was sent, within the re-reporting window, requires a
+    /// follow-up report;
+    /// the desk's notifications are returned for live delivery.
     pub async fn change_incident_facts(
         &self,
         scope: &Scope,
         actor: &Actor,
         id: &str,
         change: FactsChange,
-    ) -> Result<Incident, StoreError> {
+    ) -> Result<(Incident, Vec<Delivery>), StoreError> {
         let now = self.now();
         let before = self.incident(scope, id).await?;
         if before.status != "open" {
@@ -485,6 +496,11 @@ impl Store {
         }
         changed.insert("grade".into(), json!(grade));
         let detail = serde_json::Value::Object(changed);
+        // Casualties changed, or the loss moved the grade: the level above must be told.
+        let reportable =
+            (facts.deaths, facts.missing, facts.serious_injuries, facts.minor_injuries)
+                != (before.deaths, before.missing, before.serious_injuries, before.minor_injuries)
+                || grade != before.grade;
         keep(
             &mut tx,
             now,
@@ -498,8 +514,13 @@ impl Store {
             },
         )
         .await?;
+        let deliveries = if reportable {
+            report::require_follow_up(&mut tx, now, actor, &before).await?
+        } else {
+            Vec::new()
+        };
         tx.commit().await?;
-        self.incident(scope, id).await
+        Ok((self.incident(scope, id).await?, deliveries))
     }
 
     /// The addressee's duty desk acknowledges a hop's report: the hop is done now. Only the
@@ -684,6 +705,7 @@ fn incident_row(
         closing_summary: row.try_get("closing_summary")?,
         duty_log_id: row.try_get("duty_log_id")?,
         duplicate_of: row.try_get("duplicate_of")?,
+        follow_up_since: row.try_get::<Option<i64>, _>("follow_up_since")?.map(from_millis),
         obligations: obligations(grade, occurred_at, &done, rules, now),
         hops,
         created_at: from_millis(row.try_get("created_at")?),

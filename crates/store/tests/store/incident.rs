@@ -1,8 +1,13 @@
 use beacon_core::audit::Actor;
-use beacon_core::incident::{Casualties, Grade, Hop, HopMethod, HopStatus, IncidentKind, Source};
+use beacon_core::incident::{
+    Casualties, Grade, Hop, HopMethod, HopStatus, IncidentKind, ReportKind, ReportSections,
+    ReportStatus, Source,
+};
 use beacon_core::org::Role;
 use beacon_core::scope::Scope;
-use beacon_store::incident::{FactsChange, IncidentFilter, NewIncident, RecordHop};
+use beacon_store::incident::{
+    FactsChange, IncidentFilter, NewIncident, NewReport, RecordHop, ReportEdit,
+};
 use beacon_store::{StoreError, backend_tests};
 use chrono::{DateTime, Duration, Utc};
 
@@ -87,7 +92,7 @@ backend_tests! {
             version: acknowledged.version,
             casualties: Some(Casualties { deaths: 10, ..Casualties::default() }),
             ..FactsChange::default()
-        }).await.unwrap();
+        }).await.unwrap().0;
         let stale = t.store.change_incident_facts(&district, &op, &made.id, FactsChange {
             version: acknowledged.version,
             title: Some("改".into()),
@@ -101,7 +106,7 @@ backend_tests! {
             casualties: Some(Casualties { deaths: 0, missing: 2, ..Casualties::default() }),
             description: Some("核实后无人死亡".into()),
             ..FactsChange::default()
-        }).await.unwrap();
+        }).await.unwrap().0;
         assert_eq!((ordinary.grade, ordinary.missing, ordinary.description.as_str()), (Grade::Ordinary, 2, "核实后无人死亡"));
         assert_eq!(hops(&ordinary).iter().map(|h| h.0).collect::<Vec<_>>(), [Hop::UnitToCounty, Hop::CountyToCity]);
         let history = t.store.incident_grades(&district, &made.id).await.unwrap();
@@ -227,7 +232,7 @@ backend_tests! {
             version: raised.version,
             casualties: Some(Casualties { deaths: 4, ..Casualties::default() }),
             ..FactsChange::default()
-        }).await.unwrap();
+        }).await.unwrap().0;
         assert_eq!((more.grade, more.computed_grade), (Grade::Serious, Grade::RelativelySerious));
         let cleared = t.store.override_incident_grade(&city, &leader, &made.id, None, "核实后恢复").await.unwrap();
         assert_eq!((cleared.grade, cleared.grade_override), (Grade::RelativelySerious, None));
@@ -291,5 +296,123 @@ backend_tests! {
         assert!(timeline.iter().any(|e| e.kind == "hop_overdue"), "{fired:?}");
         let bad = beacon_core::incident::ChainRules { first_hop_minutes: 0, next_hop_minutes: 60 };
         assert!(matches!(t.store.set_incident_chain_rules(&desk(&tree.city), bad).await, Err(StoreError::Invalid(_))));
+    }
+}
+
+fn person(user_id: &str, unit_id: &str, name: &str) -> Actor {
+    Actor { user_id: Some(user_id.into()), name: name.into(), ..desk(unit_id) }
+}
+
+fn kinds_to(deliveries: &[beacon_store::notify::Delivery]) -> Vec<(&str, &str)> {
+    deliveries.iter().map(|d| (d.notification.kind.as_str(), d.user_id.as_str())).collect()
+}
+
+backend_tests! {
+    async fn reports_are_drafted_approved_frozen_and_sent_and_answer_follow_ups(t: TestStore) {
+        let tree = t.city().await;
+        let officer_id = t.user("east.officer", &tree.east, &[Role::DutyOfficer]).await;
+        let leader_id = t.user("east.leader", &tree.east, &[Role::DutyLeader]).await;
+        let city_officer = t.user("city.officer", &tree.city, &[Role::DutyOfficer]).await;
+        let officer = person(&officer_id, &tree.east, "王值班");
+        let leader = person(&leader_id, &tree.east, "李带班");
+        let district = Scope::subtree(&tree.east);
+        let city = Scope::tree_root(&tree.city);
+        let made = t.store.create_incident(&district, &officer, fire_at(&tree.east, 3)).await.unwrap();
+        let new = |kind: ReportKind| NewReport { kind, title: None, addressee: None, contact: None, sections: None };
+
+        let early = t.store.create_incident_report(&district, &officer, &made.id, new(ReportKind::FollowUp)).await;
+        assert!(matches!(early, Err(StoreError::Conflict("initial_missing"))));
+        // The draft is built from the facts, addressed to the unit above.
+        let draft = t.store.create_incident_report(&district, &officer, &made.id, new(ReportKind::Initial)).await.unwrap();
+        assert_eq!((draft.status, draft.version, draft.sequence), (ReportStatus::Draft, 1, 0));
+        assert_eq!(draft.title, "关于某化工厂储罐爆炸的首报");
+        // Documents carry people's display names (here the test accounts' usernames).
+        assert_eq!((draft.addressee.as_str(), draft.contact.as_str()), ("临江市", "east.officer"));
+        assert_eq!(draft.sections.time_place, "2026年3月2日9时00分，东湖区化工园区。");
+        assert!(draft.sections.casualties.contains("3人死亡"), "{}", draft.sections.casualties);
+        let twice = t.store.create_incident_report(&district, &officer, &made.id, new(ReportKind::Initial)).await;
+        assert!(matches!(twice, Err(StoreError::Conflict("report_pending"))));
+        // The city does not see the district's draft.
+        assert!(t.store.incident_reports(&city, &desk(&tree.city), &made.id).await.unwrap().is_empty());
+
+        // Incomplete: the measures are the officer's to write.
+        let incomplete = t.store.submit_incident_report(&district, &officer, &made.id, &draft.id, 1).await;
+        let Err(StoreError::Invalid(errors)) = incomplete else { panic!("{incomplete:?}") };
+        assert_eq!(errors.get("sections.measures"), Some("required"));
+        let measures = ReportSections { measures: "已组织消防、医疗力量救援。".into(), ..draft.sections.clone() };
+        let edit = |version: i64| ReportEdit { version, sections: Some(measures.clone()), ..ReportEdit::default() };
+        let saved = t.store.edit_incident_report(&district, &officer, &made.id, &draft.id, edit(1)).await.unwrap();
+        assert_eq!(saved.version, 2);
+        let stale = t.store.edit_incident_report(&district, &officer, &made.id, &draft.id, edit(1)).await;
+        assert!(matches!(stale, Err(StoreError::Conflict("stale_version"))));
+        let submitted = t.store.submit_incident_report(&district, &officer, &made.id, &draft.id, 2).await.unwrap();
+        assert_eq!(submitted.report.status, ReportStatus::Submitted);
+        assert_eq!(kinds_to(&submitted.deliveries), vec![("incident.report_submitted", leader_id.as_str())]);
+        let waiting = t.store.edit_incident_report(&district, &officer, &made.id, &draft.id, edit(2)).await;
+        assert!(matches!(waiting, Err(StoreError::Conflict("report_submitted"))));
+
+        // The leader returns it with a reason; the officer is told; submitted again, approved.
+        let returned = t.store.return_incident_report(&district, &leader, &made.id, &draft.id, "伤亡情况请核实").await.unwrap();
+        assert_eq!((returned.report.status, returned.report.returned_reason.as_deref()), (ReportStatus::Draft, Some("伤亡情况请核实")));
+        assert_eq!(kinds_to(&returned.deliveries), vec![("incident.report_returned", officer_id.as_str())]);
+        t.store.submit_incident_report(&district, &officer, &made.id, &draft.id, 2).await.unwrap();
+        let by_city = t.store.approve_incident_report(&city, &desk(&tree.city), &made.id, &draft.id, 2).await;
+        assert!(matches!(by_city, Err(StoreError::NotFound)), "the city does not see it before it is sent");
+        let approved = t.store.approve_incident_report(&district, &leader, &made.id, &draft.id, 2).await.unwrap();
+        assert_eq!(approved.report.doc_number.as_deref(), Some("东湖区〔2026〕1号"));
+        assert_eq!(approved.report.approved_by_name.as_deref(), Some("east.leader"));
+        assert_eq!(kinds_to(&approved.deliveries), vec![("incident.report_received", city_officer.as_str())]);
+        let frozen = t.store.edit_incident_report(&district, &officer, &made.id, &draft.id, edit(2)).await;
+        assert!(matches!(frozen, Err(StoreError::Conflict("report_approved"))));
+
+        // Sent: the city reads it and its first version (before the measures were written).
+        let seen = t.store.incident_reports(&city, &desk(&tree.city), &made.id).await.unwrap();
+        assert_eq!((seen.len(), seen[0].versions.len()), (1, 2));
+        let first = t.store.incident_report_version(&city, &desk(&tree.city), &made.id, &draft.id, 1).await.unwrap();
+        assert!(first.sections.measures.is_empty());
+        assert_eq!(first.facts.casualties.deaths, 3);
+
+        // A death more within 30 days: a follow-up is required, and closing waits for it.
+        let (more, told) = t.store.change_incident_facts(&district, &officer, &made.id, FactsChange {
+            version: made.version,
+            casualties: Some(Casualties { deaths: 4, ..Casualties::default() }),
+            ..FactsChange::default()
+        }).await.unwrap();
+        assert_eq!(more.follow_up_since, Some(at("2026-03-02T01:30:00Z")));
+        let mut told = kinds_to(&told);
+        told.sort_unstable();
+        let mut desk_people = vec![("incident.follow_up_required", officer_id.as_str()), ("incident.follow_up_required", leader_id.as_str())];
+        desk_people.sort_unstable();
+        assert_eq!(told, desk_people);
+        let follow = t.store.create_incident_report(&district, &officer, &made.id, NewReport {
+            sections: Some(ReportSections { measures: "继续搜救。".into(), ..measures.clone() }),
+            ..new(ReportKind::FollowUp)
+        }).await.unwrap();
+        assert_eq!((follow.sequence, follow.title.as_str()), (1, "关于某化工厂储罐爆炸的续报（第1报）"));
+        t.store.submit_incident_report(&district, &officer, &made.id, &follow.id, 1).await.unwrap();
+        let answered = t.store.approve_incident_report(&district, &leader, &made.id, &follow.id, 1).await.unwrap();
+        assert_eq!(answered.report.doc_number.as_deref(), Some("东湖区〔2026〕2号"));
+        assert_eq!(t.store.incident(&district, &made.id).await.unwrap().follow_up_since, None);
+
+        // After the final report nothing follows; a change after 30 days requires nothing.
+        let last = t.store.create_incident_report(&district, &officer, &made.id, NewReport {
+            sections: Some(measures.clone()),
+            ..new(ReportKind::Final)
+        }).await.unwrap();
+        t.store.submit_incident_report(&district, &officer, &made.id, &last.id, 1).await.unwrap();
+        t.store.approve_incident_report(&district, &leader, &made.id, &last.id, 1).await.unwrap();
+        let after = t.store.create_incident_report(&district, &officer, &made.id, new(ReportKind::FollowUp)).await;
+        assert!(matches!(after, Err(StoreError::Conflict("final_sent"))));
+        t.clock.set(at("2026-04-01T01:00:00Z"));
+        let (late, told) = t.store.change_incident_facts(&district, &officer, &made.id, FactsChange {
+            version: more.version,
+            casualties: Some(Casualties { deaths: 5, ..Casualties::default() }),
+            ..FactsChange::default()
+        }).await.unwrap();
+        assert!(late.follow_up_since.is_none() && told.is_empty());
+        let timeline = t.store.timeline("incident", &made.id).await.unwrap();
+        for kind in ["report_created", "report_edited", "report_submitted", "report_returned", "report_approved", "follow_up_required"] {
+            assert!(timeline.iter().any(|e| e.kind == kind), "{kind}");
+        }
     }
 }
