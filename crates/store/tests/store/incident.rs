@@ -416,3 +416,28 @@ backend_tests! {
         }
     }
 }
+
+backend_tests! {
+    async fn a_point_outside_the_units_boundary_is_kept_with_a_warning(t: TestStore) {
+        let tree = t.city().await;
+        // 东湖区 is the square 115.8–116.0 E, 28.6–28.8 N.
+        let square = serde_json::json!({ "type": "Polygon", "coordinates": [[
+            [115.8, 28.6], [116.0, 28.6], [116.0, 28.8], [115.8, 28.8], [115.8, 28.6]]] });
+        let boundary = beacon_core::geo::Boundary::parse(&square).unwrap();
+        t.store.update_unit(&Scope::Global, &TestStore::operator(), &tree.east, beacon_store::org::UnitChanges {
+            boundary: Some(Some(boundary)),
+            ..Default::default()
+        }).await.unwrap();
+        let district = Scope::subtree(&tree.east);
+        let inside = NewIncident { point: Some((115.9, 28.7)), ..fire_at(&tree.east, 0) };
+        let outside = NewIncident { point: Some((116.3, 28.7)), kind: IncidentKind::Fire, ..fire_at(&tree.east, 0) };
+        let kept = t.store.create_incident(&district, &desk(&tree.east), inside).await.unwrap();
+        assert!(!kept.outside_unit);
+        let warned = t.store.create_incident(&district, &desk(&tree.east), outside).await.unwrap();
+        assert!(warned.outside_unit, "saved, with the warning");
+        assert_eq!((warned.lon, warned.lat), (Some(116.3), Some(28.7)));
+        // A unit without a boundary never warns.
+        let town = NewIncident { unit_id: tree.west.clone(), point: Some((0.0, 0.0)), ..fire_at(&tree.west, 0) };
+        assert!(!t.store.create_incident(&Scope::subtree(&tree.west), &desk(&tree.west), town).await.unwrap().outside_unit);
+    }
+}
