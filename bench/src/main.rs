@@ -4,7 +4,8 @@
 //!
 //! Measured: cold start to the first `/healthz` 200; resident memory idle and after load;
 //! sign-in throughput (bound by Argon2id by design); `GET /api/v1/users` latency under 64
-//! concurrent clients with 10,000 users seeded.
+//! concurrent clients with 10,000 users seeded; the duty roster through the engine and the
+//! store; incident intake, live delivery of new incidents and the hop scheduler (`incident`).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -19,6 +20,8 @@ use beacon_core::scope::Scope;
 use beacon_store::org::NewUser;
 use beacon_store::testing::TestDatabase;
 use beacon_store::{Backend, ConnectOptions, Store};
+
+mod incident;
 
 const USERS: usize = 10_000;
 const CLIENTS: usize = 64;
@@ -42,6 +45,9 @@ struct Figures {
     now_p50: Duration,
     now_p99: Duration,
     now_rps: f64,
+    incident: incident::ServerFigures,
+    rss_incident_kib: u64,
+    scheduler: incident::SchedulerFigures,
 }
 
 #[tokio::main]
@@ -49,39 +55,33 @@ async fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let mut beacon = None;
     let mut roster_only = None;
+    let mut incident_only = None;
+    let backend_of = |flag: &str, value: Option<String>| match value.as_deref() {
+        Some("sqlite") => Ok(Backend::Sqlite),
+        Some("postgres") => Ok(Backend::Postgres),
+        _ => bail!("{flag} takes sqlite or postgres"),
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--beacon" => beacon = args.next().map(PathBuf::from),
             // Only the roster figures, on one backend: for profiling the duty store.
-            "--roster-only" => {
-                roster_only = Some(match args.next().as_deref() {
-                    Some("sqlite") => Backend::Sqlite,
-                    Some("postgres") => Backend::Postgres,
-                    _ => bail!("--roster-only takes sqlite or postgres"),
-                })
-            }
+            "--roster-only" => roster_only = Some(backend_of(&arg, args.next())?),
+            // Only the incident figures, on one backend.
+            "--incident-only" => incident_only = Some(backend_of(&arg, args.next())?),
             other => bail!(
-                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres]"
+                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres] [--incident-only sqlite|postgres]"
             ),
         }
     }
     if let Some(backend) = roster_only {
-        let database = TestDatabase::new(backend).await;
-        let status = Command::new(beacon.context("--beacon PATH is required")?)
-            .args([
-                "--database",
-                &database.url,
-                "--data-dir",
-                &tempdir()?.to_string_lossy(),
-                "seed-demo",
-            ])
-            .stdout(Stdio::null())
-            .status()?;
-        if !status.success() {
-            bail!("seed-demo failed");
-        }
+        let (database, data) =
+            seeded(beacon.as_ref().context("--beacon PATH is required")?, backend).await?;
         println!("{:?}", roster_bench(&database.url).await?);
+        let _ = std::fs::remove_dir_all(&data);
         return Ok(());
+    }
+    if let Some(backend) = incident_only {
+        return incident_only_run(&beacon.context("--beacon PATH is required")?, backend).await;
     }
     let beacon = beacon.context("--beacon PATH of the release binary is required")?;
     let mut all = Vec::new();
@@ -169,35 +169,48 @@ async fn main() -> Result<()> {
         &|f| format!("{:.1} MiB", f.rss_loaded_kib as f64 / 1024.0),
         "",
     );
+    let incident: Vec<_> =
+        all.iter().map(|f| incident_rows(&f.incident, f.rss_incident_kib, &f.scheduler)).collect();
+    for (i, (name, sqlite, floor)) in incident[0].iter().enumerate() {
+        println!("| {name} | {sqlite} | {} | {floor} |", incident[1][i].1);
+    }
     for f in &all {
         eprintln!("({} measured)", f.backend);
     }
     Ok(())
 }
 
-async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
+/// A fresh database with the demo city (`beacon seed-demo`), and the data directory used.
+async fn seeded(beacon: &PathBuf, backend: Backend) -> Result<(TestDatabase, PathBuf)> {
     let database = TestDatabase::new(backend).await;
     let data = tempdir()?;
-    let data_dir = data.to_string_lossy().into_owned();
-    eprintln!("data and server log: {data_dir}");
     let status = Command::new(beacon)
-        .args(["--database", &database.url, "--data-dir", &data_dir, "seed-demo"])
+        .args(["--database", &database.url, "--data-dir", &data.to_string_lossy(), "seed-demo"])
         .stdout(Stdio::null())
         .status()?;
     if !status.success() {
         bail!("seed-demo failed");
     }
-    seed_users(&database.url).await?;
+    Ok((database, data))
+}
 
+/// Starts `beacon serve` on the database and waits for its first `/healthz` 200; returns the
+/// server, its base URL and the cold start.
+async fn start_server(
+    beacon: &PathBuf,
+    client: &reqwest::Client,
+    url: &str,
+    data: &std::path::Path,
+) -> Result<(Server, String, Duration)> {
     let port = free_port()?;
     let started = Instant::now();
-    let mut server = Server(
+    let server = Server(
         Command::new(beacon)
             .args([
                 "--database",
-                &database.url,
+                url,
                 "--data-dir",
-                &data_dir,
+                &data.to_string_lossy(),
                 "serve",
                 "--listen",
                 &format!("127.0.0.1:{port}"),
@@ -208,7 +221,6 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
             .spawn()?,
     );
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS * 2).build()?;
     loop {
         if let Ok(response) = client.get(format!("{base}/healthz")).send().await
             && response.status().is_success()
@@ -220,7 +232,93 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    let cold_start = started.elapsed();
+    Ok((server, base, started.elapsed()))
+}
+
+/// `--incident-only`: the incident figures alone, on one backend, printed as a table.
+async fn incident_only_run(beacon: &PathBuf, backend: Backend) -> Result<()> {
+    let (database, data) = seeded(beacon, backend).await?;
+    eprintln!("data and server log: {}", data.display());
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS * 2).build()?;
+    let (mut server, base, _) = start_server(beacon, &client, &database.url, &data).await?;
+    let figures = incident::server_figures(&client, &base).await?;
+    let rss_kib = rss_kib(server.0.id())?;
+    server.stop();
+    let (scheduler_database, scheduler_data) = seeded(beacon, backend).await?;
+    let scheduler = incident::scheduler_bench(&scheduler_database.url).await?;
+    println!("| figure | {} | floor |", backend.name());
+    println!("|---|---|---|");
+    for (name, value, floor) in incident_rows(&figures, rss_kib, &scheduler) {
+        println!("| {name} | {value} | {floor} |");
+    }
+    let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_dir_all(&scheduler_data);
+    Ok(())
+}
+
+/// The incident rows of the table: name, value, floor.
+fn incident_rows(
+    f: &incident::ServerFigures,
+    rss_kib: u64,
+    s: &incident::SchedulerFigures,
+) -> Vec<(String, String, &'static str)> {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    vec![
+        (
+            "POST /api/v1/incidents p50 / p99, one client alone".to_owned(),
+            format!("{:.1} / {:.1} ms", ms(f.single_p50), ms(f.single_p99)),
+            "",
+        ),
+        (
+            format!(
+                "POST /api/v1/incidents p50 / p99, {CLIENTS} clients, a district's duty officer"
+            ),
+            format!("{:.1} / {:.1} ms ({:.0}/s)", ms(f.intake_p50), ms(f.intake_p99), f.intake_rps),
+            "p99 < 50 ms",
+        ),
+        (
+            format!(
+                "incident.created from the POST to each of {} city streams, p50 / p99 (max) of {}",
+                incident::SSE_CLIENTS,
+                incident::SSE_CLIENTS * incident::SSE_INCIDENTS
+            ),
+            format!("{:.1} / {:.1} ms ({:.1})", ms(f.sse_p50), ms(f.sse_p99), ms(f.sse_max)),
+            "p99 < 100 ms",
+        ),
+        (
+            "resident memory after the incident load".to_owned(),
+            format!("{:.1} MiB", rss_kib as f64 / 1024.0),
+            "",
+        ),
+        (
+            format!("{} hop stages due at once, fired by the scheduler", incident::HOPS),
+            format!(
+                "{:.2} s ({} stages, {} notifications)",
+                s.fire.as_secs_f64(),
+                s.fired,
+                s.notifications
+            ),
+            "< 5 s",
+        ),
+        (
+            format!(
+                "set-up of the above: {} incidents registered through the store, 4 at a time",
+                incident::HOPS
+            ),
+            format!("{:.1} s", s.setup.as_secs_f64()),
+            "",
+        ),
+    ]
+}
+
+async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
+    let (database, data) = seeded(beacon, backend).await?;
+    eprintln!("data and server log: {}", data.display());
+    seed_users(&database.url).await?;
+
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS * 2).build()?;
+    let (mut server, base, cold_start) =
+        start_server(beacon, &client, &database.url, &data).await?;
     eprintln!("cold start {cold_start:?}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle_kib = rss_kib(server.0.id())?;
@@ -259,12 +357,19 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
     eprintln!("duty/now p50 {:?} p99 {:?} ({:.0}/s)", on_duty.0, on_duty.1, on_duty.2);
     eprintln!("list (district) p50 {:?} p99 {:?} ({:.0}/s)", district.0, district.1, district.2);
     let rss_loaded_kib = rss_kib(server.0.id())?;
+    // After the figures above, which they would otherwise weigh on (thousands of incidents).
+    let incident = incident::server_figures(&client, &base).await?;
+    let rss_incident_kib = rss_kib(server.0.id())?;
     server.stop();
     // After the server's figures, so that 365,000 new rows (and the database's own upkeep after
     // them) do not weigh on the measurements above.
     let roster = roster_bench(&database.url).await?;
     eprintln!("{roster:?}");
+    // The scheduler on a database of its own: the incidents above have clocks running too.
+    let (scheduler_database, scheduler_data) = seeded(beacon, backend).await?;
+    let scheduler = incident::scheduler_bench(&scheduler_database.url).await?;
     let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_dir_all(&scheduler_data);
     Ok(Figures {
         backend: backend.name(),
         cold_start,
@@ -279,6 +384,9 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
         now_p50: on_duty.0,
         now_p99: on_duty.1,
         now_rps: on_duty.2,
+        incident,
+        rss_incident_kib,
+        scheduler,
     })
 }
 
@@ -289,18 +397,7 @@ async fn list_latency(
     username: &str,
     path: &str,
 ) -> Result<(Duration, Duration, f64)> {
-    let response = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({ "username": username, "password": DEMO_PASSWORD }))
-        .send()
-        .await?;
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("no session cookie")?
-        .to_owned();
+    let cookie = sign_in(client, base, username).await?;
     let deadline = Instant::now() + LIST_DURATION;
     let address = base.trim_start_matches("http://").to_owned();
     let tasks = (0..CLIENTS).map(|_| {
@@ -325,17 +422,52 @@ async fn list_latency(
             anyhow::Ok(latencies)
         })
     });
+    gather(tasks, LIST_DURATION, "no request completed").await
+}
+
+/// p50, p99 and throughput of the latencies the client tasks measured over `duration`.
+async fn gather(
+    tasks: impl IntoIterator<Item = tokio::task::JoinHandle<Result<Vec<Duration>>>>,
+    duration: Duration,
+    none: &str,
+) -> Result<(Duration, Duration, f64)> {
     let mut latencies = Vec::new();
     for task in futures::future::join_all(tasks).await {
         latencies.extend(task??);
     }
     latencies.sort();
     if latencies.is_empty() {
-        bail!("no request completed");
+        bail!("{none}");
     }
-    let percentile =
-        |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    Ok((percentile(0.50), percentile(0.99), latencies.len() as f64 / LIST_DURATION.as_secs_f64()))
+    Ok((
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        latencies.len() as f64 / duration.as_secs_f64(),
+    ))
+}
+
+/// Signs a demo account in; returns its session cookie (`name=value`).
+async fn sign_in(client: &reqwest::Client, base: &str, username: &str) -> Result<String> {
+    let response = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": username, "password": DEMO_PASSWORD }))
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        bail!("sign-in of {username} failed: {}", response.status());
+    }
+    Ok(response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("no session cookie")?
+        .to_owned())
+}
+
+/// The `p` quantile of sorted, non-empty latencies.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
 
 /// Units of the roster benchmark, each with 3 duty leaders and 8 duty officers.
@@ -580,6 +712,11 @@ impl KeepAlive {
 
     /// Sends one request and reads the whole response; returns its status.
     async fn exchange(&mut self, request: &[u8]) -> Result<u16> {
+        Ok(self.request(request).await?.0)
+    }
+
+    /// Sends one request and reads the whole response; returns its status and body.
+    async fn request(&mut self, request: &[u8]) -> Result<(u16, Vec<u8>)> {
         use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
         self.stream.get_mut().write_all(request).await?;
         let mut line = String::new();
@@ -605,6 +742,6 @@ impl KeepAlive {
         }
         let mut body = vec![0; length];
         self.stream.read_exact(&mut body).await?;
-        Ok(status)
+        Ok((status, body))
     }
 }

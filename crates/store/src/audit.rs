@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row};
 
-use crate::sql::Sql;
+use crate::db::backend_of;
+use crate::sql::{Sql, Val, insert_batch};
 use crate::{Page, Store, StoreError, Tx, scope};
 
 const COLUMNS: &str = "a.seq, a.at, a.actor_id, a.actor_name, a.actor_unit_id, a.unit_id, \
@@ -53,6 +54,76 @@ pub async fn append(
     .execute(&mut **tx)
     .await?;
     Ok(seq)
+}
+
+/// Appends several records in the caller's transaction, chained in order exactly as
+/// [`append`] chains them one by one, with the chain's head moved once and the rows written
+/// with multi-row inserts (the scheduler may raise thousands at once).
+pub async fn append_all(
+    tx: &mut Tx,
+    at: DateTime<Utc>,
+    records: Vec<NewAuditRecord>,
+) -> Result<(), StoreError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let count = i64::try_from(records.len()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    // The head's row lock serialises appends as for one record.
+    let (last, mut prev_hash): (i64, String) =
+        sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+            .bind(count)
+            .fetch_one(&mut **tx)
+            .await?;
+    let mut rows = Vec::with_capacity(records.len());
+    for (seq, new) in (last - count + 1..).zip(records) {
+        let record = AuditRecord::seal(seq, at, &prev_hash, new);
+        prev_hash = record.hash.clone();
+        rows.push(vec![
+            Val::Int(record.seq),
+            Val::Int(to_millis(record.at)),
+            Val::MaybeText(record.actor_id),
+            Val::Text(record.actor_name),
+            Val::MaybeText(record.actor_unit_id),
+            Val::MaybeText(record.unit_id),
+            Val::Text(record.action),
+            Val::MaybeText(record.target_type),
+            Val::MaybeText(record.target_id),
+            Val::MaybeText(record.ip),
+            Val::Text(record.outcome),
+            Val::Text(record.detail),
+            Val::Text(record.prev_hash),
+            Val::Text(record.hash),
+        ]);
+    }
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(prev_hash)
+        .execute(&mut **tx)
+        .await?;
+    let backend = backend_of(tx);
+    insert_batch(
+        tx,
+        backend,
+        "audit_log",
+        &[
+            "seq",
+            "at",
+            "actor_id",
+            "actor_name",
+            "actor_unit_id",
+            "unit_id",
+            "action",
+            "target_type",
+            "target_id",
+            "ip",
+            "outcome",
+            "detail",
+            "prev_hash",
+            "hash",
+        ],
+        rows,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Filters of the audit search; all optional and combined with AND.

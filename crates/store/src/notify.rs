@@ -107,13 +107,7 @@ pub async fn send(
         for chunk in users.chunks(500) {
             let mut sql = Sql::new("SELECT id, email FROM users WHERE active = ");
             sql.bind(true).push(" AND email IS NOT NULL AND id IN (");
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind((*id).to_owned());
-            }
-            sql.push(")");
+            sql.bind_list(chunk.iter().map(|id| (*id).to_owned())).push(")");
             for r in sql.fetch_all(&mut **tx).await? {
                 addresses.insert(r.try_get("id")?, r.try_get("email")?);
             }

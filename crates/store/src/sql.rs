@@ -56,6 +56,20 @@ impl Sql {
         self
     }
 
+    /// Binds values separated by commas, for the inside of `IN (…)`.
+    pub(crate) fn bind_list<I>(&mut self, values: I) -> &mut Self
+    where
+        I: IntoIterator<Item = String>,
+    {
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self
+    }
+
     /// Wraps the query as subquery `t` of `SELECT <aggregate> AS json_rows`.
     pub(crate) fn aggregate(mut self, aggregate: &str) -> Self {
         self.text = format!("SELECT {aggregate} AS json_rows FROM ({}) t", self.text);

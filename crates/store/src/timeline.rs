@@ -10,6 +10,8 @@ use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
 
+use crate::db::backend_of;
+use crate::sql::{Val, insert_batch};
 use crate::{Store, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -47,6 +49,60 @@ pub async fn append(
     .bind(kind.to_owned())
     .bind(data.to_string())
     .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// One entry of [`append_all`]: the subject, its unit, the kind and the data.
+pub struct NewEntry<'a> {
+    pub subject: (&'a str, &'a str),
+    pub unit_id: Option<&'a str>,
+    pub kind: &'a str,
+    pub data: serde_json::Value,
+}
+
+/// Appends several entries by one actor in the caller's transaction, with multi-row inserts.
+pub async fn append_all(
+    tx: &mut Tx,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    entries: Vec<NewEntry<'_>>,
+) -> Result<(), StoreError> {
+    let at = to_millis(at);
+    let rows = entries
+        .into_iter()
+        .map(|e| {
+            vec![
+                Val::Text(new_id()),
+                Val::Text(e.subject.0.to_owned()),
+                Val::Text(e.subject.1.to_owned()),
+                Val::MaybeText(e.unit_id.map(str::to_owned)),
+                Val::Int(at),
+                Val::MaybeText(actor.user_id.clone()),
+                Val::Text(actor.name.clone()),
+                Val::Text(e.kind.to_owned()),
+                Val::Text(e.data.to_string()),
+            ]
+        })
+        .collect();
+    let backend = backend_of(tx);
+    insert_batch(
+        tx,
+        backend,
+        "timeline",
+        &[
+            "id",
+            "subject_type",
+            "subject_id",
+            "unit_id",
+            "at",
+            "actor_id",
+            "actor_name",
+            "kind",
+            "data",
+        ],
+        rows,
+    )
     .await?;
     Ok(())
 }

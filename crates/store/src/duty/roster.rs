@@ -1178,13 +1178,8 @@ async fn busy_of(
     }
     let mut sql =
         Sql::new("SELECT user_id, starts_at, ends_at FROM duty_assignments WHERE user_id IN (");
-    for (i, u) in users.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(u.clone());
-    }
-    sql.push(") AND starts_at < ")
+    sql.bind_list(users.iter().cloned())
+        .push(") AND starts_at < ")
         .bind(to_millis(to))
         .push(" AND ends_at > ")
         .bind(to_millis(from));

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use beacon_core::audit::Actor;
+use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::clock::from_millis;
 use beacon_core::incident::{Grade, Hop, obligations};
 use beacon_core::org::Role;
@@ -15,11 +15,12 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::handle::chain_rules_on;
-use super::{Happened, keep, parse, sender_unit};
+use super::{parse, sender_unit};
 use crate::deadline::{self, DueStage, NewDeadline};
 use crate::duty::unit_users_with_roles;
 use crate::notify::{self, Delivery, NewNotification};
-use crate::{Store, StoreError, Tx};
+use crate::sql::Sql;
+use crate::{Store, StoreError, Tx, audit, timeline};
 
 /// The deadline kind of a hop's clock.
 pub const HOP_DEADLINE: &str = "incident.hop";
@@ -36,26 +37,28 @@ pub(super) async fn sync(
     now: DateTime<Utc>,
     incident_id: &str,
 ) -> Result<(), StoreError> {
-    let row = sqlx::query("SELECT unit_id, grade, occurred_at FROM incidents WHERE id = $1")
-        .bind(incident_id.to_owned())
-        .fetch_one(&mut **tx)
-        .await?;
+    // The incident and its hops done, in one round trip.
+    let rows = sqlx::query(
+        "SELECT i.unit_id, i.grade, i.occurred_at, h.hop, h.done_at FROM incidents i \
+         LEFT JOIN incident_hops h ON h.incident_id = i.id AND h.done_at IS NOT NULL \
+         WHERE i.id = $1",
+    )
+    .bind(incident_id.to_owned())
+    .fetch_all(&mut **tx)
+    .await?;
+    let row = rows.first().ok_or(sqlx::Error::RowNotFound)?;
     let grade: String = row.try_get("grade")?;
     let grade = parse(Grade::parse(&grade), &grade)?;
     let unit_id: String = row.try_get("unit_id")?;
     let occurred_at = from_millis(row.try_get("occurred_at")?);
-    let done: Vec<(Hop, DateTime<Utc>)> = sqlx::query(
-        "SELECT hop, done_at FROM incident_hops WHERE incident_id = $1 AND done_at IS NOT NULL",
-    )
-    .bind(incident_id.to_owned())
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| {
-        let hop: String = r.try_get("hop")?;
-        Ok((parse(Hop::parse(&hop), &hop)?, from_millis(r.try_get("done_at")?)))
-    })
-    .collect::<Result<_, StoreError>>()?;
+    let mut done: Vec<(Hop, DateTime<Utc>)> = Vec::new();
+    for r in &rows {
+        if let (Some(hop), Some(at)) =
+            (r.try_get::<Option<String>, _>("hop")?, r.try_get::<Option<i64>, _>("done_at")?)
+        {
+            done.push((parse(Hop::parse(&hop), &hop)?, from_millis(at)));
+        }
+    }
     let rules = chain_rules_on(&mut **tx).await?;
     let open: Vec<(Hop, DateTime<Utc>)> = obligations(grade, occurred_at, &done, rules, now)
         .into_iter()
@@ -64,17 +67,23 @@ pub(super) async fn sync(
             _ => None,
         })
         .collect();
-    let running: BTreeSet<String> = sqlx::query(
-        "SELECT subject_id FROM deadlines WHERE subject_type = $1 AND subject_id LIKE $2 \
-         AND done_at IS NULL",
+    // The four subjects by equality: `LIKE 'id:%'` cannot use the subject index (SQLite's LIKE
+    // is case-insensitive, PostgreSQL's collation is not `C`), so it read every hop clock
+    // ever scheduled, on every intake.
+    let mut query = sqlx::query(
+        "SELECT subject_id FROM deadlines WHERE subject_type = $1 \
+         AND subject_id IN ($2, $3, $4, $5) AND done_at IS NULL",
     )
-    .bind(SUBJECT)
-    .bind(format!("{incident_id}:%"))
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| r.try_get("subject_id"))
-    .collect::<Result<_, _>>()?;
+    .bind(SUBJECT);
+    for hop in Hop::ALL {
+        query = query.bind(subject_id(incident_id, hop));
+    }
+    let running: BTreeSet<String> = query
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get("subject_id"))
+        .collect::<Result<_, _>>()?;
     for hop in Hop::ALL {
         let id = subject_id(incident_id, hop);
         match open.iter().find(|(h, _)| *h == hop) {
@@ -135,11 +144,24 @@ struct HopFacts {
     addressee_unit_id: Option<String>,
 }
 
+/// An overdue hop, to be kept in its incident's timeline and the audit trail.
+struct Overdue<'a> {
+    incident_id: &'a str,
+    unit_id: String,
+    hop: Hop,
+    due_at: DateTime<Utc>,
+}
+
 impl Store {
     /// Fires due stages of hop clocks inside the caller's transaction (already claimed): the
     /// reminders go to the duty desks of the sending and the receiving unit; `overdue` alerts
     /// the sending unit's duty leaders and leaders, and is kept in the incident's timeline and
     /// the audit trail.
+    ///
+    /// A batch costs a handful of statements whatever its size: the hops' facts are read
+    /// together, each (unit, hop)'s sender and each (unit, stage)'s people once, and the
+    /// timeline entries, audit records and notifications are written with multi-row inserts.
+    /// (A few statements per stage made 10,000 overdue hops take 8 s on PostgreSQL.)
     pub async fn fire_hop_stages(
         &self,
         tx: &mut Tx,
@@ -147,19 +169,35 @@ impl Store {
         mail: bool,
     ) -> Result<Vec<Delivery>, StoreError> {
         let now = self.now();
+        let wanted: Vec<(&DueStage, &str, Hop)> = stages
+            .iter()
+            .filter_map(|due| {
+                let (incident_id, hop) = due.subject_id.split_once(':')?;
+                Some((due, incident_id, Hop::parse(hop)?))
+            })
+            .collect();
+        let facts = hop_facts(tx, wanted.iter().map(|(_, id, _)| *id)).await?;
+        let mut senders: HashMap<(String, Hop), String> = HashMap::new();
         let mut people: HashMap<(String, bool), Vec<String>> = HashMap::new();
         let mut notes = Vec::new();
-        for due in stages {
-            let Some((incident_id, hop)) = due.subject_id.split_once(':') else { continue };
-            let Some(hop) = Hop::parse(hop) else { continue };
-            let Some(facts) = hop_facts(tx, incident_id, hop).await? else { continue };
+        let mut overdue_hops = Vec::new();
+        for (due, incident_id, hop) in wanted {
+            let Some(facts) = facts.get(&(incident_id.to_owned(), hop)) else { continue };
             if facts.done {
                 continue;
             }
-            let sender = sender_unit(tx, &facts.unit_id, hop).await?;
+            let key = (facts.unit_id.clone(), hop);
+            let sender = match senders.get(&key) {
+                Some(sender) => sender.clone(),
+                None => {
+                    let sender = sender_unit(tx, &facts.unit_id, hop).await?;
+                    senders.insert(key, sender.clone());
+                    sender
+                }
+            };
             let overdue = due.stage == "overdue";
             let mut to: BTreeSet<String> = BTreeSet::new();
-            let mut units = vec![sender.clone()];
+            let mut units = vec![sender];
             if !overdue && let Some(addressee) = &facts.addressee_unit_id {
                 units.push(addressee.clone());
             }
@@ -187,20 +225,12 @@ impl Store {
                 "minutes_left": (due.due_at - now).num_minutes().max(0),
             });
             if overdue {
-                let system = Actor::system("scheduler");
-                keep(
-                    tx,
-                    now,
-                    &system,
-                    (incident_id, &facts.unit_id),
-                    Happened {
-                        kind: "hop_overdue",
-                        action: "incident.hop_overdue",
-                        data: json!({ "hop": hop, "due_at": due.due_at }),
-                        detail: Some(json!({ "hop": hop, "due_at": due.due_at })),
-                    },
-                )
-                .await?;
+                overdue_hops.push(Overdue {
+                    incident_id,
+                    unit_id: facts.unit_id.clone(),
+                    hop,
+                    due_at: due.due_at,
+                });
             }
             let kind = if overdue { "incident.hop_overdue" } else { "incident.hop_reminder" };
             notes.extend(to.into_iter().map(|user_id| NewNotification {
@@ -211,32 +241,73 @@ impl Store {
                 data: data.clone(),
             }));
         }
+        keep_overdue(tx, now, &overdue_hops).await?;
         notify::send(tx, now, mail, notes).await
     }
 }
 
-async fn hop_facts(
+/// The facts of every hop of some incidents, keyed by (incident id, hop).
+async fn hop_facts<'a>(
     tx: &mut Tx,
-    incident_id: &str,
-    hop: Hop,
-) -> Result<Option<HopFacts>, StoreError> {
-    let row = sqlx::query(
-        "SELECT i.number, i.title, i.unit_id, n.name AS unit_name, i.grade, h.done_at, \
-         h.addressee_unit_id FROM incidents i JOIN units n ON n.id = i.unit_id \
-         JOIN incident_hops h ON h.incident_id = i.id AND h.hop = $2 WHERE i.id = $1",
-    )
-    .bind(incident_id.to_owned())
-    .bind(hop.as_str())
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    Ok(Some(HopFacts {
-        number: r.try_get("number")?,
-        title: r.try_get("title")?,
-        unit_id: r.try_get("unit_id")?,
-        unit_name: r.try_get("unit_name")?,
-        grade: r.try_get("grade")?,
-        done: r.try_get::<Option<i64>, _>("done_at")?.is_some(),
-        addressee_unit_id: r.try_get("addressee_unit_id")?,
-    }))
+    incident_ids: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<(String, Hop), HopFacts>, StoreError> {
+    let ids: BTreeSet<&str> = incident_ids.collect();
+    let ids: Vec<&str> = ids.into_iter().collect();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let mut sql = Sql::new(
+            "SELECT i.id, i.number, i.title, i.unit_id, n.name AS unit_name, i.grade, h.hop, \
+             h.done_at, h.addressee_unit_id FROM incidents i JOIN units n ON n.id = i.unit_id \
+             JOIN incident_hops h ON h.incident_id = i.id WHERE i.id IN (",
+        );
+        sql.bind_list(chunk.iter().map(|id| (*id).to_owned())).push(")");
+        for r in sql.fetch_all(&mut **tx).await? {
+            let hop: String = r.try_get("hop")?;
+            out.insert(
+                (r.try_get("id")?, parse(Hop::parse(&hop), &hop)?),
+                HopFacts {
+                    number: r.try_get("number")?,
+                    title: r.try_get("title")?,
+                    unit_id: r.try_get("unit_id")?,
+                    unit_name: r.try_get("unit_name")?,
+                    grade: r.try_get("grade")?,
+                    done: r.try_get::<Option<i64>, _>("done_at")?.is_some(),
+                    addressee_unit_id: r.try_get("addressee_unit_id")?,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// What `keep` writes for each overdue hop (a `hop_overdue` timeline entry and an
+/// `incident.hop_overdue` audit record by the scheduler), for a batch of them.
+async fn keep_overdue(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    overdue: &[Overdue<'_>],
+) -> Result<(), StoreError> {
+    if overdue.is_empty() {
+        return Ok(());
+    }
+    let actor = Actor::system("scheduler");
+    let mut entries = Vec::with_capacity(overdue.len());
+    let mut records = Vec::with_capacity(overdue.len());
+    for o in overdue {
+        let detail = json!({ "hop": o.hop, "due_at": o.due_at });
+        entries.push(timeline::NewEntry {
+            subject: ("incident", o.incident_id),
+            unit_id: Some(&o.unit_id),
+            kind: "hop_overdue",
+            data: detail.clone(),
+        });
+        records.push(
+            NewAuditRecord::new(&actor, "incident.hop_overdue", Outcome::Success)
+                .target("incident", o.incident_id)
+                .unit(Some(&o.unit_id))
+                .detail(detail),
+        );
+    }
+    timeline::append_all(tx, now, &actor, entries).await?;
+    audit::append_all(tx, now, records).await
 }

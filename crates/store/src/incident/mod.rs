@@ -727,13 +727,7 @@ async fn hop_records(
          u.id AS a_id, u.code AS a_code, u.name AS a_name FROM incident_hops h \
          LEFT JOIN units u ON u.id = h.addressee_unit_id WHERE h.incident_id IN (",
     );
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(id.clone());
-    }
-    sql.push(")");
+    sql.bind_list(ids.iter().cloned()).push(")");
     let mut out = Vec::new();
     for r in sql.fetch_all(&mut *conn).await? {
         let hop: String = r.try_get("hop")?;
