@@ -146,6 +146,7 @@ pub(crate) enum Val {
     Text(String),
     Int(i64),
     MaybeText(Option<String>),
+    MaybeInt(Option<i64>),
 }
 
 /// Inserts rows with multi-row `INSERT … VALUES (…), (…)` statements: through the `Any` driver
@@ -179,6 +180,7 @@ pub(crate) async fn insert_batch(
                     Val::Text(v) => sql.bind(v),
                     Val::Int(v) => sql.bind(v),
                     Val::MaybeText(v) => sql.bind(v),
+                    Val::MaybeInt(v) => sql.bind(v),
                 };
             }
             sql.push(")");

@@ -60,13 +60,7 @@ pub(super) async fn sync(
         }
     }
     let rules = chain_rules_on(&mut **tx).await?;
-    let open: Vec<(Hop, DateTime<Utc>)> = obligations(grade, occurred_at, &done, rules, now)
-        .into_iter()
-        .filter_map(|o| match (o.due_at, o.done_at) {
-            (Some(due), None) => Some((o.hop, due)),
-            _ => None,
-        })
-        .collect();
+    let open = open_hops(grade, occurred_at, &done, rules, now);
     // The four subjects by equality: `LIKE 'id:%'` cannot use the subject index (SQLite's LIKE
     // is case-insensitive, PostgreSQL's collation is not `C`), so it read every hop clock
     // ever scheduled, on every intake.
@@ -84,6 +78,35 @@ pub(super) async fn sync(
         .iter()
         .map(|r| r.try_get("subject_id"))
         .collect::<Result<_, _>>()?;
+    apply(tx, now, incident_id, &unit_id, &open, &running).await
+}
+
+/// The hops with a due time that are not done, and their due times.
+pub(super) fn open_hops(
+    grade: Grade,
+    occurred_at: DateTime<Utc>,
+    done: &[(Hop, DateTime<Utc>)],
+    rules: beacon_core::incident::ChainRules,
+    now: DateTime<Utc>,
+) -> Vec<(Hop, DateTime<Utc>)> {
+    obligations(grade, occurred_at, done, rules, now)
+        .into_iter()
+        .filter_map(|o| match (o.due_at, o.done_at) {
+            (Some(due), None) => Some((o.hop, due)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Starts a clock for every open hop not `running`, and stops the running ones no longer open.
+pub(super) async fn apply(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    incident_id: &str,
+    unit_id: &str,
+    open: &[(Hop, DateTime<Utc>)],
+    running: &BTreeSet<String>,
+) -> Result<(), StoreError> {
     for hop in Hop::ALL {
         let id = subject_id(incident_id, hop);
         match open.iter().find(|(h, _)| *h == hop) {
@@ -105,7 +128,7 @@ pub(super) async fn sync(
                     NewDeadline {
                         kind: HOP_DEADLINE,
                         subject: (SUBJECT, id),
-                        unit_id: Some(unit_id.clone()),
+                        unit_id: Some(unit_id.to_owned()),
                         due_at: *due,
                         stages,
                     },

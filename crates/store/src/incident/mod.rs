@@ -20,10 +20,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
+use crate::db::backend_of;
 use crate::duty::json_err;
 use crate::notify::Delivery;
 use crate::org::unit_in_scope;
-use crate::sql::{Sql, get_bool};
+use crate::sql::{Sql, Val, get_bool, insert_batch};
 use crate::{Store, StoreError, Tx, audit, scope, timeline};
 
 mod clock;
@@ -241,12 +242,23 @@ impl Store {
         let now = self.now();
         let tables = self.grading_tables().await?;
         let (grading, source) = grade_of(&tables, new.kind, new.occurred_at, &new.casualties)?;
-        let mut tx = self.begin().await?;
-        let unit = unit_in_scope(&mut *tx, scope, &new.unit_id).await?;
+        // What does not change under a registration is read before its transaction, which is
+        // serialised (the number): the unit, its outline, its ancestors, the time limits.
+        let unit = unit_in_scope(self.reader(), scope, &new.unit_id).await?;
         let outside_unit = match new.point {
-            Some((lon, lat)) => !boundary_contains(&mut tx, &unit.id, lon, lat).await?,
+            Some((lon, lat)) => !boundary_contains(self.reader(), &unit.id, lon, lat).await?,
             None => false,
         };
+        let ancestors = ancestors_of(self.reader(), &unit.id).await?;
+        let rules = handle::chain_rules_on(self.reader()).await?;
+        let intake = done_on_intake(unit.level);
+        let mut hops: Vec<Hop> = intake.to_vec();
+        hops.extend(hops_for(grading.grade).iter().filter(|h| !intake.contains(h)));
+        hops.sort();
+        let done: Vec<(Hop, DateTime<Utc>)> =
+            intake.iter().map(|h| (*h, new.reported_at)).collect();
+        let open = clock::open_hops(grading.grade, new.occurred_at, &done, rules, now);
+        let mut tx = self.begin().await?;
         self.backend().serialize(&mut tx, "incident-number").await?;
         let year = beacon_core::clock::local_date(new.reported_at).year();
         let prefix = format!("{}-{year}-", unit.code);
@@ -329,22 +341,42 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        for hop in done_on_intake(unit.level) {
-            set_hop(&mut tx, &id, &unit.id, *hop).await?;
-            sqlx::query(
-                "UPDATE incident_hops SET done_at = $1, method = 'intake', done_by = $2, \
-                 done_by_name = $3 WHERE incident_id = $4 AND hop = $5",
-            )
-            .bind(to_millis(new.reported_at))
-            .bind(actor.user_id.clone())
-            .bind(actor.name.clone())
-            .bind(id.clone())
-            .bind(hop.as_str())
-            .execute(&mut *tx)
-            .await?;
-        }
-        sync_hops(&mut tx, &id, &unit.id, grading.grade).await?;
-        clock::sync(&mut tx, now, &id).await?;
+        let rows = hops
+            .iter()
+            .map(|hop| {
+                let addressee = hop.addressee_level().and_then(|level| {
+                    ancestors.iter().find(|(_, l)| *l == level).map(|(id, _)| id.clone())
+                });
+                let done = intake.contains(hop);
+                vec![
+                    Val::Text(id.clone()),
+                    Val::Text(hop.as_str().to_owned()),
+                    Val::MaybeText(addressee),
+                    Val::MaybeInt(done.then(|| to_millis(new.reported_at))),
+                    Val::MaybeText(done.then(|| "intake".to_owned())),
+                    Val::MaybeText(if done { actor.user_id.clone() } else { None }),
+                    Val::MaybeText(done.then(|| actor.name.clone())),
+                ]
+            })
+            .collect();
+        let backend = backend_of(&mut tx);
+        insert_batch(
+            &mut tx,
+            backend,
+            "incident_hops",
+            &[
+                "incident_id",
+                "hop",
+                "addressee_unit_id",
+                "done_at",
+                "method",
+                "done_by",
+                "done_by_name",
+            ],
+            rows,
+        )
+        .await?;
+        clock::apply(&mut tx, now, &id, &unit.id, &open, &Default::default()).await?;
         keep(
             &mut tx,
             now,
@@ -792,20 +824,46 @@ async fn record_grade(
 }
 
 /// Whether a point lies within the unit's boundary (true when the unit has none).
-async fn boundary_contains(
-    tx: &mut Tx,
+async fn boundary_contains<'c, E>(
+    executor: E,
     unit_id: &str,
     lon: f64,
     lat: f64,
-) -> Result<bool, StoreError> {
+) -> Result<bool, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let row = sqlx::query("SELECT boundary FROM units WHERE id = $1")
         .bind(unit_id.to_owned())
-        .fetch_one(&mut **tx)
+        .fetch_one(executor)
         .await?;
     let Some(text) = row.try_get::<Option<String>, _>("boundary")? else { return Ok(true) };
     let value: serde_json::Value = serde_json::from_str(&text).map_err(json_err)?;
     let boundary = Boundary::parse(&value).map_err(|e| StoreError::Corrupt(e.to_owned()))?;
     Ok(boundary.contains(lon, lat))
+}
+
+/// A unit and the units above it with their levels, nearest first.
+async fn ancestors_of<'c, E>(
+    executor: E,
+    unit_id: &str,
+) -> Result<Vec<(String, UnitLevel)>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT u.id, u.level FROM unit_closure c JOIN units u ON u.id = c.ancestor_id \
+         WHERE c.descendant_id = $1 ORDER BY c.depth",
+    )
+    .bind(unit_id.to_owned())
+    .fetch_all(executor)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let level: String = r.try_get("level")?;
+            Ok((r.try_get("id")?, parse(UnitLevel::parse(&level), &level)?))
+        })
+        .collect()
 }
 
 /// The unit of `level` at or above `unit_id`, if the deployment has one.
