@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::announce;
 use crate::AppState;
-use crate::http::{ApiJson, ApiResult, ErrorBody};
+use crate::http::{ApiError, ApiJson, ApiResult, ErrorBody};
 use crate::org::auth::{Authorized, HandleIncidents, LeadIncidents, ReadIncidents};
 use crate::org::{Principal, check_id};
 
@@ -265,8 +265,7 @@ async fn return_report(
 ) -> ApiResult<Json<Report>> {
     check_id(&id)?;
     check_id(&report)?;
-    let reason = plain_text(&body.reason, 500)
-        .map_err(|code| crate::http::ApiError::field("reason", code))?;
+    let reason = plain_text(&body.reason, 500).map_err(|code| ApiError::field("reason", code))?;
     let done = state
         .store()
         .return_incident_report(&principal.scope(), &principal.actor(), &id, &report, &reason)

@@ -198,13 +198,23 @@ async fn report_on(
     Ok((report, row.try_get("submitted_by")?))
 }
 
+/// A change of a report under way: the incident, the transaction, the report as stored and who
+/// submitted it.
+struct Change {
+    now: DateTime<Utc>,
+    incident: Incident,
+    tx: Tx,
+    report: Report,
+    submitted_by: Option<String>,
+}
+
 /// Refuses a change by anyone but the issuing unit's desk, or of a report that is not at
-/// `expected`, or of a version since replaced.
+/// `expected`, or of a version since replaced (when the caller names the one it read).
 fn check_change(
     actor: &Actor,
     report: &Report,
     expected: ReportStatus,
-    version: i64,
+    version: Option<i64>,
 ) -> Result<(), StoreError> {
     if actor.unit_id.as_deref() != Some(report.unit.id.as_str()) {
         return Err(StoreError::Forbidden("not_issuing_unit"));
@@ -216,7 +226,7 @@ fn check_change(
             ReportStatus::Draft => "report_not_submitted",
         }));
     }
-    if report.version != version {
+    if version.is_some_and(|v| v != report.version) {
         return Err(StoreError::Conflict("stale_version"));
     }
     Ok(())
@@ -316,6 +326,40 @@ fn notes(
 }
 
 impl Store {
+    /// Begins a change of a report the caller's unit issued, at `expected`.
+    async fn change(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        (incident_id, report_id): (&str, &str),
+        expected: ReportStatus,
+        version: Option<i64>,
+    ) -> Result<Change, StoreError> {
+        let now = self.now();
+        let incident = self.incident(scope, incident_id).await?;
+        let mut tx = self.begin().await?;
+        let (report, submitted_by) =
+            report_on(&mut tx, actor, scope, incident_id, report_id).await?;
+        check_change(actor, &report, expected, version)?;
+        Ok(Change { now, incident, tx, report, submitted_by })
+    }
+
+    /// Ends a change of a report's status: its notifications written (and mailed when `mail`),
+    /// the transaction committed, the report read back for the caller.
+    async fn changed(
+        &self,
+        mut tx: Tx,
+        now: DateTime<Utc>,
+        (scope, actor): (&Scope, &Actor),
+        (incident_id, report_id): (&str, &str),
+        (mail, notes): (bool, Vec<NewNotification>),
+    ) -> Result<ReportChanged, StoreError> {
+        let deliveries = notify::send(&mut tx, now, mail, notes).await?;
+        tx.commit().await?;
+        let report = self.incident_report(scope, actor, incident_id, report_id).await?;
+        Ok(ReportChanged { report, deliveries })
+    }
+
     /// The reports about an incident the caller may see, oldest first, with their versions.
     pub async fn incident_reports(
         &self,
@@ -528,11 +572,9 @@ impl Store {
         report_id: &str,
         edit: ReportEdit,
     ) -> Result<Report, StoreError> {
-        let now = self.now();
-        let incident = self.incident(scope, incident_id).await?;
-        let mut tx = self.begin().await?;
-        let (report, _) = report_on(&mut tx, actor, scope, incident_id, report_id).await?;
-        check_change(actor, &report, ReportStatus::Draft, edit.version)?;
+        let Change { now, incident, mut tx, report, .. } = self
+            .change(scope, actor, (incident_id, report_id), ReportStatus::Draft, Some(edit.version))
+            .await?;
         let title = edit.title.unwrap_or(report.title);
         let addressee = edit.addressee.unwrap_or(report.addressee);
         let contact = edit.contact.unwrap_or(report.contact);
@@ -597,11 +639,9 @@ impl Store {
         report_id: &str,
         version: i64,
     ) -> Result<ReportChanged, StoreError> {
-        let now = self.now();
-        let incident = self.incident(scope, incident_id).await?;
-        let mut tx = self.begin().await?;
-        let (report, _) = report_on(&mut tx, actor, scope, incident_id, report_id).await?;
-        check_change(actor, &report, ReportStatus::Draft, version)?;
+        let Change { now, incident, mut tx, report, .. } = self
+            .change(scope, actor, (incident_id, report_id), ReportStatus::Draft, Some(version))
+            .await?;
         let mut errors = match report.sections.check_complete() {
             Ok(()) => beacon_core::error::ValidationErrors::new(),
             Err(e) => e,
@@ -639,16 +679,8 @@ impl Store {
         )
         .await?;
         let data = note_data(&incident, &report);
-        let deliveries = notify::send(
-            &mut tx,
-            now,
-            false,
-            notes(leaders, "incident.report_submitted", &incident, &data),
-        )
-        .await?;
-        tx.commit().await?;
-        let report = self.incident_report(scope, actor, incident_id, report_id).await?;
-        Ok(ReportChanged { report, deliveries })
+        let notes = notes(leaders, "incident.report_submitted", &incident, &data);
+        self.changed(tx, now, (scope, actor), (incident_id, report_id), (false, notes)).await
     }
 
     /// The duty leader sends a submitted report back to the draft with a reason; the officer
@@ -661,12 +693,9 @@ impl Store {
         report_id: &str,
         reason: &str,
     ) -> Result<ReportChanged, StoreError> {
-        let now = self.now();
-        let incident = self.incident(scope, incident_id).await?;
-        let mut tx = self.begin().await?;
-        let (report, submitted_by) =
-            report_on(&mut tx, actor, scope, incident_id, report_id).await?;
-        check_change(actor, &report, ReportStatus::Submitted, report.version)?;
+        let Change { now, incident, mut tx, report, submitted_by } = self
+            .change(scope, actor, (incident_id, report_id), ReportStatus::Submitted, None)
+            .await?;
         sqlx::query(
             "UPDATE incident_reports SET status = 'draft', returned_reason = $1, updated_at = $2 \
              WHERE id = $3",
@@ -692,16 +721,9 @@ impl Store {
         .await?;
         let mut data = note_data(&incident, &report);
         data["reason"] = json!(reason);
-        let deliveries = notify::send(
-            &mut tx,
-            now,
-            false,
-            notes(submitted_by.into_iter().collect(), "incident.report_returned", &incident, &data),
-        )
-        .await?;
-        tx.commit().await?;
-        let report = self.incident_report(scope, actor, incident_id, report_id).await?;
-        Ok(ReportChanged { report, deliveries })
+        let notes =
+            notes(submitted_by.into_iter().collect(), "incident.report_returned", &incident, &data);
+        self.changed(tx, now, (scope, actor), (incident_id, report_id), (false, notes)).await
     }
 
     /// The duty leader approves a submitted report: it is numbered, frozen and sent to the duty
@@ -715,11 +737,9 @@ impl Store {
         report_id: &str,
         version: i64,
     ) -> Result<ReportChanged, StoreError> {
-        let now = self.now();
-        let incident = self.incident(scope, incident_id).await?;
-        let mut tx = self.begin().await?;
-        let (report, _) = report_on(&mut tx, actor, scope, incident_id, report_id).await?;
-        check_change(actor, &report, ReportStatus::Submitted, version)?;
+        let Change { now, incident, mut tx, report, .. } = self
+            .change(scope, actor, (incident_id, report_id), ReportStatus::Submitted, Some(version))
+            .await?;
         self.backend().serialize(&mut tx, "incident-report-number").await?;
         let year = local_date(now).year();
         let year_start = |y: i32| {
@@ -781,23 +801,14 @@ impl Store {
         };
         let mut data = note_data(&incident, &report);
         data["doc_number"] = json!(doc_number);
-        let deliveries = notify::send(
-            &mut tx,
-            now,
-            true,
-            notes(desk, "incident.report_received", &incident, &data),
-        )
-        .await?;
-        tx.commit().await?;
-        let report = self.incident_report(scope, actor, incident_id, report_id).await?;
-        Ok(ReportChanged { report, deliveries })
+        let notes = notes(desk, "incident.report_received", &incident, &data);
+        self.changed(tx, now, (scope, actor), (incident_id, report_id), (true, notes)).await
     }
 }
 
 /// After a change of casualties or of the grade: when a report was already sent and the change
-/// falls within
-/// the re-reporting window (30 days, 7 for road traffic and fire), a follow-up report is
-/// required. The incident is flagged and its desk told; the flag stays until a follow-up or
+/// falls within the re-reporting window (30 days, 7 for road traffic and fire), a follow-up
+/// report is required. The incident is flagged and its desk told; the flag stays until a follow-up or
 /// final report is approved.
 pub(super) async fn require_follow_up(
     tx: &mut Tx,
