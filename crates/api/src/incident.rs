@@ -51,7 +51,12 @@ fn view(principal: &Principal, mut incident: Incident) -> Incident {
 
 /// Tells the consoles in whose scope the incident lies that it changed.
 async fn announce(state: &AppState, kind: &str, incident: &Incident) {
-    let data = json!({
+    state.publish(kind, Some(&incident.unit.id), &READERS, event_data(incident)).await;
+}
+
+/// What an incident's live event carries.
+fn event_data(incident: &Incident) -> serde_json::Value {
+    json!({
         "id": incident.id,
         "number": incident.number,
         "title": incident.title,
@@ -59,8 +64,7 @@ async fn announce(state: &AppState, kind: &str, incident: &Incident) {
         "grade": incident.grade,
         "unit_name": incident.unit.name,
         "status": incident.status,
-    });
-    state.publish(kind, Some(&incident.unit.id), &READERS, data).await;
+    })
 }
 
 fn kind_of(errors: &mut ValidationErrors, kind: &str) -> Option<IncidentKind> {
@@ -377,10 +381,14 @@ async fn create(
     let (Some(kind), Some(title), Some(casualties)) = (kind, title, casualties) else {
         return Err(errors.into());
     };
-    let unit = unit_of(&state, &principal, body.unit.as_deref()).await?;
+    // The caller's own unit needs no lookup: the store checks the unit in any case.
+    let unit_id = match body.unit.as_deref() {
+        None => principal.unit.id.clone(),
+        Some(code) => unit_of(&state, &principal, Some(code)).await?.id,
+    };
     let scope = principal.scope();
     let candidates =
-        state.store().possible_duplicates(&scope, kind, &unit.id, point, body.occurred_at).await?;
+        state.store().possible_duplicates(&scope, kind, &unit_id, point, body.occurred_at).await?;
     if !candidates.is_empty() && !body.allow_duplicate {
         return Err(ApiError::new(StatusCode::CONFLICT, "possible_duplicate").with_message(
             format!(
@@ -395,15 +403,15 @@ async fn create(
     } else {
         Source::Phone
     };
-    let incident = state
+    let registered = state
         .store()
-        .create_incident(
+        .register_incident(
             &scope,
             &principal.actor(),
             NewIncident {
                 kind,
                 title,
-                unit_id: unit.id,
+                unit_id,
                 occurred_at: body.occurred_at,
                 reported_at,
                 place: place.unwrap_or_default(),
@@ -419,7 +427,13 @@ async fn create(
             },
         )
         .await?;
-    announce(&state, "incident.created", &incident).await;
+    let incident = registered.incident;
+    state.publish_on_path(
+        "incident.created",
+        registered.unit_path,
+        &READERS,
+        event_data(&incident),
+    );
     Ok((StatusCode::CREATED, Json(view(&principal, incident))))
 }
 

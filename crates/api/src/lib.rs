@@ -217,6 +217,18 @@ impl AppState {
             },
             None => Vec::new(),
         };
+        self.publish_on_path(kind, unit_path, roles, data);
+    }
+
+    /// [`AppState::publish`] when the caller already knows the unit's path from the top of the
+    /// tree.
+    pub fn publish_on_path(
+        &self,
+        kind: &str,
+        unit_path: Vec<String>,
+        roles: &[Role],
+        data: serde_json::Value,
+    ) {
         self.bus().publish(NewEvent::new(kind, unit_path, data).for_roles(roles));
     }
 }

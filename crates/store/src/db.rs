@@ -111,6 +111,8 @@ pub struct Store {
     write: AnyPool,
     clock: SharedClock,
     counts: Arc<CountCache>,
+    /// Registrations of incidents waiting for their batch (`incident::intake`).
+    pub(crate) intake: Arc<crate::incident::IntakeQueue>,
 }
 
 /// Totals of list queries, kept briefly. Counting every row of a scope for each page of a list is
@@ -235,7 +237,14 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
-        Ok(Self { backend, read, write, clock, counts: Arc::default() })
+        Ok(Self {
+            backend,
+            read,
+            write,
+            clock,
+            counts: Arc::default(),
+            intake: Arc::new(crate::incident::intake_queue()),
+        })
     }
 
     /// Applies the embedded migrations of this backend that the database has not seen yet.

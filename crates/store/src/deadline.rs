@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use crate::db::backend_of;
+use crate::sql::{Val, insert_batch};
 use crate::{Store, StoreError, Tx};
 
 #[derive(Debug, Clone)]
@@ -50,6 +52,36 @@ pub async fn schedule(
     not_before: DateTime<Utc>,
     new: NewDeadline,
 ) -> Result<Option<String>, StoreError> {
+    let Some((id, row)) = deadline_row(now, not_before, new)? else { return Ok(None) };
+    insert_rows(tx, vec![row]).await?;
+    Ok(Some(id))
+}
+
+/// Schedules several deadlines with multi-row inserts, as [`schedule`] schedules one.
+pub async fn schedule_all(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    not_before: DateTime<Utc>,
+    deadlines: Vec<NewDeadline>,
+) -> Result<(), StoreError> {
+    let mut rows = Vec::with_capacity(deadlines.len());
+    for new in deadlines {
+        if let Some((_, row)) = deadline_row(now, not_before, new)? {
+            rows.push(row);
+        }
+    }
+    if !rows.is_empty() {
+        insert_rows(tx, rows).await?;
+    }
+    Ok(())
+}
+
+/// The id and row of a deadline; none when no stage is left.
+fn deadline_row(
+    now: DateTime<Utc>,
+    not_before: DateTime<Utc>,
+    new: NewDeadline,
+) -> Result<Option<(String, Vec<Val>)>, StoreError> {
     let mut stages: Vec<Stage> = new
         .stages
         .iter()
@@ -59,22 +91,46 @@ pub async fn schedule(
     stages.sort_by_key(|s| s.at);
     let Some(first) = stages.first().map(|s| s.at) else { return Ok(None) };
     let id = new_id();
-    sqlx::query(
-        "INSERT INTO deadlines (id, kind, subject_type, subject_id, unit_id, due_at, stages, \
-         next_stage, next_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9)",
+    let now = to_millis(now);
+    let row = vec![
+        Val::Text(id.clone()),
+        Val::Text(new.kind.to_owned()),
+        Val::Text(new.subject.0.to_owned()),
+        Val::Text(new.subject.1),
+        Val::MaybeText(new.unit_id),
+        Val::Int(to_millis(new.due_at)),
+        Val::Text(serde_json::to_string(&stages).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+        Val::Int(0),
+        Val::Int(first),
+        Val::Int(now),
+        Val::Int(now),
+    ];
+    Ok(Some((id, row)))
+}
+
+async fn insert_rows(tx: &mut Tx, rows: Vec<Vec<Val>>) -> Result<(), StoreError> {
+    let backend = backend_of(tx);
+    insert_batch(
+        tx,
+        backend,
+        "deadlines",
+        &[
+            "id",
+            "kind",
+            "subject_type",
+            "subject_id",
+            "unit_id",
+            "due_at",
+            "stages",
+            "next_stage",
+            "next_at",
+            "created_at",
+            "updated_at",
+        ],
+        rows,
     )
-    .bind(id.clone())
-    .bind(new.kind)
-    .bind(new.subject.0)
-    .bind(new.subject.1)
-    .bind(new.unit_id)
-    .bind(to_millis(new.due_at))
-    .bind(serde_json::to_string(&stages).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-    .bind(first)
-    .bind(to_millis(now))
-    .execute(&mut **tx)
     .await?;
-    Ok(Some(id))
+    Ok(())
 }
 
 /// Stops every deadline of a subject (it was done, or the subject is gone).

@@ -13,6 +13,7 @@ mod db;
 pub mod deadline;
 pub mod duty;
 mod error;
+mod group;
 pub mod incident;
 pub mod notify;
 pub mod org;

@@ -19,6 +19,18 @@ pub(crate) fn filter(sql: &mut Sql, scope: &Scope, unit_column: &str) {
     }
 }
 
+/// Whether a unit lies within the scope, given the unit and every unit above it (read from
+/// `unit_closure`): the rule of [`filter`] for a unit already in hand.
+pub(crate) fn admits<'a>(
+    scope: &Scope,
+    mut unit_and_ancestors: impl Iterator<Item = &'a str>,
+) -> bool {
+    match scope {
+        Scope::Subtree { root, whole_tree: false } => unit_and_ancestors.any(|id| id == root),
+        _ => true,
+    }
+}
+
 /// Whether a unit lies within the scope.
 pub(crate) async fn contains<'c, E>(
     executor: E,

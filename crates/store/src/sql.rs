@@ -147,6 +147,8 @@ pub(crate) enum Val {
     Int(i64),
     MaybeText(Option<String>),
     MaybeInt(Option<i64>),
+    MaybeFloat(Option<f64>),
+    Bool(bool),
 }
 
 /// Inserts rows with multi-row `INSERT … VALUES (…), (…)` statements: through the `Any` driver
@@ -181,6 +183,8 @@ pub(crate) async fn insert_batch(
                     Val::Int(v) => sql.bind(v),
                     Val::MaybeText(v) => sql.bind(v),
                     Val::MaybeInt(v) => sql.bind(v),
+                    Val::MaybeFloat(v) => sql.bind(v),
+                    Val::Bool(v) => sql.bind(v),
                 };
             }
             sql.push(")");

@@ -107,40 +107,51 @@ pub(super) async fn apply(
     open: &[(Hop, DateTime<Utc>)],
     running: &BTreeSet<String>,
 ) -> Result<(), StoreError> {
+    let clocks = new_clocks(now, incident_id, unit_id, open, running);
+    deadline::schedule_all(tx, now, DateTime::<Utc>::MIN_UTC, clocks).await?;
     for hop in Hop::ALL {
         let id = subject_id(incident_id, hop);
-        match open.iter().find(|(h, _)| *h == hop) {
-            Some((_, due)) if !running.contains(&id) => {
-                let mut stages: Vec<(DateTime<Utc>, &'static str)> = [
-                    (*due - Duration::minutes(30), "remind_30"),
-                    (*due - Duration::minutes(10), "remind_10"),
-                ]
-                .into_iter()
-                .filter(|(at, _)| *at >= now)
-                .collect();
-                // The overdue stage fires even when the due time has already passed (a hop
-                // recorded late starts the next one's clock in the past).
-                stages.push((*due, "overdue"));
-                deadline::schedule(
-                    tx,
-                    now,
-                    DateTime::<Utc>::MIN_UTC,
-                    NewDeadline {
-                        kind: HOP_DEADLINE,
-                        subject: (SUBJECT, id),
-                        unit_id: Some(unit_id.to_owned()),
-                        due_at: *due,
-                        stages,
-                    },
-                )
-                .await?;
-            }
-            Some(_) => {}
-            None if running.contains(&id) => deadline::finish(tx, now, (SUBJECT, &id)).await?,
-            None => {}
+        if running.contains(&id) && !open.iter().any(|(h, _)| *h == hop) {
+            deadline::finish(tx, now, (SUBJECT, &id)).await?;
         }
     }
     Ok(())
+}
+
+/// The clocks to start for an incident's open hops that have none `running`: reminders 30 and
+/// 10 minutes before the due time (those not already past), and the overdue stage.
+pub(super) fn new_clocks(
+    now: DateTime<Utc>,
+    incident_id: &str,
+    unit_id: &str,
+    open: &[(Hop, DateTime<Utc>)],
+    running: &BTreeSet<String>,
+) -> Vec<NewDeadline> {
+    open.iter()
+        .filter_map(|(hop, due)| {
+            let id = subject_id(incident_id, *hop);
+            if running.contains(&id) {
+                return None;
+            }
+            let mut stages: Vec<(DateTime<Utc>, &'static str)> = [
+                (*due - Duration::minutes(30), "remind_30"),
+                (*due - Duration::minutes(10), "remind_10"),
+            ]
+            .into_iter()
+            .filter(|(at, _)| *at >= now)
+            .collect();
+            // The overdue stage fires even when the due time has already passed (a hop
+            // recorded late starts the next one's clock in the past).
+            stages.push((*due, "overdue"));
+            Some(NewDeadline {
+                kind: HOP_DEADLINE,
+                subject: (SUBJECT, id),
+                unit_id: Some(unit_id.to_owned()),
+                due_at: *due,
+                stages,
+            })
+        })
+        .collect()
 }
 
 /// Stops an incident's running clocks and starts them again from its obligations (after the

@@ -64,6 +64,15 @@ fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     2.0 * 6_371_000.0 * h.sqrt().asin()
 }
 
+/// Half the width and height, in degrees, of a box around a point at latitude `lat` that holds
+/// every point within `radius_m` of it.
+fn box_around(lat: f64, radius_m: f64) -> (f64, f64) {
+    // A degree of latitude is at least this long; 1% spare for rounding.
+    let d_lat = radius_m / 111_194.0 * 1.01;
+    let widest = (lat.abs() + d_lat).min(89.0).to_radians().cos();
+    (d_lat / widest, d_lat)
+}
+
 impl Store {
     /// Incidents in the caller's scope, newest first, with their obligations as of now.
     pub async fn incidents(
@@ -165,6 +174,27 @@ impl Store {
             .bind(to_millis(occurred_at - window))
             .push(" AND i.occurred_at <= ")
             .bind(to_millis(occurred_at + window));
+        // Only what can be near is read: a box around the point that holds the radius (the
+        // distance itself is checked below), or an incident of the same unit without a point.
+        match point {
+            Some((lon, lat)) => {
+                let (d_lon, d_lat) = box_around(lat, DUPLICATE_RADIUS_M);
+                sql.push(" AND ((i.lon BETWEEN ")
+                    .bind(lon - d_lon)
+                    .push(" AND ")
+                    .bind(lon + d_lon)
+                    .push(" AND i.lat BETWEEN ")
+                    .bind(lat - d_lat)
+                    .push(" AND ")
+                    .bind(lat + d_lat)
+                    .push(") OR ((i.lon IS NULL OR i.lat IS NULL) AND i.unit_id = ")
+                    .bind(unit_id.to_owned())
+                    .push("))");
+            }
+            None => {
+                sql.push(" AND i.unit_id = ").bind(unit_id.to_owned());
+            }
+        }
         scope::filter(&mut sql, scope, "i.unit_id");
         sql.push(" ORDER BY i.occurred_at DESC LIMIT 200");
         let rows = sql.fetch_all(self.reader()).await?;
@@ -202,7 +232,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::distance_m;
+    use super::{box_around, distance_m};
 
     #[test]
     fn distance_is_in_metres() {
@@ -210,5 +240,28 @@ mod tests {
         let d = distance_m((120.0, 30.0), (120.0, 30.001));
         assert!((d - 111.2).abs() < 0.5, "{d}");
         assert!(distance_m((120.0, 30.0), (120.0, 30.0)) < 1e-6);
+    }
+
+    #[test]
+    fn the_box_holds_the_radius_at_every_bearing() {
+        for lat in [0.0, 28.6, 45.0, 53.5, -30.0] {
+            let (d_lon, d_lat) = box_around(lat, 2000.0);
+            for step in 0..360 {
+                // A point 2 km away on this bearing, found by bisection along the bearing.
+                let bearing = f64::from(step).to_radians();
+                let (mut near, mut far) = (0.0, 0.1);
+                for _ in 0..60 {
+                    let mid = (near + far) / 2.0;
+                    let p = (
+                        120.0 + mid * bearing.sin() / lat.to_radians().cos(),
+                        lat + mid * bearing.cos(),
+                    );
+                    if distance_m((120.0, lat), p) < 2000.0 { near = mid } else { far = mid }
+                }
+                let (dx, dy) =
+                    (near * bearing.sin() / lat.to_radians().cos(), near * bearing.cos());
+                assert!(dx.abs() <= d_lon && dy.abs() <= d_lat, "lat {lat}, bearing {step}");
+            }
+        }
     }
 }

@@ -4,16 +4,15 @@
 
 use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::clock::{from_millis, to_millis};
-use beacon_core::geo::Boundary;
 use beacon_core::id::new_id;
 use beacon_core::incident::{
     Axis, Casualties, ChainRules, Grade, Grading, GradingTable, Hop, HopMethod, IncidentKind,
-    Obligation, ResponseLevel, Source, WarningColor, builtin_tables, done_on_intake, hops_for,
-    obligations, table_for,
+    Obligation, ResponseLevel, Source, WarningColor, builtin_tables, hops_for, obligations,
+    table_for,
 };
 use beacon_core::org::UnitLevel;
 use beacon_core::scope::Scope;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -23,18 +22,20 @@ use utoipa::ToSchema;
 use crate::db::backend_of;
 use crate::duty::json_err;
 use crate::notify::Delivery;
-use crate::org::unit_in_scope;
 use crate::sql::{Sql, Val, get_bool, insert_batch};
 use crate::{Store, StoreError, Tx, audit, scope, timeline};
 
 mod clock;
 mod handle;
+mod intake;
 mod list;
 mod report;
 mod stats;
 
 pub use clock::HOP_DEADLINE;
 pub use handle::RecordHop;
+pub use intake::Registered;
+pub(crate) use intake::{IntakeQueue, intake_queue};
 pub use list::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_HOURS, DuplicateCandidate, IncidentFilter};
 pub use report::{NewReport, Report, ReportChanged, ReportEdit, ReportVersion, ReportVersionInfo};
 pub use stats::{IncidentStats, KindTally, MonthTally, StatsFilter, Tally, UnitTally};
@@ -197,6 +198,29 @@ fn casualties(row: &AnyRow) -> Result<Casualties, StoreError> {
     })
 }
 
+/// The shipped grading tables and those an administrator added.
+async fn grading_tables_on<'c, E>(executor: E) -> Result<Vec<GradingTable>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let rows = sqlx::query("SELECT sector, valid_from, source, thresholds FROM grading_tables")
+        .fetch_all(executor)
+        .await?;
+    let mut tables = builtin_tables();
+    for r in rows {
+        let sector: String = r.try_get("sector")?;
+        let valid_from: String = r.try_get("valid_from")?;
+        tables.push(GradingTable {
+            sector: parse(beacon_core::incident::Sector::parse(&sector), &sector)?,
+            valid_from: valid_from.parse().map_err(json_err)?,
+            source: r.try_get("source")?,
+            thresholds: serde_json::from_str(&r.try_get::<String, _>("thresholds")?)
+                .map_err(json_err)?,
+        });
+    }
+    Ok(tables)
+}
+
 /// Grades `facts` of an incident of `kind` that occurred at `occurred_at`.
 fn grade_of(
     tables: &[GradingTable],
@@ -213,185 +237,7 @@ fn grade_of(
 impl Store {
     /// The shipped grading tables and those an administrator added.
     pub async fn grading_tables(&self) -> Result<Vec<GradingTable>, StoreError> {
-        let rows = sqlx::query("SELECT sector, valid_from, source, thresholds FROM grading_tables")
-            .fetch_all(self.reader())
-            .await?;
-        let mut tables = builtin_tables();
-        for r in rows {
-            let sector: String = r.try_get("sector")?;
-            let valid_from: String = r.try_get("valid_from")?;
-            tables.push(GradingTable {
-                sector: parse(beacon_core::incident::Sector::parse(&sector), &sector)?,
-                valid_from: valid_from.parse().map_err(json_err)?,
-                source: r.try_get("source")?,
-                thresholds: serde_json::from_str(&r.try_get::<String, _>("thresholds")?)
-                    .map_err(json_err)?,
-            });
-        }
-        Ok(tables)
-    }
-
-    /// Registers an incident at a unit in the caller's scope: graded, numbered, and with the
-    /// hops its grade requires (those the registering desk has received done at `reported_at`).
-    pub async fn create_incident(
-        &self,
-        scope: &Scope,
-        actor: &Actor,
-        new: NewIncident,
-    ) -> Result<Incident, StoreError> {
-        let now = self.now();
-        let tables = self.grading_tables().await?;
-        let (grading, source) = grade_of(&tables, new.kind, new.occurred_at, &new.casualties)?;
-        // What does not change under a registration is read before its transaction, which is
-        // serialised (the number): the unit, its outline, its ancestors, the time limits.
-        let unit = unit_in_scope(self.reader(), scope, &new.unit_id).await?;
-        let outside_unit = match new.point {
-            Some((lon, lat)) => !boundary_contains(self.reader(), &unit.id, lon, lat).await?,
-            None => false,
-        };
-        let ancestors = ancestors_of(self.reader(), &unit.id).await?;
-        let rules = handle::chain_rules_on(self.reader()).await?;
-        let intake = done_on_intake(unit.level);
-        let mut hops: Vec<Hop> = intake.to_vec();
-        hops.extend(hops_for(grading.grade).iter().filter(|h| !intake.contains(h)));
-        hops.sort();
-        let done: Vec<(Hop, DateTime<Utc>)> =
-            intake.iter().map(|h| (*h, new.reported_at)).collect();
-        let open = clock::open_hops(grading.grade, new.occurred_at, &done, rules, now);
-        let mut tx = self.begin().await?;
-        self.backend().serialize(&mut tx, "incident-number").await?;
-        let year = beacon_core::clock::local_date(new.reported_at).year();
-        let prefix = format!("{}-{year}-", unit.code);
-        // Numbers are the prefix and digits; `~` sorts after every digit.
-        let taken: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM incidents WHERE number > $1 AND number < $2")
-                .bind(prefix.clone())
-                .bind(format!("{prefix}~"))
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("n")?;
-        let number = format!("{prefix}{:04}", taken + 1);
-        let id = new_id();
-        let c = new.casualties;
-        sqlx::query(
-            "INSERT INTO incidents (id, number, unit_id, kind, title, occurred_at, reported_at, \
-             place, lon, lat, outside_unit, enterprise, deaths, missing, serious_injuries, \
-             minor_injuries, direct_loss_cny, description, source, reporter, reporter_phone, \
-             computed_grade, grade, status, duty_log_id, created_by, created_at, updated_at, \
-             version, duplicate_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22, 'open', $23, $24, $25, $25, \
-             1, $26)",
-        )
-        .bind(id.clone())
-        .bind(number.clone())
-        .bind(unit.id.clone())
-        .bind(new.kind.as_str())
-        .bind(new.title.clone())
-        .bind(to_millis(new.occurred_at))
-        .bind(to_millis(new.reported_at))
-        .bind(new.place.clone())
-        .bind(new.point.map(|p| p.0))
-        .bind(new.point.map(|p| p.1))
-        .bind(outside_unit)
-        .bind(new.enterprise.clone())
-        .bind(i64::from(c.deaths))
-        .bind(i64::from(c.missing))
-        .bind(i64::from(c.serious_injuries))
-        .bind(i64::from(c.minor_injuries))
-        .bind(i64::try_from(c.direct_loss_cny).map_err(json_err)?)
-        .bind(new.description.clone())
-        .bind(new.source.as_str())
-        .bind(new.reporter.clone())
-        .bind(new.reporter_phone.clone())
-        .bind(grading.grade.as_str())
-        .bind(new.duty_log_id.clone())
-        .bind(actor.name.clone())
-        .bind(to_millis(now))
-        .bind(new.duplicate_of.clone())
-        .execute(&mut *tx)
-        .await?;
-        record_grade(
-            &mut tx,
-            now,
-            actor,
-            &id,
-            &grading,
-            grading.grade,
-            &c,
-            &source,
-            "intake",
-            None,
-        )
-        .await?;
-        if let Some(entry) = &new.duty_log_id {
-            // The call this incident came from, in the caller's scope, linked to one incident.
-            let mut sql = Sql::new("SELECT incident_id FROM duty_log WHERE id = ");
-            sql.bind(entry.clone());
-            scope::filter(&mut sql, scope, "unit_id");
-            let row = sql
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::invalid("duty_log_id", "not_found"))?;
-            if row.try_get::<Option<String>, _>("incident_id")?.is_some() {
-                return Err(StoreError::invalid("duty_log_id", "already_linked"));
-            }
-            sqlx::query("UPDATE duty_log SET incident_id = $1 WHERE id = $2")
-                .bind(id.clone())
-                .bind(entry.clone())
-                .execute(&mut *tx)
-                .await?;
-        }
-        let rows = hops
-            .iter()
-            .map(|hop| {
-                let addressee = hop.addressee_level().and_then(|level| {
-                    ancestors.iter().find(|(_, l)| *l == level).map(|(id, _)| id.clone())
-                });
-                let done = intake.contains(hop);
-                vec![
-                    Val::Text(id.clone()),
-                    Val::Text(hop.as_str().to_owned()),
-                    Val::MaybeText(addressee),
-                    Val::MaybeInt(done.then(|| to_millis(new.reported_at))),
-                    Val::MaybeText(done.then(|| "intake".to_owned())),
-                    Val::MaybeText(if done { actor.user_id.clone() } else { None }),
-                    Val::MaybeText(done.then(|| actor.name.clone())),
-                ]
-            })
-            .collect();
-        let backend = backend_of(&mut tx);
-        insert_batch(
-            &mut tx,
-            backend,
-            "incident_hops",
-            &[
-                "incident_id",
-                "hop",
-                "addressee_unit_id",
-                "done_at",
-                "method",
-                "done_by",
-                "done_by_name",
-            ],
-            rows,
-        )
-        .await?;
-        clock::apply(&mut tx, now, &id, &unit.id, &open, &Default::default()).await?;
-        keep(
-            &mut tx,
-            now,
-            actor,
-            (&id, &unit.id),
-            Happened {
-                kind: "created",
-                action: "incident.created",
-                data: json!({ "number": number, "grade": grading.grade, "kind": new.kind }),
-                detail: Some(json!({ "number": number, "grade": grading.grade })),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.incident(scope, &id).await
+        grading_tables_on(self.reader()).await
     }
 
     /// An incident in the caller's scope, with its obligations as of now.
@@ -789,6 +635,48 @@ async fn hop_records(
     Ok(out)
 }
 
+const GRADE_COLUMNS: &[&str] = &[
+    "id",
+    "incident_id",
+    "at",
+    "computed_grade",
+    "grade",
+    "axes",
+    "facts",
+    "table_source",
+    "cause",
+    "actor_name",
+    "reason",
+];
+
+/// A row of an incident's grade history.
+#[allow(clippy::too_many_arguments)]
+fn grade_row(
+    at: DateTime<Utc>,
+    actor: &Actor,
+    incident_id: &str,
+    grading: &Grading,
+    grade: Grade,
+    facts: &Casualties,
+    table_source: &str,
+    cause: &str,
+    reason: Option<&str>,
+) -> Result<Vec<Val>, StoreError> {
+    Ok(vec![
+        Val::Text(new_id()),
+        Val::Text(incident_id.to_owned()),
+        Val::Int(to_millis(at)),
+        Val::Text(grading.grade.as_str().to_owned()),
+        Val::Text(grade.as_str().to_owned()),
+        Val::Text(serde_json::to_string(&grading.axes).map_err(json_err)?),
+        Val::Text(serde_json::to_string(facts).map_err(json_err)?),
+        Val::Text(table_source.to_owned()),
+        Val::Text(cause.to_owned()),
+        Val::Text(actor.name.clone()),
+        Val::MaybeText(reason.map(str::to_owned)),
+    ])
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn record_grade(
     tx: &mut Tx,
@@ -802,68 +690,11 @@ async fn record_grade(
     cause: &str,
     reason: Option<&str>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO incident_grades (id, incident_id, at, computed_grade, grade, axes, facts, \
-         table_source, cause, actor_name, reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(new_id())
-    .bind(incident_id.to_owned())
-    .bind(to_millis(at))
-    .bind(grading.grade.as_str())
-    .bind(grade.as_str())
-    .bind(serde_json::to_string(&grading.axes).map_err(json_err)?)
-    .bind(serde_json::to_string(facts).map_err(json_err)?)
-    .bind(table_source.to_owned())
-    .bind(cause.to_owned())
-    .bind(actor.name.clone())
-    .bind(reason.map(str::to_owned))
-    .execute(&mut **tx)
-    .await?;
+    let row =
+        grade_row(at, actor, incident_id, grading, grade, facts, table_source, cause, reason)?;
+    let backend = backend_of(tx);
+    insert_batch(tx, backend, "incident_grades", GRADE_COLUMNS, vec![row]).await?;
     Ok(())
-}
-
-/// Whether a point lies within the unit's boundary (true when the unit has none).
-async fn boundary_contains<'c, E>(
-    executor: E,
-    unit_id: &str,
-    lon: f64,
-    lat: f64,
-) -> Result<bool, StoreError>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
-    let row = sqlx::query("SELECT boundary FROM units WHERE id = $1")
-        .bind(unit_id.to_owned())
-        .fetch_one(executor)
-        .await?;
-    let Some(text) = row.try_get::<Option<String>, _>("boundary")? else { return Ok(true) };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(json_err)?;
-    let boundary = Boundary::parse(&value).map_err(|e| StoreError::Corrupt(e.to_owned()))?;
-    Ok(boundary.contains(lon, lat))
-}
-
-/// A unit and the units above it with their levels, nearest first.
-async fn ancestors_of<'c, E>(
-    executor: E,
-    unit_id: &str,
-) -> Result<Vec<(String, UnitLevel)>, StoreError>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
-    let rows = sqlx::query(
-        "SELECT u.id, u.level FROM unit_closure c JOIN units u ON u.id = c.ancestor_id \
-         WHERE c.descendant_id = $1 ORDER BY c.depth",
-    )
-    .bind(unit_id.to_owned())
-    .fetch_all(executor)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let level: String = r.try_get("level")?;
-            Ok((r.try_get("id")?, parse(UnitLevel::parse(&level), &level)?))
-        })
-        .collect()
 }
 
 /// The unit of `level` at or above `unit_id`, if the deployment has one.

@@ -441,3 +441,90 @@ backend_tests! {
         assert!(!t.store.create_incident(&Scope::subtree(&tree.west), &desk(&tree.west), town).await.unwrap().outside_unit);
     }
 }
+
+backend_tests! {
+    async fn concurrent_registrations_share_batches_and_answer_what_was_stored(t: TestStore) {
+        let tree = t.city().await;
+        let district = Scope::subtree(&tree.east);
+        let call = |summary: &str| beacon_store::duty::DutyLogWrite {
+            received_at: at("2026-03-02T01:10:00Z"),
+            channel: "phone".into(),
+            category: "accident".into(),
+            caller_name: String::new(),
+            caller_unit: String::new(),
+            caller_phone: String::new(),
+            place: String::new(),
+            summary: summary.into(),
+            actions: String::new(),
+            instructions: String::new(),
+            follow_up: false,
+        };
+        let entry = t.store.create_duty_log(&district, &desk(&tree.east), &tree.east, call("储罐爆炸")).await.unwrap();
+        // 40 registrations at once: two claim the same call (one of them must be refused), one a
+        // call that does not exist, one a unit outside the caller's scope.
+        let mut tasks = Vec::new();
+        for i in 0..40u32 {
+            let store = t.store.clone();
+            let mut new = fire_at(&tree.east, i % 4);
+            new.title = format!("储罐爆炸{i}");
+            match i {
+                7 | 8 => new.duty_log_id = Some(entry.id.clone()),
+                9 => new.duty_log_id = Some(beacon_core::id::new_id()),
+                10 => new.unit_id = tree.west.clone(),
+                _ => {}
+            }
+            let scope = district.clone();
+            let actor = desk(&tree.east);
+            tasks.push(tokio::spawn(async move { (i, store.create_incident(&scope, &actor, new).await) }));
+        }
+        let mut made = Vec::new();
+        let mut linked = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                (7 | 8, Ok(incident)) => {
+                    linked += 1;
+                    made.push(incident);
+                }
+                (7 | 8, Err(StoreError::Invalid(e))) => {
+                    assert_eq!(e.to_string(), "duty_log_id: already_linked");
+                }
+                (9, refused) => assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}"),
+                (10, refused) => assert!(matches!(refused, Err(StoreError::NotFound)), "{refused:?}"),
+                (i, result) => made.push(result.unwrap_or_else(|e| panic!("{i}: {e}"))),
+            }
+        }
+        assert_eq!(linked, 1, "one registration links the call");
+        assert_eq!(made.len(), 37);
+        // Numbered without gaps or repeats, and each answer is what a read finds.
+        let mut numbers: Vec<String> = made.iter().map(|m| m.number.clone()).collect();
+        numbers.sort();
+        let expected: Vec<String> = (1..=37).map(|n| format!("990102-2026-{n:04}")).collect();
+        assert_eq!(numbers, expected);
+        for answer in &made {
+            let stored = t.store.incident(&district, &answer.id).await.unwrap();
+            assert_eq!(&stored, answer);
+        }
+        let linked_entry = t.store.duty_log_entry(&district, &entry.id).await.unwrap();
+        assert!(made.iter().any(|m| Some(&m.id) == linked_entry.incident_id.as_ref()));
+        assert!(matches!(
+            t.store.verify_audit_chain().await.unwrap(),
+            beacon_store::audit::ChainStatus::Intact { .. }
+        ));
+    }
+
+    async fn numbers_go_on_from_incidents_registered_before_the_counter(t: TestStore) {
+        let tree = t.city().await;
+        let district = Scope::subtree(&tree.east);
+        for _ in 0..2 {
+            t.store.create_incident(&district, &desk(&tree.east), fire_at(&tree.east, 0)).await.unwrap();
+        }
+        // As a database upgraded from before the counter holds them: incidents, no counter.
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&t.db.url).await.unwrap();
+        sqlx::query("DELETE FROM incident_numbers").execute(&mut conn).await.unwrap();
+        let third = t.store.create_incident(&district, &desk(&tree.east), fire_at(&tree.east, 0)).await.unwrap();
+        assert_eq!(third.number, "990102-2026-0003");
+        let fourth = t.store.create_incident(&district, &desk(&tree.east), fire_at(&tree.east, 0)).await.unwrap();
+        assert_eq!(fourth.number, "990102-2026-0004");
+    }
+}
