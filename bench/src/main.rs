@@ -241,7 +241,7 @@ async fn incident_only_run(beacon: &PathBuf, backend: Backend) -> Result<()> {
     eprintln!("data and server log: {}", data.display());
     let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS * 2).build()?;
     let (mut server, base, _) = start_server(beacon, &client, &database.url, &data).await?;
-    let figures = incident::server_figures(&client, &base).await?;
+    let figures = incident::server_figures(&client, &base, &database.url).await?;
     let rss_kib = rss_kib(server.0.id())?;
     server.stop();
     let (scheduler_database, scheduler_data) = seeded(beacon, backend).await?;
@@ -358,7 +358,7 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
     eprintln!("list (district) p50 {:?} p99 {:?} ({:.0}/s)", district.0, district.1, district.2);
     let rss_loaded_kib = rss_kib(server.0.id())?;
     // After the figures above, which they would otherwise weigh on (thousands of incidents).
-    let incident = incident::server_figures(&client, &base).await?;
+    let incident = incident::server_figures(&client, &base, &database.url).await?;
     let rss_incident_kib = rss_kib(server.0.id())?;
     server.stop();
     // After the server's figures, so that 365,000 new rows (and the database's own upkeep after

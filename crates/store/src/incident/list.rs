@@ -164,39 +164,53 @@ impl Store {
         occurred_at: DateTime<Utc>,
     ) -> Result<Vec<DuplicateCandidate>, StoreError> {
         let window = Duration::hours(DUPLICATE_WINDOW_HOURS);
-        let mut sql = Sql::new(
-            "SELECT i.id, i.number, i.title, n.name AS unit_name, i.occurred_at, i.place, \
-             i.unit_id, i.lon, i.lat FROM incidents i JOIN units n ON n.id = i.unit_id \
-             WHERE i.status = 'open' AND i.kind = ",
-        );
-        sql.bind(kind.as_str())
+        // Only what can be near is read: incidents with a point in a box around this one that
+        // holds the radius (the distance itself is checked below), and those of the same unit
+        // without a point (a point is saved with both coordinates or none). Each part is a
+        // range of `ix_incidents_kind` whose conditions are all checked in the index.
+        let part = |sql: &mut Sql, near: &dyn Fn(&mut Sql)| {
+            sql.push(
+                "SELECT i.id, i.number, i.title, n.name AS unit_name, i.occurred_at, i.place, \
+                 i.unit_id, i.lon, i.lat FROM incidents i JOIN units n ON n.id = i.unit_id \
+                 WHERE i.kind = ",
+            )
+            .bind(kind.as_str())
             .push(" AND i.occurred_at >= ")
             .bind(to_millis(occurred_at - window))
             .push(" AND i.occurred_at <= ")
-            .bind(to_millis(occurred_at + window));
-        // Only what can be near is read: a box around the point that holds the radius (the
-        // distance itself is checked below), or an incident of the same unit without a point.
+            .bind(to_millis(occurred_at + window))
+            .push(" AND i.status = 'open'");
+            near(sql);
+            scope::filter(sql, scope, "i.unit_id");
+        };
+        let mut sql = Sql::new("SELECT * FROM (");
+        // `|| ''` keeps SQLite off the unit's index, which would read every incident of the
+        // unit in the window (without statistics it weighs the two indexes alike).
+        let same_unit = |sql: &mut Sql| {
+            sql.push(" AND i.lon IS NULL AND i.unit_id || '' = ").bind(unit_id.to_owned());
+        };
         match point {
             Some((lon, lat)) => {
                 let (d_lon, d_lat) = box_around(lat, DUPLICATE_RADIUS_M);
-                sql.push(" AND ((i.lon BETWEEN ")
-                    .bind(lon - d_lon)
-                    .push(" AND ")
-                    .bind(lon + d_lon)
-                    .push(" AND i.lat BETWEEN ")
-                    .bind(lat - d_lat)
-                    .push(" AND ")
-                    .bind(lat + d_lat)
-                    .push(") OR ((i.lon IS NULL OR i.lat IS NULL) AND i.unit_id = ")
-                    .bind(unit_id.to_owned())
-                    .push("))");
+                part(&mut sql, &|sql: &mut Sql| {
+                    sql.push(" AND i.lon BETWEEN ")
+                        .bind(lon - d_lon)
+                        .push(" AND ")
+                        .bind(lon + d_lon)
+                        .push(" AND i.lat BETWEEN ")
+                        .bind(lat - d_lat)
+                        .push(" AND ")
+                        .bind(lat + d_lat);
+                });
+                sql.push(" UNION ALL ");
+                part(&mut sql, &same_unit);
             }
-            None => {
+            // Without a point, every incident of the unit is near.
+            None => part(&mut sql, &|sql: &mut Sql| {
                 sql.push(" AND i.unit_id = ").bind(unit_id.to_owned());
-            }
+            }),
         }
-        scope::filter(&mut sql, scope, "i.unit_id");
-        sql.push(" ORDER BY i.occurred_at DESC LIMIT 200");
+        sql.push(") t ORDER BY occurred_at DESC LIMIT 200");
         let rows = sql.fetch_all(self.reader()).await?;
         let mut out = Vec::new();
         for r in rows {
