@@ -31,6 +31,7 @@ use super::{
 use crate::db::backend_of;
 use crate::deadline;
 use crate::group::GroupCommit;
+use crate::org::boundary_value;
 use crate::sql::{Sql, Val, insert_batch};
 use crate::timeline::NewEntry;
 use crate::{Store, StoreError, Tx, audit, scope, timeline};
@@ -61,12 +62,16 @@ pub(crate) struct Pending {
 
 /// The registering unit, its outline and the units above it.
 struct IntakeUnit {
-    id: String,
-    code: String,
-    level: UnitLevel,
     boundary: Option<Boundary>,
-    /// The unit and those above it, nearest first.
+    /// The unit itself and those above it, nearest first (never empty).
     ancestors: Vec<Ancestor>,
+}
+
+impl IntakeUnit {
+    /// The registering unit itself.
+    fn own(&self) -> &Ancestor {
+        &self.ancestors[0]
+    }
 }
 
 struct Ancestor {
@@ -205,7 +210,7 @@ impl Store {
         let mut accepted = Vec::with_capacity(batch.len());
         let mut linked = HashSet::new();
         for (index, pending) in batch.iter().enumerate() {
-            let unit = units.iter().find(|u| u.id == pending.new.unit_id);
+            let unit = units.iter().find(|u| u.own().id == pending.new.unit_id);
             let check = Checks { tables: &tables, rules, now };
             match accept(&mut tx, index, pending, unit, &check, &mut linked).await? {
                 Ok(one) => accepted.push(one),
@@ -238,7 +243,7 @@ async fn intake_units(tx: &mut Tx, batch: &[Pending]) -> Result<Vec<IntakeUnit>,
         }
     }
     let mut sql = Sql::new(
-        "SELECT u.id, u.code, u.level, CASE WHEN c.depth = 0 THEN u.boundary END AS boundary, \
+        "SELECT u.id, CASE WHEN c.depth = 0 THEN u.boundary END AS boundary, \
          a.id AS a_id, a.code AS a_code, a.name AS a_name, a.level AS a_level FROM units u \
          JOIN unit_closure c ON c.descendant_id = u.id JOIN units a ON a.id = c.ancestor_id \
          WHERE u.id IN (",
@@ -255,27 +260,16 @@ async fn intake_units(tx: &mut Tx, batch: &[Pending]) -> Result<Vec<IntakeUnit>,
             level: parse(UnitLevel::parse(&level), &level)?,
         };
         match units.last_mut() {
-            Some(unit) if unit.id == id => unit.ancestors.push(ancestor),
+            Some(unit) if unit.own().id == id => unit.ancestors.push(ancestor),
+            // The first row of a unit is the unit itself (depth 0), with its outline.
             _ => {
-                let level: String = row.try_get("level")?;
-                let boundary = match row.try_get::<Option<String>, _>("boundary")? {
-                    Some(text) => {
-                        let value: serde_json::Value =
-                            serde_json::from_str(&text).map_err(json_err)?;
-                        Some(
-                            Boundary::parse(&value)
-                                .map_err(|e| StoreError::Corrupt(e.to_owned()))?,
-                        )
-                    }
+                let boundary = match boundary_value(&row)? {
+                    Some(value) => Some(
+                        Boundary::parse(&value).map_err(|e| StoreError::Corrupt(e.to_owned()))?,
+                    ),
                     None => None,
                 };
-                units.push(IntakeUnit {
-                    id,
-                    code: row.try_get("code")?,
-                    level: parse(UnitLevel::parse(&level), &level)?,
-                    boundary,
-                    ancestors: vec![ancestor],
-                });
+                units.push(IntakeUnit { boundary, ancestors: vec![ancestor] });
             }
         }
     }
@@ -329,7 +323,7 @@ async fn accept<'a>(
             return Ok(Err(StoreError::invalid("duty_log_id", "already_linked")));
         }
     }
-    let intake = done_on_intake(unit.level);
+    let intake = done_on_intake(unit.own().level);
     let mut hops: Vec<Hop> = intake.to_vec();
     hops.extend(hops_for(grading.grade).iter().filter(|h| !intake.contains(h)));
     hops.sort();
@@ -347,7 +341,7 @@ async fn accept<'a>(
         hops,
         intake,
         open,
-        prefix: format!("{}-{year}-", unit.code),
+        prefix: format!("{}-{year}-", unit.own().code),
         number: String::new(),
     }))
 }
@@ -432,7 +426,13 @@ async fn write_accepted(
         for hop in &a.hops {
             hops.push(hop_row(a, *hop));
         }
-        clocks.extend(clock::new_clocks(now, &a.id, &a.unit.id, &a.open, &Default::default()));
+        clocks.extend(clock::new_clocks(
+            now,
+            &a.id,
+            &a.unit.own().id,
+            &a.open,
+            &Default::default(),
+        ));
     }
     insert_batch(tx, backend, "incidents", INCIDENT_COLUMNS, incidents).await?;
     insert_batch(tx, backend, "incident_grades", GRADE_COLUMNS, grades).await?;
@@ -457,7 +457,7 @@ fn incident_row(a: &Accepted<'_>, now: DateTime<Utc>) -> Result<Vec<Val>, StoreE
     Ok(vec![
         Val::Text(a.id.clone()),
         Val::Text(a.number.clone()),
-        Val::Text(a.unit.id.clone()),
+        Val::Text(a.unit.own().id.clone()),
         Val::Text(new.kind.as_str().to_owned()),
         Val::Text(new.title.clone()),
         Val::Int(to_millis(new.occurred_at)),
@@ -530,11 +530,10 @@ fn registered_incident(a: &Accepted<'_>, rules: ChainRules, now: DateTime<Utc>) 
     let done: Vec<(Hop, DateTime<Utc>)> =
         hops.iter().filter_map(|h| h.done_at.map(|at| (h.hop, at))).collect();
     let c = new.casualties;
-    let unit = &a.unit.ancestors[0];
     Incident {
         id: a.id.clone(),
         number: a.number.clone(),
-        unit: unit.as_incident_unit(),
+        unit: a.unit.own().as_incident_unit(),
         kind: new.kind,
         title: new.title.clone(),
         occurred_at,
@@ -591,7 +590,7 @@ async fn keep_all(
             .filter(|a| a.pending.actor == *actor)
             .map(|a| NewEntry {
                 subject: ("incident", &a.id),
-                unit_id: Some(&a.unit.id),
+                unit_id: Some(&a.unit.own().id),
                 kind: "created",
                 data: json!({
                     "number": a.number,
@@ -607,7 +606,7 @@ async fn keep_all(
         .map(|a| {
             NewAuditRecord::new(&a.pending.actor, "incident.created", Outcome::Success)
                 .target("incident", &a.id)
-                .unit(Some(&a.unit.id))
+                .unit(Some(&a.unit.own().id))
                 .detail(json!({ "number": a.number, "grade": a.grading.grade }))
         })
         .collect();

@@ -9,8 +9,8 @@ mod user;
 pub use security::SECURITY_POLICY_KEY;
 pub use session::{LoginAccount, SessionPrincipal};
 pub use token::{NewToken, TokenPrincipal};
-pub(crate) use unit::unit_in_scope;
 pub use unit::{NewUnit, UnitChanges, UnitDetail};
+pub(crate) use unit::{boundary_value, unit_in_scope};
 pub(crate) use user::roles_column;
 pub use user::{NewUser, PasswordSetter, UserChanges, UserFilter};
 

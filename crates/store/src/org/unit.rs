@@ -63,7 +63,7 @@ fn unit_row(row: &AnyRow) -> Result<Unit, StoreError> {
     })
 }
 
-fn boundary_value(row: &AnyRow) -> Result<Option<serde_json::Value>, StoreError> {
+pub(crate) fn boundary_value(row: &AnyRow) -> Result<Option<serde_json::Value>, StoreError> {
     let text: Option<String> = row.try_get("boundary")?;
     text.map(|t| {
         serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("boundary: {e}")))
