@@ -381,7 +381,7 @@ async fn set_people(
     ApiJson(body): ApiJson<SetPeople>,
 ) -> ApiResult<Json<Shift>> {
     check_id(&id)?;
-    let (shift, deliveries) = state
+    let (shift, _) = state
         .store()
         .set_shift_people(
             &principal.scope(),
@@ -391,15 +391,6 @@ async fn set_people(
             body.people,
         )
         .await?;
-    state.deliver(deliveries);
-    state
-        .publish(
-            "duty.roster_changed",
-            Some(&shift.unit_id),
-            &[],
-            serde_json::json!({ "shift_id": shift.id }),
-        )
-        .await;
     Ok(Json(shift))
 }
 
@@ -454,7 +445,6 @@ async fn generate(
             &calendar,
         )
         .await?;
-    state.publish("duty.roster_changed", Some(&unit.id), &[], serde_json::json!({})).await;
     Ok(Json(result))
 }
 
@@ -501,8 +491,6 @@ async fn publish(
         )
         .await?;
     let notified = deliveries.len();
-    state.deliver(deliveries);
-    state.publish("duty.roster_changed", Some(&unit.id), &[], serde_json::json!({})).await;
     Ok(Json(Published { shifts_published: n, people_notified: notified }))
 }
 
@@ -595,14 +583,6 @@ async fn check_in(
 ) -> ApiResult<Json<Shift>> {
     check_id(&id)?;
     let shift = state.store().check_in(&principal.actor(), &id).await?;
-    state
-        .publish(
-            "duty.checked_in",
-            Some(&shift.unit_id),
-            &[],
-            serde_json::json!({ "shift_id": shift.id }),
-        )
-        .await;
     Ok(Json(shift))
 }
 
@@ -775,7 +755,7 @@ async fn request_swap(
     }
     let reason = errors.check("reason", free_text(&body.reason, 500)).unwrap_or_default();
     errors.into_result()?;
-    let (swap, deliveries) = state
+    let (swap, _) = state
         .store()
         .request_swap(
             &principal.scope(),
@@ -788,7 +768,6 @@ async fn request_swap(
         )
         .await
         .map_err(principal.refusal("duty_swap", &body.assignment_id))?;
-    state.deliver(deliveries);
     Ok((StatusCode::CREATED, Json(swap)))
 }
 
@@ -814,7 +793,7 @@ async fn decide_swap(
         _ => return Err(ApiError::not_found()),
     };
     let may_approve = principal.can(Permission::ManageDuty);
-    let (swap, deliveries) = state
+    let (swap, _) = state
         .store()
         .decide_swap(
             &principal.scope(),
@@ -826,17 +805,6 @@ async fn decide_swap(
         )
         .await
         .map_err(principal.refusal("duty_swap", &id))?;
-    state.deliver(deliveries);
-    if decision == SwapDecision::Approve {
-        state
-            .publish(
-                "duty.roster_changed",
-                Some(&swap.unit_id),
-                &[],
-                serde_json::json!({ "shift_id": swap.shift_id }),
-            )
-            .await;
-    }
     Ok(Json(swap))
 }
 
@@ -885,12 +853,11 @@ async fn put_handover(
 ) -> ApiResult<Json<Handover>> {
     check_id(&id)?;
     let body = body.validate()?;
-    let (handover, deliveries) = state
+    let (handover, _) = state
         .store()
         .write_handover(&principal.scope(), &principal.actor(), state.mail_enabled(), &id, body)
         .await
         .map_err(principal.refusal("duty_shift", &id))?;
-    state.deliver(deliveries);
     Ok(Json(handover))
 }
 
@@ -909,14 +876,6 @@ async fn acknowledge_handover(
         .acknowledge_handover(&principal.scope(), &principal.actor(), &id)
         .await
         .map_err(principal.refusal("duty_shift", &id))?;
-    state
-        .publish(
-            "duty.roster_changed",
-            Some(&handover.unit_id),
-            &[],
-            serde_json::json!({ "shift_id": id }),
-        )
-        .await;
     Ok(Json(handover))
 }
 
@@ -1017,14 +976,6 @@ async fn create_log(
         .store()
         .create_duty_log(&principal.scope(), &principal.actor(), &unit.id, body.entry)
         .await?;
-    state
-        .publish(
-            "duty.log_created",
-            Some(&entry.unit_id),
-            &[],
-            serde_json::json!({ "id": entry.id }),
-        )
-        .await;
     Ok((StatusCode::CREATED, Json(entry)))
 }
 

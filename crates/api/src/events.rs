@@ -2,14 +2,18 @@
 //! events of its scope; on reconnect it sends `Last-Event-ID` and gets what it missed.
 
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use beacon_bus::Event;
+use beacon_store::outbox::Relayed;
 use futures::Stream;
 use serde_json::json;
+use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -29,8 +33,9 @@ fn control(kind: &str) -> SseEvent {
 }
 
 /// The caller's live events (`text/event-stream`). Each `data:` line is a JSON object with
-/// `seq`, `kind`, `at` and `data`; control messages carry only `kind`: `resync` (events were
-/// missed, reload what is shown) and `session_ended`.
+/// `seq`, `kind`, `at` and `data`; the SSE id is `seq`, one sequence across every instance of
+/// the deployment. Control messages carry only `kind`: `reset` (events were missed and are no
+/// longer kept: reload what is shown) and `session_ended`.
 #[utoipa::path(
     get, path = "/events", tag = "events",
     params(("Last-Event-ID" = Option<String>, Header, description = "Last `seq` received")),
@@ -49,13 +54,21 @@ async fn events(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let audience = principal.audience();
-    let subscription = state.bus().subscribe(last);
+    let subscription = state.bus().subscribe(last).await;
     let stream = async_stream::stream! {
         if subscription.gap {
-            yield Ok(control("resync"));
+            yield Ok(control("reset"));
         }
-        for event in subscription.replay.iter().filter(|e| e.visible_to(&audience)) {
-            yield Ok(frame(event));
+        // The replay and the live channel may overlap by a few events: each is sent once, in
+        // sequence order.
+        let mut sent = if subscription.gap { 0 } else { last.unwrap_or(0) };
+        for event in &subscription.replay {
+            if event.seq > sent {
+                sent = event.seq;
+                if event.visible_to(&audience) {
+                    yield Ok(frame(event));
+                }
+            }
         }
         let mut live = subscription.live;
         let mut check = tokio::time::interval(state.config().stream_check);
@@ -63,9 +76,14 @@ async fn events(
         loop {
             tokio::select! {
                 received = live.recv() => match received {
-                    Ok(event) if event.visible_to(&audience) => yield Ok(frame(&event)),
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => yield Ok(control("resync")),
+                    Ok(event) if event.seq <= sent => {}
+                    Ok(event) => {
+                        sent = sent.max(event.seq);
+                        if event.visible_to(&audience) {
+                            yield Ok(frame(&event));
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => yield Ok(control("reset")),
                     Err(RecvError::Closed) => break,
                 },
                 _ = check.tick() => {
@@ -116,4 +134,96 @@ async fn still_valid(state: &AppState, principal: &Principal) -> bool {
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(events))
+}
+
+/// The relay's state on this instance, for `/healthz` and the metrics.
+#[derive(Debug, Default)]
+pub struct RelayState {
+    pub(crate) signal: Arc<Notify>,
+    /// The bus refused the last events handed to it.
+    failing: AtomicBool,
+    /// Committed events not yet taken by the bus, as last counted.
+    backlog: AtomicI64,
+}
+
+impl RelayState {
+    /// Whether events reach the bus now.
+    pub fn failing(&self) -> bool {
+        self.failing.load(Ordering::Acquire)
+    }
+
+    pub fn backlog(&self) -> i64 {
+        self.backlog.load(Ordering::Acquire)
+    }
+}
+
+/// Events handed to the bus at a time.
+const RELAY_BATCH: u32 = 512;
+/// How often the relay looks at the outbox without being woken (rows another instance left,
+/// a bus that came back).
+const RELAY_IDLE: Duration = Duration::from_millis(500);
+
+/// Starts the instance's relay from the events outbox to the bus. It stops when the last handle
+/// on the application state is gone.
+pub(crate) fn spawn_relay(state: &AppState) {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return;
+    }
+    let weak = Arc::downgrade(&state.0);
+    tokio::spawn(async move {
+        // Each turn holds the application state only while it works, so dropping the
+        // application ends the relay within a second.
+        while let Some(inner) = weak.upgrade() {
+            let state = AppState(inner);
+            relay_pass(&state).await;
+            let wait = if state.relay().failing() { Duration::from_secs(1) } else { RELAY_IDLE };
+            let signal = state.relay().signal.clone();
+            drop(state);
+            tokio::select! {
+                () = signal.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    });
+}
+
+/// Hands everything waiting in the outbox to the bus, batch after batch, until the outbox is
+/// empty or the bus refuses.
+async fn relay_pass(state: &AppState) {
+    let relay = state.relay();
+    loop {
+        let bus = state.bus().clone();
+        let outcome = state
+            .store()
+            .relay_events(RELAY_BATCH, async move |events| {
+                bus.publish(events).await.map_err(|e| e.to_string())
+            })
+            .await;
+        match outcome {
+            Ok(Relayed::Published(0)) => {
+                relay.failing.store(false, Ordering::Release);
+                relay.backlog.store(0, Ordering::Release);
+                metrics::gauge!("beacon_event_backlog").set(0.0);
+                return;
+            }
+            Ok(Relayed::Published(n)) => {
+                relay.failing.store(false, Ordering::Release);
+                metrics::counter!("beacon_events_relayed_total").increment(n as u64);
+            }
+            Ok(Relayed::BusFailed(error)) => {
+                if !relay.failing.swap(true, Ordering::AcqRel) {
+                    tracing::warn!(%error, "the event bus refused events; they wait in the outbox");
+                }
+                break;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "reading the events outbox failed");
+                break;
+            }
+        }
+    }
+    if let Ok(n) = state.store().event_backlog().await {
+        relay.backlog.store(n, Ordering::Release);
+        metrics::gauge!("beacon_event_backlog").set(n as f64);
+    }
 }

@@ -21,7 +21,6 @@ use beacon_store::incident::{
 use beacon_store::timeline::TimelineEntry;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -35,10 +34,6 @@ use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
 use crate::org::auth::{Authorized, HandleIncidents, LeadIncidents, ReadIncidents, ReportIncident};
 use crate::org::{Principal, check_id, double_option};
 
-/// The roles whose consoles receive incident events.
-const READERS: [Role; 6] =
-    [Role::DutyOfficer, Role::DutyLeader, Role::Leader, Role::Inspector, Role::Staff, Role::Viewer];
-
 /// What a caller may see of an incident: the reporter's name and phone are personal data, for
 /// the duty desk and leaders only.
 fn view(principal: &Principal, mut incident: Incident) -> Incident {
@@ -47,24 +42,6 @@ fn view(principal: &Principal, mut incident: Incident) -> Incident {
         incident.reporter_phone = None;
     }
     incident
-}
-
-/// Tells the consoles in whose scope the incident lies that it changed.
-async fn announce(state: &AppState, kind: &str, incident: &Incident) {
-    state.publish(kind, Some(&incident.unit.id), &READERS, event_data(incident)).await;
-}
-
-/// What an incident's live event carries.
-fn event_data(incident: &Incident) -> serde_json::Value {
-    json!({
-        "id": incident.id,
-        "number": incident.number,
-        "title": incident.title,
-        "kind": incident.kind,
-        "grade": incident.grade,
-        "unit_name": incident.unit.name,
-        "status": incident.status,
-    })
 }
 
 fn kind_of(errors: &mut ValidationErrors, kind: &str) -> Option<IncidentKind> {
@@ -428,12 +405,6 @@ async fn create(
         )
         .await?;
     let incident = registered.incident;
-    state.publish_on_path(
-        "incident.created",
-        registered.unit_path,
-        &READERS,
-        event_data(&incident),
-    );
     Ok((StatusCode::CREATED, Json(view(&principal, incident))))
 }
 
@@ -516,7 +487,7 @@ async fn patch(
             .unwrap_or_else(|| i64::try_from(before.direct_loss_cny).unwrap_or(i64::MAX)),
     );
     errors.into_result()?;
-    let (incident, deliveries) = state
+    let (incident, _) = state
         .store()
         .change_incident_facts(
             &scope,
@@ -534,8 +505,6 @@ async fn patch(
             },
         )
         .await?;
-    state.deliver(deliveries);
-    announce(&state, "incident.updated", &incident).await;
     Ok(Json(view(&principal, incident)))
 }
 
@@ -585,7 +554,6 @@ async fn acknowledge(
         .acknowledge_hop(&principal.actor(), &id, hop)
         .await
         .map_err(principal.refusal("incident", &id))?;
-    announce(&state, "incident.acknowledged", &incident).await;
     Ok(Json(view(&principal, incident)))
 }
 
@@ -632,7 +600,6 @@ async fn record_hop(
         )
         .await
         .map_err(principal.refusal("incident", &id))?;
-    announce(&state, "incident.updated", &incident).await;
     Ok(Json(view(&principal, incident)))
 }
 
@@ -661,7 +628,6 @@ async fn override_grade(
         .store()
         .override_incident_grade(&principal.scope(), &principal.actor(), &id, body.grade, &reason)
         .await?;
-    announce(&state, "incident.updated", &incident).await;
     Ok(Json(view(&principal, incident)))
 }
 
@@ -691,7 +657,6 @@ async fn close(
     };
     let incident =
         state.store().close_incident(&principal.scope(), &principal.actor(), &id, &summary).await?;
-    announce(&state, "incident.updated", &incident).await;
     Ok(Json(view(&principal, incident)))
 }
 

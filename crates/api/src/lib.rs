@@ -21,9 +21,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use beacon_bus::{NewEvent, SharedBus};
+use beacon_bus::SharedBus;
 use beacon_core::calendar::WorkCalendar;
-use beacon_core::org::{Role, SecurityPolicy};
+use beacon_core::org::SecurityPolicy;
 use beacon_store::Store;
 use tokio::net::TcpListener;
 
@@ -87,6 +87,7 @@ struct Inner {
     config: ApiConfig,
     policy: Kept<SecurityPolicy>,
     calendar: Kept<Arc<WorkCalendar>>,
+    relay: events::RelayState,
 }
 
 /// A value read from the database and trusted for a while on this instance.
@@ -131,14 +132,17 @@ impl AppState {
         config: ApiConfig,
     ) -> Result<Self, password::PasswordError> {
         let passwords = Passwords::new(config.password_params)?;
-        Ok(Self(Arc::new(Inner {
+        let state = Self(Arc::new(Inner {
             store,
             bus,
             passwords,
             config,
             policy: Kept::new(POLICY_TTL),
             calendar: Kept::new(CALENDAR_TTL),
-        })))
+            relay: events::RelayState::default(),
+        }));
+        events::spawn_relay(&state);
+        Ok(state)
     }
 
     pub fn store(&self) -> &Store {
@@ -185,51 +189,18 @@ impl AppState {
         self.0.config.smtp.is_some()
     }
 
-    /// Pushes committed notifications live to their addressees.
-    pub fn deliver(&self, deliveries: Vec<beacon_store::notify::Delivery>) {
-        for d in deliveries {
-            let data = serde_json::to_value(&d.notification).unwrap_or_default();
-            self.bus()
-                .publish(NewEvent::new("notification", Vec::new(), data).for_user(&d.user_id));
-        }
-    }
-
     pub fn forget_policy(&self) {
         self.0.policy.forget();
     }
 
-    /// Publishes an event about a record of `unit_id` (or of no unit) to the subscribers whose
-    /// scope contains it. A failure to look up the unit's path only loses the live event.
-    pub async fn publish(
-        &self,
-        kind: &str,
-        unit_id: Option<&str>,
-        roles: &[Role],
-        data: serde_json::Value,
-    ) {
-        let unit_path = match unit_id {
-            Some(id) => match self.store().unit_path(id).await {
-                Ok(path) => path,
-                Err(error) => {
-                    tracing::warn!(%error, kind, "event not published: unit path unavailable");
-                    return;
-                }
-            },
-            None => Vec::new(),
-        };
-        self.publish_on_path(kind, unit_path, roles, data);
+    /// Wakes this instance's event relay: something was committed (the outbox is read at the
+    /// latest every half second anyway).
+    pub fn nudge_events(&self) {
+        self.0.relay.signal.notify_one();
     }
 
-    /// [`AppState::publish`] when the caller already knows the unit's path from the top of the
-    /// tree.
-    pub fn publish_on_path(
-        &self,
-        kind: &str,
-        unit_path: Vec<String>,
-        roles: &[Role],
-        data: serde_json::Value,
-    ) {
-        self.bus().publish(NewEvent::new(kind, unit_path, data).for_roles(roles));
+    pub(crate) fn relay(&self) -> &events::RelayState {
+        &self.0.relay
     }
 }
 

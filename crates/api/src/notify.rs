@@ -185,7 +185,6 @@ async fn fire_batch(
     let store = state.store();
     let mut tx = store.begin().await?;
     let mut hops = Vec::new();
-    let mut deliveries = Vec::new();
     let mut claimed = 0;
     for stage in stages {
         if !store.claim_stage(&mut tx, stage).await? {
@@ -193,17 +192,20 @@ async fn fire_batch(
         }
         claimed += 1;
         match stage.kind.as_str() {
-            "duty.shift" => deliveries
-                .extend(store.fire_shift_stage(&mut tx, stage, state.mail_enabled()).await?),
+            "duty.shift" => {
+                store.fire_shift_stage(&mut tx, stage, state.mail_enabled()).await?;
+            }
             beacon_store::incident::HOP_DEADLINE => hops.push(stage.clone()),
             other => tracing::warn!(kind = other, "deadline of unknown kind skipped"),
         }
     }
     if !hops.is_empty() {
-        deliveries.extend(store.fire_hop_stages(&mut tx, &hops, state.mail_enabled()).await?);
+        store.fire_hop_stages(&mut tx, &hops, state.mail_enabled()).await?;
     }
     tx.commit().await?;
-    state.deliver(deliveries);
+    if claimed > 0 {
+        state.nudge_events();
+    }
     Ok(claimed)
 }
 

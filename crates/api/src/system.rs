@@ -23,26 +23,42 @@ use crate::{AppState, audit, events, org, web};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
+    /// `ok`; `degraded` when the database answers but live events do not reach the bus (writes
+    /// still succeed, their events wait); `unavailable` when the database does not answer.
     pub status: String,
+    /// `sqlite` or `postgres`.
     pub database: String,
+    /// The event bus: `ok` or `degraded`.
+    pub bus: String,
+    /// `in_process` or `nats`.
+    pub bus_kind: String,
+    /// Committed events waiting for the bus, as this instance last counted.
+    pub event_backlog: i64,
 }
 
-/// 200 when the database answers, 503 otherwise.
+/// 200 while the database answers (a degraded bus included), 503 otherwise: a load balancer
+/// keeps an instance whose live events lag, since its writes still succeed.
 #[utoipa::path(
     get, path = "/healthz", tag = "system", security(),
     responses((status = 200, body = Health), (status = 503, body = Health))
 )]
 async fn healthz(State(state): State<AppState>) -> Response {
     let database = state.store().backend().name().to_owned();
+    let bus_state = state.bus().state();
+    let bus_ok = bus_state.connected && !state.relay().failing();
+    let mut health = Health {
+        status: if bus_ok { "ok" } else { "degraded" }.to_owned(),
+        database,
+        bus: if bus_ok { "ok" } else { "degraded" }.to_owned(),
+        bus_kind: bus_state.kind.to_owned(),
+        event_backlog: state.relay().backlog(),
+    };
     match state.store().ping().await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok".into(), database })).into_response(),
+        Ok(()) => (StatusCode::OK, Json(health)).into_response(),
         Err(error) => {
             tracing::warn!(%error, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health { status: "unavailable".into(), database }),
-            )
-                .into_response()
+            health.status = "unavailable".into();
+            (StatusCode::SERVICE_UNAVAILABLE, Json(health)).into_response()
         }
     }
 }
@@ -99,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
         })
+        .layer(middleware::from_fn_with_state(state.clone(), mw::nudge_events))
         .layer(middleware::from_fn_with_state(state.clone(), mw::audit_denials))
         .layer(middleware::from_fn_with_state(state.clone(), mw::csrf))
         .layer(middleware::from_fn_with_state(state.clone(), mw::security_headers))

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use beacon_api::{AppState, Passwords};
-use beacon_bus::InProcessBus;
+use beacon_bus::{InProcessBus, NatsBus, SharedBus};
 use beacon_core::audit::Actor;
 use beacon_core::clock::{SharedClock, SystemClock};
 use beacon_core::org::{
@@ -298,7 +298,10 @@ async fn serve(config: Config) -> Result<ExitCode> {
     if let Some(addr) = config.metrics_listen {
         start_metrics(addr).await?;
     }
-    let bus = Arc::new(InProcessBus::new(store.clock().clone()));
+    let bus: SharedBus = match &config.bus {
+        Some(nats) => NatsBus::connect(nats.clone()).await?,
+        None => Arc::new(InProcessBus::new(store.clock().clone())),
+    };
     let state = AppState::new(store.clone(), bus, config.api.clone())?;
     let listener = TcpListener::bind(config.listen)
         .await

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use beacon_api::{ApiConfig, CookieSecure};
+use beacon_bus::NatsConfig;
 use serde::Deserialize;
 
 /// The TOML file's keys; every one optional.
@@ -25,6 +26,14 @@ pub struct FileConfig {
     pub json_limit_bytes: Option<usize>,
     /// Outgoing e-mail for notifications (`[smtp]` with host, port, from, username, password).
     pub smtp: Option<beacon_api::mail::SmtpConfig>,
+    /// NATS server(s) for live events between instances.
+    pub bus_url: Option<String>,
+    /// The JetStream stream's name.
+    pub bus_stream: Option<String>,
+    /// How long the stream keeps events (a client away longer reloads).
+    pub bus_max_age_hours: Option<u64>,
+    /// How many events the stream keeps at most.
+    pub bus_max_events: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -44,6 +53,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub max_connections: u32,
     pub api: ApiConfig,
+    /// Live events between instances; none: the in-process bus of one instance.
+    pub bus: Option<NatsConfig>,
 }
 
 /// Values given on the command line or in the environment.
@@ -59,6 +70,7 @@ pub struct Overrides {
     pub tile_url: Option<String>,
     pub trusted_proxies: Option<String>,
     pub cookie_secure: Option<CookieSecure>,
+    pub bus_url: Option<String>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -109,7 +121,40 @@ impl Config {
         if !(1..=1000).contains(&max_connections) {
             bail!("max_connections must be between 1 and 1000");
         }
+        let bus = match overrides.bus_url.clone().or(file.bus_url) {
+            None => None,
+            Some(url) => {
+                if !url.split(',').all(|u| u.trim().starts_with("nats://")) {
+                    bail!("bus_url must be nats://HOST:PORT (several: comma-separated), got {url}");
+                }
+                let mut nats = NatsConfig::new(&url);
+                if let Some(stream) = file.bus_stream {
+                    if stream.is_empty()
+                        || !stream
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    {
+                        bail!("bus_stream must be letters, digits, '_' or '-', got {stream:?}");
+                    }
+                    nats.stream = stream;
+                }
+                if let Some(hours) = file.bus_max_age_hours {
+                    if !(1..=24 * 90).contains(&hours) {
+                        bail!("bus_max_age_hours must be between 1 and 2160");
+                    }
+                    nats.max_age = std::time::Duration::from_secs(hours * 3600);
+                }
+                if let Some(events) = file.bus_max_events {
+                    if !(1000..=1_000_000_000).contains(&events) {
+                        bail!("bus_max_events must be between 1000 and 1000000000");
+                    }
+                    nats.max_events = events;
+                }
+                Some(nats)
+            }
+        };
         Ok(Self {
+            bus,
             database_url,
             data_dir,
             listen,
@@ -143,7 +188,8 @@ impl Config {
         format!(
             "database_url     = {}\ndata_dir         = {}\nlisten           = {}\nmetrics_listen   = {}\n\
              log_format       = {:?}\nmax_connections  = {}\npublic_origin    = {}\ntile_url         = {}\n\
-             trusted_proxies  = [{}]\ncookie_secure    = {:?}\njson_limit_bytes = {}\nsmtp             = {}",
+             trusted_proxies  = [{}]\ncookie_secure    = {:?}\njson_limit_bytes = {}\nsmtp             = {}\n\
+             bus              = {}",
             redact(&self.database_url),
             self.data_dir.display(),
             self.listen,
@@ -158,6 +204,16 @@ impl Config {
             self.api.smtp.as_ref().map_or_else(
                 || "(off: notifications in the app only)".to_owned(),
                 |s| format!("{}:{} from {}", s.host, s.port, s.from)
+            ),
+            self.bus.as_ref().map_or_else(
+                || "(in-process: live events stay within this instance)".to_owned(),
+                |b| format!(
+                    "{} stream {} (keeps {} h, at most {} events)",
+                    b.url,
+                    b.stream,
+                    b.max_age.as_secs() / 3600,
+                    b.max_events
+                )
             ),
         )
     }

@@ -61,6 +61,10 @@ enum Command {
         /// When the session cookie is marked Secure.
         #[arg(long, env = "BEACON_COOKIE_SECURE", value_enum)]
         cookie_secure: Option<CookieSecureArg>,
+        /// NATS server(s) for live events between instances (nats://host:4222); without it
+        /// events stay within this instance.
+        #[arg(long, env = "BEACON_BUS_URL", value_name = "URL")]
+        bus_url: Option<String>,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -152,8 +156,10 @@ fn main() -> ExitCode {
         tile_url,
         trusted_proxies,
         cookie_secure,
+        bus_url,
     } = &cli.command
     {
+        overrides.bus_url = bus_url.clone();
         overrides.listen = *listen;
         overrides.metrics_listen = *metrics_listen;
         overrides.public_origin = public_origin.clone();

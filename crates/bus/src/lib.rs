@@ -1,130 +1,117 @@
-//! Live events. Writers publish what happened, with the unit it concerns; each signed-in browser
-//! receives, over SSE, the events of its own scope. Every event has a sequence id, and a client
-//! that reconnects with `Last-Event-ID` gets what it missed from a replay buffer.
+//! Live events. A change writes the events it announces into the store's outbox in its own
+//! transaction; each instance's relay hands committed events to the bus, and every signed-in
+//! browser receives, over SSE, the events of its own scope. Every event has a place in one
+//! sequence (its SSE id), and a client that reconnects with `Last-Event-ID` gets what it missed,
+//! or is told to reload when that is no longer kept.
 //!
-//! [`InProcessBus`] serves one instance. A deployment of several instances needs a bus between
-//! them (NATS), which implements the same [`EventBus`] trait.
+//! [`InProcessBus`] serves one instance: the sequence is its own. [`NatsBus`] serves several:
+//! NATS JetStream keeps the events in one stream, whose sequence is the deployment's, and every
+//! instance reads the stream into its own subscribers.
+
+mod nats;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use beacon_core::clock::SharedClock;
-use beacon_core::org::Role;
-use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use serde::Serialize;
 use tokio::sync::broadcast;
 use utoipa::ToSchema;
 
-/// Something that happened, as subscribers receive it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Event {
-    /// Increases with every event; sent as the SSE id.
-    pub seq: u64,
-    /// What happened, e.g. `unit.created`, `user.updated`, `auth.lockout`.
-    pub kind: String,
-    pub at: DateTime<Utc>,
-    /// Ids of the event's unit and its ancestors, root first; empty for events that belong to
-    /// no unit (only the top of the tree sees those).
-    #[serde(skip)]
-    pub unit_path: Vec<String>,
-    /// When not empty, only holders of one of these roles receive the event.
-    #[serde(skip)]
-    pub roles: Vec<Role>,
-    /// When set, only this user receives the event.
-    #[serde(skip)]
-    pub user_id: Option<String>,
-    /// The event's content (ids and names, never personal data).
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
-
-/// An event before the bus numbers it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewEvent {
-    pub kind: String,
-    pub unit_path: Vec<String>,
-    pub roles: Vec<Role>,
-    pub user_id: Option<String>,
-    pub data: serde_json::Value,
-}
-
-impl NewEvent {
-    pub fn new(kind: &str, unit_path: Vec<String>, data: serde_json::Value) -> Self {
-        Self { kind: kind.to_owned(), unit_path, roles: Vec::new(), user_id: None, data }
-    }
-
-    pub fn for_roles(mut self, roles: &[Role]) -> Self {
-        self.roles = roles.to_vec();
-        self
-    }
-
-    pub fn for_user(mut self, user_id: &str) -> Self {
-        self.user_id = Some(user_id.to_owned());
-        self
-    }
-}
-
-/// Who is listening: what a subscriber's scope and roles allow it to see.
-#[derive(Debug, Clone)]
-pub struct Audience {
-    pub user_id: Option<String>,
-    pub unit_id: String,
-    /// The subscriber's unit is the root of the tree.
-    pub top_of_tree: bool,
-    pub roles: Vec<Role>,
-}
-
-impl Event {
-    /// Whether the audience may receive this event: the event's unit lies in the audience's
-    /// subtree (the same territorial rule as every query), and any role or user restriction holds.
-    pub fn visible_to(&self, audience: &Audience) -> bool {
-        // A personal event (a notification) goes to its addressee wherever they sit.
-        let in_scope = if self.user_id.is_some() {
-            true
-        } else if self.unit_path.is_empty() {
-            audience.top_of_tree
-        } else {
-            self.unit_path.iter().any(|id| id == &audience.unit_id)
-        };
-        let role_ok =
-            self.roles.is_empty() || self.roles.iter().any(|r| audience.roles.contains(r));
-        let user_ok = match &self.user_id {
-            Some(id) => audience.user_id.as_deref() == Some(id.as_str()),
-            None => true,
-        };
-        in_scope && role_ok && user_ok
-    }
-}
+pub use beacon_core::event::{Audience, CommittedEvent, Event, NewEvent};
+pub use nats::{NatsBus, NatsConfig};
 
 /// A new subscription: events after the client's last id, then the live stream.
 pub struct Subscription {
     pub replay: Vec<Event>,
-    /// The client's last id is older than the replay buffer: some events are lost to it and it
-    /// should reload what it shows.
+    /// The client's last id is older than what is kept (or from another sequence): some events
+    /// are lost to it and it should reload what it shows.
     pub gap: bool,
     pub live: broadcast::Receiver<Event>,
 }
 
+/// The bus refused or could not take events; they stay in the outbox.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("event bus: {0}")]
+pub struct BusError(pub String);
+
+/// How the bus is, for `/healthz`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BusState {
+    /// `in_process` or `nats`.
+    pub kind: &'static str,
+    /// Whether the bus can take and deliver events now.
+    pub connected: bool,
+}
+
 pub trait EventBus: Send + Sync + 'static {
-    fn publish(&self, event: NewEvent) -> Event;
-    fn subscribe(&self, last_seen: Option<u64>) -> Subscription;
+    /// Takes committed events, in order. Succeeds once the bus holds them (for NATS: stored by
+    /// JetStream), so the relay may remove them from the outbox.
+    fn publish(&self, events: Vec<CommittedEvent>) -> BoxFuture<'_, Result<(), BusError>>;
+    /// Subscribes a client that last saw `last_seen` (none: a fresh client).
+    fn subscribe(&self, last_seen: Option<u64>) -> BoxFuture<'_, Subscription>;
+    fn state(&self) -> BusState;
 }
 
 pub type SharedBus = Arc<dyn EventBus>;
 
-/// Events kept for clients that reconnect.
+/// Events each instance keeps in memory for clients that reconnect.
 pub const REPLAY_CAPACITY: usize = 4096;
 
-/// The bus of a single instance: a broadcast channel and a replay ring.
-pub struct InProcessBus {
-    state: Mutex<Ring>,
+/// The recent events of one instance in sequence order, and the channel its subscribers listen
+/// on. Pushing and subscribing take the same lock, so a subscriber sees each event exactly once:
+/// either in its replay or on its receiver.
+pub(crate) struct Ring {
+    state: Mutex<VecDeque<Event>>,
     sender: broadcast::Sender<Event>,
-    clock: SharedClock,
 }
 
-struct Ring {
-    events: VecDeque<Event>,
-    next_seq: u64,
+/// What a subscriber got from the ring.
+pub(crate) struct Taken {
+    pub live: broadcast::Receiver<Event>,
+    /// Events after the subscriber's last id that the ring holds.
+    pub replay: Vec<Event>,
+    /// The oldest event the ring holds, if any.
+    pub oldest: Option<u64>,
+}
+
+impl Ring {
+    pub(crate) fn new() -> Self {
+        let (sender, _) = broadcast::channel(REPLAY_CAPACITY);
+        Self { state: Mutex::new(VecDeque::with_capacity(REPLAY_CAPACITY)), sender }
+    }
+
+    pub(crate) fn push(&self, event: Event) {
+        let mut ring = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if ring.len() == REPLAY_CAPACITY {
+            ring.pop_front();
+        }
+        ring.push_back(event.clone());
+        // No receiver is not an error.
+        let _ = self.sender.send(event);
+    }
+
+    /// Forgets what is kept (the sequence it belonged to has ended).
+    pub(crate) fn clear(&self) {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+    }
+
+    pub(crate) fn take(&self, last_seen: Option<u64>) -> Taken {
+        let ring = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let live = self.sender.subscribe();
+        let replay = match last_seen {
+            Some(last) => ring.iter().filter(|e| e.seq > last).cloned().collect(),
+            None => Vec::new(),
+        };
+        Taken { live, replay, oldest: ring.front().map(|e| e.seq) }
+    }
+}
+
+/// The bus of a single instance: its own sequence, a broadcast channel and a replay ring.
+pub struct InProcessBus {
+    ring: Ring,
+    next_seq: Mutex<u64>,
 }
 
 impl InProcessBus {
@@ -132,50 +119,42 @@ impl InProcessBus {
     /// restarts and a client's old `Last-Event-ID` never hides new events.
     pub fn new(clock: SharedClock) -> Self {
         let start = u64::try_from(clock.now().timestamp_millis()).unwrap_or(0) * 1000;
-        let (sender, _) = broadcast::channel(REPLAY_CAPACITY);
-        Self {
-            state: Mutex::new(Ring {
-                events: VecDeque::with_capacity(REPLAY_CAPACITY),
-                next_seq: start + 1,
-            }),
-            sender,
-            clock,
-        }
+        Self { ring: Ring::new(), next_seq: Mutex::new(start + 1) }
     }
 }
 
 impl EventBus for InProcessBus {
-    fn publish(&self, new: NewEvent) -> Event {
-        let mut ring = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let event = Event {
-            seq: ring.next_seq,
-            kind: new.kind,
-            at: self.clock.now(),
-            unit_path: new.unit_path,
-            roles: new.roles,
-            user_id: new.user_id,
-            data: new.data,
-        };
-        ring.next_seq += 1;
-        if ring.events.len() == REPLAY_CAPACITY {
-            ring.events.pop_front();
+    fn publish(&self, events: Vec<CommittedEvent>) -> BoxFuture<'_, Result<(), BusError>> {
+        let mut next = self.next_seq.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for committed in events {
+            self.ring.push(Event::sequenced(*next, committed.at, committed.event));
+            *next += 1;
         }
-        ring.events.push_back(event.clone());
-        // Sent while the ring is locked so a concurrent subscriber sees each event exactly once:
-        // either in its replay or on its receiver. No receiver is not an error.
-        let _ = self.sender.send(event.clone());
-        event
+        Box::pin(async { Ok(()) })
     }
 
-    fn subscribe(&self, last_seen: Option<u64>) -> Subscription {
-        let ring = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let live = self.sender.subscribe();
-        let Some(last) = last_seen else {
-            return Subscription { replay: Vec::new(), gap: false, live };
-        };
-        let oldest = ring.events.front().map_or(ring.next_seq, |e| e.seq);
-        let replay = ring.events.iter().filter(|e| e.seq > last).cloned().collect();
-        Subscription { replay, gap: last + 1 < oldest && last + 1 < ring.next_seq, live }
+    fn subscribe(&self, last_seen: Option<u64>) -> BoxFuture<'_, Subscription> {
+        // Holding the sequence's lock: nothing is numbered between reading it and the ring.
+        let guard = self.next_seq.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let next = *guard;
+        let taken = self.ring.take(last_seen);
+        drop(guard);
+        let oldest = taken.oldest.unwrap_or(next);
+        // Missed: something between the client's id and the oldest kept event, or an id this
+        // sequence never gave (a client of a former bus).
+        let gap =
+            last_seen.is_some_and(|last| (last + 1 < oldest && last + 1 < next) || last >= next);
+        Box::pin(async move {
+            Subscription {
+                replay: if gap { Vec::new() } else { taken.replay },
+                gap,
+                live: taken.live,
+            }
+        })
+    }
+
+    fn state(&self) -> BusState {
+        BusState { kind: "in_process", connected: true }
     }
 }
 
@@ -189,66 +168,44 @@ mod tests {
         InProcessBus::new(Arc::new(ManualClock::new(from_millis(1_000))))
     }
 
-    fn audience(unit: &str, top: bool, roles: &[Role]) -> Audience {
-        Audience {
-            user_id: Some("u1".into()),
-            unit_id: unit.into(),
-            top_of_tree: top,
-            roles: roles.to_vec(),
+    fn committed(i: i64) -> CommittedEvent {
+        CommittedEvent {
+            id: i,
+            at: from_millis(1_000),
+            event: NewEvent::new("x", vec![], serde_json::json!(i)),
         }
     }
 
     #[tokio::test]
     async fn live_and_replayed_events_keep_their_order() {
         let bus = bus();
-        let first = bus.publish(NewEvent::new("a", vec![], serde_json::json!(1)));
-        assert_eq!(first.seq, 1_000_001);
-        let mut sub = bus.subscribe(None);
-        let second = bus.publish(NewEvent::new("b", vec![], serde_json::json!(2)));
-        assert_eq!(sub.live.recv().await.unwrap(), second);
-        let resumed = bus.subscribe(Some(first.seq));
+        bus.publish(vec![committed(1)]).await.unwrap();
+        let mut sub = bus.subscribe(None).await;
+        bus.publish(vec![committed(2)]).await.unwrap();
+        let second = sub.live.recv().await.unwrap();
+        assert_eq!(second.seq, 1_000_002);
+        assert_eq!(second.data, serde_json::json!(2));
+        let resumed = bus.subscribe(Some(1_000_001)).await;
         assert_eq!(resumed.replay, vec![second.clone()]);
         assert!(!resumed.gap);
-        let all = bus.subscribe(Some(0));
+        let all = bus.subscribe(Some(1_000_000)).await;
         assert_eq!(all.replay.len(), 2);
+        assert!(!all.gap);
     }
 
-    #[test]
-    fn lost_events_are_reported_as_a_gap() {
+    #[tokio::test]
+    async fn lost_events_are_reported_as_a_gap() {
         let bus = bus();
-        for i in 0..(REPLAY_CAPACITY + 10) {
-            bus.publish(NewEvent::new("x", vec![], serde_json::json!(i)));
-        }
-        let sub = bus.subscribe(Some(1_000_001));
+        let events = (0..(REPLAY_CAPACITY + 10) as i64).map(committed).collect();
+        bus.publish(events).await.unwrap();
+        let sub = bus.subscribe(Some(1_000_001)).await;
         assert!(sub.gap);
-        assert_eq!(sub.replay.len(), REPLAY_CAPACITY);
-        let caught_up = bus.subscribe(Some(1_000_000 + (REPLAY_CAPACITY + 10) as u64));
+        assert!(sub.replay.is_empty());
+        let caught_up = bus.subscribe(Some(1_000_000 + (REPLAY_CAPACITY + 10) as u64)).await;
         assert!(!caught_up.gap);
         assert!(caught_up.replay.is_empty());
-    }
-
-    #[test]
-    fn visibility_follows_scope_roles_and_user() {
-        let bus = bus();
-        let in_east = bus.publish(NewEvent::new(
-            "unit.created",
-            vec!["city".into(), "east".into()],
-            serde_json::json!({}),
-        ));
-        assert!(in_east.visible_to(&audience("city", true, &[])));
-        assert!(in_east.visible_to(&audience("east", false, &[])));
-        assert!(!in_east.visible_to(&audience("west", false, &[])));
-        let unassigned = bus.publish(
-            NewEvent::new("auth.lockout", vec![], serde_json::json!({}))
-                .for_roles(&[Role::SecurityAdmin]),
-        );
-        assert!(unassigned.visible_to(&audience("city", true, &[Role::SecurityAdmin])));
-        assert!(!unassigned.visible_to(&audience("city", true, &[Role::SystemAdmin])));
-        assert!(!unassigned.visible_to(&audience("east", false, &[Role::SecurityAdmin])));
-        let personal = bus.publish(
-            NewEvent::new("session.ended", vec!["city".into()], serde_json::json!({}))
-                .for_user("u2"),
-        );
-        assert!(!personal.visible_to(&audience("city", true, &[])));
+        // An id this bus never gave (a client of an instance that ran before) is a gap too.
+        let foreign = bus.subscribe(Some(9_000_000_000_000_000)).await;
+        assert!(foreign.gap);
     }
 }

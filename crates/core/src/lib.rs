@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod clock;
 pub mod duty;
 pub mod error;
+pub mod event;
 pub mod geo;
 pub mod id;
 pub mod incident;

@@ -17,6 +17,7 @@ mod group;
 pub mod incident;
 pub mod notify;
 pub mod org;
+pub mod outbox;
 pub mod scope;
 mod settings;
 mod sql;

@@ -1,8 +1,10 @@
 //! The notification pipeline's storage: the in-app inbox and the e-mail outbox. Notifications
-//! are written in the transaction of the change that causes them; the caller pushes them live
-//! (SSE) after the commit, and the mailer sends the outbox, recording each attempt.
+//! are written in the transaction of the change that causes them, with the live event that
+//! pushes each to its addressee (the events outbox, [`crate::outbox`]); the mailer sends the
+//! e-mail outbox, recording each attempt.
 
 use beacon_core::clock::{from_millis, to_millis};
+use beacon_core::event::NewEvent;
 use beacon_core::id::new_id;
 use beacon_core::notify::{Notification, email_text};
 use beacon_core::page::PageRequest;
@@ -26,7 +28,7 @@ pub struct NewNotification {
     pub data: Value,
 }
 
-/// A notification with its addressee, as delivered live after the commit.
+/// A notification with its addressee.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     pub user_id: String,
@@ -99,6 +101,14 @@ pub async fn send(
         rows,
     )
     .await?;
+    let events = out
+        .iter()
+        .map(|d| {
+            let data = serde_json::to_value(&d.notification).unwrap_or_default();
+            NewEvent::new("notification", Vec::new(), data).for_user(&d.user_id)
+        })
+        .collect();
+    crate::outbox::push(tx, at, events).await?;
     if mail {
         let mut users: Vec<&str> = out.iter().map(|d| d.user_id.as_str()).collect();
         users.sort_unstable();

@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 200 when the database answers, 503 otherwise. */
+        /**
+         * 200 while the database answers (a degraded bus included), 503 otherwise: a load balancer
+         *     keeps an instance whose live events lag, since its writes still succeed.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -395,8 +398,9 @@ export interface paths {
         };
         /**
          * The caller's live events (`text/event-stream`). Each `data:` line is a JSON object with
-         *     `seq`, `kind`, `at` and `data`; control messages carry only `kind`: `resync` (events were
-         *     missed, reload what is shown) and `session_ended`.
+         *     `seq`, `kind`, `at` and `data`; the SSE id is `seq`, one sequence across every instance of
+         *     the deployment. Control messages carry only `kind`: `reset` (events were missed and are no
+         *     longer kept: reload what is shown) and `session_ended`.
          */
         get: operations["events"];
         put?: never;
@@ -1680,6 +1684,7 @@ export interface components {
             /** @description GeoJSON Polygon or MultiPolygon (or a Feature / one-feature FeatureCollection). */
             boundary?: Record<string, never> | null;
         };
+        /** @description Who hears about account changes live. */
         CreateUser: {
             username: string;
             display_name: string;
@@ -1885,12 +1890,16 @@ export interface components {
         Event: {
             /**
              * Format: int64
-             * @description Increases with every event; sent as the SSE id.
+             * @description The event's place in the deployment's one sequence; sent as the SSE id. Increases with
+             *     every event, whichever instance wrote it.
              */
             seq: number;
             /** @description What happened, e.g. `unit.created`, `user.updated`, `auth.lockout`. */
             kind: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the change that caused it committed.
+             */
             at: string;
             /** @description The event's content (ids and names, never personal data). */
             data: Record<string, never>;
@@ -1992,8 +2001,22 @@ export interface components {
             notes?: string;
         };
         Health: {
+            /**
+             * @description `ok`; `degraded` when the database answers but live events do not reach the bus (writes
+             *     still succeed, their events wait); `unavailable` when the database does not answer.
+             */
             status: string;
+            /** @description `sqlite` or `postgres`. */
             database: string;
+            /** @description The event bus: `ok` or `degraded`. */
+            bus: string;
+            /** @description `in_process` or `nats`. */
+            bus_kind: string;
+            /**
+             * Format: int64
+             * @description Committed events waiting for the bus, as this instance last counted.
+             */
+            event_backlog: number;
         };
         /** @description One year's State Council holiday arrangement (国务院办公厅关于 YYYY 年部分节假日安排的通知). */
         HolidayYear: {

@@ -122,7 +122,7 @@ export default {
     unit_created: 'Unit created: {name}', unit_updated: 'Unit changed: {name}', unit_deleted: 'Unit deleted: {name}',
     user_created: 'User created: {username}', user_updated: 'User changed: {username}', user_deleted: 'User deleted: {username}',
     auth_lockout: 'Account {username} locked after failed sign-ins', security_policy_updated: 'Security policy updated',
-    resync: 'Some live messages were missed; reload the page', unknown: 'New activity: {kind}',
+    reset: 'Some live messages were missed; the page was reloaded', unknown: 'New activity: {kind}',
     duty_roster_changed: 'A duty roster changed', duty_checked_in: 'Someone on duty checked in', duty_log_created: 'New duty-log entry',
     incident_created: 'New incident: {number} {title} ({unit_name})', incident_updated: 'Incident updated: {number} {title}',
     incident_acknowledged: 'Report acknowledged: {number} {title}',

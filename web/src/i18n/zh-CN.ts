@@ -122,7 +122,7 @@ export default {
     unit_created: '新建单位：{name}', unit_updated: '单位已修改：{name}', unit_deleted: '单位已删除：{name}',
     user_created: '新建用户：{username}', user_updated: '用户已修改：{username}', user_deleted: '用户已删除：{username}',
     auth_lockout: '账号 {username} 因多次登录失败已被锁定', security_policy_updated: '安全策略已更新',
-    resync: '部分实时消息未能送达，请刷新页面', unknown: '新动态：{kind}',
+    reset: '部分实时消息已错过，页面已重新加载', unknown: '新动态：{kind}',
     duty_roster_changed: '值班表有更新', duty_checked_in: '有值班人员到岗签到', duty_log_created: '值班日志有新登记',
     incident_created: '新事件：{number} {title}（{unit_name}）', incident_updated: '事件更新：{number} {title}',
     incident_acknowledged: '报告已确认接收：{number} {title}',

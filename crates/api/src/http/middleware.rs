@@ -111,6 +111,17 @@ pub async fn audit_denials(
     response
 }
 
+/// Wakes the event relay after every request that may have written: the events a change wrote
+/// into the outbox go out at once instead of at the relay's next look.
+pub async fn nudge_events(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let writes = !request.method().is_safe();
+    let response = next.run(request).await;
+    if writes {
+        state.nudge_events();
+    }
+    response
+}
+
 /// Request count and latency per route, for the metrics listener.
 pub async fn metrics(request: Request, next: Next) -> Response {
     let route = request

@@ -14,11 +14,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::announce;
 use crate::AppState;
 use crate::http::{ApiError, ApiJson, ApiResult, ErrorBody};
 use crate::org::auth::{Authorized, HandleIncidents, LeadIncidents, ReadIncidents};
-use crate::org::{Principal, check_id};
+use crate::org::check_id;
 
 /// The one-line fields of a report, checked; `None` where absent.
 struct Lines {
@@ -51,16 +50,10 @@ fn check_lines(
     Ok(Lines { title, addressee, contact, sections })
 }
 
-/// Pushes a status change's notifications and tells the consoles the incident changed.
-async fn changed(
-    state: &AppState,
-    principal: &Principal,
-    changed: ReportChanged,
-) -> ApiResult<Json<Report>> {
-    state.deliver(changed.deliveries);
-    let incident = state.store().incident(&principal.scope(), &changed.report.incident_id).await?;
-    announce(state, "incident.updated", &incident).await;
-    Ok(Json(changed.report))
+/// The report after a change of its status (its notifications and the incident's event were
+/// written with the change).
+fn changed(changed: ReportChanged) -> Json<Report> {
+    Json(changed.report)
 }
 
 /// The reports about an incident the caller may see: approved ones, and the drafts of the
@@ -241,7 +234,7 @@ async fn submit_report(
         .submit_incident_report(&principal.scope(), &principal.actor(), &id, &report, body.version)
         .await
         .map_err(principal.refusal("incident", &id))?;
-    changed(&state, &principal, done).await
+    Ok(changed(done))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -271,7 +264,7 @@ async fn return_report(
         .return_incident_report(&principal.scope(), &principal.actor(), &id, &report, &reason)
         .await
         .map_err(principal.refusal("incident", &id))?;
-    changed(&state, &principal, done).await
+    Ok(changed(done))
 }
 
 /// The duty leader approves a submitted report: it gets its document number, is frozen, and
@@ -294,7 +287,7 @@ async fn approve_report(
         .approve_incident_report(&principal.scope(), &principal.actor(), &id, &report, body.version)
         .await
         .map_err(principal.refusal("incident", &id))?;
-    changed(&state, &principal, done).await
+    Ok(changed(done))
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

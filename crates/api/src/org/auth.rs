@@ -465,14 +465,6 @@ async fn login(
             .record_login_failure(&username, account.as_ref(), &policy, ip.text(), reason)
             .await?;
         if let Some(until) = lock {
-            state
-                .publish(
-                    "auth.lockout",
-                    account.as_ref().map(|a| a.unit_id.as_str()),
-                    &[Role::SecurityAdmin],
-                    json!({ "username": username, "locked_until": until }),
-                )
-                .await;
             return Err(locked_error(until));
         }
         drop(permit);

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use beacon_core::audit::{NewAuditRecord, Outcome};
-use beacon_core::org::{AccountLock, Role, SecurityPolicy};
+use beacon_core::org::{AccountLock, SecurityPolicy};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -46,7 +46,6 @@ async fn put_policy(
     policy.validate()?;
     let saved = state.store().set_security_policy(&principal.actor(), &policy).await?;
     state.forget_policy();
-    state.publish("security.policy_updated", None, &[Role::SecurityAdmin], json!({})).await;
     Ok(Json(saved))
 }
 

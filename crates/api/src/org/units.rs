@@ -131,9 +131,6 @@ async fn create_unit(
             },
         )
         .await?;
-    state
-        .publish("unit.created", Some(&unit.id), &[], json!({ "id": unit.id, "name": unit.name }))
-        .await;
     Ok((StatusCode::CREATED, Json(unit)))
 }
 
@@ -194,9 +191,6 @@ async fn update_unit(
         .update_unit(&principal.scope(), &principal.actor(), &id, changes)
         .await
         .map_err(principal.refusal("unit", &id))?;
-    state
-        .publish("unit.updated", Some(&unit.id), &[], json!({ "id": unit.id, "name": unit.name }))
-        .await;
     Ok(Json(unit))
 }
 
@@ -215,19 +209,11 @@ async fn delete_unit(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     check_id(&id)?;
-    let unit = state
+    state
         .store()
         .delete_unit(&principal.scope(), &principal.actor(), &id)
         .await
         .map_err(principal.refusal("unit", &id))?;
-    state
-        .publish(
-            "unit.deleted",
-            unit.parent_id.as_deref(),
-            &[],
-            json!({ "id": unit.id, "name": unit.name }),
-        )
-        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

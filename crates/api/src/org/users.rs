@@ -8,7 +8,6 @@ use beacon_core::org::{DisplayName, Phone, Role, User, Username, validate_roles}
 use beacon_core::page::PageRequest;
 use beacon_store::org::{NewUser, PasswordSetter, UserChanges, UserFilter};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,7 +18,6 @@ use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
 use crate::org::auth::{Authorized, ManageOrg, ViewAccounts};
 
 /// Who hears about account changes live.
-const ACCOUNT_AUDIENCE: [Role; 2] = [Role::SystemAdmin, Role::SecurityAdmin];
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -157,14 +155,6 @@ async fn create_user(
         )
         .await
         .map_err(principal.refusal("user", ""))?;
-    state
-        .publish(
-            "user.created",
-            Some(&user.unit.id),
-            &ACCOUNT_AUDIENCE,
-            json!({ "id": user.id, "username": user.username }),
-        )
-        .await;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -224,14 +214,6 @@ async fn update_user(
         .update_user(&principal.scope(), &principal.actor(), &id, changes)
         .await
         .map_err(principal.refusal("user", &id))?;
-    state
-        .publish(
-            "user.updated",
-            Some(&user.unit.id),
-            &ACCOUNT_AUDIENCE,
-            json!({ "id": user.id, "username": user.username }),
-        )
-        .await;
     Ok(Json(user))
 }
 
@@ -252,19 +234,11 @@ async fn delete_user(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     check_id(&id)?;
-    let user = state
+    state
         .store()
         .delete_user(&principal.scope(), &principal.actor(), &id)
         .await
         .map_err(principal.refusal("user", &id))?;
-    state
-        .publish(
-            "user.deleted",
-            Some(&user.unit.id),
-            &ACCOUNT_AUDIENCE,
-            json!({ "id": user.id, "username": user.username }),
-        )
-        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

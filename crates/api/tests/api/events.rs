@@ -22,12 +22,20 @@ impl Stream {
         session: &Session,
         last_event_id: Option<&str>,
     ) -> Stream {
+        Self::open_on(&t.router, session, last_event_id).await
+    }
+
+    /// A stream from one instance of several.
+    pub(crate) async fn open_on(
+        router: &axum::Router,
+        session: &Session,
+        last_event_id: Option<&str>,
+    ) -> Stream {
         let mut request = Request::get("/api/v1/events").header(header::COOKIE, &session.cookie);
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
         }
-        let response =
-            t.router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+        let response = router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert!(
             response.headers()[header::CONTENT_TYPE]
@@ -102,9 +110,9 @@ backend_tests! {
     async fn lockouts_alert_the_security_administrator(t: TestApp) {
         let security = t.signed_in("sec.admin", &t.tree.city, &[Role::SecurityAdmin]).await;
         let system = t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        t.user("target", &t.tree.east, &[Role::Staff]).await;
         let mut security_stream = Stream::open(&t, &security, None).await;
         let mut system_stream = Stream::open(&t, &system, None).await;
-        t.user("target", &t.tree.east, &[Role::Staff]).await;
         for _ in 0..5 {
             t.login("target", "Wrong-Password-9").await;
         }
@@ -112,6 +120,29 @@ backend_tests! {
         assert_eq!(event["kind"], "auth.lockout");
         assert_eq!(event["data"]["username"], "target");
         assert!(system_stream.next().await.is_none());
+    }
+
+    async fn events_reach_only_the_readers_of_their_records(t: TestApp) {
+        let officer = t.signed_in("east.officer", &t.tree.east, &[Role::DutyOfficer]).await;
+        let viewer = t.signed_in("east.viewer", &t.tree.east, &[Role::Viewer]).await;
+        let admin = t.signed_in("east.admin", &t.tree.east, &[Role::SystemAdmin]).await;
+        let enterprise = t.signed_in("east.firm", &t.tree.east, &[Role::Enterprise]).await;
+        let mut officer_stream = Stream::open(&t, &officer, None).await;
+        let mut viewer_stream = Stream::open(&t, &viewer, None).await;
+        let mut admin_stream = Stream::open(&t, &admin, None).await;
+        let mut enterprise_stream = Stream::open(&t, &enterprise, None).await;
+        let entry = json!({
+            "received_at": "2026-03-02T01:20:00Z", "channel": "phone", "category": "accident",
+            "caller_name": "王五", "caller_phone": "13800138000", "summary": "滨江路有人落水",
+        });
+        t.post(&officer, "/api/v1/duty/log", entry).await.expect(StatusCode::CREATED);
+        let (_, event) = officer_stream.next().await.expect("the duty desk hears of its log");
+        assert_eq!(event["kind"], "duty.log_created");
+        // The log holds callers' names and phones: a viewer, an administrator and an
+        // enterprise read none of it, and hear nothing of it.
+        assert!(viewer_stream.next().await.is_none());
+        assert!(admin_stream.next().await.is_none());
+        assert!(enterprise_stream.next().await.is_none());
     }
 
     async fn streams_need_a_session(t: TestApp) {

@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod auth;
+mod cluster;
 mod duty;
 mod events;
 mod http;
@@ -19,7 +20,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use beacon_api::{ApiConfig, AppState, PasswordParams};
-use beacon_bus::InProcessBus;
+use beacon_bus::{InProcessBus, SharedBus};
 use beacon_core::audit::Actor;
 use beacon_core::clock::ManualClock;
 use beacon_core::org::{Role, UnitLevel};
@@ -52,15 +53,15 @@ pub struct Tree {
 impl TestApp {
     /// A city with two districts and a township under the first.
     pub async fn new(backend: Backend) -> Self {
+        Self::with_bus(backend, None).await
+    }
+
+    /// The same on another bus (default: the in-process bus).
+    pub async fn with_bus(backend: Backend, bus: Option<SharedBus>) -> Self {
         let db = TestDatabase::new(backend).await;
         let (store, clock) = db.store().await;
-        let bus = Arc::new(InProcessBus::new(store.clock().clone()));
-        let config = ApiConfig {
-            password_params: PasswordParams::insecure_fast(),
-            stream_check: std::time::Duration::from_millis(100),
-            ..ApiConfig::default()
-        };
-        let state = AppState::new(store.clone(), bus, config).unwrap();
+        let bus = bus.unwrap_or_else(|| Arc::new(InProcessBus::new(store.clock().clone())));
+        let state = AppState::new(store.clone(), bus, Self::config()).unwrap();
         let router = beacon_api::app(state.clone());
         let password_hash = state.passwords().hash(PASSWORD.to_owned()).await.unwrap();
         let mut app = Self {
@@ -85,6 +86,20 @@ impl TestApp {
         app
     }
 
+    fn config() -> ApiConfig {
+        ApiConfig {
+            password_params: PasswordParams::insecure_fast(),
+            stream_check: std::time::Duration::from_millis(100),
+            ..ApiConfig::default()
+        }
+    }
+
+    /// Another instance of the application on the same database, with its own bus client.
+    pub fn instance(&self, bus: SharedBus) -> Router {
+        let state = AppState::new(self.store.clone(), bus, Self::config()).unwrap();
+        beacon_api::app(state)
+    }
+
     pub async fn unit(
         &self,
         parent: Option<&str>,
@@ -92,13 +107,31 @@ impl TestApp {
         name: &str,
         level: UnitLevel,
     ) -> String {
-        testing::add_unit(&self.store, parent, code, name, level).await
+        let id = testing::add_unit(&self.store, parent, code, name, level).await;
+        self.settle().await;
+        id
     }
 
     /// An account with the test password that need not be changed.
     pub async fn user(&self, username: &str, unit_id: &str, roles: &[Role]) -> String {
         let new = testing::new_user(username, unit_id, roles, &self.password_hash);
-        self.store.create_user(&Scope::Global, &Actor::system("test"), new).await.unwrap().id
+        let id =
+            self.store.create_user(&Scope::Global, &Actor::system("test"), new).await.unwrap().id;
+        self.settle().await;
+        id
+    }
+
+    /// Waits until the events of what was written straight into the store have gone to the bus,
+    /// so a stream opened afterwards does not receive them.
+    pub async fn settle(&self) {
+        for _ in 0..400 {
+            self.state.nudge_events();
+            if self.store.event_backlog().await.unwrap() == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!("the events outbox never drained");
     }
 
     /// Creates an account and signs it in.

@@ -276,6 +276,8 @@ impl Store {
         )
         .await?;
         let out = read(&mut tx, shift_id).await?.ok_or(StoreError::NotFound)?;
+        super::announce_roster(&mut tx, now, "duty.roster_changed", &shift.unit_id, Some(shift_id))
+            .await?;
         tx.commit().await?;
         Ok(out)
     }

@@ -6,8 +6,9 @@
 use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::clock::{from_millis, to_millis};
 use beacon_core::error::ValidationErrors;
+use beacon_core::event::NewEvent;
 use beacon_core::id::new_id;
-use beacon_core::org::Phone;
+use beacon_core::org::{Permission, Phone};
 use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
 use beacon_core::text::free_text;
@@ -381,6 +382,12 @@ impl Store {
                 .unit(Some(unit_id))
                 .detail(json!({ "category": write.category, "channel": write.channel })),
         )
+        .await?;
+        // The log holds callers' names and phones: only its readers hear of a new entry.
+        crate::outbox::announce(&mut tx, now, unit_id, |path| {
+            NewEvent::new("duty.log_created", path, json!({ "id": id }))
+                .for_readers(Permission::ReadDutyLog)
+        })
         .await?;
         tx.commit().await?;
         self.duty_log_entry(scope, &id).await

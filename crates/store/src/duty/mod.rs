@@ -19,8 +19,9 @@ use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::clock::{from_millis, to_millis};
 use beacon_core::duty::{DutyRules, DutySettings, Leave, Requirement, RequirementPeriod};
 use beacon_core::error::ValidationErrors;
+use beacon_core::event::NewEvent;
 use beacon_core::id::new_id;
-use beacon_core::org::{Role, Unit};
+use beacon_core::org::{Permission, Role, Unit};
 use beacon_core::scope::Scope;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -564,4 +565,23 @@ pub(crate) async fn unit_users_with_roles(
         }
     }
     Ok(out)
+}
+
+/// Announces a change of a unit's roster (a shift's people, a generation, a publication, a swap,
+/// a check-in or a handover) to the consoles that may read rosters, in the change's transaction.
+pub(crate) async fn announce_roster(
+    tx: &mut Tx,
+    at: DateTime<Utc>,
+    kind: &str,
+    unit_id: &str,
+    shift_id: Option<&str>,
+) -> Result<(), StoreError> {
+    let data = match shift_id {
+        Some(id) => json!({ "shift_id": id }),
+        None => json!({}),
+    };
+    crate::outbox::announce(tx, at, unit_id, |path| {
+        NewEvent::new(kind, path, data).for_readers(Permission::ReadDuty)
+    })
+    .await
 }

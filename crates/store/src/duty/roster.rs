@@ -537,6 +537,7 @@ impl Store {
                 })),
         )
         .await?;
+        super::announce_roster(&mut tx, now, "duty.roster_changed", unit_id, None).await?;
         tx.commit().await?;
         Ok(result)
     }
@@ -624,6 +625,7 @@ impl Store {
             })
             .collect();
         let deliveries = notify::send(&mut tx, now, mail, notes).await?;
+        super::announce_roster(&mut tx, now, "duty.roster_changed", unit_id, None).await?;
         tx.commit().await?;
         Ok((drafts.len(), deliveries))
     }
@@ -769,6 +771,14 @@ impl Store {
             deliveries = notify::send(&mut tx, now, mail, notes).await?;
         }
         let shift = self.shift_in_tx(&mut tx, scope, shift_id).await?;
+        super::announce_roster(
+            &mut tx,
+            now,
+            "duty.roster_changed",
+            &shift.unit_id,
+            Some(&shift.id),
+        )
+        .await?;
         tx.commit().await?;
         Ok((shift, deliveries))
     }
@@ -937,6 +947,8 @@ impl Store {
             .await?
             .pop()
             .ok_or(StoreError::NotFound)?;
+        super::announce_roster(&mut tx, now, "duty.checked_in", &shift.unit_id, Some(&shift.id))
+            .await?;
         tx.commit().await?;
         Ok(shift)
     }

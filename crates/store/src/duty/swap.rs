@@ -512,6 +512,16 @@ impl Store {
             .collect();
         let deliveries = notify::send(&mut tx, now, mail, notes).await?;
         let swap = self.swap_in_tx(&mut tx, scope, id).await?;
+        if decision == SwapDecision::Approve {
+            super::announce_roster(
+                &mut tx,
+                now,
+                "duty.roster_changed",
+                &swap.unit_id,
+                Some(&swap.shift_id),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok((swap, deliveries))
     }

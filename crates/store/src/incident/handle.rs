@@ -154,6 +154,7 @@ impl Store {
             },
         )
         .await?;
+        super::announce(&mut tx, now, "incident.updated", id).await?;
         tx.commit().await?;
         self.incident(scope, id).await
     }
@@ -222,6 +223,7 @@ impl Store {
             },
         )
         .await?;
+        super::announce(&mut tx, now, "incident.updated", id).await?;
         tx.commit().await?;
         self.incident(scope, id).await
     }
@@ -269,6 +271,7 @@ impl Store {
             },
         )
         .await?;
+        super::announce(&mut tx, now, "incident.updated", id).await?;
         tx.commit().await?;
         self.incident(scope, id).await
     }

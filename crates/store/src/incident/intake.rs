@@ -45,12 +45,10 @@ pub(crate) fn intake_queue() -> IntakeQueue {
     GroupCommit::new(BATCH_LIMIT)
 }
 
-/// A registered incident, with the path of its unit from the top of the tree (the subject of
-/// its live event).
+/// A registered incident (its live event was written with it).
 #[derive(Debug, Clone)]
 pub struct Registered {
     pub incident: Incident,
-    pub unit_path: Vec<String>,
 }
 
 /// A registration waiting for its batch.
@@ -219,13 +217,16 @@ impl Store {
         }
         number(&mut tx, &mut accepted).await?;
         write_accepted(&mut tx, now, &accepted).await?;
-        tx.commit().await?;
-        // What was written is known: the answer is built from it, not read back.
+        // What was written is known: the answer and the events are built from it, not read back.
+        let mut events = Vec::with_capacity(accepted.len());
         for a in &accepted {
             let unit_path = a.unit.ancestors.iter().rev().map(|u| u.id.clone()).collect();
             let incident = registered_incident(a, rules, now);
-            results[a.index] = Some(Ok(Registered { incident, unit_path }));
+            events.push(super::incident_event("incident.created", unit_path, &incident));
+            results[a.index] = Some(Ok(Registered { incident }));
         }
+        crate::outbox::push(&mut tx, now, events).await?;
+        tx.commit().await?;
         Ok(results
             .into_iter()
             .map(|r| r.unwrap_or(Err(StoreError::Corrupt("registration unanswered".to_owned()))))

@@ -4,13 +4,14 @@
 
 use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::clock::{from_millis, to_millis};
+use beacon_core::event::NewEvent;
 use beacon_core::id::new_id;
 use beacon_core::incident::{
     Axis, Casualties, ChainRules, Grade, Grading, GradingTable, Hop, HopMethod, IncidentKind,
     Obligation, ResponseLevel, Source, WarningColor, builtin_tables, hops_for, obligations,
     table_for,
 };
-use beacon_core::org::UnitLevel;
+use beacon_core::org::{Permission, UnitLevel};
 use beacon_core::scope::Scope;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -23,7 +24,7 @@ use crate::db::backend_of;
 use crate::duty::json_err;
 use crate::notify::Delivery;
 use crate::sql::{Sql, Val, get_bool, insert_batch};
-use crate::{Store, StoreError, Tx, audit, scope, timeline};
+use crate::{Store, StoreError, Tx, audit, outbox, scope, timeline};
 
 mod clock;
 mod handle;
@@ -242,16 +243,8 @@ impl Store {
 
     /// An incident in the caller's scope, with its obligations as of now.
     pub async fn incident(&self, scope: &Scope, id: &str) -> Result<Incident, StoreError> {
-        let mut sql = Sql::new(&format!(
-            "SELECT {COLUMNS} FROM incidents i JOIN units n ON n.id = i.unit_id WHERE i.id = "
-        ));
-        sql.bind(id.to_owned());
-        scope::filter(&mut sql, scope, "i.unit_id");
         let mut conn = self.reader().acquire().await?;
-        let row = sql.fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
-        let rules = handle::chain_rules_on(&mut *conn).await?;
-        let hops = hop_records(&mut conn, &[id.to_owned()]).await?;
-        incident_row(&row, hops.into_iter().map(|(_, h)| h).collect(), rules, self.now())
+        incident_on(&mut conn, scope, id, self.now()).await
     }
 
     /// An incident's grade history, oldest first.
@@ -397,6 +390,7 @@ impl Store {
         } else {
             Vec::new()
         };
+        announce(&mut tx, now, "incident.updated", id).await?;
         tx.commit().await?;
         Ok((self.incident(scope, id).await?, deliveries))
     }
@@ -454,6 +448,7 @@ impl Store {
             },
         )
         .await?;
+        announce(&mut tx, now, "incident.acknowledged", id).await?;
         tx.commit().await?;
         // The addressee reads it through its own scope, which holds the incident's unit.
         let scope = match actor.unit_id.as_deref() {
@@ -794,4 +789,50 @@ async fn sync_hops(
         .await?;
     }
     Ok(())
+}
+
+/// An incident in `scope`, with its obligations as of `now`, as `conn` (a transaction included)
+/// sees it.
+async fn incident_on(
+    conn: &mut sqlx::AnyConnection,
+    scope: &Scope,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Incident, StoreError> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM incidents i JOIN units n ON n.id = i.unit_id WHERE i.id = "
+    ));
+    sql.bind(id.to_owned());
+    scope::filter(&mut sql, scope, "i.unit_id");
+    let row = sql.fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
+    let rules = handle::chain_rules_on(&mut *conn).await?;
+    let hops = hop_records(conn, &[id.to_owned()]).await?;
+    incident_row(&row, hops.into_iter().map(|(_, h)| h).collect(), rules, now)
+}
+
+/// An incident's live event: only roles that may read incidents receive it.
+pub(super) fn incident_event(kind: &str, unit_path: Vec<String>, incident: &Incident) -> NewEvent {
+    let data = json!({
+        "id": incident.id,
+        "number": incident.number,
+        "title": incident.title,
+        "kind": incident.kind,
+        "grade": incident.grade,
+        "unit_name": incident.unit.name,
+        "status": incident.status,
+    });
+    NewEvent::new(kind, unit_path, data).for_readers(Permission::ReadIncidents)
+}
+
+/// Tells the consoles in whose scope the incident lies that it changed, in the change's
+/// transaction (the incident as the transaction left it).
+pub(super) async fn announce(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    kind: &str,
+    id: &str,
+) -> Result<(), StoreError> {
+    let incident = incident_on(tx, &Scope::Global, id, now).await?;
+    let path = outbox::unit_path(tx, &incident.unit.id).await?;
+    outbox::push(tx, now, vec![incident_event(kind, path, &incident)]).await
 }

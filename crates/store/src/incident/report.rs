@@ -355,6 +355,7 @@ impl Store {
         (mail, notes): (bool, Vec<NewNotification>),
     ) -> Result<ReportChanged, StoreError> {
         let deliveries = notify::send(&mut tx, now, mail, notes).await?;
+        super::announce(&mut tx, now, "incident.updated", incident_id).await?;
         tx.commit().await?;
         let report = self.incident_report(scope, actor, incident_id, report_id).await?;
         Ok(ReportChanged { report, deliveries })

@@ -2,7 +2,8 @@
 
 use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::clock::{from_millis, to_millis};
-use beacon_core::org::{AccountLock, SecurityPolicy};
+use beacon_core::event::NewEvent;
+use beacon_core::org::{AccountLock, Permission, SecurityPolicy};
 use beacon_core::scope::Scope;
 use serde_json::json;
 use sqlx::Row;
@@ -51,6 +52,9 @@ impl Store {
             .target("setting", SECURITY_POLICY_KEY)
             .detail(json!({ "before": before, "after": policy }));
         audit::append(&mut tx, now, record).await?;
+        let event = NewEvent::new("security.policy_updated", Vec::new(), json!({}))
+            .for_readers(Permission::ManageSecurity);
+        crate::outbox::push(&mut tx, now, vec![event]).await?;
         tx.commit().await?;
         Ok(policy.clone())
     }

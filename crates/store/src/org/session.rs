@@ -3,7 +3,8 @@
 
 use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::clock::{from_millis, to_millis};
-use beacon_core::org::{Role, SecurityPolicy, UnitRef};
+use beacon_core::event::NewEvent;
+use beacon_core::org::{Permission, Role, SecurityPolicy, UnitRef};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::Row;
@@ -11,7 +12,7 @@ use sqlx::Row;
 use super::unit_ref;
 use super::user::roles_column;
 use crate::sql::get_bool;
-use crate::{Store, StoreError, audit};
+use crate::{Store, StoreError, audit, outbox};
 
 /// What sign-in needs to know about an account.
 #[derive(Debug, Clone)]
@@ -147,6 +148,15 @@ impl Store {
                 record = record.target("user", &account.id);
             }
             audit::append(&mut tx, now, record).await?;
+            let data = json!({ "username": username, "locked_until": until });
+            let event = |path| {
+                NewEvent::new("auth.lockout", path, data).for_readers(Permission::ManageSecurity)
+            };
+            match account {
+                Some(account) => outbox::announce(&mut tx, now, &account.unit_id, event).await?,
+                // An unknown name belongs to no unit: the top of the tree hears of it.
+                None => outbox::push(&mut tx, now, vec![event(Vec::new())]).await?,
+            }
             locked_until = Some(until);
         }
         tx.commit().await?;

@@ -4,10 +4,12 @@
 use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::clock::{from_millis, to_millis};
 use beacon_core::error::ValidationErrors;
+use beacon_core::event::NewEvent;
 use beacon_core::geo::Boundary;
 use beacon_core::id::new_id;
 use beacon_core::org::{Unit, UnitCode, UnitLevel, UnitName};
 use beacon_core::scope::Scope;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
@@ -255,6 +257,7 @@ impl Store {
             }));
         audit::append(&mut tx, now, record).await?;
         let unit = fetch_unit(&mut *tx, &Scope::Global, &id).await?.unit;
+        announce_unit(&mut tx, now, "unit.created", &unit.id, &unit).await?;
         tx.commit().await?;
         Ok(unit)
     }
@@ -388,6 +391,7 @@ impl Store {
             .detail(diff.into_detail(&[]));
         audit::append(&mut tx, now, record).await?;
         let unit = fetch_unit(&mut *tx, &Scope::Global, id).await?.unit;
+        announce_unit(&mut tx, now, "unit.updated", &unit.id, &unit).await?;
         tx.commit().await?;
         Ok(unit)
     }
@@ -438,7 +442,23 @@ impl Store {
             .bind(id.to_owned())
             .execute(&mut *tx)
             .await?;
+        // Announced where the unit was: its parent's subtree (a root has none left to tell).
+        if let Some(parent) = &current.parent_id {
+            announce_unit(&mut tx, now, "unit.deleted", parent, &current).await?;
+        }
         tx.commit().await?;
         Ok(current)
     }
+}
+
+/// Tells the consoles whose scope holds `on_unit` that a unit was created, changed or removed.
+async fn announce_unit(
+    tx: &mut Tx,
+    at: DateTime<Utc>,
+    kind: &str,
+    on_unit: &str,
+    unit: &Unit,
+) -> Result<(), StoreError> {
+    let data = json!({ "id": unit.id, "name": unit.name });
+    crate::outbox::announce(tx, at, on_unit, |path| NewEvent::new(kind, path, data)).await
 }

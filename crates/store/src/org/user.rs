@@ -3,13 +3,15 @@
 use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::clock::{from_millis, to_millis};
 use beacon_core::error::ValidationErrors;
+use beacon_core::event::NewEvent;
 use beacon_core::id::new_id;
 use beacon_core::org::{
-    AccountChange, Caller, DisplayName, Phone, Role, UnitRef, User, Username, check_account_change,
-    mask_phone,
+    AccountChange, Caller, DisplayName, Permission, Phone, Role, UnitRef, User, Username,
+    check_account_change, mask_phone,
 };
 use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::Row;
@@ -387,6 +389,7 @@ impl Store {
             }));
         audit::append(&mut tx, now, record).await?;
         let user = fetch_user(&mut tx, self.backend(), &Scope::Global, &id, now_ms).await?;
+        announce_account(&mut tx, now, "user.created", &user).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -468,6 +471,7 @@ impl Store {
             .detail(diff.into_detail(&[("username", json!(current.username))]));
         audit::append(&mut tx, now, record).await?;
         let user = fetch_user(&mut tx, self.backend(), &Scope::Global, id, now_ms).await?;
+        announce_account(&mut tx, now, "user.updated", &user).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -562,6 +566,7 @@ impl Store {
             .bind(id.to_owned())
             .execute(&mut *tx)
             .await?;
+        announce_account(&mut tx, now, "user.deleted", &current).await?;
         tx.commit().await?;
         Ok(current)
     }
@@ -586,4 +591,18 @@ impl Store {
         self.optimize().await?;
         Ok(users.len() as u64)
     }
+}
+
+/// Tells the account administrators in whose scope the account lies that it changed.
+async fn announce_account(
+    tx: &mut Tx,
+    at: DateTime<Utc>,
+    kind: &str,
+    user: &User,
+) -> Result<(), StoreError> {
+    let data = json!({ "id": user.id, "username": user.username });
+    crate::outbox::announce(tx, at, &user.unit.id, |path| {
+        NewEvent::new(kind, path, data).for_readers(Permission::ViewAccounts)
+    })
+    .await
 }

@@ -5,6 +5,7 @@ mod audit;
 mod duty;
 mod incident;
 mod org;
+mod outbox;
 mod schema;
 mod session;
 
