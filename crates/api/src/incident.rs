@@ -477,7 +477,7 @@ pub struct PatchIncident {
 /// Changes the facts of an open incident. A change of casualties or loss re-grades it, keeps
 /// the change in the grade history and extends or shortens the chain.
 #[utoipa::path(patch, path = "/incidents/{id}", tag = "incidents", request_body = PatchIncident,
-    responses((status = 200, body = Incident),
+    responses((status = 200, body = Incident), (status = 404, body = ErrorBody),
         (status = 409, description = "`stale_version`, `incident_closed`", body = ErrorBody),
         (status = 422, description = "`deaths: negative | too_large`…", body = ErrorBody)))]
 async fn patch(
@@ -572,6 +572,7 @@ fn hop_of(hop: &str) -> ApiResult<Hop> {
 #[utoipa::path(post, path = "/incidents/{id}/hops/{hop}/acknowledge", tag = "incidents",
     responses((status = 200, body = Incident),
         (status = 403, description = "`not_addressee`", body = ErrorBody),
+        (status = 404, description = "No such incident or hop in the caller's scope", body = ErrorBody),
         (status = 409, description = "`already_done`", body = ErrorBody)))]
 async fn acknowledge(
     State(state): State<AppState>,
@@ -582,7 +583,7 @@ async fn acknowledge(
     let hop = hop_of(&hop)?;
     let incident = state
         .store()
-        .acknowledge_hop(&principal.actor(), &id, hop)
+        .acknowledge_hop(&principal.scope(), &principal.actor(), &id, hop)
         .await
         .map_err(principal.refusal("incident", &id))?;
     announce(&state, "incident.acknowledged", &incident).await;
@@ -604,6 +605,7 @@ pub struct RecordHopBody {
 #[utoipa::path(post, path = "/incidents/{id}/hops/{hop}", tag = "incidents", request_body = RecordHopBody,
     responses((status = 200, body = Incident),
         (status = 403, description = "`not_sender`", body = ErrorBody),
+        (status = 404, description = "No such incident or hop in the caller's scope", body = ErrorBody),
         (status = 409, description = "`already_done`, `addressee_in_beacon`, `previous_hop_pending`", body = ErrorBody),
         (status = 422, description = "`at: in_future | before_previous`, `method: unknown`", body = ErrorBody)))]
 async fn record_hop(
@@ -647,7 +649,8 @@ pub struct OverrideGrade {
 /// A leader overrides the grade (or clears the override), with a reason. Both grades are kept
 /// and the chain follows the grade in force.
 #[utoipa::path(post, path = "/incidents/{id}/override", tag = "incidents", request_body = OverrideGrade,
-    responses((status = 200, body = Incident), (status = 409, description = "`incident_closed`", body = ErrorBody),
+    responses((status = 200, body = Incident), (status = 404, body = ErrorBody),
+        (status = 409, description = "`incident_closed`", body = ErrorBody),
         (status = 422, description = "`reason: required`", body = ErrorBody)))]
 async fn override_grade(
     State(state): State<AppState>,
@@ -674,7 +677,7 @@ pub struct CloseIncident {
 /// Closes an incident with a summary; refused while a hop is still to be done. Nothing is
 /// deleted.
 #[utoipa::path(post, path = "/incidents/{id}/close", tag = "incidents", request_body = CloseIncident,
-    responses((status = 200, body = Incident),
+    responses((status = 200, body = Incident), (status = 404, body = ErrorBody),
         (status = 409, description = "`hops_open`, `follow_up_pending`, `incident_closed`", body = ErrorBody),
         (status = 422, description = "`summary: required`", body = ErrorBody)))]
 async fn close(
