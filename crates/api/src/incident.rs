@@ -40,11 +40,15 @@ const READERS: [Role; 6] =
     [Role::DutyOfficer, Role::DutyLeader, Role::Leader, Role::Inspector, Role::Staff, Role::Viewer];
 
 /// What a caller may see of an incident: the reporter's name and phone are personal data, for
-/// the duty desk and leaders only.
+/// the duty desk and leaders only; which other incident it may repeat is for those who may read
+/// incidents (not an enterprise that only reports).
 fn view(principal: &Principal, mut incident: Incident) -> Incident {
     if !principal.can(Permission::ReadDutyLog) {
         incident.reporter = None;
         incident.reporter_phone = None;
+    }
+    if !principal.can(Permission::ReadIncidents) {
+        incident.duplicate_of = None;
     }
     incident
 }
@@ -274,12 +278,14 @@ pub struct DuplicateParams {
 }
 
 /// Open incidents a new report may repeat: the same kind, within 6 hours and 2 km (or at the
-/// same unit when there is no point). The form asks before saving when there are any.
+/// same unit when there is no point). The form asks before saving when there are any. Only
+/// those who may read incidents see them: an enterprise may report, but not read the ledger.
 #[utoipa::path(get, path = "/incidents/duplicates", tag = "incidents", params(DuplicateParams),
-    responses((status = 200, body = Vec<DuplicateCandidate>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<DuplicateCandidate>), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn duplicates(
     State(state): State<AppState>,
-    Authorized(principal, _): Authorized<ReportIncident>,
+    Authorized(principal, _): Authorized<ReadIncidents>,
     ApiQuery(q): ApiQuery<DuplicateParams>,
 ) -> ApiResult<Json<Vec<DuplicateCandidate>>> {
     let mut errors = ValidationErrors::new();
@@ -297,6 +303,21 @@ async fn duplicates(
 }
 
 // ---- intake ----
+
+/// The 409 that asks before saving what may repeat an open incident. It names the candidates
+/// only to those who may read incidents; a caller who may only report (an enterprise) learns
+/// that there may be one, not which.
+fn possible_duplicate(principal: &Principal, candidates: &[DuplicateCandidate]) -> ApiError {
+    let error = ApiError::new(StatusCode::CONFLICT, "possible_duplicate");
+    if !principal.can(Permission::ReadIncidents) {
+        return error;
+    }
+    error.with_message(format!(
+        "{} open incident(s) may be the same accident: {}",
+        candidates.len(),
+        candidates.iter().map(|c| c.number.as_str()).collect::<Vec<_>>().join(", ")
+    ))
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -390,13 +411,7 @@ async fn create(
     let candidates =
         state.store().possible_duplicates(&scope, kind, &unit_id, point, body.occurred_at).await?;
     if !candidates.is_empty() && !body.allow_duplicate {
-        return Err(ApiError::new(StatusCode::CONFLICT, "possible_duplicate").with_message(
-            format!(
-                "{} open incident(s) may be the same accident: {}",
-                candidates.len(),
-                candidates.iter().map(|c| c.number.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        ));
+        return Err(possible_duplicate(&principal, &candidates));
     }
     let default_source = if principal.roles.contains(&Role::Enterprise) {
         Source::Enterprise

@@ -331,6 +331,7 @@ export default {
     edit: 'Update facts', editTitle: 'Update the facts', history: 'Grade history', timeline: 'Timeline', cause: 'Cause', axes: 'Reached by',
     tableSource: 'Grading table', reason: 'Reason', facts: 'Facts', at: 'Time', actor: 'By',
     duplicatesTitle: 'Possibly the same accident', duplicatesHint: 'Open incidents of the same type nearby and within six hours. Open one of them, or save this report anyway.',
+    duplicatesUnlisted: 'An open incident of the same type nearby and within six hours may be the same accident. Check with the duty desk, or save this report anyway.',
     saveAnyway: 'Save anyway', open: 'Open', distance: '{m} m away',
     created: 'Incident {number} registered', acknowledged: 'Receipt acknowledged', recorded: 'Hop recorded', saved: 'Saved', closed: 'Incident closed',
     outsideUnit: 'The location lies outside the unit’s boundary; check it.', duplicateOf: 'May repeat an earlier report',

@@ -331,6 +331,7 @@ export default {
     edit: '续报事实', editTitle: '更新事件事实', history: '定级记录', timeline: '处置时间线', cause: '原因', axes: '定级依据',
     tableSource: '定级标准', reason: '理由', facts: '事实', at: '时间', actor: '操作人',
     duplicatesTitle: '可能是同一起事件', duplicatesHint: '附近六小时内有同类型未办结事件。可打开已有事件，或仍然保存本次报告。',
+    duplicatesUnlisted: '附近六小时内可能已有同类型未办结事件。可向值班室核实，或仍然保存本次报告。',
     saveAnyway: '仍然保存', open: '打开', distance: '相距 {m} 米',
     created: '事件 {number} 已登记', acknowledged: '已确认接报', recorded: '已登记报送', saved: '已保存', closed: '事件已办结',
     outsideUnit: '位置不在该单位辖区内，请核实。', duplicateOf: '可能与此前报告重复',

@@ -349,4 +349,37 @@ backend_tests! {
         assert_eq!(t.get(&east, &format!("/api/v1/incidents/{id}")).await.json(), before);
         assert!(t.audit_actions("access.denied").await.iter().all(|r| !r.detail.contains("not_addressee")));
     }
+
+    async fn only_readers_of_incidents_see_the_possible_duplicates(t: TestApp) {
+        let east = t.signed_in("east.officer", &t.tree.east, &[Role::DutyOfficer]).await;
+        let enterprise = t.signed_in("east.plant", &t.tree.east, &[Role::Enterprise]).await;
+        let made = t.post(&east, "/api/v1/incidents", explosion()).await.json();
+        let number = made["number"].as_str().unwrap().to_owned();
+        let query = "/api/v1/incidents/duplicates?kind=hazardous_chemicals&unit=990102&occurred_at=2026-03-02T01:05:00Z&lon=115.9&lat=28.68";
+
+        // The duty desk sees the candidates, in the list and in the 409.
+        assert_eq!(t.get(&east, query).await.json()[0]["number"], number.as_str());
+        let again = t.post(&east, "/api/v1/incidents", explosion()).await;
+        again.expect(StatusCode::CONFLICT);
+        assert!(again.json()["message"].as_str().unwrap().contains(&number));
+
+        // An enterprise may report but not read the ledger: no list, and a 409 naming nothing.
+        let listed = t.get(&enterprise, query).await;
+        listed.expect(StatusCode::FORBIDDEN);
+        assert_eq!(listed.code(), "forbidden");
+        let refused = t.post(&enterprise, "/api/v1/incidents", with(explosion(), "deaths", json!(0))).await;
+        refused.expect(StatusCode::CONFLICT);
+        assert_eq!(refused.code(), "possible_duplicate");
+        let text = String::from_utf8(refused.bytes.clone()).unwrap();
+        for secret in [number.as_str(), "990102-", "临江化工储罐爆炸", "江南化工园区", made["id"].as_str().unwrap()] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert_eq!(refused.json()["fields"], Value::Null);
+        // Saving anyway works; it is kept as a possible duplicate.
+        let insisted = t.post(&enterprise, "/api/v1/incidents", with(with(explosion(), "deaths", json!(0)), "allow_duplicate", json!(true))).await;
+        insisted.expect(CREATED);
+        assert_eq!(insisted.json()["duplicate_of"], Value::Null, "not even the other's id");
+        let kept = t.get(&east, &format!("/api/v1/incidents/{}", insisted.json()["id"].as_str().unwrap())).await.json();
+        assert_eq!(kept["duplicate_of"], made["id"]);
+    }
 }
