@@ -78,6 +78,9 @@ impl Principal {
     }
 
     pub fn can(&self, permission: Permission) -> bool {
+        if permission.deployment_wide() && !self.top_of_tree {
+            return false;
+        }
         self.roles.iter().any(|r| r.permits(permission))
     }
 
@@ -187,7 +190,7 @@ needs! {
     ReadAudit;
     /// The account list: system and security administrators.
     ViewAccounts;
-    /// Holidays and make-up working days: the system administrator.
+    /// Holidays and make-up working days: the system administrator of the top unit.
     ManageCalendar;
     /// Rosters and who is on duty: every business role.
     ReadDuty;

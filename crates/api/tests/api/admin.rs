@@ -156,3 +156,32 @@ backend_tests! {
         t.get(&auditor, "/api/v1/audit/export").await.expect(StatusCode::OK);
     }
 }
+
+backend_tests! {
+    async fn only_an_administrator_of_the_top_unit_edits_the_holiday_calendar(t: TestApp) {
+        let district = t.signed_in("east.admin", &t.tree.east, &[Role::SystemAdmin]).await;
+        let top = t.signed_in("city.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        let body = json!({ "holidays": ["2027-01-01"], "workdays": [] });
+        // The district administrator: refused, audited, and not offered the edit.
+        let put = t.put(&district, "/api/v1/calendar/years/2027", body.clone()).await;
+        put.expect(StatusCode::FORBIDDEN);
+        assert_eq!(put.code(), "forbidden");
+        let delete = t.delete(&district, "/api/v1/calendar/years/2027").await;
+        delete.expect(StatusCode::FORBIDDEN);
+        assert_eq!(delete.code(), "forbidden");
+        let denied = t.audit_actions("access.denied").await;
+        assert!(denied.iter().filter(|r| r.actor_name == "east.admin" && r.detail.contains("ManageCalendar")).count() >= 2);
+        let me = t.get(&district, "/api/v1/me").await.json();
+        assert!(!me["permissions"].as_array().unwrap().iter().any(|p| p == "manage_calendar"), "{me}");
+        let years = t.get(&district, "/api/v1/calendar/years").await.json();
+        assert!(!years.as_array().unwrap().iter().any(|y| y["year"] == 2027), "nothing saved");
+        // The top unit's administrator edits it for everyone, and may reset it.
+        let me = t.get(&top, "/api/v1/me").await.json();
+        assert!(me["permissions"].as_array().unwrap().iter().any(|p| p == "manage_calendar"));
+        t.put(&top, "/api/v1/calendar/years/2027", body).await.expect(StatusCode::OK);
+        let years = t.get(&district, "/api/v1/calendar/years").await.json();
+        assert!(years.as_array().unwrap().iter().any(|y| y["year"] == 2027));
+        t.delete(&district, "/api/v1/calendar/years/2027").await.expect(StatusCode::FORBIDDEN);
+        t.delete(&top, "/api/v1/calendar/years/2027").await.expect(StatusCode::NO_CONTENT);
+    }
+}

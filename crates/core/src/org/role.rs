@@ -112,7 +112,7 @@ pub enum Permission {
     ReadAudit,
     /// Seeing the list of accounts and their state (system and security administrators).
     ViewAccounts,
-    /// Holidays and make-up working days (system administrator).
+    /// Holidays and make-up working days (system administrator of the top unit).
     ManageCalendar,
     /// Rosters, who is on duty, the duty phone directory (every business role).
     ReadDuty,
@@ -130,6 +130,15 @@ pub enum Permission {
     HandleIncidents,
     /// Overriding a grade, approving reports (duty leaders and unit leaders).
     LeadIncidents,
+}
+
+impl Permission {
+    /// Whether what the permission changes holds for the whole deployment, so that only a holder
+    /// whose unit is the top of the tree may use it. The holiday calendar moves every
+    /// working-day deadline of every unit: a district administrator must not edit it.
+    pub fn deployment_wide(self) -> bool {
+        self == Permission::ManageCalendar
+    }
 }
 
 /// Checks a set of roles for a user or token and returns it sorted and without duplicates.
