@@ -62,7 +62,7 @@ export default {
     total: '{n} users',
   },
   tokens: {
-    title: 'API tokens', hint: 'For sensors and other systems, sent as Authorization: Bearer. A token is shown only when it is created.',
+    title: 'API tokens', hint: 'For sensors and other systems, sent as Authorization: Bearer. A token is shown only when it is created. It may hold only the enterprise (reports incidents) and viewer (reads) roles.',
     name: 'Name', unit: 'Unit', roles: 'Roles', expires: 'Expires', never: 'Never',
     createdAt: 'Created', lastUsed: 'Last used', revoke: 'Revoke', revokeConfirm: 'Revoke the token "{name}"? It stops working at once.',
     status: 'Status', statusActive: 'Active', statusRevoked: 'Revoked', statusExpired: 'Expired',
@@ -177,7 +177,8 @@ export default {
     password_too_short: 'Password too short', password_too_long: 'Password too long', password_too_few_classes: 'Too few character classes',
     password_contains_username: 'Must not contain the username', password_reused: 'Must differ from the current password',
     wrong_password: 'Wrong current password', admin_roles_exclusive: 'Administrator roles cannot be combined with others',
-    admin_role_not_allowed: 'API tokens cannot hold administrator roles', in_the_past: 'Must be in the future',
+    admin_role_not_allowed: 'API tokens cannot hold administrator roles',
+    not_allowed_for_token: 'API tokens hold only the enterprise and viewer roles', in_the_past: 'Must be in the future',
     before_from: 'Must not be before the start', exceeds_session_lifetime: 'Must not exceed the maximum session length',
     invalid_geojson: 'Not valid GeoJSON', polygon_required: 'The boundary must be a Polygon or MultiPolygon',
     ring_not_closed: 'A ring is not closed (first and last positions must match)', ring_too_short: 'A ring needs at least 4 positions',

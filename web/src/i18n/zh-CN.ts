@@ -62,7 +62,7 @@ export default {
     total: '共 {n} 人',
   },
   tokens: {
-    title: '接口令牌', hint: '供传感器、外部系统调用接口，使用 Authorization: Bearer 方式发送；令牌只在创建时显示一次。',
+    title: '接口令牌', hint: '供传感器、外部系统调用接口，使用 Authorization: Bearer 方式发送；令牌只在创建时显示一次。令牌只能拥有企业（报送事件）和只读角色。',
     name: '名称', unit: '所属单位', roles: '角色', expires: '有效期至', never: '长期有效',
     createdAt: '创建时间', lastUsed: '最近使用', revoke: '吊销', revokeConfirm: '确定吊销令牌“{name}”吗？吊销后立即失效。',
     status: '状态', statusActive: '有效', statusRevoked: '已吊销', statusExpired: '已过期',
@@ -177,7 +177,8 @@ export default {
     password_too_short: '密码太短', password_too_long: '密码太长', password_too_few_classes: '密码字符类别不够',
     password_contains_username: '密码不能包含用户名', password_reused: '新密码不能与当前密码相同',
     wrong_password: '当前密码错误', admin_roles_exclusive: '管理员角色不能与其他角色同时授予',
-    admin_role_not_allowed: '接口令牌不能拥有管理员角色', in_the_past: '不能早于当前时间',
+    admin_role_not_allowed: '接口令牌不能拥有管理员角色',
+    not_allowed_for_token: '接口令牌只能拥有企业和只读角色', in_the_past: '不能早于当前时间',
     before_from: '不能早于开始时间', exceeds_session_lifetime: '不能超过会话最长时长',
     invalid_geojson: '不是有效的 GeoJSON', polygon_required: '边界必须是面（Polygon 或 MultiPolygon）',
     ring_not_closed: '边界环未闭合（首尾坐标须相同）', ring_too_short: '边界环至少需要 4 个坐标点',

@@ -311,7 +311,9 @@ async fn token_principal(
     let hash = token_hash(token);
     let found = store.token_principal(&hash).await?.ok_or_else(invalid)?;
     let now = store.now();
-    if found.revoked || found.expires_at.is_some_and(|at| now >= at) {
+    // A token left with no role it may carry (made before tokens were limited to integration
+    // roles) is refused like a revoked one.
+    if found.revoked || found.expires_at.is_some_and(|at| now >= at) || found.roles.is_empty() {
         return Err(invalid());
     }
     if found.last_used_at.is_none_or(|at| now - at >= Duration::seconds(TOUCH_INTERVAL_SECONDS)) {

@@ -63,6 +63,17 @@ impl Role {
         matches!(self, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin)
     }
 
+    /// The roles an API token may carry: those of an integration, not of a person's duties.
+    /// The system administrator creates tokens and receives their secret, so a token with a
+    /// business role would let an administrator act as a duty leader or read the duty log,
+    /// breaking the separation of duties (三员分立). An enterprise's system reports incidents
+    /// (`enterprise`); a display or another system reads (`viewer`). Nothing else.
+    pub const TOKEN_ROLES: [Role; 2] = [Role::Enterprise, Role::Viewer];
+
+    pub fn fits_token(self) -> bool {
+        Role::TOKEN_ROLES.contains(&self)
+    }
+
     pub fn permits(self, permission: Permission) -> bool {
         match permission {
             Permission::ManageOrg => self == Role::SystemAdmin,
@@ -158,6 +169,19 @@ pub fn validate_roles(roles: &[Role]) -> Result<Vec<Role>, &'static str> {
     Ok(roles)
 }
 
+/// Checks the roles of an API token: a valid set ([`validate_roles`]) of integration roles only
+/// ([`Role::TOKEN_ROLES`]).
+pub fn validate_token_roles(roles: &[Role]) -> Result<Vec<Role>, &'static str> {
+    let roles = validate_roles(roles)?;
+    if roles.iter().any(|r| r.is_admin()) {
+        return Err("admin_role_not_allowed");
+    }
+    if !roles.iter().all(|r| r.fits_token()) {
+        return Err("not_allowed_for_token");
+    }
+    Ok(roles)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,5 +222,36 @@ mod tests {
             Err("admin_roles_exclusive")
         );
         assert_eq!(validate_roles(&[Role::AuditAdmin]), Ok(vec![Role::AuditAdmin]));
+    }
+
+    #[test]
+    fn tokens_carry_integration_roles_only() {
+        assert_eq!(
+            validate_token_roles(&[Role::Viewer, Role::Enterprise]),
+            Ok(vec![Role::Enterprise, Role::Viewer])
+        );
+        assert_eq!(validate_token_roles(&[]), Err("required"));
+        assert_eq!(validate_token_roles(&[Role::SystemAdmin]), Err("admin_role_not_allowed"));
+        for role in Role::ALL.into_iter().filter(|r| !r.is_admin() && !r.fits_token()) {
+            assert_eq!(validate_token_roles(&[role]), Err("not_allowed_for_token"), "{role}");
+            assert_eq!(
+                validate_token_roles(&[Role::Viewer, role]),
+                Err("not_allowed_for_token"),
+                "{role}"
+            );
+        }
+        // No token role reads the duty log, manages anything or handles incidents.
+        for role in Role::TOKEN_ROLES {
+            for p in [
+                Permission::ReadDutyLog,
+                Permission::WriteDutyLog,
+                Permission::ManageDuty,
+                Permission::HandleIncidents,
+                Permission::LeadIncidents,
+                Permission::ManageOrg,
+            ] {
+                assert!(!role.permits(p), "{role} {p:?}");
+            }
+        }
     }
 }
