@@ -106,6 +106,7 @@ export default {
     duty_rules_set: 'Staffing rules changed', duty_settings_set: 'Duty settings changed', duty_period_created: 'Reinforced period added',
     duty_period_deleted: 'Reinforced period deleted', duty_leave_created: 'Leave recorded', duty_leave_deleted: 'Leave deleted',
     duty_roster_generated: 'Roster drafts generated', duty_roster_published: 'Roster published', duty_shift_people_set: 'People on a shift changed',
+    duty_posts_vacated: 'Posts given up on moving to another unit',
     duty_shift_deleted: 'Draft shift deleted', duty_checked_in: 'Checked in for duty', duty_swap_requested: 'Swap requested',
     duty_swap_accepted: 'Swap accepted', duty_swap_declined: 'Swap declined', duty_swap_approved: 'Swap approved',
     duty_swap_rejected: 'Swap rejected', duty_swap_cancelled: 'Swap withdrawn', duty_handover_written: 'Handover written',

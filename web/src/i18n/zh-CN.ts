@@ -106,6 +106,7 @@ export default {
     duty_rules_set: '修改排班规则', duty_settings_set: '修改值班设置', duty_period_created: '新增重要时段',
     duty_period_deleted: '删除重要时段', duty_leave_created: '登记请假', duty_leave_deleted: '删除请假',
     duty_roster_generated: '生成值班表草稿', duty_roster_published: '发布值班表', duty_shift_people_set: '调整班次人员',
+    duty_posts_vacated: '调离单位，腾出后续班次岗位',
     duty_shift_deleted: '删除草稿班次', duty_checked_in: '到岗签到', duty_swap_requested: '申请换班',
     duty_swap_accepted: '同意换班', duty_swap_declined: '拒绝换班', duty_swap_approved: '批准换班',
     duty_swap_rejected: '驳回换班', duty_swap_cancelled: '撤回换班', duty_handover_written: '填写交班记录',
