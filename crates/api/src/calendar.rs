@@ -34,10 +34,11 @@ pub struct SetYear {
     pub workdays: Vec<NaiveDate>,
 }
 
-/// Enters or corrects a year's arrangement (system administrator), as announced each November
-/// by the State Council.
+/// Enters or corrects a year's arrangement (system administrator of the top unit: the calendar
+/// holds for the whole deployment), as announced each November by the State Council.
 #[utoipa::path(put, path = "/calendar/years/{year}", tag = "calendar", request_body = SetYear,
-    responses((status = 200, body = CalendarYear), (status = 403, body = ErrorBody),
+    responses((status = 200, body = CalendarYear),
+        (status = 403, description = "`forbidden`: not a system administrator of the top unit", body = ErrorBody),
         (status = 422, description = "`workdays: not_weekend`, `holidays: wrong_year`, `workdays: also_holiday`…", body = ErrorBody)))]
 async fn set_year(
     State(state): State<AppState>,
@@ -51,9 +52,12 @@ async fn set_year(
     Ok(Json(saved))
 }
 
-/// Forgets an edited year; the shipped data (if any) applies again.
+/// Forgets an edited year; the shipped data (if any) applies again (system administrator of
+/// the top unit).
 #[utoipa::path(delete, path = "/calendar/years/{year}", tag = "calendar",
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204),
+        (status = 403, description = "`forbidden`: not a system administrator of the top unit", body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 async fn reset_year(
     State(state): State<AppState>,
     Authorized(principal, _): Authorized<ManageCalendar>,

@@ -35,11 +35,15 @@ use crate::org::auth::{Authorized, HandleIncidents, LeadIncidents, ReadIncidents
 use crate::org::{Principal, check_id, double_option};
 
 /// What a caller may see of an incident: the reporter's name and phone are personal data, for
-/// the duty desk and leaders only.
+/// the duty desk and leaders only; which other incident it may repeat is for those who may read
+/// incidents (not an enterprise that only reports).
 fn view(principal: &Principal, mut incident: Incident) -> Incident {
     if !principal.can(Permission::ReadDutyLog) {
         incident.reporter = None;
         incident.reporter_phone = None;
+    }
+    if !principal.can(Permission::ReadIncidents) {
+        incident.duplicate_of = None;
     }
     incident
 }
@@ -251,12 +255,14 @@ pub struct DuplicateParams {
 }
 
 /// Open incidents a new report may repeat: the same kind, within 6 hours and 2 km (or at the
-/// same unit when there is no point). The form asks before saving when there are any.
+/// same unit when there is no point). The form asks before saving when there are any. Only
+/// those who may read incidents see them: an enterprise may report, but not read the ledger.
 #[utoipa::path(get, path = "/incidents/duplicates", tag = "incidents", params(DuplicateParams),
-    responses((status = 200, body = Vec<DuplicateCandidate>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<DuplicateCandidate>), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn duplicates(
     State(state): State<AppState>,
-    Authorized(principal, _): Authorized<ReportIncident>,
+    Authorized(principal, _): Authorized<ReadIncidents>,
     ApiQuery(q): ApiQuery<DuplicateParams>,
 ) -> ApiResult<Json<Vec<DuplicateCandidate>>> {
     let mut errors = ValidationErrors::new();
@@ -274,6 +280,21 @@ async fn duplicates(
 }
 
 // ---- intake ----
+
+/// The 409 that asks before saving what may repeat an open incident. It names the candidates
+/// only to those who may read incidents; a caller who may only report (an enterprise) learns
+/// that there may be one, not which.
+fn possible_duplicate(principal: &Principal, candidates: &[DuplicateCandidate]) -> ApiError {
+    let error = ApiError::new(StatusCode::CONFLICT, "possible_duplicate");
+    if !principal.can(Permission::ReadIncidents) {
+        return error;
+    }
+    error.with_message(format!(
+        "{} open incident(s) may be the same accident: {}",
+        candidates.len(),
+        candidates.iter().map(|c| c.number.as_str()).collect::<Vec<_>>().join(", ")
+    ))
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -367,13 +388,7 @@ async fn create(
     let candidates =
         state.store().possible_duplicates(&scope, kind, &unit_id, point, body.occurred_at).await?;
     if !candidates.is_empty() && !body.allow_duplicate {
-        return Err(ApiError::new(StatusCode::CONFLICT, "possible_duplicate").with_message(
-            format!(
-                "{} open incident(s) may be the same accident: {}",
-                candidates.len(),
-                candidates.iter().map(|c| c.number.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        ));
+        return Err(possible_duplicate(&principal, &candidates));
     }
     let default_source = if principal.roles.contains(&Role::Enterprise) {
         Source::Enterprise
@@ -448,7 +463,7 @@ pub struct PatchIncident {
 /// Changes the facts of an open incident. A change of casualties or loss re-grades it, keeps
 /// the change in the grade history and extends or shortens the chain.
 #[utoipa::path(patch, path = "/incidents/{id}", tag = "incidents", request_body = PatchIncident,
-    responses((status = 200, body = Incident),
+    responses((status = 200, body = Incident), (status = 404, body = ErrorBody),
         (status = 409, description = "`stale_version`, `incident_closed`", body = ErrorBody),
         (status = 422, description = "`deaths: negative | too_large`…", body = ErrorBody)))]
 async fn patch(
@@ -541,6 +556,7 @@ fn hop_of(hop: &str) -> ApiResult<Hop> {
 #[utoipa::path(post, path = "/incidents/{id}/hops/{hop}/acknowledge", tag = "incidents",
     responses((status = 200, body = Incident),
         (status = 403, description = "`not_addressee`", body = ErrorBody),
+        (status = 404, description = "No such incident or hop in the caller's scope", body = ErrorBody),
         (status = 409, description = "`already_done`", body = ErrorBody)))]
 async fn acknowledge(
     State(state): State<AppState>,
@@ -551,7 +567,7 @@ async fn acknowledge(
     let hop = hop_of(&hop)?;
     let incident = state
         .store()
-        .acknowledge_hop(&principal.actor(), &id, hop)
+        .acknowledge_hop(&principal.scope(), &principal.actor(), &id, hop)
         .await
         .map_err(principal.refusal("incident", &id))?;
     Ok(Json(view(&principal, incident)))
@@ -572,6 +588,7 @@ pub struct RecordHopBody {
 #[utoipa::path(post, path = "/incidents/{id}/hops/{hop}", tag = "incidents", request_body = RecordHopBody,
     responses((status = 200, body = Incident),
         (status = 403, description = "`not_sender`", body = ErrorBody),
+        (status = 404, description = "No such incident or hop in the caller's scope", body = ErrorBody),
         (status = 409, description = "`already_done`, `addressee_in_beacon`, `previous_hop_pending`", body = ErrorBody),
         (status = 422, description = "`at: in_future | before_previous`, `method: unknown`", body = ErrorBody)))]
 async fn record_hop(
@@ -614,7 +631,8 @@ pub struct OverrideGrade {
 /// A leader overrides the grade (or clears the override), with a reason. Both grades are kept
 /// and the chain follows the grade in force.
 #[utoipa::path(post, path = "/incidents/{id}/override", tag = "incidents", request_body = OverrideGrade,
-    responses((status = 200, body = Incident), (status = 409, description = "`incident_closed`", body = ErrorBody),
+    responses((status = 200, body = Incident), (status = 404, body = ErrorBody),
+        (status = 409, description = "`incident_closed`", body = ErrorBody),
         (status = 422, description = "`reason: required`", body = ErrorBody)))]
 async fn override_grade(
     State(state): State<AppState>,
@@ -640,7 +658,7 @@ pub struct CloseIncident {
 /// Closes an incident with a summary; refused while a hop is still to be done. Nothing is
 /// deleted.
 #[utoipa::path(post, path = "/incidents/{id}/close", tag = "incidents", request_body = CloseIncident,
-    responses((status = 200, body = Incident),
+    responses((status = 200, body = Incident), (status = 404, body = ErrorBody),
         (status = 409, description = "`hops_open`, `follow_up_pending`, `incident_closed`", body = ErrorBody),
         (status = 422, description = "`summary: required`", body = ErrorBody)))]
 async fn close(

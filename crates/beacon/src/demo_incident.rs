@@ -467,7 +467,7 @@ pub async fn seed(store: &Store) -> Result<()> {
         }
         // The city's desk acknowledges within the half hour.
         past_clock.set(reported_at + Duration::minutes(18 + past.reported_after % 20));
-        incident = then.acknowledge_hop(&officer, &incident.id, Hop::CountyToCity).await?;
+        incident = then.acknowledge_hop(&scope, &officer, &incident.id, Hop::CountyToCity).await?;
         if let Some(&(_, after, _, _)) = past.upward.first() {
             let sent = incident
                 .obligations
@@ -575,7 +575,7 @@ async fn seed_today(store: &Store, city_desk: &Actor, now: DateTime<Utc>) -> Res
         duplicate_of: None,
     };
     let made = store.create_incident(&scope, &district_desk, new).await?;
-    Ok(store.acknowledge_hop(city_desk, &made.id, Hop::CountyToCity).await?)
+    Ok(store.acknowledge_hop(&scope, city_desk, &made.id, Hop::CountyToCity).await?)
 }
 
 /// The open incident: the 江南区 desk registered it 75 minutes ago; the city has two hours from

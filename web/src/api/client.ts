@@ -44,6 +44,8 @@ export const ROLES: Role[] = [
 ]
 export const ADMIN_ROLES: Role[] = ['system_admin', 'security_admin', 'audit_admin']
 export const BUSINESS_ROLES: Role[] = ROLES.filter((r) => !ADMIN_ROLES.includes(r))
+/** The roles an API token may carry, as the server's beacon_core::org::Role::TOKEN_ROLES. */
+export const TOKEN_ROLES: Role[] = ['enterprise', 'viewer']
 export const LEVELS: UnitLevel[] = ['province', 'city', 'district', 'township', 'community', 'department']
 export const SLOT_KINDS: SlotKind[] = ['leader', 'shift_lead', 'officer', 'post']
 /** As the server's beacon_store::duty::LOG_CHANNELS and LOG_CATEGORIES. */

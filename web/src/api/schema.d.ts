@@ -259,7 +259,10 @@ export interface paths {
         };
         get: operations["list_tokens"];
         put?: never;
-        /** Creates a token (system administrator). */
+        /**
+         * Creates a token (system administrator). A token carries integration roles only, so that the
+         *     administrator who receives its secret cannot act through it in a business role.
+         */
         post: operations["create_token"];
         delete?: never;
         options?: never;
@@ -1014,7 +1017,8 @@ export interface paths {
         };
         /**
          * Open incidents a new report may repeat: the same kind, within 6 hours and 2 km (or at the
-         *     same unit when there is no point). The form asks before saving when there are any.
+         *     same unit when there is no point). The form asks before saving when there are any. Only
+         *     those who may read incidents see them: an enterprise may report, but not read the ledger.
          */
         get: operations["duplicates"];
         put?: never;
@@ -1339,12 +1343,15 @@ export interface paths {
         };
         get?: never;
         /**
-         * Enters or corrects a year's arrangement (system administrator), as announced each November
-         *     by the State Council.
+         * Enters or corrects a year's arrangement (system administrator of the top unit: the calendar
+         *     holds for the whole deployment), as announced each November by the State Council.
          */
         put: operations["set_year"];
         post?: never;
-        /** Forgets an edited year; the shipped data (if any) applies again. */
+        /**
+         * Forgets an edited year; the shipped data (if any) applies again (system administrator of
+         *     the top unit).
+         */
         delete: operations["reset_year"];
         options?: never;
         head?: never;
@@ -1669,7 +1676,11 @@ export interface components {
         CreateToken: {
             name: string;
             unit_id: string;
-            /** @description Business roles only; administrator roles are never given to a token. */
+            /**
+             * @description Integration roles only: `enterprise` (an enterprise's system reporting incidents) and
+             *     `viewer` (reading). Others answer 422 `roles: not_allowed_for_token`, administrator
+             *     roles `roles: admin_role_not_allowed`.
+             */
             roles: components["schemas"]["Role"][];
             /** Format: date-time */
             expires_at?: string | null;
@@ -3619,6 +3630,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `roles: not_allowed_for_token | admin_role_not_allowed | required`, `unit_id: not_found`, `expires_at: in_the_past`… */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5422,6 +5434,14 @@ export interface operations {
                     "application/json": components["schemas"]["DuplicateCandidate"][];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5482,6 +5502,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Incident"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description `stale_version`, `incident_closed` */
@@ -5591,6 +5619,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No such incident or hop in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `already_done` */
             409: {
                 headers: {
@@ -5628,6 +5665,15 @@ export interface operations {
             };
             /** @description `not_sender` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such incident or hop in the caller's scope */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5678,6 +5724,14 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `incident_closed` */
             409: {
                 headers: {
@@ -5719,6 +5773,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Incident"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description `hops_open`, `follow_up_pending`, `incident_closed` */
@@ -5791,6 +5853,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Report"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description `report_pending`, `report_exists`, `initial_missing`, `final_sent`, `incident_closed` */
@@ -5869,6 +5939,14 @@ export interface operations {
             };
             /** @description `not_issuing_unit` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5960,6 +6038,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `report_submitted`, `report_approved`, `stale_version` */
             409: {
                 headers: {
@@ -6013,6 +6099,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `report_not_submitted`, `report_approved` */
             409: {
                 headers: {
@@ -6059,6 +6153,14 @@ export interface operations {
             };
             /** @description `not_issuing_unit` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6191,6 +6293,7 @@ export interface operations {
                     "application/json": components["schemas"]["CalendarYear"];
                 };
             };
+            /** @description `forbidden`: not a system administrator of the top unit */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6226,6 +6329,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description `forbidden`: not a system administrator of the top unit */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {

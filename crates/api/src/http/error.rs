@@ -174,6 +174,9 @@ pub fn message_for(code: &str) -> &'static str {
         "cannot_delete_scope_root" => "You cannot delete the unit at the top of your scope.",
         "policy_top_unit_only" => "Only a security administrator of the top unit sets the policy.",
         "not_found" => "No such record.",
+        "possible_duplicate" => {
+            "Open incidents may be the same accident; send allow_duplicate to save it anyway."
+        }
         "method_not_allowed" => "This method is not allowed here.",
         "already_exists" => "A record with these values already exists.",
         "still_referenced" => "Other records still refer to this one.",

@@ -87,7 +87,7 @@ pub struct CreateReport {
 /// Drafts a report of the caller's unit (version 1). One report per unit is in the works at a
 /// time; the initial report comes first and once; nothing follows the final report.
 #[utoipa::path(post, path = "/incidents/{id}/reports", tag = "incidents", request_body = CreateReport,
-    responses((status = 201, body = Report),
+    responses((status = 201, body = Report), (status = 404, body = ErrorBody),
         (status = 409, description = "`report_pending`, `report_exists`, `initial_missing`, `final_sent`, `incident_closed`", body = ErrorBody),
         (status = 422, description = "`kind: unknown`, `sections.measures: too_long`…", body = ErrorBody)))]
 async fn create_report(
@@ -153,6 +153,7 @@ pub struct EditReport {
 #[utoipa::path(put, path = "/incidents/{id}/reports/{report}", tag = "incidents", request_body = EditReport,
     responses((status = 200, body = Report),
         (status = 403, description = "`not_issuing_unit`", body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 409, description = "`report_approved`, `report_submitted`, `stale_version`", body = ErrorBody),
         (status = 422, description = "`sections.what_happened: too_long`…", body = ErrorBody)))]
 async fn edit_report(
@@ -219,6 +220,7 @@ pub struct ReportVersionBody {
     request_body = ReportVersionBody,
     responses((status = 200, body = Report),
         (status = 403, description = "`not_issuing_unit`", body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 409, description = "`report_submitted`, `report_approved`, `stale_version`", body = ErrorBody),
         (status = 422, description = "`sections.measures: required`, `addressee: required`…", body = ErrorBody)))]
 async fn submit_report(
@@ -248,6 +250,7 @@ pub struct ReturnReport {
     request_body = ReturnReport,
     responses((status = 200, body = Report),
         (status = 403, description = "`not_issuing_unit`", body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 409, description = "`report_not_submitted`, `report_approved`", body = ErrorBody),
         (status = 422, description = "`reason: required`", body = ErrorBody)))]
 async fn return_report(
@@ -273,6 +276,7 @@ async fn return_report(
     request_body = ReportVersionBody,
     responses((status = 200, body = Report),
         (status = 403, description = "`not_issuing_unit`", body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 409, description = "`report_not_submitted`, `report_approved`, `stale_version`", body = ErrorBody)))]
 async fn approve_report(
     State(state): State<AppState>,

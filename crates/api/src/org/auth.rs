@@ -78,6 +78,9 @@ impl Principal {
     }
 
     pub fn can(&self, permission: Permission) -> bool {
+        if permission.deployment_wide() && !self.top_of_tree {
+            return false;
+        }
         self.roles.iter().any(|r| r.permits(permission))
     }
 
@@ -187,7 +190,7 @@ needs! {
     ReadAudit;
     /// The account list: system and security administrators.
     ViewAccounts;
-    /// Holidays and make-up working days: the system administrator.
+    /// Holidays and make-up working days: the system administrator of the top unit.
     ManageCalendar;
     /// Rosters and who is on duty: every business role.
     ReadDuty;
@@ -308,7 +311,9 @@ async fn token_principal(
     let hash = token_hash(token);
     let found = store.token_principal(&hash).await?.ok_or_else(invalid)?;
     let now = store.now();
-    if found.revoked || found.expires_at.is_some_and(|at| now >= at) {
+    // A token left with no role it may carry (made before tokens were limited to integration
+    // roles) is refused like a revoked one.
+    if found.revoked || found.expires_at.is_some_and(|at| now >= at) || found.roles.is_empty() {
         return Err(invalid());
     }
     if found.last_used_at.is_none_or(|at| now - at >= Duration::seconds(TOUCH_INTERVAL_SECONDS)) {

@@ -1,11 +1,11 @@
-//! API tokens for integrations (sensors, other systems): a unit scope and roles, sent as
-//! `Authorization: Bearer bk_…`. The secret is shown once.
+//! API tokens for integrations (sensors, other systems): a unit scope and integration roles
+//! (`Role::TOKEN_ROLES`), sent as `Authorization: Bearer bk_…`. The secret is shown once.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use beacon_core::error::ValidationErrors;
-use beacon_core::org::{ApiToken, Role, validate_roles};
+use beacon_core::org::{ApiToken, Role, validate_token_roles};
 use beacon_store::org::NewToken;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,7 +25,9 @@ use crate::password::{random_text, token_hash};
 pub struct CreateToken {
     pub name: String,
     pub unit_id: String,
-    /// Business roles only; administrator roles are never given to a token.
+    /// Integration roles only: `enterprise` (an enterprise's system reporting incidents) and
+    /// `viewer` (reading). Others answer 422 `roles: not_allowed_for_token`, administrator
+    /// roles `roles: admin_role_not_allowed`.
     pub roles: Vec<Role>,
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -48,10 +50,12 @@ async fn list_tokens(
     Ok(Json(state.store().list_tokens(&principal.scope()).await?))
 }
 
-/// Creates a token (system administrator).
+/// Creates a token (system administrator). A token carries integration roles only, so that the
+/// administrator who receives its secret cannot act through it in a business role.
 #[utoipa::path(
     post, path = "/tokens", tag = "org", request_body = CreateToken,
-    responses((status = 201, body = CreatedToken), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+    responses((status = 201, body = CreatedToken), (status = 403, body = ErrorBody),
+        (status = 422, description = "`roles: not_allowed_for_token | admin_role_not_allowed | required`, `unit_id: not_found`, `expires_at: in_the_past`…", body = ErrorBody))
 )]
 async fn create_token(
     State(state): State<AppState>,
@@ -65,10 +69,7 @@ async fn create_token(
     } else if name.chars().count() > 64 || name.chars().any(char::is_control) {
         errors.add("name", "invalid_format");
     }
-    let roles = errors.check("roles", validate_roles(&body.roles));
-    if roles.as_ref().is_some_and(|r| r.iter().any(|role| role.is_admin())) {
-        errors.add("roles", "admin_role_not_allowed");
-    }
+    let roles = errors.check("roles", validate_token_roles(&body.roles));
     if body.expires_at.is_some_and(|at| at <= state.store().now()) {
         errors.add("expires_at", "in_the_past");
     }

@@ -86,7 +86,7 @@ backend_tests! {
 
     async fn api_tokens_act_within_their_unit_and_roles(t: TestApp) {
         let admin = t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await;
-        let created = t.post(&admin, "/api/v1/tokens", json!({ "name": "雨量站接入", "unit_id": t.tree.east, "roles": ["staff"] })).await;
+        let created = t.post(&admin, "/api/v1/tokens", json!({ "name": "雨量站接入", "unit_id": t.tree.east, "roles": ["viewer"] })).await;
         created.expect(StatusCode::CREATED);
         let secret = created.json()["secret"].as_str().unwrap().to_owned();
         let id = created.json()["token"]["id"].as_str().unwrap().to_owned();
@@ -103,7 +103,7 @@ backend_tests! {
         // Tokens never carry administrator roles.
         let admin_token = t.post(&admin, "/api/v1/tokens", json!({ "name": "x", "unit_id": t.tree.east, "roles": ["system_admin"] })).await;
         assert_eq!(admin_token.json()["fields"]["roles"], "admin_role_not_allowed");
-        let past = t.post(&admin, "/api/v1/tokens", json!({ "name": "x", "unit_id": t.tree.east, "roles": ["staff"], "expires_at": "2000-01-01T00:00:00Z" })).await;
+        let past = t.post(&admin, "/api/v1/tokens", json!({ "name": "x", "unit_id": t.tree.east, "roles": ["viewer"], "expires_at": "2000-01-01T00:00:00Z" })).await;
         assert_eq!(past.json()["fields"]["expires_at"], "in_the_past");
         let listed = t.get(&admin, "/api/v1/tokens").await.json();
         assert_eq!(listed.as_array().unwrap().len(), 1);
@@ -154,5 +154,74 @@ backend_tests! {
         assert!(denied[0].detail.len() < 1_000, "{}", denied[0].detail.len());
         let auditor = t.signed_in("aud.admin", &t.tree.city, &[Role::AuditAdmin]).await;
         t.get(&auditor, "/api/v1/audit/export").await.expect(StatusCode::OK);
+    }
+}
+
+backend_tests! {
+    async fn tokens_carry_integration_roles_only(t: TestApp) {
+        let admin = t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        // The administrator who receives the secret must not get a business role through it.
+        for roles in [
+            json!(["duty_leader"]),
+            json!(["duty_officer"]),
+            json!(["leader"]),
+            json!(["inspector"]),
+            json!(["petition_officer"]),
+            json!(["staff"]),
+            json!(["viewer", "duty_officer"]),
+        ] {
+            let refused = t.post(&admin, "/api/v1/tokens", json!({ "name": "x", "unit_id": t.tree.east, "roles": roles })).await;
+            refused.expect(StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(refused.json()["fields"]["roles"], "not_allowed_for_token", "{roles}");
+        }
+        let admin_role = t.post(&admin, "/api/v1/tokens", json!({ "name": "x", "unit_id": t.tree.east, "roles": ["audit_admin"] })).await;
+        assert_eq!(admin_role.json()["fields"]["roles"], "admin_role_not_allowed");
+        assert_eq!(t.get(&admin, "/api/v1/tokens").await.json(), json!([]), "none was made");
+        assert!(t.audit_actions("token.create").await.is_empty());
+
+        // An enterprise's system and a read-only display are integrations.
+        for roles in [json!(["enterprise"]), json!(["viewer"]), json!(["enterprise", "viewer"])] {
+            let made = t.post(&admin, "/api/v1/tokens", json!({ "name": "接入", "unit_id": t.tree.east, "roles": roles })).await;
+            made.expect(StatusCode::CREATED);
+            assert_eq!(made.json()["token"]["roles"], roles);
+        }
+        // What a token can do is what its roles allow: never the duty log nor a leader's work.
+        let made = t.post(&admin, "/api/v1/tokens", json!({ "name": "大屏", "unit_id": t.tree.city, "roles": ["enterprise", "viewer"] })).await.json();
+        let secret = made["secret"].as_str().unwrap().to_owned();
+        let as_token = |method: axum::http::Method, path: &str| {
+            Request::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {secret}")).body(Body::empty()).unwrap()
+        };
+        t.send(as_token(axum::http::Method::GET, "/api/v1/duty/log")).await.expect(StatusCode::FORBIDDEN);
+        t.send(as_token(axum::http::Method::GET, "/api/v1/users")).await.expect(StatusCode::FORBIDDEN);
+        t.send(as_token(axum::http::Method::GET, "/api/v1/incidents")).await.expect(StatusCode::OK);
+        let me = t.send(as_token(axum::http::Method::GET, "/api/v1/me")).await.json();
+        assert_eq!(me["permissions"], json!(["read_duty", "read_incidents", "report_incident"]));
+    }
+
+    async fn only_an_administrator_of_the_top_unit_edits_the_holiday_calendar(t: TestApp) {
+        let district = t.signed_in("east.admin", &t.tree.east, &[Role::SystemAdmin]).await;
+        let top = t.signed_in("city.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        let body = json!({ "holidays": ["2027-01-01"], "workdays": [] });
+        // The district administrator: refused, audited, and not offered the edit.
+        let put = t.put(&district, "/api/v1/calendar/years/2027", body.clone()).await;
+        put.expect(StatusCode::FORBIDDEN);
+        assert_eq!(put.code(), "forbidden");
+        let delete = t.delete(&district, "/api/v1/calendar/years/2027").await;
+        delete.expect(StatusCode::FORBIDDEN);
+        assert_eq!(delete.code(), "forbidden");
+        let denied = t.audit_actions("access.denied").await;
+        assert!(denied.iter().filter(|r| r.actor_name == "east.admin" && r.detail.contains("ManageCalendar")).count() >= 2);
+        let me = t.get(&district, "/api/v1/me").await.json();
+        assert!(!me["permissions"].as_array().unwrap().iter().any(|p| p == "manage_calendar"), "{me}");
+        let years = t.get(&district, "/api/v1/calendar/years").await.json();
+        assert!(!years.as_array().unwrap().iter().any(|y| y["year"] == 2027), "nothing saved");
+        // The top unit's administrator edits it for everyone, and may reset it.
+        let me = t.get(&top, "/api/v1/me").await.json();
+        assert!(me["permissions"].as_array().unwrap().iter().any(|p| p == "manage_calendar"));
+        t.put(&top, "/api/v1/calendar/years/2027", body).await.expect(StatusCode::OK);
+        let years = t.get(&district, "/api/v1/calendar/years").await.json();
+        assert!(years.as_array().unwrap().iter().any(|y| y["year"] == 2027));
+        t.delete(&district, "/api/v1/calendar/years/2027").await.expect(StatusCode::FORBIDDEN);
+        t.delete(&top, "/api/v1/calendar/years/2027").await.expect(StatusCode::NO_CONTENT);
     }
 }

@@ -435,10 +435,14 @@ backend_tests! {
         assert!(people(&after).iter().any(|p| p["assignment_id"] == kept["assignment_id"]));
 
         // Two units' shifts at the same time: on[0] moves to the west district, which has a shift
-        // at the same hours; they may not take it while on the east one.
+        // at the same hours; they may not take it while on the east one. (They move once the
+        // east shift has begun: it stays theirs, as only shifts to come are given up.)
         generate(&t, &d.boss, "990103", "2026-04-10", "2026-04-10").await;
         let west_shift = t.get(&d.boss, "/api/v1/duty/shifts?unit=990103&from=2026-04-10&to=2026-04-11").await.json()[0].clone();
         let west_id = west_shift["id"].as_str().unwrap().to_owned();
+        let begun = chrono::DateTime::parse_from_rfc3339(after["starts_at"].as_str().unwrap()).unwrap().to_utc();
+        t.clock.set(begun + chrono::Duration::minutes(30));
+        let d = Desk { boss: login(&t, "city.boss").await, ..d };
         let changes = beacon_store::org::UserChanges { unit_id: Some(t.tree.west.clone()), ..Default::default() };
         t.store
             .update_user(&beacon_core::scope::Scope::Global, &beacon_core::audit::Actor::system("test"), &on[0], changes)
@@ -1064,6 +1068,82 @@ backend_tests! {
             let notes = inbox(&t, &name).await;
             assert_eq!(count(&notes, "duty.shift_reminder"), 2 * on.len(), "{name}");
             assert_eq!(count(&notes, "duty.check_in_missed"), leading, "{name}");
+        }
+    }
+}
+
+backend_tests! {
+    async fn a_person_moved_away_leaves_the_old_units_coming_shifts_as_gaps(t: TestApp) {
+        let d = desk(&t).await;
+        generate(&t, &d.boss, EAST, "2026-03-03", "2026-03-08").await;
+        publish(&t, &d.boss, "2026-03-03", "2026-03-08", true).await.expect(OK);
+        generate(&t, &d.boss, EAST, "2026-03-09", "2026-03-09").await; // stays a draft
+        // The 3 March shift has begun (08:30 Beijing); the later ones are to come.
+        t.clock.set(at("2026-03-03T02:00:00Z"));
+        let d = Desk { boss: login(&t, "city.boss").await, ..d };
+        let admin = t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        let east_admin = t.signed_in("east.admin", &t.tree.east, &[Role::SystemAdmin]).await;
+        let begun = shift_on(&t, &d.boss, "2026-03-03").await;
+        let mover = of_kind(&begun, "officer")[0]["user_id"].as_str().unwrap().to_owned();
+        let name = name_of(&begun, &mover);
+        let all = shifts(&t, &d.boss, "2026-03-03", "2026-03-10").await;
+        let coming: Vec<String> = all
+            .iter()
+            .filter(|s| s["id"] != begun["id"] && user_ids(s).contains(&mover))
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(!coming.is_empty(), "the mover has shifts to come");
+        let gaps_url = "/api/v1/duty/gaps?unit=990102&from=2026-03-03&to=2026-03-10";
+        let gap_of = |gaps: &Value, id: &str| {
+            gaps.as_array().unwrap().iter().any(|g| g["kind"] == "understaffed" && g["shift_ids"].as_array().unwrap().iter().any(|s| s == id))
+        };
+        let gaps = t.get(&d.boss, gaps_url).await.json();
+        assert!(coming.iter().all(|id| !gap_of(&gaps, id)), "fully staffed before: {gaps}");
+
+        // A move refused (the west district is outside the east administrator's scope) changes
+        // nothing on the roster.
+        let refused = t.patch(&east_admin, &format!("/api/v1/users/{mover}"), json!({ "unit_id": t.tree.west })).await;
+        refused.expect(INVALID);
+        assert_eq!(refused.json()["fields"]["unit_id"], "not_found");
+        assert_eq!(shifts(&t, &d.boss, "2026-03-03", "2026-03-10").await, all, "nothing half-done");
+
+        let moved = t.patch(&admin, &format!("/api/v1/users/{mover}"), json!({ "unit_id": t.tree.west })).await;
+        moved.expect(OK);
+        // They are off every post to come, drafts included; the begun shift stays as history.
+        let after = shifts(&t, &d.boss, "2026-03-03", "2026-03-10").await;
+        assert_eq!(after.len(), all.len(), "the shifts stay on the roster");
+        for s in &after {
+            let on = user_ids(s).contains(&mover);
+            assert_eq!(on, s["id"] == begun["id"], "{}", s["date"]);
+        }
+        assert_eq!(shift_on(&t, &d.boss, "2026-03-03").await, begun);
+        // The posts are gaps to fill, and each published shift's history says why.
+        let gaps = t.get(&d.boss, gaps_url).await.json();
+        for id in &coming {
+            assert!(gap_of(&gaps, id), "{id} in {gaps}");
+            let shift = shift(&t, &d.boss, id).await;
+            if shift["status"] == "published" {
+                let history = history(&t, &d.boss, id).await;
+                let change = history.iter().find(|h| h["kind"] == "people_changed").expect("kept in the history");
+                assert_eq!(change["data"]["removed"][0]["user_id"], mover.as_str());
+            }
+        }
+        let vacated = t.audit_actions("duty.posts_vacated").await;
+        assert_eq!(vacated.len(), 1);
+        assert!(vacated[0].detail.contains("moved_to_another_unit"));
+        assert_eq!(vacated[0].detail.matches("\"shift_id\"").count(), coming.len(), "{}", vacated[0].detail);
+
+        // What the moved person sees: the begun shift only, in their list and their own feed.
+        let s = login(&t, &name).await;
+        let mine = t.get(&s, "/api/v1/duty/mine?from=2026-03-03T00:00:00Z&to=2026-03-10T00:00:00Z").await;
+        mine.expect(OK);
+        let mine: Vec<Value> = mine.json().as_array().unwrap().clone();
+        assert_eq!(mine.iter().map(|m| m["id"].clone()).collect::<Vec<_>>(), vec![begun["id"].clone()]);
+        let feed = t.get(&s, "/api/v1/duty/calendar.ics").await;
+        feed.expect(OK);
+        let text = String::from_utf8(feed.bytes.clone()).unwrap();
+        for id in &coming {
+            assert!(!text.contains(id.as_str()), "{id} still in the feed");
         }
     }
 }

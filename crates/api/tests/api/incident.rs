@@ -77,9 +77,14 @@ backend_tests! {
         let seen = t.get(&viewer, &format!("/api/v1/incidents/{id}")).await.json();
         assert_eq!((seen["reporter"].clone(), seen["reporter_phone"].clone()), (Value::Null, Value::Null));
         t.get(&west, &format!("/api/v1/incidents/{id}")).await.expect(StatusCode::NOT_FOUND);
+        // To another district the incident does not exist, whatever it tries.
         let wrong = t.post(&west, &format!("/api/v1/incidents/{id}/hops/county_to_city/acknowledge"), json!({})).await;
-        wrong.expect(StatusCode::FORBIDDEN);
-        assert_eq!(wrong.code(), "not_addressee");
+        wrong.expect(StatusCode::NOT_FOUND);
+        assert_eq!(wrong.code(), "not_found");
+        // The district itself sees it but is not the addressee.
+        let own = t.post(&east, &format!("/api/v1/incidents/{id}/hops/county_to_city/acknowledge"), json!({})).await;
+        own.expect(StatusCode::FORBIDDEN);
+        assert_eq!(own.code(), "not_addressee");
         t.post(&viewer, &format!("/api/v1/incidents/{id}/hops/county_to_city/acknowledge"), json!({})).await.expect(StatusCode::FORBIDDEN);
 
         t.clock.advance(Duration::minutes(10));
@@ -295,5 +300,86 @@ backend_tests! {
         let sheet = t.get(&city, "/api/v1/incidents/stats.xlsx?year=2026&lang=en").await;
         sheet.expect(StatusCode::OK);
         assert!(sheet.bytes.starts_with(b"PK"), "an xlsx is a zip");
+    }
+}
+
+backend_tests! {
+    async fn every_action_on_an_incident_outside_the_scope_answers_like_a_missing_one(t: TestApp) {
+        let east = t.signed_in("east.officer", &t.tree.east, &[Role::DutyOfficer]).await;
+        // A duty leader of another district: every incident permission, none of the scope.
+        let west = t.signed_in("west.leader", &t.tree.west, &[Role::DutyLeader]).await;
+        let id = t.post(&east, "/api/v1/incidents", explosion()).await.json()["id"].as_str().unwrap().to_owned();
+        let draft = t.post(&east, &format!("/api/v1/incidents/{id}/reports"), json!({ "kind": "initial" })).await;
+        draft.expect(CREATED);
+        let report = draft.json()["id"].as_str().unwrap().to_owned();
+        let missing = "0190a0b0-0000-7000-8000-000000000000";
+        let before = t.get(&east, &format!("/api/v1/incidents/{id}")).await.json();
+
+        let actions: Vec<(axum::http::Method, String, Option<Value>)> = {
+            use axum::http::Method;
+            vec![
+                (Method::GET, "/api/v1/incidents/{id}".into(), None),
+                (Method::PATCH, "/api/v1/incidents/{id}".into(), Some(json!({ "title": "改" }))),
+                (Method::GET, "/api/v1/incidents/{id}/grades".into(), None),
+                (Method::GET, "/api/v1/incidents/{id}/timeline".into(), None),
+                (Method::POST, "/api/v1/incidents/{id}/hops/county_to_city/acknowledge".into(), Some(json!({}))),
+                (Method::POST, "/api/v1/incidents/{id}/hops/city_to_province".into(), Some(json!({ "method": "phone" }))),
+                (Method::POST, "/api/v1/incidents/{id}/override".into(), Some(json!({ "grade": "serious", "reason": "核实" }))),
+                (Method::POST, "/api/v1/incidents/{id}/close".into(), Some(json!({ "summary": "处置完毕" }))),
+                (Method::GET, "/api/v1/incidents/{id}/reports".into(), None),
+                (Method::POST, "/api/v1/incidents/{id}/reports".into(), Some(json!({ "kind": "initial" }))),
+                (Method::GET, "/api/v1/incidents/{id}/reports/{report}".into(), None),
+                (Method::PUT, "/api/v1/incidents/{id}/reports/{report}".into(), Some(json!({ "version": 1, "title": "改" }))),
+                (Method::GET, "/api/v1/incidents/{id}/reports/{report}/versions/1".into(), None),
+                (Method::POST, "/api/v1/incidents/{id}/reports/{report}/submit".into(), Some(json!({ "version": 1 }))),
+                (Method::POST, "/api/v1/incidents/{id}/reports/{report}/return".into(), Some(json!({ "reason": "补充" }))),
+                (Method::POST, "/api/v1/incidents/{id}/reports/{report}/approve".into(), Some(json!({ "version": 1 }))),
+            ]
+        };
+        for (method, path, body) in actions {
+            let real = path.replace("{id}", &id).replace("{report}", &report);
+            let made_up = path.replace("{id}", missing).replace("{report}", missing);
+            let outside = t.call(Some(&west), method.clone(), &real, body.clone()).await;
+            let nothing = t.call(Some(&west), method.clone(), &made_up, body).await;
+            outside.expect(StatusCode::NOT_FOUND);
+            assert_eq!(outside.json(), nothing.json(), "{method} {path}");
+            assert_eq!(outside.code(), "not_found", "{method} {path}");
+        }
+        // Nothing was changed, and no refusal names the incident.
+        assert_eq!(t.get(&east, &format!("/api/v1/incidents/{id}")).await.json(), before);
+        assert!(t.audit_actions("access.denied").await.iter().all(|r| !r.detail.contains("not_addressee")));
+    }
+
+    async fn only_readers_of_incidents_see_the_possible_duplicates(t: TestApp) {
+        let east = t.signed_in("east.officer", &t.tree.east, &[Role::DutyOfficer]).await;
+        let enterprise = t.signed_in("east.plant", &t.tree.east, &[Role::Enterprise]).await;
+        let made = t.post(&east, "/api/v1/incidents", explosion()).await.json();
+        let number = made["number"].as_str().unwrap().to_owned();
+        let query = "/api/v1/incidents/duplicates?kind=hazardous_chemicals&unit=990102&occurred_at=2026-03-02T01:05:00Z&lon=115.9&lat=28.68";
+
+        // The duty desk sees the candidates, in the list and in the 409.
+        assert_eq!(t.get(&east, query).await.json()[0]["number"], number.as_str());
+        let again = t.post(&east, "/api/v1/incidents", explosion()).await;
+        again.expect(StatusCode::CONFLICT);
+        assert!(again.json()["message"].as_str().unwrap().contains(&number));
+
+        // An enterprise may report but not read the ledger: no list, and a 409 naming nothing.
+        let listed = t.get(&enterprise, query).await;
+        listed.expect(StatusCode::FORBIDDEN);
+        assert_eq!(listed.code(), "forbidden");
+        let refused = t.post(&enterprise, "/api/v1/incidents", with(explosion(), "deaths", json!(0))).await;
+        refused.expect(StatusCode::CONFLICT);
+        assert_eq!(refused.code(), "possible_duplicate");
+        let text = String::from_utf8(refused.bytes.clone()).unwrap();
+        for secret in [number.as_str(), "990102-", "临江化工储罐爆炸", "江南化工园区", made["id"].as_str().unwrap()] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert_eq!(refused.json()["fields"], Value::Null);
+        // Saving anyway works; it is kept as a possible duplicate.
+        let insisted = t.post(&enterprise, "/api/v1/incidents", with(with(explosion(), "deaths", json!(0)), "allow_duplicate", json!(true))).await;
+        insisted.expect(CREATED);
+        assert_eq!(insisted.json()["duplicate_of"], Value::Null, "not even the other's id");
+        let kept = t.get(&east, &format!("/api/v1/incidents/{}", insisted.json()["id"].as_str().unwrap())).await.json();
+        assert_eq!(kept["duplicate_of"], made["id"]);
     }
 }

@@ -163,3 +163,39 @@ backend_tests! {
         assert!(denied.iter().any(|r| r.target_id.as_deref() == Some(own.as_str())));
     }
 }
+
+backend_tests! {
+    async fn an_administrator_renames_the_unit_at_the_top_of_its_scope_without_moving_it(t: TestApp) {
+        let east = t.signed_in("east.admin", &t.tree.east, &[Role::SystemAdmin]).await;
+        let city = t.signed_in("city.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        // Its own district: the name, and the parent sent back unchanged as a form does.
+        let renamed = t.patch(&east, &format!("/api/v1/units/{}", t.tree.east), json!({ "name": "江南新区" })).await;
+        renamed.expect(StatusCode::OK);
+        assert_eq!(renamed.json()["name"], "江南新区");
+        assert_eq!(renamed.json()["parent_id"], t.tree.city.as_str());
+        let same_place = t.patch(&east, &format!("/api/v1/units/{}", t.tree.east), json!({ "name": "江南区", "parent_id": t.tree.city, "level": "district", "sort_order": 3 })).await;
+        same_place.expect(StatusCode::OK);
+        assert_eq!(same_place.json()["sort_order"], 3);
+        // The top of the tree too.
+        t.patch(&city, &format!("/api/v1/units/{}", t.tree.city), json!({ "name": "临江市（新）" })).await.expect(StatusCode::OK);
+        // Moving or re-levelling its own unit stays refused, and so does moving a unit out of
+        // its scope.
+        let moved = t.patch(&east, &format!("/api/v1/units/{}", t.tree.east), json!({ "name": "x", "parent_id": t.tree.west })).await;
+        moved.expect(StatusCode::FORBIDDEN);
+        assert_eq!(moved.code(), "cannot_move_scope_root");
+        let relevel = t.patch(&east, &format!("/api/v1/units/{}", t.tree.east), json!({ "level": "township" })).await;
+        assert_eq!(relevel.code(), "cannot_move_scope_root");
+        let away = t.patch(&east, &format!("/api/v1/units/{}", t.tree.town), json!({ "parent_id": t.tree.west })).await;
+        away.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(away.json()["fields"]["parent_id"], "not_found");
+        let up = t.patch(&east, &format!("/api/v1/units/{}", t.tree.town), json!({ "parent_id": t.tree.city })).await;
+        assert_eq!(up.json()["fields"]["parent_id"], "not_found");
+        let units = t.get(&city, "/api/v1/units").await.json();
+        let east_now = units.as_array().unwrap().iter().find(|u| u["id"] == t.tree.east.as_str()).unwrap().clone();
+        assert_eq!((east_now["name"].as_str(), east_now["parent_id"].as_str()), (Some("江南区"), Some(t.tree.city.as_str())));
+        let town = units.as_array().unwrap().iter().find(|u| u["id"] == t.tree.town.as_str()).unwrap().clone();
+        assert_eq!(town["parent_id"], t.tree.east.as_str());
+        let renames = t.audit_actions("unit.update").await;
+        assert_eq!(renames.len(), 3, "two renames of the district and one of the city");
+    }
+}

@@ -10,7 +10,7 @@ mod user;
 pub use account::{AccountChange, Caller, check_account_change};
 pub use model::{AccountLock, ApiToken, Unit, UnitRef, User};
 pub use policy::{PASSWORD_MAX_LENGTH, PasswordCheck, SecurityPolicy};
-pub use role::{Permission, Role, validate_roles};
+pub use role::{Permission, Role, validate_roles, validate_token_roles};
 pub use unit::{UnitCode, UnitLevel, UnitName};
 pub use user::{DisplayName, Phone, Username};
 

@@ -63,6 +63,17 @@ impl Role {
         matches!(self, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin)
     }
 
+    /// The roles an API token may carry: those of an integration, not of a person's duties.
+    /// The system administrator creates tokens and receives their secret, so a token with a
+    /// business role would let an administrator act as a duty leader or read the duty log,
+    /// breaking the separation of duties (三员分立). An enterprise's system reports incidents
+    /// (`enterprise`); a display or another system reads (`viewer`). Nothing else.
+    pub const TOKEN_ROLES: [Role; 2] = [Role::Enterprise, Role::Viewer];
+
+    pub fn fits_token(self) -> bool {
+        Role::TOKEN_ROLES.contains(&self)
+    }
+
     pub fn permits(self, permission: Permission) -> bool {
         match permission {
             Permission::ManageOrg => self == Role::SystemAdmin,
@@ -112,7 +123,7 @@ pub enum Permission {
     ReadAudit,
     /// Seeing the list of accounts and their state (system and security administrators).
     ViewAccounts,
-    /// Holidays and make-up working days (system administrator).
+    /// Holidays and make-up working days (system administrator of the top unit).
     ManageCalendar,
     /// Rosters, who is on duty, the duty phone directory (every business role).
     ReadDuty,
@@ -132,6 +143,15 @@ pub enum Permission {
     LeadIncidents,
 }
 
+impl Permission {
+    /// Whether what the permission changes holds for the whole deployment, so that only a holder
+    /// whose unit is the top of the tree may use it. The holiday calendar moves every
+    /// working-day deadline of every unit: a district administrator must not edit it.
+    pub fn deployment_wide(self) -> bool {
+        self == Permission::ManageCalendar
+    }
+}
+
 /// Checks a set of roles for a user or token and returns it sorted and without duplicates.
 ///
 /// The three administrator roles are mutually exclusive and are not combined with business roles:
@@ -145,6 +165,19 @@ pub fn validate_roles(roles: &[Role]) -> Result<Vec<Role>, &'static str> {
     }
     if roles.iter().any(|r| r.is_admin()) && roles.len() > 1 {
         return Err("admin_roles_exclusive");
+    }
+    Ok(roles)
+}
+
+/// Checks the roles of an API token: a valid set ([`validate_roles`]) of integration roles only
+/// ([`Role::TOKEN_ROLES`]).
+pub fn validate_token_roles(roles: &[Role]) -> Result<Vec<Role>, &'static str> {
+    let roles = validate_roles(roles)?;
+    if roles.iter().any(|r| r.is_admin()) {
+        return Err("admin_role_not_allowed");
+    }
+    if !roles.iter().all(|r| r.fits_token()) {
+        return Err("not_allowed_for_token");
     }
     Ok(roles)
 }
@@ -189,5 +222,36 @@ mod tests {
             Err("admin_roles_exclusive")
         );
         assert_eq!(validate_roles(&[Role::AuditAdmin]), Ok(vec![Role::AuditAdmin]));
+    }
+
+    #[test]
+    fn tokens_carry_integration_roles_only() {
+        assert_eq!(
+            validate_token_roles(&[Role::Viewer, Role::Enterprise]),
+            Ok(vec![Role::Enterprise, Role::Viewer])
+        );
+        assert_eq!(validate_token_roles(&[]), Err("required"));
+        assert_eq!(validate_token_roles(&[Role::SystemAdmin]), Err("admin_role_not_allowed"));
+        for role in Role::ALL.into_iter().filter(|r| !r.is_admin() && !r.fits_token()) {
+            assert_eq!(validate_token_roles(&[role]), Err("not_allowed_for_token"), "{role}");
+            assert_eq!(
+                validate_token_roles(&[Role::Viewer, role]),
+                Err("not_allowed_for_token"),
+                "{role}"
+            );
+        }
+        // No token role reads the duty log, manages anything or handles incidents.
+        for role in Role::TOKEN_ROLES {
+            for p in [
+                Permission::ReadDutyLog,
+                Permission::WriteDutyLog,
+                Permission::ManageDuty,
+                Permission::HandleIncidents,
+                Permission::LeadIncidents,
+                Permission::ManageOrg,
+            ] {
+                assert!(!role.permits(p), "{role} {p:?}");
+            }
+        }
     }
 }

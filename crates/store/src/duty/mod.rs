@@ -10,6 +10,8 @@ mod swap;
 pub use feed::{DutyFeed, FeedTarget};
 pub use handover::{Handover, HandoverItem, HandoverWrite};
 pub use log::{DutyLogEntry, DutyLogFilter, DutyLogWrite, LOG_CATEGORIES, LOG_CHANNELS};
+/// What the duty desk does when a person leaves a unit (called by the org module's user move).
+pub(crate) use roster::vacate_posts;
 pub use roster::{
     DirectoryEntry, Generation, OnDuty, Shift, ShiftPerson, SlotAssignment, Staffing,
 };

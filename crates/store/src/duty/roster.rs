@@ -1122,6 +1122,84 @@ async fn schedule_shift(
     Ok(())
 }
 
+/// Takes a person who leaves a unit off the posts of that unit's shifts that have not begun,
+/// drafts and published alike, in the caller's transaction (the move of the account). The
+/// shifts stay on the unit's roster with the posts open, so the gap check shows them to be
+/// filled; shifts already begun stay as they were, as history. A published shift keeps the
+/// change in its timeline; one audit record lists every post given up. Returns how many.
+///
+/// Without this a moved person would go on seeing the old unit's coming shifts, with their
+/// colleagues' names, in their own shifts and calendar feed.
+pub(crate) async fn vacate_posts(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    user_id: &str,
+    unit_id: &str,
+) -> Result<usize, StoreError> {
+    // The same lock as every roster edit: no one puts them on a post meanwhile.
+    crate::db::backend_of(tx).serialize(tx, "duty-roster").await?;
+    let rows = sqlx::query(
+        "SELECT a.id, a.shift_id, a.slot_key, s.status, s.starts_at, s.shift_name, \
+         u.display_name FROM duty_assignments a JOIN duty_shifts s ON s.id = a.shift_id \
+         JOIN users u ON u.id = a.user_id \
+         WHERE a.user_id = $1 AND s.unit_id = $2 AND s.starts_at > $3 ORDER BY s.starts_at, s.id",
+    )
+    .bind(user_id.to_owned())
+    .bind(unit_id.to_owned())
+    .bind(to_millis(now))
+    .fetch_all(&mut **tx)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut assignments = Vec::with_capacity(rows.len());
+    let mut shifts = BTreeSet::new();
+    let mut posts = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let shift_id: String = row.try_get("shift_id")?;
+        let slot: String = row.try_get("slot_key")?;
+        let status: String = row.try_get("status")?;
+        let starts_at = from_millis(row.try_get("starts_at")?);
+        if status == "published" {
+            let name: String = row.try_get("display_name")?;
+            timeline::append(
+                tx,
+                now,
+                actor,
+                ("duty_shift", &shift_id),
+                Some(unit_id),
+                "people_changed",
+                json!({
+                    "removed": [{ "slot": slot, "user_id": user_id, "name": name }],
+                    "reason": "moved_to_another_unit",
+                }),
+            )
+            .await?;
+        }
+        posts.push(json!({ "shift_id": shift_id, "slot": slot, "status": status,
+            "starts_at": starts_at, "shift_name": row.try_get::<String, _>("shift_name")? }));
+        assignments.push(row.try_get::<String, _>("id")?);
+        shifts.insert(shift_id);
+    }
+    let mut delete = Sql::new("DELETE FROM duty_assignments WHERE id IN (");
+    delete.bind_list(assignments.iter().cloned()).push(")");
+    delete.execute(&mut **tx).await?;
+    let mut touch = Sql::new("UPDATE duty_shifts SET updated_at = ");
+    touch.bind(to_millis(now)).push(" WHERE id IN (").bind_list(shifts).push(")");
+    touch.execute(&mut **tx).await?;
+    audit::append(
+        tx,
+        now,
+        NewAuditRecord::new(actor, "duty.posts_vacated", Outcome::Success)
+            .target("user", user_id)
+            .unit(Some(unit_id))
+            .detail(json!({ "reason": "moved_to_another_unit", "posts": posts })),
+    )
+    .await?;
+    Ok(assignments.len())
+}
+
 pub(crate) async fn unit_name(tx: &mut Tx, unit_id: &str) -> Result<String, StoreError> {
     Ok(sqlx::query("SELECT name FROM units WHERE id = $1")
         .bind(unit_id.to_owned())

@@ -397,24 +397,24 @@ impl Store {
 
     /// The addressee's duty desk acknowledges a hop's report: the hop is done now. Only the
     /// addressee unit may do it; the previous hop need not be done (Art. 11 allows a report
-    /// to skip a level).
+    /// to skip a level). An incident outside the caller's scope is not found, like one that
+    /// does not exist: the scope is checked before who the addressee is.
     pub async fn acknowledge_hop(
         &self,
+        scope: &Scope,
         actor: &Actor,
         id: &str,
         hop: Hop,
     ) -> Result<Incident, StoreError> {
         let now = self.now();
         let mut tx = self.begin().await?;
-        let row = sqlx::query(
+        let mut sql = Sql::new(
             "SELECT h.addressee_unit_id, h.done_at, i.unit_id FROM incident_hops h \
-             JOIN incidents i ON i.id = h.incident_id WHERE h.incident_id = $1 AND h.hop = $2",
-        )
-        .bind(id.to_owned())
-        .bind(hop.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+             JOIN incidents i ON i.id = h.incident_id WHERE h.incident_id = ",
+        );
+        sql.bind(id.to_owned()).push(" AND h.hop = ").bind(hop.as_str().to_owned());
+        scope::filter(&mut sql, scope, "i.unit_id");
+        let row = sql.fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
         let addressee: Option<String> = row.try_get("addressee_unit_id")?;
         let unit_id: String = row.try_get("unit_id")?;
         if addressee.is_none() || addressee != actor.unit_id {
@@ -450,12 +450,7 @@ impl Store {
         .await?;
         announce(&mut tx, now, "incident.acknowledged", id).await?;
         tx.commit().await?;
-        // The addressee reads it through its own scope, which holds the incident's unit.
-        let scope = match actor.unit_id.as_deref() {
-            Some(unit) => Scope::subtree(unit),
-            None => Scope::Global,
-        };
-        self.incident(&scope, id).await
+        self.incident(scope, id).await
     }
 }
 

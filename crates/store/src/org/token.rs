@@ -4,7 +4,7 @@
 use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::clock::{from_millis, to_millis};
 use beacon_core::id::new_id;
-use beacon_core::org::{ApiToken, Role, UnitRef};
+use beacon_core::org::{ApiToken, Role, UnitRef, validate_token_roles};
 use beacon_core::scope::Scope;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -78,6 +78,10 @@ impl Store {
         actor: &Actor,
         new: NewToken,
     ) -> Result<ApiToken, StoreError> {
+        // The rule is checked where the token is written too, whoever calls.
+        if let Err(code) = validate_token_roles(&new.roles) {
+            return Err(StoreError::invalid("roles", code));
+        }
         let now = self.now();
         let mut tx = self.begin().await?;
         if !scope::contains(&mut *tx, scope, &new.unit_id).await? {
@@ -166,7 +170,9 @@ impl Store {
             id: token.id,
             name: token.name,
             unit: token.unit,
-            roles: token.roles,
+            // A token created before tokens were limited to integration roles keeps only those:
+            // one that held a business role can no longer act in it.
+            roles: token.roles.into_iter().filter(|r| r.fits_token()).collect(),
             expires_at: token.expires_at,
             revoked: token.revoked_at.is_some(),
             last_used_at: token.last_used_at,

@@ -284,7 +284,10 @@ impl Store {
             return Err(StoreError::Forbidden("cannot_move_scope_root"));
         }
         let parent_id = if moving { changes.parent_id.clone() } else { current.parent_id.clone() };
-        if let Some(parent_id) = &parent_id {
+        // The parent is checked only when the unit moves or changes level. Renaming the unit at
+        // the top of one's scope must not look up its parent, which lies outside the scope.
+        let placing = moving || level != current.level;
+        if let Some(parent_id) = parent_id.as_ref().filter(|_| placing) {
             // The new parent must be in scope and must not be the unit or one of its descendants.
             match fetch_unit(&mut *tx, scope, parent_id).await {
                 Ok(parent) => {

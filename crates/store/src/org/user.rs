@@ -459,6 +459,10 @@ impl Store {
         if deactivate {
             revoke_sessions(&mut tx, id, now_ms, None).await?;
         }
+        if moving {
+            // The old unit's coming shifts are no longer theirs: the posts become gaps there.
+            crate::duty::vacate_posts(&mut tx, now, actor, id, &current.unit.id).await?;
+        }
         let action = match changes.active {
             Some(false) if deactivate => "user.disable",
             Some(true) if !current.active => "user.enable",

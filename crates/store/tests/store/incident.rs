@@ -71,18 +71,19 @@ backend_tests! {
         let second = t.store.create_incident(&district, &desk(&tree.east), fire_at(&tree.east, 0)).await.unwrap();
         assert_eq!((second.number.as_str(), second.grade), ("990102-2026-0002", Grade::Ordinary));
 
-        // Another district neither sees it nor can acknowledge it; the city can, once.
+        // Another district neither sees it nor can acknowledge it (to it the incident does not
+        // exist: not found, not "not the addressee"); the city can, once.
         let west = Scope::subtree(&tree.west);
         assert!(matches!(t.store.incident(&west, &made.id).await, Err(StoreError::NotFound)));
-        let refused = t.store.acknowledge_hop(&desk(&tree.west), &made.id, Hop::CountyToCity).await;
-        assert!(matches!(refused, Err(StoreError::Forbidden("not_addressee"))));
-        let early = t.store.acknowledge_hop(&desk(&tree.city), &made.id, Hop::CityToProvince).await;
+        let refused = t.store.acknowledge_hop(&west, &desk(&tree.west), &made.id, Hop::CountyToCity).await;
+        assert!(matches!(refused, Err(StoreError::NotFound)), "{refused:?}");
+        let early = t.store.acknowledge_hop(&Scope::subtree(&tree.city), &desk(&tree.city), &made.id, Hop::CityToProvince).await;
         assert!(matches!(early, Err(StoreError::Forbidden("not_addressee"))), "the province is outside this deployment");
         t.clock.advance(Duration::minutes(40));
-        let acknowledged = t.store.acknowledge_hop(&desk(&tree.city), &made.id, Hop::CountyToCity).await.unwrap();
+        let acknowledged = t.store.acknowledge_hop(&Scope::subtree(&tree.city), &desk(&tree.city), &made.id, Hop::CountyToCity).await.unwrap();
         assert_eq!(hops(&acknowledged)[1], (Hop::CountyToCity, Some(at("2026-03-02T03:20:00Z")), HopStatus::Done));
         assert_eq!(hops(&acknowledged)[2], (Hop::CityToProvince, Some(at("2026-03-02T04:10:00Z")), HopStatus::Pending));
-        let again = t.store.acknowledge_hop(&desk(&tree.city), &made.id, Hop::CountyToCity).await;
+        let again = t.store.acknowledge_hop(&Scope::subtree(&tree.city), &desk(&tree.city), &made.id, Hop::CountyToCity).await;
         assert!(matches!(again, Err(StoreError::Conflict("already_done"))));
 
         // Ten deaths make it serious: the chain reaches the State Council department. Back to
@@ -128,9 +129,9 @@ backend_tests! {
         let town = t.store.create_incident(&Scope::Global, &desk(&tree.town), fire_at(&tree.town, 0)).await.unwrap();
         assert_eq!(hops(&town)[0].2, HopStatus::Done);
         assert_eq!(hops(&town)[1].2, HopStatus::Pending);
-        let not_the_district = t.store.acknowledge_hop(&desk(&tree.east), &town.id, Hop::CountyToCity).await;
+        let not_the_district = t.store.acknowledge_hop(&Scope::subtree(&tree.east), &desk(&tree.east), &town.id, Hop::CountyToCity).await;
         assert!(matches!(not_the_district, Err(StoreError::Forbidden("not_addressee"))));
-        t.store.acknowledge_hop(&desk(&tree.city), &town.id, Hop::CountyToCity).await.unwrap();
+        t.store.acknowledge_hop(&Scope::subtree(&tree.city), &desk(&tree.city), &town.id, Hop::CountyToCity).await.unwrap();
     }
 }
 
@@ -193,7 +194,7 @@ backend_tests! {
         assert!(matches!(closing, Err(StoreError::Conflict("hops_open"))));
         assert_eq!(t.store.pending_deadlines().await.unwrap(), 0, "every stage has fired");
         t.clock.advance(Duration::minutes(1));
-        let done = t.store.acknowledge_hop(&desk(&tree.city), &made.id, Hop::CountyToCity).await.unwrap();
+        let done = t.store.acknowledge_hop(&Scope::subtree(&tree.city), &desk(&tree.city), &made.id, Hop::CountyToCity).await.unwrap();
         assert_eq!(done.obligations[1].status, HopStatus::Late);
         let closed = t.store.close_incident(&district, &desk(&tree.east), &made.id, "处置完毕").await.unwrap();
         assert_eq!((closed.status.as_str(), closed.closing_summary.as_deref()), ("closed", Some("处置完毕")));

@@ -319,3 +319,40 @@ backend_tests! {
         }
     }
 }
+
+backend_tests! {
+    async fn tokens_hold_integration_roles_only_even_when_made_before_the_rule(t: TestStore) {
+        let tree = t.city().await;
+        let op = TestStore::operator();
+        let token = |roles: Vec<Role>, hash: &str| beacon_store::org::NewToken {
+            name: "接入".into(),
+            unit_id: tree.east.clone(),
+            roles,
+            expires_at: None,
+            token_hash: hash.into(),
+        };
+        let refused = t.store.create_token(&Scope::Global, &op, token(vec![Role::DutyLeader], "h0")).await;
+        assert_eq!(invalid_field(refused, "roles"), "not_allowed_for_token");
+        let refused = t.store.create_token(&Scope::Global, &op, token(vec![Role::SystemAdmin], "h0")).await;
+        assert_eq!(invalid_field(refused, "roles"), "admin_role_not_allowed");
+        let made = t.store.create_token(&Scope::Global, &op, token(vec![Role::Viewer], "h1")).await.unwrap();
+        let only_business = t.store.create_token(&Scope::Global, &op, token(vec![Role::Enterprise], "h2")).await.unwrap();
+        // Tokens written before the rule, with business roles: those roles no longer count.
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&t.db.url).await.unwrap();
+        sqlx::query("UPDATE api_tokens SET roles = '[\"duty_leader\",\"viewer\"]' WHERE id = $1")
+            .bind(made.id.clone())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE api_tokens SET roles = '[\"duty_officer\"]' WHERE id = $1")
+            .bind(only_business.id.clone())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let mixed = t.store.token_principal("h1").await.unwrap().unwrap();
+        assert_eq!(mixed.roles, vec![Role::Viewer]);
+        let none = t.store.token_principal("h2").await.unwrap().unwrap();
+        assert!(none.roles.is_empty(), "refused at sign-in as holding no role: {:?}", none.roles);
+    }
+}
