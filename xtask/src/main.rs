@@ -113,10 +113,25 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Debian's Chromium for the browser tests, installed when missing. Never a downloaded browser.
 fn ensure_chromium() -> Result {
-    if Path::new(CHROMIUM).exists() {
+    ensure_debian(CHROMIUM, &["chromium", "chromium-driver"])
+}
+
+/// The NATS server the multi-instance tests start on a port of their own.
+const NATS_SERVER: &str = "/usr/sbin/nats-server";
+
+fn ensure_nats() -> Result {
+    if have("nats-server") {
         return Ok(());
     }
-    eprintln!("Chromium is missing; installing Debian's chromium and chromium-driver");
+    ensure_debian(NATS_SERVER, &["nats-server"])
+}
+
+/// Installs Debian packages when `path` is missing.
+fn ensure_debian(path: &str, packages: &[&str]) -> Result {
+    if Path::new(path).exists() {
+        return Ok(());
+    }
+    eprintln!("{path} is missing; installing Debian's {}", packages.join(" "));
     let apt = |args: &[&str]| {
         Command::new("apt-get")
             .args(args)
@@ -124,13 +139,16 @@ fn ensure_chromium() -> Result {
             .status()
             .map_err(|e| format!("cannot run apt-get: {e}"))
     };
+    let mut install = vec!["install", "-y", "-qq"];
+    install.extend_from_slice(packages);
     let installed = apt(&["update", "-qq"]).is_ok_and(|s| s.success())
-        && apt(&["install", "-y", "-qq", "chromium", "chromium-driver"]).is_ok_and(|s| s.success());
-    if installed && Path::new(CHROMIUM).exists() {
+        && apt(&install).is_ok_and(|s| s.success());
+    if installed && Path::new(path).exists() {
         Ok(())
     } else {
         Err(format!(
-            "{CHROMIUM} is missing and could not be installed: run `apt-get install chromium chromium-driver` as root"
+            "{path} is missing and could not be installed: run `apt-get install {}` as root",
+            packages.join(" ")
         ))
     }
 }
@@ -182,6 +200,7 @@ fn verify() -> Result {
     step("prerequisites", || {
         npm_install()?;
         ensure_chromium()?;
+        ensure_nats()?;
         ensure_postgres()
     })?;
     step("format", || run(&root, "cargo", &["fmt", "--all", "--check"], &[]))?;

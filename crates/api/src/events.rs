@@ -86,6 +86,7 @@ async fn events(
                     Err(RecvError::Lagged(_)) => yield Ok(control("reset")),
                     Err(RecvError::Closed) => break,
                 },
+                () = state.stopping() => break,
                 _ = check.tick() => {
                     if !still_valid(&state, &principal).await {
                         yield Ok(control("session_ended"));

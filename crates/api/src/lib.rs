@@ -16,7 +16,6 @@ pub mod password;
 mod system;
 mod web;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -50,6 +49,14 @@ pub struct ApiConfig {
     pub stream_check: Duration,
     /// Where e-mail notifications go out; none means in-app only.
     pub smtp: Option<mail::SmtpConfig>,
+    /// A connection that has not sent a whole request head within this time is closed: a
+    /// client that trickles its headers, and a keep-alive connection left idle.
+    pub header_timeout: Duration,
+    /// Open connections at most; beyond it new ones wait in the listen queue.
+    pub max_http_connections: usize,
+    /// After a shutdown signal, how long requests in flight (and open event streams) may take
+    /// before the server stops anyway.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ApiConfig {
@@ -63,6 +70,9 @@ impl Default for ApiConfig {
             password_params: PasswordParams::default(),
             stream_check: Duration::from_secs(30),
             smtp: None,
+            header_timeout: Duration::from_secs(10),
+            max_http_connections: 4096,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -88,6 +98,8 @@ struct Inner {
     policy: Kept<SecurityPolicy>,
     calendar: Kept<Arc<WorkCalendar>>,
     relay: events::RelayState,
+    /// Becomes true when the server begins to shut down: event streams end.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// A value read from the database and trusted for a while on this instance.
@@ -140,6 +152,7 @@ impl AppState {
             policy: Kept::new(POLICY_TTL),
             calendar: Kept::new(CALENDAR_TTL),
             relay: events::RelayState::default(),
+            stopping: tokio::sync::watch::Sender::new(false),
         }));
         events::spawn_relay(&state);
         Ok(state)
@@ -202,6 +215,12 @@ impl AppState {
     pub(crate) fn relay(&self) -> &events::RelayState {
         &self.0.relay
     }
+
+    /// Resolves when the server begins to shut down.
+    pub(crate) async fn stopping(&self) {
+        let mut stopping = self.0.stopping.subscribe();
+        let _ = stopping.wait_for(|stopping| *stopping).await;
+    }
 }
 
 /// The whole application: API, OpenAPI document, health check and the web UI.
@@ -209,13 +228,67 @@ pub fn app(state: AppState) -> Router {
     system::router(state)
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
+/// Serves until `shutdown` resolves, then lets the requests in flight finish for at most
+/// [`ApiConfig::shutdown_grace`]. Each connection must send a whole request head within
+/// [`ApiConfig::header_timeout`] (also when idle between requests), and at most
+/// [`ApiConfig::max_http_connections`] are open at once: a client that never finishes its
+/// headers neither holds the server open nor delays its shutdown.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper::body::Incoming;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let config = state.config().clone();
+    let stopping = state.0.stopping.clone();
+    let router = app(state);
+    let permits = Arc::new(tokio::sync::Semaphore::new(config.max_http_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit.map_err(std::io::Error::other)?,
+            () = &mut shutdown => break,
+        };
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(remote));
+            router.clone().oneshot(request)
+        });
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder.timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, %remote, "connection ended");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    // Open event streams end now; the browsers reconnect to another instance.
+    stopping.send_replace(true);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(config.shutdown_grace) => {
+            tracing::warn!("connections still open after the shutdown grace period are closed");
+        }
+    }
+    Ok(())
 }

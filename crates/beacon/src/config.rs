@@ -34,6 +34,12 @@ pub struct FileConfig {
     pub bus_max_age_hours: Option<u64>,
     /// How many events the stream keeps at most.
     pub bus_max_events: Option<i64>,
+    /// Seconds a connection has to send a whole request head (also when idle between requests).
+    pub header_timeout_secs: Option<u64>,
+    /// Open HTTP connections at most.
+    pub max_http_connections: Option<usize>,
+    /// Seconds requests in flight may take after a shutdown signal.
+    pub shutdown_grace_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -117,6 +123,18 @@ impl Config {
         if !(1024..=64 * 1024 * 1024).contains(&json_limit) {
             bail!("json_limit_bytes must be between 1 KiB and 64 MiB");
         }
+        let header_timeout = file.header_timeout_secs.unwrap_or(10);
+        if !(1..=300).contains(&header_timeout) {
+            bail!("header_timeout_secs must be between 1 and 300");
+        }
+        let max_http_connections = file.max_http_connections.unwrap_or(4096);
+        if !(16..=100_000).contains(&max_http_connections) {
+            bail!("max_http_connections must be between 16 and 100000");
+        }
+        let shutdown_grace = file.shutdown_grace_secs.unwrap_or(10);
+        if shutdown_grace > 600 {
+            bail!("shutdown_grace_secs must be at most 600");
+        }
         let max_connections = file.max_connections.unwrap_or(16);
         if !(1..=1000).contains(&max_connections) {
             bail!("max_connections must be between 1 and 1000");
@@ -171,6 +189,9 @@ impl Config {
                 public_origin,
                 tile_url,
                 smtp: file.smtp,
+                header_timeout: std::time::Duration::from_secs(header_timeout),
+                max_http_connections,
+                shutdown_grace: std::time::Duration::from_secs(shutdown_grace),
                 ..ApiConfig::default()
             },
         })
@@ -189,7 +210,8 @@ impl Config {
             "database_url     = {}\ndata_dir         = {}\nlisten           = {}\nmetrics_listen   = {}\n\
              log_format       = {:?}\nmax_connections  = {}\npublic_origin    = {}\ntile_url         = {}\n\
              trusted_proxies  = [{}]\ncookie_secure    = {:?}\njson_limit_bytes = {}\nsmtp             = {}\n\
-             bus              = {}",
+             bus              = {}\nhttp             = header timeout {} s, at most {} connections, \
+             shutdown grace {} s",
             redact(&self.database_url),
             self.data_dir.display(),
             self.listen,
@@ -215,6 +237,9 @@ impl Config {
                     b.max_events
                 )
             ),
+            self.api.header_timeout.as_secs(),
+            self.api.max_http_connections,
+            self.api.shutdown_grace.as_secs(),
         )
     }
 }
@@ -306,6 +331,41 @@ mod tests {
         })
         .unwrap_err();
         assert!(format!("{err:#}").contains("not-an-ip"));
+    }
+
+    #[test]
+    fn the_bus_and_the_http_limits_come_from_the_file_or_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("beacon.toml");
+        std::fs::write(
+            &file,
+            "bus_url = \"nats://10.1.1.5:4222\"\nbus_stream = \"PROV_EVENTS\"\n\
+             bus_max_age_hours = 48\nheader_timeout_secs = 5\nshutdown_grace_secs = 20\n",
+        )
+        .unwrap();
+        let config =
+            Config::load(&Overrides { config_file: Some(file.clone()), ..Default::default() })
+                .unwrap();
+        let bus = config.bus.unwrap();
+        assert_eq!(bus.url, "nats://10.1.1.5:4222");
+        assert_eq!(bus.stream, "PROV_EVENTS");
+        assert_eq!(bus.max_age.as_secs(), 48 * 3600);
+        assert_eq!(config.api.header_timeout.as_secs(), 5);
+        assert_eq!(config.api.shutdown_grace.as_secs(), 20);
+        let flagged = Config::load(&Overrides {
+            config_file: Some(file),
+            bus_url: Some("nats://127.0.0.1:4222".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(flagged.bus.unwrap().url, "nats://127.0.0.1:4222");
+        assert!(Config::load(&Overrides::default()).unwrap().bus.is_none());
+        let err = Config::load(&Overrides {
+            bus_url: Some("http://nats:4222".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("bus_url"));
     }
 
     #[test]

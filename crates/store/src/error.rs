@@ -61,6 +61,13 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 StoreError::Unavailable(error)
             }
+            // The server went away under a connection: shutting down (57P01–57P03) or a
+            // broken connection (class 08). The request failed; nothing was committed.
+            sqlx::Error::Database(db)
+                if db.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) =>
+            {
+                StoreError::Unavailable(error)
+            }
             _ => StoreError::Database(error),
         }
     }

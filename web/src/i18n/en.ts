@@ -148,7 +148,7 @@ export default {
     unit_has_users: 'The unit still has users', unit_has_tokens: 'The unit still has API tokens',
     user_has_signed_in: 'This account has been used; disable it instead of deleting it', already_revoked: 'Already revoked',
     backup_use_pg_dump: 'Back up PostgreSQL with pg_dump', wrong_password: 'The current password is wrong', payload_too_large: 'Too much data sent', internal: 'Server error; it was logged',
-    unavailable: 'The database is not answering', network: 'Network error; check the connection', unknown: 'Request failed ({code})',
+    database_unavailable: 'The database is not answering; try again shortly', network: 'Network error; check the connection', unknown: 'Request failed ({code})',
     roster_has_gaps: 'The roster still has gaps; confirm to publish it anyway', nothing_to_publish: 'There are no draft shifts to publish in this period',
     shift_closed: 'This shift has been handed over and can no longer change', shift_published: 'A published shift cannot be deleted',
     shift_not_published: 'This shift is not published yet', check_in_not_open: 'Check-in opens 30 minutes before the shift',

@@ -148,7 +148,7 @@ export default {
     unit_has_users: '该单位还有用户，不能删除', unit_has_tokens: '该单位还有接口令牌，不能删除',
     user_has_signed_in: '该账号已使用过，不能删除，请改为停用', already_revoked: '已经吊销',
     backup_use_pg_dump: 'PostgreSQL 数据库请使用 pg_dump 备份', wrong_password: '当前密码错误', payload_too_large: '提交的内容过大', internal: '服务器内部错误，已记录日志',
-    unavailable: '数据库暂时无法访问', network: '网络连接失败，请检查网络', unknown: '操作失败（{code}）',
+    database_unavailable: '数据库暂时无法访问，请稍后重试', network: '网络连接失败，请检查网络', unknown: '操作失败（{code}）',
     roster_has_gaps: '值班表仍有缺口，请确认后再发布', nothing_to_publish: '所选时间段内没有待发布的草稿班次',
     shift_closed: '该班次已完成交接，不能再修改', shift_published: '已发布的班次不能删除',
     shift_not_published: '该班次尚未发布', check_in_not_open: '签到尚未开始（班次开始前 30 分钟起可签到）',

@@ -99,7 +99,7 @@ impl ApiError {
 
     pub fn unavailable(error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "database unavailable");
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
     }
 
     /// Attaches an audit record of the refusal.
@@ -188,7 +188,7 @@ pub fn message_for(code: &str) -> &'static str {
         "wrong_password" => "The current password is wrong.",
         "payload_too_large" => "The request body is too large.",
         "internal" => "Something went wrong on the server; the error was logged.",
-        "unavailable" => "The database is not answering.",
+        "database_unavailable" => "The database is not answering.",
         _ => "Request refused.",
     }
 }

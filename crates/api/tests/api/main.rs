@@ -7,12 +7,14 @@ mod auth;
 mod cluster;
 mod duty;
 mod events;
+mod faults;
 mod http;
 mod incident;
 mod openapi;
 mod org;
 mod proxy;
 mod robustness;
+mod server;
 
 use std::sync::Arc;
 
