@@ -181,6 +181,18 @@ impl Store {
         let error = match self.write_batch(&batch).await {
             Ok(results) => return results,
             Err(error) if batch.len() == 1 => return vec![Err(error)],
+            // The database is gone: one at a time would wait for it once per registration.
+            Err(StoreError::Unavailable(error)) => {
+                let reason = error.to_string();
+                return batch
+                    .iter()
+                    .map(|_| {
+                        Err(StoreError::Unavailable(sqlx::Error::Io(std::io::Error::other(
+                            reason.clone(),
+                        ))))
+                    })
+                    .collect();
+            }
             Err(error) => error,
         };
         tracing::warn!(%error, registrations = batch.len(), "intake batch failed; one at a time");
