@@ -1,8 +1,9 @@
 //! The duty desk's API: settings and rules, rosters (generate, edit, publish, gaps), who is on
 //! duty now, check-in, swaps, handover, the duty log, calendar feeds and Excel exports.
 
+use crate::http::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use beacon_core::clock::local_midnight;
@@ -238,7 +239,7 @@ async fn delete_period(
     Authorized(principal, _): Authorized<ManageDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state.store().delete_duty_period(&principal.scope(), &principal.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -319,7 +320,7 @@ async fn delete_leave(
     Authorized(principal, _): Authorized<ManageDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state.store().delete_duty_leave(&principal.scope(), &principal.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -346,7 +347,7 @@ async fn get_shift(
     Authorized(principal, _): Authorized<ReadDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Shift>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     Ok(Json(state.store().duty_shift(&principal.scope(), &id).await?))
 }
 
@@ -358,7 +359,7 @@ async fn shift_history(
     Authorized(principal, _): Authorized<ReadDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<TimelineEntry>>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state.store().duty_shift(&principal.scope(), &id).await?;
     Ok(Json(state.store().timeline("duty_shift", &id).await?))
 }
@@ -380,7 +381,7 @@ async fn set_people(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SetPeople>,
 ) -> ApiResult<Json<Shift>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let (shift, _) = state
         .store()
         .set_shift_people(
@@ -402,7 +403,7 @@ async fn delete_shift(
     Authorized(principal, _): Authorized<ManageDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state.store().delete_draft_shift(&principal.scope(), &principal.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -581,7 +582,7 @@ async fn check_in(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Shift>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let shift = state.store().check_in(&principal.actor(), &id).await?;
     Ok(Json(shift))
 }
@@ -746,7 +747,7 @@ async fn request_swap(
     ApiJson(body): ApiJson<RequestSwap>,
 ) -> ApiResult<(StatusCode, Json<Swap>)> {
     let mut errors = ValidationErrors::new();
-    check_id(&body.assignment_id)?;
+    let assignment_id = check_id(&body.assignment_id)?;
     if !beacon_core::id::looks_like_id(&body.target_user_id) {
         errors.add("target_user_id", "not_in_unit");
     }
@@ -761,13 +762,13 @@ async fn request_swap(
             &principal.scope(),
             &principal.actor(),
             state.mail_enabled(),
-            &body.assignment_id,
+            &assignment_id,
             &body.target_user_id,
             body.target_assignment_id.as_deref(),
             &reason,
         )
         .await
-        .map_err(principal.refusal("duty_swap", &body.assignment_id))?;
+        .map_err(principal.refusal("duty_swap", &assignment_id))?;
     Ok((StatusCode::CREATED, Json(swap)))
 }
 
@@ -783,7 +784,7 @@ async fn decide_swap(
     Authorized(principal, _): Authorized<ReadDuty>,
     Path((id, decision)): Path<(String, String)>,
 ) -> ApiResult<Json<Swap>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let decision = match decision.as_str() {
         "accept" => SwapDecision::Accept,
         "decline" => SwapDecision::Decline,
@@ -824,7 +825,7 @@ async fn get_handover(
     Authorized(principal, _): Authorized<ReadDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<HandoverView>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let scope = principal.scope();
     let shift = state.store().duty_shift(&scope, &id).await?;
     let handover = state.store().handover(&scope, &id).await?;
@@ -851,7 +852,7 @@ async fn put_handover(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<HandoverWrite>,
 ) -> ApiResult<Json<Handover>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let body = body.validate()?;
     let (handover, _) = state
         .store()
@@ -870,7 +871,7 @@ async fn acknowledge_handover(
     Authorized(principal, _): Authorized<ReadDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Handover>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let handover = state
         .store()
         .acknowledge_handover(&principal.scope(), &principal.actor(), &id)
@@ -950,7 +951,7 @@ async fn get_log(
     Authorized(principal, _): Authorized<ReadDutyLog>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DutyLogEntry>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     Ok(Json(state.store().duty_log_entry(&principal.scope(), &id).await?))
 }
 
@@ -988,7 +989,7 @@ async fn update_log(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DutyLogWrite>,
 ) -> ApiResult<Json<DutyLogEntry>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     Ok(Json(
         state.store().update_duty_log(&principal.scope(), &principal.actor(), &id, body).await?,
     ))
@@ -1243,7 +1244,7 @@ async fn revoke_feed(
     Authorized(principal, _): Authorized<ReadDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state.store().revoke_duty_feed(&principal.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
