@@ -955,12 +955,54 @@ async fn get_log(
     Ok(Json(state.store().duty_log_entry(&principal.scope(), &id).await?))
 }
 
+// The fields of `DutyLogWrite` and the unit, spelled out rather than `#[serde(flatten)]`: serde
+// cannot refuse unknown fields through a flattened struct, and its errors inside one lose the
+// field's name.
+/// A new duty-log entry.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateLogEntry {
     /// Unit code; the caller's unit when absent.
+    #[serde(default)]
     pub unit: Option<String>,
-    #[serde(flatten)]
-    pub entry: DutyLogWrite,
+    pub received_at: DateTime<Utc>,
+    pub channel: String,
+    pub category: String,
+    #[serde(default)]
+    pub caller_name: String,
+    #[serde(default)]
+    pub caller_unit: String,
+    #[serde(default)]
+    pub caller_phone: String,
+    #[serde(default)]
+    pub place: String,
+    pub summary: String,
+    #[serde(default)]
+    pub actions: String,
+    #[serde(default)]
+    pub instructions: String,
+    /// Still needs following up (shown in the handover).
+    #[serde(default)]
+    pub follow_up: bool,
+}
+
+impl CreateLogEntry {
+    fn into_parts(self) -> (Option<String>, DutyLogWrite) {
+        let entry = DutyLogWrite {
+            received_at: self.received_at,
+            channel: self.channel,
+            category: self.category,
+            caller_name: self.caller_name,
+            caller_unit: self.caller_unit,
+            caller_phone: self.caller_phone,
+            place: self.place,
+            summary: self.summary,
+            actions: self.actions,
+            instructions: self.instructions,
+            follow_up: self.follow_up,
+        };
+        (self.unit, entry)
+    }
 }
 
 /// Records a call or message received (接报).
@@ -972,10 +1014,11 @@ async fn create_log(
     Authorized(principal, _): Authorized<WriteDutyLog>,
     ApiJson(body): ApiJson<CreateLogEntry>,
 ) -> ApiResult<(StatusCode, Json<DutyLogEntry>)> {
-    let unit = unit_of(&state, &principal, body.unit.as_deref()).await?;
+    let (unit, entry) = body.into_parts();
+    let unit = unit_of(&state, &principal, unit.as_deref()).await?;
     let entry = state
         .store()
-        .create_duty_log(&principal.scope(), &principal.actor(), &unit.id, body.entry)
+        .create_duty_log(&principal.scope(), &principal.actor(), &unit.id, entry)
         .await?;
     Ok((StatusCode::CREATED, Json(entry)))
 }

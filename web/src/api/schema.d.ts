@@ -1637,9 +1637,23 @@ export interface components {
             ends_at: string;
             note?: string | null;
         };
-        CreateLogEntry: components["schemas"]["DutyLogWrite"] & {
+        /** @description A new duty-log entry. */
+        CreateLogEntry: {
             /** @description Unit code; the caller's unit when absent. */
             unit?: string | null;
+            /** Format: date-time */
+            received_at: string;
+            channel: string;
+            category: string;
+            caller_name?: string;
+            caller_unit?: string;
+            caller_phone?: string;
+            place?: string;
+            summary: string;
+            actions?: string;
+            instructions?: string;
+            /** @description Still needs following up (shown in the handover). */
+            follow_up?: boolean;
         };
         CreatePeriod: {
             /** @description Unit code; applies to the unit and every unit beneath it. */

@@ -1,7 +1,8 @@
 //! One error shape everywhere: every refusal is JSON `{code, message, fields}`. A body of valid
-//! JSON but the wrong shape answers 422 naming the field (never 400), a path value that cannot
-//! name anything 404 and one that is not of its type 422 naming the parameter. The walkers take
-//! every operation from the OpenAPI document, so a new endpoint is held to the same contract.
+//! JSON but the wrong shape answers 422 naming the field (never 400 or a field called `body`),
+//! an unknown field 422 `unknown_field`, a path value that cannot name anything 404 and one that
+//! is not of its type 422 naming the parameter. The walkers take every operation from the
+//! OpenAPI document, so a new endpoint is held to the same contract.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -9,13 +10,25 @@ use beacon_core::org::Role;
 use beacon_store::backend_tests;
 use serde_json::{Value, json};
 
-use crate::{Response, TestApp};
+use crate::{Response, Session, TestApp};
 
 /// An id that could exist but does not.
 const SOME_ID: &str = "0190f2a4-5b6c-7d8e-9f00-112233445566";
 
 fn document() -> Value {
     serde_json::from_str(&beacon_api::openapi::document()).unwrap()
+}
+
+/// `path` with each parameter replaced: ids by `id`, the others by a plausible value.
+fn fill(path: &str, id: &str) -> String {
+    path.replace("{id}", id)
+        .replace("{report}", id)
+        .replace("{hop}", "city")
+        .replace("{decision}", "accept")
+        .replace("{version}", "1")
+        .replace("{year}", "2026")
+        .replace("{username}", "someone")
+        .replace("{token}", "x")
 }
 
 /// The operations of the document: method, path template, operation.
@@ -29,6 +42,76 @@ fn operations(doc: &Value) -> Vec<(Method, String, Value)> {
     out
 }
 
+/// The body schema of an operation, its `$ref` resolved.
+fn body_schema<'a>(doc: &'a Value, operation: &'a Value) -> Option<&'a Value> {
+    let schema = operation.pointer("/requestBody/content/application~1json/schema")?;
+    match schema["$ref"].as_str() {
+        Some(reference) => doc.pointer(reference.trim_start_matches('#')),
+        None => Some(schema),
+    }
+}
+
+/// A JSON value that a property of this schema does not accept, if there is one (a property
+/// that takes any JSON, such as a GeoJSON outline, has none).
+fn wrong_value(doc: &Value, schema: &Value) -> Option<Value> {
+    let types = |s: &Value| -> Vec<String> {
+        match &s["type"] {
+            Value::String(t) => vec![t.clone()],
+            Value::Array(ts) => ts.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut kinds = types(schema);
+    for alternative in schema["oneOf"].as_array().into_iter().flatten() {
+        kinds.extend(types(alternative));
+        if let Some(reference) = alternative["$ref"].as_str() {
+            kinds.extend(types(doc.pointer(reference.trim_start_matches('#')).unwrap()));
+        }
+    }
+    if let Some(reference) = schema["$ref"].as_str() {
+        kinds.extend(types(doc.pointer(reference.trim_start_matches('#')).unwrap()));
+    }
+    kinds.retain(|k| k != "null");
+    if kinds.is_empty() || kinds.iter().any(|k| k == "object") && schema["properties"].is_null() {
+        // Free-form JSON (`serde_json::Value`) takes anything.
+        let is_ref = schema["$ref"].is_string()
+            || schema["oneOf"].as_array().is_some_and(|a| a.iter().any(|s| s["$ref"].is_string()));
+        if !is_ref {
+            return None;
+        }
+    }
+    if kinds.iter().any(|k| k == "integer" || k == "number") {
+        Some(json!("not a number"))
+    } else {
+        Some(json!(5))
+    }
+}
+
+/// A session of each kind: what one cannot reach past its permission check, another can.
+async fn sessions(t: &TestApp) -> Vec<Session> {
+    vec![
+        t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await,
+        t.signed_in("sec.admin", &t.tree.city, &[Role::SecurityAdmin]).await,
+        t.signed_in("aud.admin", &t.tree.city, &[Role::AuditAdmin]).await,
+        t.signed_in(
+            "desk",
+            &t.tree.city,
+            &[Role::DutyOfficer, Role::DutyLeader, Role::Leader, Role::Staff, Role::Inspector],
+        )
+        .await,
+    ]
+}
+
+async fn send(
+    t: &TestApp,
+    session: Option<&Session>,
+    method: &Method,
+    path: &str,
+    body: &Value,
+) -> Response {
+    t.call(session, method.clone(), path, Some(body.clone())).await
+}
+
 #[track_caller]
 fn assert_json_error(response: &Response, what: &str) {
     let content_type = response.headers[header::CONTENT_TYPE].to_str().unwrap();
@@ -38,6 +121,43 @@ fn assert_json_error(response: &Response, what: &str) {
 }
 
 backend_tests! {
+    async fn every_body_names_the_field_it_refuses(t: TestApp) {
+        let doc = document();
+        let sessions = sessions(&t).await;
+        let mut checked = 0;
+        for (method, template, operation) in operations(&doc) {
+            let Some(schema) = body_schema(&doc, &operation) else { continue };
+            let path = fill(&template, SOME_ID);
+            let public = operation["security"].as_array().is_some_and(|s| s.is_empty());
+            // The first session that gets past the permission check.
+            let unknown = json!({ "zz_unknown": 1 });
+            let mut chosen = None;
+            for session in std::iter::once(None).filter(|_| public).chain(sessions.iter().map(Some)) {
+                let response = send(&t, session, &method, &path, &unknown).await;
+                if response.status != StatusCode::FORBIDDEN {
+                    chosen = Some((session, response));
+                    break;
+                }
+            }
+            let Some((session, response)) = chosen else {
+                panic!("{method} {template}: no session passes the permission check")
+            };
+            response.expect(StatusCode::UNPROCESSABLE_ENTITY);
+            assert_json_error(&response, &format!("{method} {template}"));
+            assert_eq!(response.json()["fields"]["zz_unknown"], "unknown_field", "{method} {template}");
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                let Some(wrong) = wrong_value(&doc, property) else { continue };
+                let response = send(&t, session, &method, &path, &json!({ name: wrong })).await;
+                let what = format!("{method} {template} with {name}: {wrong}");
+                assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", response.json());
+                assert_eq!(response.code(), "validation_failed", "{what}");
+                assert!(response.json()["fields"][name].is_string(), "{what}: {}", response.json());
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "only {checked} fields tried");
+    }
+
     async fn enum_fields_of_the_wrong_type_are_named(t: TestApp) {
         let desk = t.signed_in("desk", &t.tree.east, &[Role::DutyOfficer]).await;
         let admin = t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await;
@@ -71,6 +191,40 @@ backend_tests! {
         broken.expect(StatusCode::BAD_REQUEST);
         assert_eq!(broken.code(), "invalid_json");
         assert!(broken.json()["fields"].is_null());
+    }
+
+    async fn duty_log_create_reads_like_its_update(t: TestApp) {
+        let desk = t.signed_in("desk", &t.tree.city, &[Role::DutyOfficer]).await;
+        let entry = json!({
+            "received_at": "2026-03-02T01:00:00Z", "channel": "phone", "category": "fire",
+            "summary": "江南区仓库起火",
+        });
+        let with = |key: &str, value: Value| {
+            let mut body = entry.clone();
+            body[key] = value;
+            body
+        };
+        let wrong = t.post(&desk, "/api/v1/duty/log", with("summary", json!(5))).await;
+        wrong.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(wrong.json()["fields"], json!({ "summary": "invalid_type" }));
+        let unknown = t.post(&desk, "/api/v1/duty/log", with("colour", json!("red"))).await;
+        unknown.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(unknown.json()["fields"], json!({ "colour": "unknown_field" }));
+        let missing = t.post(&desk, "/api/v1/duty/log", json!({ "channel": "phone" })).await;
+        assert_eq!(missing.json()["fields"]["received_at"], "required");
+        // The unit it takes, by code: a unit beneath the caller's.
+        let made = t.post(&desk, "/api/v1/duty/log", with("unit", json!("990102"))).await;
+        made.expect(StatusCode::CREATED);
+        assert_eq!(made.json()["unit_id"], t.tree.east.as_str(), "{}", made.json());
+        let id = made.json()["id"].as_str().unwrap().to_owned();
+        // PUT refuses the same things the same way.
+        let path = format!("/api/v1/duty/log/{id}");
+        let wrong = t.put(&desk, &path, with("summary", json!(5))).await;
+        assert_eq!(wrong.json()["fields"], json!({ "summary": "invalid_type" }));
+        let unknown = t.put(&desk, &path, with("colour", json!("red"))).await;
+        assert_eq!(unknown.json()["fields"], json!({ "colour": "unknown_field" }));
+        let unit = t.put(&desk, &path, with("unit", json!("990102"))).await;
+        assert_eq!(unit.json()["fields"], json!({ "unit": "unknown_field" }));
     }
 
     async fn bad_path_values_answer_json(t: TestApp) {
