@@ -894,7 +894,11 @@ pub struct LogParams {
     pub follow_up: Option<bool>,
     /// Words in the summary, caller, caller's unit or place.
     pub q: Option<String>,
+    /// From 1; default 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    /// 1 to 200; default 20.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
     pub lang: Option<String>,
 }

@@ -179,7 +179,11 @@ pub struct ListParams {
     /// Only incidents reported to the caller's unit and not yet acknowledged by it.
     #[serde(default)]
     pub awaiting: bool,
+    /// From 1; default 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    /// 1 to 200; default 20.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 

@@ -23,7 +23,11 @@ use crate::org::{Principal, check_id};
 pub struct InboxParams {
     #[serde(default)]
     pub unread: bool,
+    /// From 1; default 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    /// 1 to 200; default 20.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 

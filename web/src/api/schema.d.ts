@@ -2867,7 +2867,80 @@ export interface components {
          */
         WarningColor: "blue" | "yellow" | "orange" | "red";
     };
-    responses: never;
+    responses: {
+        /** @description `csrf_rejected`: a cross-site write. */
+        CsrfRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `forbidden` (the caller's roles do not allow it), `password_change_required`, `csrf_rejected` (a cross-site write). */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `invalid_json`: the body is not JSON. */
+        InvalidJson: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `not_found`: no such record in the caller's scope, or an id that cannot exist. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `payload_too_large`: the body is larger than the configured limit. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `unauthenticated`, `session_expired` or `invalid_token`: sign in first. */
+        Unauthenticated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `unsupported_media_type`: send the body as `application/json`. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `validation_failed`: `fields` names each field or parameter and its error code. */
+        ValidationFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -2943,6 +3016,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
             /** @description `invalid_credentials` */
             401: {
                 headers: {
@@ -2961,6 +3035,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `validation_failed` */
             422: {
                 headers: {
@@ -3005,6 +3081,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["Forbidden"];
         };
     };
     me: {
@@ -3032,6 +3109,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["Forbidden"];
         };
     };
     change_password: {
@@ -3056,6 +3134,11 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `validation_failed` (`current_password: wrong_password`, `new_password: password_too_short`…) */
             422: {
                 headers: {
@@ -3093,6 +3176,8 @@ export interface operations {
                     "application/json": components["schemas"]["PasswordRules"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     list_units: {
@@ -3123,6 +3208,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     create_unit: {
@@ -3146,6 +3233,8 @@ export interface operations {
                     "application/json": components["schemas"]["Unit"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3154,6 +3243,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `validation_failed`: `code: already_exists`, `level: not_allowed_under_parent`, `boundary: ring_not_closed`… */
             422: {
                 headers: {
@@ -3184,6 +3275,8 @@ export interface operations {
                     "application/json": components["schemas"]["UnitWithBoundary"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3212,6 +3305,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3254,6 +3349,8 @@ export interface operations {
                     "application/json": components["schemas"]["Unit"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3270,6 +3367,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3300,6 +3399,8 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3319,7 +3420,7 @@ export interface operations {
                 unit_id?: string;
                 role?: components["schemas"]["Role"];
                 active?: boolean;
-                /** @description From 1. */
+                /** @description From 1; default 1. */
                 page?: number;
                 /** @description 1 to 200; default 20. */
                 per_page?: number;
@@ -3338,6 +3439,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserPage"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3377,6 +3479,8 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `forbidden`, `admin_role_cli_only` */
             403: {
                 headers: {
@@ -3386,6 +3490,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `validation_failed`: `username: already_exists`, `password: password_too_short`… */
             422: {
                 headers: {
@@ -3416,6 +3522,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3452,6 +3559,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3502,6 +3610,8 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `forbidden`, `admin_account_cli_only`, `admin_role_cli_only`, `cannot_change_own_account` */
             403: {
                 headers: {
@@ -3519,6 +3629,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3551,6 +3663,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3567,6 +3681,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3594,6 +3710,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiToken"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3625,6 +3742,8 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedToken"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3633,6 +3752,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3661,6 +3782,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3696,6 +3819,7 @@ export interface operations {
                     "application/json": components["schemas"]["SecurityPolicy"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3727,6 +3851,8 @@ export interface operations {
                     "application/json": components["schemas"]["SecurityPolicy"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3735,6 +3861,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3762,6 +3890,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountLock"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3790,6 +3919,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3821,7 +3951,9 @@ export interface operations {
                 action?: string;
                 outcome?: components["schemas"]["Outcome"];
                 target_id?: string;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
                 /** @description Language of the export's headers: `zh` (default) or `en`. */
                 lang?: string;
@@ -3840,6 +3972,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3871,7 +4004,9 @@ export interface operations {
                 action?: string;
                 outcome?: components["schemas"]["Outcome"];
                 target_id?: string;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
                 /** @description Language of the export's headers: `zh` (default) or `en`. */
                 lang?: string;
@@ -3891,6 +4026,7 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3899,6 +4035,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ValidationFailed"];
         };
     };
     verify: {
@@ -3918,6 +4055,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChainReport"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3957,6 +4095,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["Forbidden"];
         };
     };
     get_rules: {
@@ -3976,6 +4115,7 @@ export interface operations {
                     "application/json": components["schemas"]["DutyRules"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4007,6 +4147,8 @@ export interface operations {
                     "application/json": components["schemas"]["DutyRules"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4015,6 +4157,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `eligibility.leader: leader_roles_only`, `staffing.city.min_staff: out_of_range`… */
             422: {
                 headers: {
@@ -4046,6 +4190,8 @@ export interface operations {
                     "application/json": components["schemas"]["DutySettings"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4080,6 +4226,11 @@ export interface operations {
                     "application/json": components["schemas"]["DutySettings"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `shifts: not_tiling_day`, `slots: leader_slot_required`… */
             422: {
                 headers: {
@@ -4111,6 +4262,9 @@ export interface operations {
                     "application/json": components["schemas"]["DutyPerson"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     list_periods: {
@@ -4137,6 +4291,9 @@ export interface operations {
                     "application/json": components["schemas"]["DutyPeriod"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     create_period: {
@@ -4160,6 +4317,11 @@ export interface operations {
                     "application/json": components["schemas"]["DutyPeriod"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4187,6 +4349,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4221,6 +4385,9 @@ export interface operations {
                     "application/json": components["schemas"]["DutyLeave"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     create_leave: {
@@ -4244,6 +4411,11 @@ export interface operations {
                     "application/json": components["schemas"]["DutyLeave"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4271,6 +4443,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4305,6 +4479,8 @@ export interface operations {
                     "application/json": components["schemas"]["Shift"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4334,6 +4510,8 @@ export interface operations {
                     "application/json": components["schemas"]["Shift"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4361,6 +4539,9 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             /** @description `shift_published` */
             409: {
                 headers: {
@@ -4391,6 +4572,8 @@ export interface operations {
                     "application/json": components["schemas"]["TimelineEntry"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4424,6 +4607,10 @@ export interface operations {
                     "application/json": components["schemas"]["Shift"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4432,6 +4619,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `people.0.user_id: leader_role_required | not_eligible | on_leave | overlapping_shift | not_in_unit | duplicate`, `people.0.slot_key: unknown_slot` */
             422: {
                 headers: {
@@ -4464,6 +4653,11 @@ export interface operations {
                     "application/json": components["schemas"]["Generation"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `to: period_too_long | before_start`, `unit: not_found` */
             422: {
                 headers: {
@@ -4496,6 +4690,9 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             /** @description `roster_has_gaps`, `nothing_to_publish` */
             409: {
                 headers: {
@@ -4505,6 +4702,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     gaps: {
@@ -4531,6 +4731,8 @@ export interface operations {
                     "application/json": components["schemas"]["Gap"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             /** @description `unit: not_found`, `to: period_too_long` */
             422: {
                 headers: {
@@ -4563,6 +4765,8 @@ export interface operations {
                     "application/json": components["schemas"]["OnDuty"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4590,6 +4794,8 @@ export interface operations {
                     "application/json": components["schemas"]["DirectoryEntry"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     check_in: {
@@ -4611,6 +4817,9 @@ export interface operations {
                     "application/json": components["schemas"]["Shift"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             /** @description `check_in_not_open`, `shift_over`, `shift_not_published` */
             409: {
                 headers: {
@@ -4644,6 +4853,8 @@ export interface operations {
                     "application/json": components["schemas"]["Shift"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4678,6 +4889,8 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4708,6 +4921,8 @@ export interface operations {
                     "application/json": components["schemas"]["Swap"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4739,6 +4954,9 @@ export interface operations {
                     "application/json": components["schemas"]["Swap"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             /** @description `swap_pending`, `shift_started` */
             409: {
                 headers: {
@@ -4748,6 +4966,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `target_user_id: not_eligible | leader_role_required | on_leave | overlapping_shift | not_in_unit | same_person | already_on_shift` */
             422: {
                 headers: {
@@ -4780,6 +5000,7 @@ export interface operations {
                     "application/json": components["schemas"]["Swap"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4788,6 +5009,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
             /** @description `swap_not_open` */
             409: {
                 headers: {
@@ -4826,6 +5048,8 @@ export interface operations {
                     "application/json": components["schemas"]["HandoverView"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4859,6 +5083,8 @@ export interface operations {
                     "application/json": components["schemas"]["Handover"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_on_shift` */
             403: {
                 headers: {
@@ -4868,6 +5094,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
             /** @description `handover_acknowledged`, `shift_not_started` */
             409: {
                 headers: {
@@ -4877,6 +5104,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     acknowledge_handover: {
@@ -4898,6 +5128,7 @@ export interface operations {
                     "application/json": components["schemas"]["Handover"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_on_next_shift`, `own_handover` */
             403: {
                 headers: {
@@ -4907,6 +5138,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
             /** @description `handover_missing`, `handover_acknowledged`, `no_next_shift` */
             409: {
                 headers: {
@@ -4930,7 +5162,9 @@ export interface operations {
                 follow_up?: boolean;
                 /** @description Words in the summary, caller, caller's unit or place. */
                 q?: string;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
                 lang?: string;
             };
@@ -4948,6 +5182,8 @@ export interface operations {
                     "application/json": components["schemas"]["Page_DutyLogEntry"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4979,6 +5215,11 @@ export interface operations {
                     "application/json": components["schemas"]["DutyLogEntry"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `summary: required`, `received_at: in_future`, `caller_phone: invalid_format`, `category: unknown`… */
             422: {
                 headers: {
@@ -5009,6 +5250,8 @@ export interface operations {
                     "application/json": components["schemas"]["DutyLogEntry"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5042,6 +5285,9 @@ export interface operations {
                     "application/json": components["schemas"]["DutyLogEntry"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5050,6 +5296,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5072,7 +5320,9 @@ export interface operations {
                 follow_up?: boolean;
                 /** @description Words in the summary, caller, caller's unit or place. */
                 q?: string;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
                 lang?: string;
             };
@@ -5091,6 +5341,8 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5122,6 +5374,8 @@ export interface operations {
                     "text/calendar": unknown;
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5179,6 +5433,8 @@ export interface operations {
                     "application/json": components["schemas"]["DutyFeed"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     create_feed: {
@@ -5202,6 +5458,9 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedFeed"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             /** @description `too_many_feeds` */
             409: {
                 headers: {
@@ -5211,6 +5470,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5238,6 +5499,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5265,6 +5528,8 @@ export interface operations {
                     "application/json": components["schemas"]["Taxonomy"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     get_chain_rules: {
@@ -5284,6 +5549,8 @@ export interface operations {
                     "application/json": components["schemas"]["ChainRules"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     put_chain_rules: {
@@ -5307,6 +5574,8 @@ export interface operations {
                     "application/json": components["schemas"]["ChainRules"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `top_unit_only` */
             403: {
                 headers: {
@@ -5316,6 +5585,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `first_hop_minutes: out_of_range` */
             422: {
                 headers: {
@@ -5344,7 +5615,9 @@ export interface operations {
                 q?: string;
                 /** @description Only incidents reported to the caller's unit and not yet acknowledged by it. */
                 awaiting?: boolean;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
             };
             header?: never;
@@ -5361,6 +5634,8 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Incident"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5392,6 +5667,9 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             /** @description `possible_duplicate` */
             409: {
                 headers: {
@@ -5401,6 +5679,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `kind: unknown_kind`, `deaths: negative | too_large`, `occurred_at: in_future | after_reported`, `unit: not_found`… */
             422: {
                 headers: {
@@ -5436,6 +5716,8 @@ export interface operations {
                     "application/json": components["schemas"]["DuplicateCandidate"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5465,6 +5747,8 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5498,6 +5782,10 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             /** @description `stale_version`, `incident_closed` */
             409: {
                 headers: {
@@ -5507,6 +5795,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `deaths: negative | too_large`… */
             422: {
                 headers: {
@@ -5537,6 +5827,8 @@ export interface operations {
                     "application/json": components["schemas"]["GradeChange"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5566,6 +5858,8 @@ export interface operations {
                     "application/json": components["schemas"]["TimelineEntry"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5596,6 +5890,7 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_addressee` */
             403: {
                 headers: {
@@ -5605,6 +5900,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
             /** @description `already_done` */
             409: {
                 headers: {
@@ -5640,6 +5936,8 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_sender` */
             403: {
                 headers: {
@@ -5649,6 +5947,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
             /** @description `already_done`, `addressee_in_beacon`, `previous_hop_pending` */
             409: {
                 headers: {
@@ -5658,6 +5957,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `at: in_future | before_previous`, `method: unknown` */
             422: {
                 headers: {
@@ -5692,6 +5993,10 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             /** @description `incident_closed` */
             409: {
                 headers: {
@@ -5701,6 +6006,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `reason: required` */
             422: {
                 headers: {
@@ -5735,6 +6042,10 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             /** @description `hops_open`, `follow_up_pending`, `incident_closed` */
             409: {
                 headers: {
@@ -5744,6 +6055,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `summary: required` */
             422: {
                 headers: {
@@ -5774,6 +6087,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5807,6 +6122,10 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             /** @description `report_pending`, `report_exists`, `initial_missing`, `final_sent`, `incident_closed` */
             409: {
                 headers: {
@@ -5816,6 +6135,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `kind: unknown`, `sections.measures: too_long`… */
             422: {
                 headers: {
@@ -5847,6 +6168,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5881,6 +6204,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_issuing_unit` */
             403: {
                 headers: {
@@ -5890,6 +6215,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
             /** @description `report_approved`, `report_submitted`, `stale_version` */
             409: {
                 headers: {
@@ -5899,6 +6225,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `sections.what_happened: too_long`… */
             422: {
                 headers: {
@@ -5931,6 +6259,8 @@ export interface operations {
                     "application/json": components["schemas"]["ReportVersion"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5939,6 +6269,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ValidationFailed"];
         };
     };
     submit_report: {
@@ -5965,6 +6296,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_issuing_unit` */
             403: {
                 headers: {
@@ -5974,6 +6307,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
             /** @description `report_submitted`, `report_approved`, `stale_version` */
             409: {
                 headers: {
@@ -5983,6 +6317,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `sections.measures: required`, `addressee: required`… */
             422: {
                 headers: {
@@ -6018,6 +6354,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_issuing_unit` */
             403: {
                 headers: {
@@ -6027,6 +6365,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
             /** @description `report_not_submitted`, `report_approved` */
             409: {
                 headers: {
@@ -6036,6 +6375,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `reason: required` */
             422: {
                 headers: {
@@ -6071,6 +6412,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_issuing_unit` */
             403: {
                 headers: {
@@ -6080,6 +6423,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
             /** @description `report_not_submitted`, `report_approved`, `stale_version` */
             409: {
                 headers: {
@@ -6089,6 +6433,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     stats: {
@@ -6116,6 +6463,8 @@ export interface operations {
                     "application/json": components["schemas"]["IncidentStats"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             /** @description `year: out_of_range`, `kind: unknown_kind`, `unit: not_found` */
             422: {
                 headers: {
@@ -6153,6 +6502,8 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6180,6 +6531,8 @@ export interface operations {
                     "application/json": components["schemas"]["CalendarYear"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     set_year: {
@@ -6205,6 +6558,8 @@ export interface operations {
                     "application/json": components["schemas"]["CalendarYear"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6213,6 +6568,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `workdays: not_weekend`, `holidays: wrong_year`, `workdays: also_holiday`… */
             422: {
                 headers: {
@@ -6241,6 +6599,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6249,6 +6609,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ValidationFailed"];
         };
     };
     deadline: {
@@ -6275,6 +6636,8 @@ export interface operations {
                     "application/json": components["schemas"]["DeadlineAnswer"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6302,6 +6665,8 @@ export interface operations {
                     "application/json": components["schemas"]["NotifySettings"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     put_notify_settings: {
@@ -6325,6 +6690,11 @@ export interface operations {
                     "application/json": components["schemas"]["NotifySettings"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `email: invalid_format` */
             422: {
                 headers: {
@@ -6340,7 +6710,9 @@ export interface operations {
         parameters: {
             query?: {
                 unread?: boolean;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
             };
             header?: never;
@@ -6365,6 +6737,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     unread: {
@@ -6384,6 +6758,8 @@ export interface operations {
                     "application/json": components["schemas"]["Unread"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     read_one: {
@@ -6405,6 +6781,8 @@ export interface operations {
                     "application/json": components["schemas"]["Unread"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6432,6 +6810,8 @@ export interface operations {
                     "application/json": components["schemas"]["Unread"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
 }

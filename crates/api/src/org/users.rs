@@ -60,9 +60,11 @@ pub struct UserQuery {
     pub unit_id: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
-    /// From 1.
+    /// From 1; default 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     /// 1 to 200; default 20.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
