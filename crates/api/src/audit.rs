@@ -36,7 +36,11 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub outcome: Option<Outcome>,
     pub target_id: Option<String>,
+    /// From 1; default 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    /// 1 to 200; default 20.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
     /// Language of the export's headers: `zh` (default) or `en`.
     pub lang: Option<String>,

@@ -1,8 +1,9 @@
 //! The working-day calendar: China's public holidays and make-up working days per year, shared
 //! by every module that counts days.
 
+use crate::http::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use beacon_core::calendar::{HolidayYear, WorkCalendar};
 use beacon_store::calendar::CalendarYear;

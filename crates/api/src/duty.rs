@@ -1,8 +1,9 @@
 //! The duty desk's API: settings and rules, rosters (generate, edit, publish, gaps), who is on
 //! duty now, check-in, swaps, handover, the duty log, calendar feeds and Excel exports.
 
+use crate::http::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use beacon_core::clock::local_midnight;
@@ -238,7 +239,7 @@ async fn delete_period(
     Authorized(principal, _): Authorized<ManageDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state.store().delete_duty_period(&principal.scope(), &principal.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -319,7 +320,7 @@ async fn delete_leave(
     Authorized(principal, _): Authorized<ManageDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state.store().delete_duty_leave(&principal.scope(), &principal.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -346,7 +347,7 @@ async fn get_shift(
     Authorized(principal, _): Authorized<ReadDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Shift>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     Ok(Json(state.store().duty_shift(&principal.scope(), &id).await?))
 }
 
@@ -358,7 +359,7 @@ async fn shift_history(
     Authorized(principal, _): Authorized<ReadDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<TimelineEntry>>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state.store().duty_shift(&principal.scope(), &id).await?;
     Ok(Json(state.store().timeline("duty_shift", &id).await?))
 }
@@ -380,7 +381,7 @@ async fn set_people(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SetPeople>,
 ) -> ApiResult<Json<Shift>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let (shift, _) = state
         .store()
         .set_shift_people(
@@ -402,7 +403,7 @@ async fn delete_shift(
     Authorized(principal, _): Authorized<ManageDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state.store().delete_draft_shift(&principal.scope(), &principal.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -581,7 +582,7 @@ async fn check_in(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Shift>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let shift = state.store().check_in(&principal.actor(), &id).await?;
     Ok(Json(shift))
 }
@@ -746,7 +747,7 @@ async fn request_swap(
     ApiJson(body): ApiJson<RequestSwap>,
 ) -> ApiResult<(StatusCode, Json<Swap>)> {
     let mut errors = ValidationErrors::new();
-    check_id(&body.assignment_id)?;
+    let assignment_id = check_id(&body.assignment_id)?;
     if !beacon_core::id::looks_like_id(&body.target_user_id) {
         errors.add("target_user_id", "not_in_unit");
     }
@@ -761,13 +762,13 @@ async fn request_swap(
             &principal.scope(),
             &principal.actor(),
             state.mail_enabled(),
-            &body.assignment_id,
+            &assignment_id,
             &body.target_user_id,
             body.target_assignment_id.as_deref(),
             &reason,
         )
         .await
-        .map_err(principal.refusal("duty_swap", &body.assignment_id))?;
+        .map_err(principal.refusal("duty_swap", &assignment_id))?;
     Ok((StatusCode::CREATED, Json(swap)))
 }
 
@@ -783,7 +784,7 @@ async fn decide_swap(
     Authorized(principal, _): Authorized<ReadDuty>,
     Path((id, decision)): Path<(String, String)>,
 ) -> ApiResult<Json<Swap>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let decision = match decision.as_str() {
         "accept" => SwapDecision::Accept,
         "decline" => SwapDecision::Decline,
@@ -824,7 +825,7 @@ async fn get_handover(
     Authorized(principal, _): Authorized<ReadDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<HandoverView>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let scope = principal.scope();
     let shift = state.store().duty_shift(&scope, &id).await?;
     let handover = state.store().handover(&scope, &id).await?;
@@ -851,7 +852,7 @@ async fn put_handover(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<HandoverWrite>,
 ) -> ApiResult<Json<Handover>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let body = body.validate()?;
     let (handover, _) = state
         .store()
@@ -870,7 +871,7 @@ async fn acknowledge_handover(
     Authorized(principal, _): Authorized<ReadDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Handover>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let handover = state
         .store()
         .acknowledge_handover(&principal.scope(), &principal.actor(), &id)
@@ -893,7 +894,11 @@ pub struct LogParams {
     pub follow_up: Option<bool>,
     /// Words in the summary, caller, caller's unit or place.
     pub q: Option<String>,
+    /// From 1; default 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    /// 1 to 200; default 20.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
     pub lang: Option<String>,
 }
@@ -950,16 +955,58 @@ async fn get_log(
     Authorized(principal, _): Authorized<ReadDutyLog>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DutyLogEntry>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     Ok(Json(state.store().duty_log_entry(&principal.scope(), &id).await?))
 }
 
+// The fields of `DutyLogWrite` and the unit, spelled out rather than `#[serde(flatten)]`: serde
+// cannot refuse unknown fields through a flattened struct, and its errors inside one lose the
+// field's name.
+/// A new duty-log entry.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateLogEntry {
     /// Unit code; the caller's unit when absent.
+    #[serde(default)]
     pub unit: Option<String>,
-    #[serde(flatten)]
-    pub entry: DutyLogWrite,
+    pub received_at: DateTime<Utc>,
+    pub channel: String,
+    pub category: String,
+    #[serde(default)]
+    pub caller_name: String,
+    #[serde(default)]
+    pub caller_unit: String,
+    #[serde(default)]
+    pub caller_phone: String,
+    #[serde(default)]
+    pub place: String,
+    pub summary: String,
+    #[serde(default)]
+    pub actions: String,
+    #[serde(default)]
+    pub instructions: String,
+    /// Still needs following up (shown in the handover).
+    #[serde(default)]
+    pub follow_up: bool,
+}
+
+impl CreateLogEntry {
+    fn into_parts(self) -> (Option<String>, DutyLogWrite) {
+        let entry = DutyLogWrite {
+            received_at: self.received_at,
+            channel: self.channel,
+            category: self.category,
+            caller_name: self.caller_name,
+            caller_unit: self.caller_unit,
+            caller_phone: self.caller_phone,
+            place: self.place,
+            summary: self.summary,
+            actions: self.actions,
+            instructions: self.instructions,
+            follow_up: self.follow_up,
+        };
+        (self.unit, entry)
+    }
 }
 
 /// Records a call or message received (接报).
@@ -971,10 +1018,11 @@ async fn create_log(
     Authorized(principal, _): Authorized<WriteDutyLog>,
     ApiJson(body): ApiJson<CreateLogEntry>,
 ) -> ApiResult<(StatusCode, Json<DutyLogEntry>)> {
-    let unit = unit_of(&state, &principal, body.unit.as_deref()).await?;
+    let (unit, entry) = body.into_parts();
+    let unit = unit_of(&state, &principal, unit.as_deref()).await?;
     let entry = state
         .store()
-        .create_duty_log(&principal.scope(), &principal.actor(), &unit.id, body.entry)
+        .create_duty_log(&principal.scope(), &principal.actor(), &unit.id, entry)
         .await?;
     Ok((StatusCode::CREATED, Json(entry)))
 }
@@ -988,7 +1036,7 @@ async fn update_log(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DutyLogWrite>,
 ) -> ApiResult<Json<DutyLogEntry>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     Ok(Json(
         state.store().update_duty_log(&principal.scope(), &principal.actor(), &id, body).await?,
     ))
@@ -1243,7 +1291,7 @@ async fn revoke_feed(
     Authorized(principal, _): Authorized<ReadDuty>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state.store().revoke_duty_feed(&principal.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

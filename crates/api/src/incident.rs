@@ -3,8 +3,9 @@
 //! (re-graded); hops acknowledged in Beacon or recorded for levels outside it; a leader's grade
 //! override; closing; the duplicate guard; the chain's time limits.
 
+use crate::http::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use beacon_core::error::ValidationErrors;
 use beacon_core::incident::{
@@ -182,7 +183,11 @@ pub struct ListParams {
     /// Only incidents reported to the caller's unit and not yet acknowledged by it.
     #[serde(default)]
     pub awaiting: bool,
+    /// From 1; default 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    /// 1 to 200; default 20.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -431,7 +436,7 @@ async fn get_one(
     Authorized(principal, _): Authorized<ReadIncidents>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Incident>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let incident = state.store().incident(&principal.scope(), &id).await?;
     Ok(Json(view(&principal, incident)))
 }
@@ -472,7 +477,7 @@ async fn patch(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchIncident>,
 ) -> ApiResult<Json<Incident>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let scope = principal.scope();
     let before = state.store().incident(&scope, &id).await?;
     let mut errors = ValidationErrors::new();
@@ -531,7 +536,7 @@ async fn grades(
     Authorized(principal, _): Authorized<ReadIncidents>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<GradeChange>>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     Ok(Json(state.store().incident_grades(&principal.scope(), &id).await?))
 }
 
@@ -543,7 +548,7 @@ async fn timeline(
     Authorized(principal, _): Authorized<ReadIncidents>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<TimelineEntry>>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state.store().incident(&principal.scope(), &id).await?;
     Ok(Json(state.store().timeline("incident", &id).await?))
 }
@@ -563,7 +568,7 @@ async fn acknowledge(
     Authorized(principal, _): Authorized<HandleIncidents>,
     Path((id, hop)): Path<(String, String)>,
 ) -> ApiResult<Json<Incident>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let hop = hop_of(&hop)?;
     let incident = state
         .store()
@@ -597,7 +602,7 @@ async fn record_hop(
     Path((id, hop)): Path<(String, String)>,
     ApiJson(body): ApiJson<RecordHopBody>,
 ) -> ApiResult<Json<Incident>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let hop = hop_of(&hop)?;
     let mut errors = ValidationErrors::new();
     let note = optional_text(&mut errors, "note", body.note.as_deref(), 500);
@@ -640,7 +645,7 @@ async fn override_grade(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<OverrideGrade>,
 ) -> ApiResult<Json<Incident>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let reason = plain_text(&body.reason, 500).map_err(|code| ApiError::field("reason", code))?;
     let incident = state
         .store()
@@ -667,7 +672,7 @@ async fn close(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CloseIncident>,
 ) -> ApiResult<Json<Incident>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let summary = match free_text(&body.summary, 4000) {
         Ok(s) if !s.is_empty() => s,
         Ok(_) => return Err(ApiError::field("summary", "required")),

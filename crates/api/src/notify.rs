@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use crate::http::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use beacon_core::notify::Notification;
 use beacon_core::page::PageRequest;
 use beacon_store::Page;
@@ -22,7 +23,11 @@ use crate::org::{Principal, check_id};
 pub struct InboxParams {
     #[serde(default)]
     pub unread: bool,
+    /// From 1; default 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    /// 1 to 200; default 20.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -58,7 +63,7 @@ async fn read_one(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Unread>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let me = principal.user_id.clone().unwrap_or_default();
     state.store().mark_notifications_read(&me, Some(&id)).await?;
     Ok(Json(Unread { unread: state.store().unread_notifications(&me).await? }))

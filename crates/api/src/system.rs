@@ -13,12 +13,12 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::trace::TraceLayer;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::{ApiError, middleware as mw};
-use crate::openapi::ApiDoc;
+use crate::openapi::{ApiDoc, StandardResponses};
 use crate::{AppState, audit, events, org, web};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -90,10 +90,12 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::incident::routes())
         .merge(crate::calendar::routes())
         .merge(crate::notify::routes());
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .nest("/api/v1", v1)
-        .split_for_parts()
+        .split_for_parts();
+    StandardResponses.modify(&mut openapi);
+    (router, openapi)
 }
 
 pub fn router(state: AppState) -> Router {

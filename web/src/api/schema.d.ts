@@ -1644,9 +1644,23 @@ export interface components {
             ends_at: string;
             note?: string | null;
         };
-        CreateLogEntry: components["schemas"]["DutyLogWrite"] & {
+        /** @description A new duty-log entry. */
+        CreateLogEntry: {
             /** @description Unit code; the caller's unit when absent. */
             unit?: string | null;
+            /** Format: date-time */
+            received_at: string;
+            channel: string;
+            category: string;
+            caller_name?: string;
+            caller_unit?: string;
+            caller_phone?: string;
+            place?: string;
+            summary: string;
+            actions?: string;
+            instructions?: string;
+            /** @description Still needs following up (shown in the handover). */
+            follow_up?: boolean;
         };
         CreatePeriod: {
             /** @description Unit code; applies to the unit and every unit beneath it. */
@@ -2864,7 +2878,80 @@ export interface components {
          */
         WarningColor: "blue" | "yellow" | "orange" | "red";
     };
-    responses: never;
+    responses: {
+        /** @description `csrf_rejected`: a cross-site write. */
+        CsrfRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `forbidden` (the caller's roles do not allow it), `password_change_required`, `csrf_rejected` (a cross-site write). */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `invalid_json`: the body is not JSON. */
+        InvalidJson: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `not_found`: no such record in the caller's scope, or an id that cannot exist. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `payload_too_large`: the body is larger than the configured limit. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `unauthenticated`, `session_expired` or `invalid_token`: sign in first. */
+        Unauthenticated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `unsupported_media_type`: send the body as `application/json`. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `validation_failed`: `fields` names each field or parameter and its error code. */
+        ValidationFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -2940,6 +3027,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
             /** @description `invalid_credentials` */
             401: {
                 headers: {
@@ -2958,6 +3046,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `validation_failed` */
             422: {
                 headers: {
@@ -3002,6 +3092,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["Forbidden"];
         };
     };
     me: {
@@ -3029,6 +3120,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["Forbidden"];
         };
     };
     change_password: {
@@ -3053,6 +3145,11 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `validation_failed` (`current_password: wrong_password`, `new_password: password_too_short`…) */
             422: {
                 headers: {
@@ -3090,6 +3187,8 @@ export interface operations {
                     "application/json": components["schemas"]["PasswordRules"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     list_units: {
@@ -3120,6 +3219,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     create_unit: {
@@ -3143,6 +3244,8 @@ export interface operations {
                     "application/json": components["schemas"]["Unit"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3151,6 +3254,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `validation_failed`: `code: already_exists`, `level: not_allowed_under_parent`, `boundary: ring_not_closed`… */
             422: {
                 headers: {
@@ -3181,6 +3286,8 @@ export interface operations {
                     "application/json": components["schemas"]["UnitWithBoundary"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3209,6 +3316,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3251,6 +3360,8 @@ export interface operations {
                     "application/json": components["schemas"]["Unit"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3267,6 +3378,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3297,6 +3410,8 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3316,7 +3431,7 @@ export interface operations {
                 unit_id?: string;
                 role?: components["schemas"]["Role"];
                 active?: boolean;
-                /** @description From 1. */
+                /** @description From 1; default 1. */
                 page?: number;
                 /** @description 1 to 200; default 20. */
                 per_page?: number;
@@ -3335,6 +3450,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserPage"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3374,6 +3490,8 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `forbidden`, `admin_role_cli_only` */
             403: {
                 headers: {
@@ -3383,6 +3501,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `validation_failed`: `username: already_exists`, `password: password_too_short`… */
             422: {
                 headers: {
@@ -3413,6 +3533,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3449,6 +3570,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3499,6 +3621,8 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `forbidden`, `admin_account_cli_only`, `admin_role_cli_only`, `cannot_change_own_account` */
             403: {
                 headers: {
@@ -3516,6 +3640,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3548,6 +3674,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3564,6 +3692,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3591,6 +3721,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiToken"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3622,6 +3753,8 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedToken"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3630,6 +3763,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `roles: not_allowed_for_token | admin_role_not_allowed | required`, `unit_id: not_found`, `expires_at: in_the_past`… */
             422: {
                 headers: {
@@ -3659,6 +3794,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3694,6 +3831,7 @@ export interface operations {
                     "application/json": components["schemas"]["SecurityPolicy"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3725,6 +3863,8 @@ export interface operations {
                     "application/json": components["schemas"]["SecurityPolicy"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3733,6 +3873,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3760,6 +3902,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountLock"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3788,6 +3931,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3819,7 +3963,9 @@ export interface operations {
                 action?: string;
                 outcome?: components["schemas"]["Outcome"];
                 target_id?: string;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
                 /** @description Language of the export's headers: `zh` (default) or `en`. */
                 lang?: string;
@@ -3838,6 +3984,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3869,7 +4016,9 @@ export interface operations {
                 action?: string;
                 outcome?: components["schemas"]["Outcome"];
                 target_id?: string;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
                 /** @description Language of the export's headers: `zh` (default) or `en`. */
                 lang?: string;
@@ -3889,6 +4038,7 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3897,6 +4047,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ValidationFailed"];
         };
     };
     verify: {
@@ -3916,6 +4067,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChainReport"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3955,6 +4107,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["Forbidden"];
         };
     };
     get_rules: {
@@ -3974,6 +4127,7 @@ export interface operations {
                     "application/json": components["schemas"]["DutyRules"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4005,6 +4159,8 @@ export interface operations {
                     "application/json": components["schemas"]["DutyRules"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4013,6 +4169,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `eligibility.leader: leader_roles_only`, `staffing.city.min_staff: out_of_range`… */
             422: {
                 headers: {
@@ -4044,6 +4202,8 @@ export interface operations {
                     "application/json": components["schemas"]["DutySettings"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4078,6 +4238,11 @@ export interface operations {
                     "application/json": components["schemas"]["DutySettings"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `shifts: not_tiling_day`, `slots: leader_slot_required`… */
             422: {
                 headers: {
@@ -4109,6 +4274,9 @@ export interface operations {
                     "application/json": components["schemas"]["DutyPerson"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     list_periods: {
@@ -4135,6 +4303,9 @@ export interface operations {
                     "application/json": components["schemas"]["DutyPeriod"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     create_period: {
@@ -4158,6 +4329,11 @@ export interface operations {
                     "application/json": components["schemas"]["DutyPeriod"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4185,6 +4361,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4219,6 +4397,9 @@ export interface operations {
                     "application/json": components["schemas"]["DutyLeave"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     create_leave: {
@@ -4242,6 +4423,11 @@ export interface operations {
                     "application/json": components["schemas"]["DutyLeave"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4269,6 +4455,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4303,6 +4491,8 @@ export interface operations {
                     "application/json": components["schemas"]["Shift"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4332,6 +4522,8 @@ export interface operations {
                     "application/json": components["schemas"]["Shift"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4359,6 +4551,9 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             /** @description `shift_published` */
             409: {
                 headers: {
@@ -4389,6 +4584,8 @@ export interface operations {
                     "application/json": components["schemas"]["TimelineEntry"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4422,6 +4619,10 @@ export interface operations {
                     "application/json": components["schemas"]["Shift"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4430,6 +4631,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `people.0.user_id: leader_role_required | not_eligible | on_leave | overlapping_shift | not_in_unit | duplicate`, `people.0.slot_key: unknown_slot` */
             422: {
                 headers: {
@@ -4462,6 +4665,11 @@ export interface operations {
                     "application/json": components["schemas"]["Generation"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `to: period_too_long | before_start`, `unit: not_found` */
             422: {
                 headers: {
@@ -4494,6 +4702,9 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             /** @description `roster_has_gaps`, `nothing_to_publish` */
             409: {
                 headers: {
@@ -4503,6 +4714,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     gaps: {
@@ -4529,6 +4743,8 @@ export interface operations {
                     "application/json": components["schemas"]["Gap"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             /** @description `unit: not_found`, `to: period_too_long` */
             422: {
                 headers: {
@@ -4561,6 +4777,8 @@ export interface operations {
                     "application/json": components["schemas"]["OnDuty"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4588,6 +4806,8 @@ export interface operations {
                     "application/json": components["schemas"]["DirectoryEntry"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     check_in: {
@@ -4609,6 +4829,9 @@ export interface operations {
                     "application/json": components["schemas"]["Shift"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             /** @description `check_in_not_open`, `shift_over`, `shift_not_published` */
             409: {
                 headers: {
@@ -4642,6 +4865,8 @@ export interface operations {
                     "application/json": components["schemas"]["Shift"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4676,6 +4901,8 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4706,6 +4933,8 @@ export interface operations {
                     "application/json": components["schemas"]["Swap"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4737,6 +4966,9 @@ export interface operations {
                     "application/json": components["schemas"]["Swap"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             /** @description `swap_pending`, `shift_started` */
             409: {
                 headers: {
@@ -4746,6 +4978,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `target_user_id: not_eligible | leader_role_required | on_leave | overlapping_shift | not_in_unit | same_person | already_on_shift` */
             422: {
                 headers: {
@@ -4778,6 +5012,7 @@ export interface operations {
                     "application/json": components["schemas"]["Swap"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4786,6 +5021,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
             /** @description `swap_not_open` */
             409: {
                 headers: {
@@ -4824,6 +5060,8 @@ export interface operations {
                     "application/json": components["schemas"]["HandoverView"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4857,6 +5095,8 @@ export interface operations {
                     "application/json": components["schemas"]["Handover"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_on_shift` */
             403: {
                 headers: {
@@ -4866,6 +5106,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
             /** @description `handover_acknowledged`, `shift_not_started` */
             409: {
                 headers: {
@@ -4875,6 +5116,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     acknowledge_handover: {
@@ -4896,6 +5140,7 @@ export interface operations {
                     "application/json": components["schemas"]["Handover"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_on_next_shift`, `own_handover` */
             403: {
                 headers: {
@@ -4905,6 +5150,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
             /** @description `handover_missing`, `handover_acknowledged`, `no_next_shift` */
             409: {
                 headers: {
@@ -4928,7 +5174,9 @@ export interface operations {
                 follow_up?: boolean;
                 /** @description Words in the summary, caller, caller's unit or place. */
                 q?: string;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
                 lang?: string;
             };
@@ -4946,6 +5194,8 @@ export interface operations {
                     "application/json": components["schemas"]["Page_DutyLogEntry"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4977,6 +5227,11 @@ export interface operations {
                     "application/json": components["schemas"]["DutyLogEntry"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `summary: required`, `received_at: in_future`, `caller_phone: invalid_format`, `category: unknown`… */
             422: {
                 headers: {
@@ -5007,6 +5262,8 @@ export interface operations {
                     "application/json": components["schemas"]["DutyLogEntry"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5040,6 +5297,9 @@ export interface operations {
                     "application/json": components["schemas"]["DutyLogEntry"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5048,6 +5308,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5070,7 +5332,9 @@ export interface operations {
                 follow_up?: boolean;
                 /** @description Words in the summary, caller, caller's unit or place. */
                 q?: string;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
                 lang?: string;
             };
@@ -5089,6 +5353,8 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5120,6 +5386,8 @@ export interface operations {
                     "text/calendar": unknown;
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5177,6 +5445,8 @@ export interface operations {
                     "application/json": components["schemas"]["DutyFeed"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     create_feed: {
@@ -5200,6 +5470,9 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedFeed"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             /** @description `too_many_feeds` */
             409: {
                 headers: {
@@ -5209,6 +5482,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5236,6 +5511,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5263,6 +5540,8 @@ export interface operations {
                     "application/json": components["schemas"]["Taxonomy"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     get_chain_rules: {
@@ -5282,6 +5561,8 @@ export interface operations {
                     "application/json": components["schemas"]["ChainRules"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     put_chain_rules: {
@@ -5305,6 +5586,8 @@ export interface operations {
                     "application/json": components["schemas"]["ChainRules"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `top_unit_only` */
             403: {
                 headers: {
@@ -5314,6 +5597,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `first_hop_minutes: out_of_range` */
             422: {
                 headers: {
@@ -5342,7 +5627,9 @@ export interface operations {
                 q?: string;
                 /** @description Only incidents reported to the caller's unit and not yet acknowledged by it. */
                 awaiting?: boolean;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
             };
             header?: never;
@@ -5359,6 +5646,8 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Incident"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5390,6 +5679,9 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             /** @description `possible_duplicate` */
             409: {
                 headers: {
@@ -5399,6 +5691,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `kind: unknown_kind`, `deaths: negative | too_large`, `occurred_at: in_future | after_reported`, `unit: not_found`… */
             422: {
                 headers: {
@@ -5434,6 +5728,7 @@ export interface operations {
                     "application/json": components["schemas"]["DuplicateCandidate"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5471,6 +5766,8 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5504,6 +5801,9 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5521,6 +5821,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `deaths: negative | too_large`… */
             422: {
                 headers: {
@@ -5551,6 +5853,8 @@ export interface operations {
                     "application/json": components["schemas"]["GradeChange"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5580,6 +5884,8 @@ export interface operations {
                     "application/json": components["schemas"]["TimelineEntry"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5610,6 +5916,7 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_addressee` */
             403: {
                 headers: {
@@ -5663,6 +5970,8 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_sender` */
             403: {
                 headers: {
@@ -5690,6 +5999,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `at: in_future | before_previous`, `method: unknown` */
             422: {
                 headers: {
@@ -5724,6 +6035,9 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5741,6 +6055,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `reason: required` */
             422: {
                 headers: {
@@ -5775,6 +6091,9 @@ export interface operations {
                     "application/json": components["schemas"]["Incident"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5792,6 +6111,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `summary: required` */
             422: {
                 headers: {
@@ -5822,6 +6143,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5855,6 +6178,9 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5872,6 +6198,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `kind: unknown`, `sections.measures: too_long`… */
             422: {
                 headers: {
@@ -5903,6 +6231,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5937,6 +6267,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_issuing_unit` */
             403: {
                 headers: {
@@ -5963,6 +6295,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `sections.what_happened: too_long`… */
             422: {
                 headers: {
@@ -5995,6 +6329,8 @@ export interface operations {
                     "application/json": components["schemas"]["ReportVersion"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6003,6 +6339,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ValidationFailed"];
         };
     };
     submit_report: {
@@ -6029,6 +6366,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_issuing_unit` */
             403: {
                 headers: {
@@ -6055,6 +6394,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `sections.measures: required`, `addressee: required`… */
             422: {
                 headers: {
@@ -6090,6 +6431,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_issuing_unit` */
             403: {
                 headers: {
@@ -6116,6 +6459,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `reason: required` */
             422: {
                 headers: {
@@ -6151,6 +6496,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `not_issuing_unit` */
             403: {
                 headers: {
@@ -6177,6 +6524,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     stats: {
@@ -6204,6 +6554,8 @@ export interface operations {
                     "application/json": components["schemas"]["IncidentStats"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             /** @description `year: out_of_range`, `kind: unknown_kind`, `unit: not_found` */
             422: {
                 headers: {
@@ -6241,6 +6593,8 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6268,6 +6622,8 @@ export interface operations {
                     "application/json": components["schemas"]["CalendarYear"][];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     set_year: {
@@ -6293,6 +6649,8 @@ export interface operations {
                     "application/json": components["schemas"]["CalendarYear"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
             /** @description `forbidden`: not a system administrator of the top unit */
             403: {
                 headers: {
@@ -6302,6 +6660,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `workdays: not_weekend`, `holidays: wrong_year`, `workdays: also_holiday`… */
             422: {
                 headers: {
@@ -6330,6 +6691,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthenticated"];
             /** @description `forbidden`: not a system administrator of the top unit */
             403: {
                 headers: {
@@ -6347,6 +6709,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ValidationFailed"];
         };
     };
     deadline: {
@@ -6373,6 +6736,8 @@ export interface operations {
                     "application/json": components["schemas"]["DeadlineAnswer"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6400,6 +6765,8 @@ export interface operations {
                     "application/json": components["schemas"]["NotifySettings"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     put_notify_settings: {
@@ -6423,6 +6790,11 @@ export interface operations {
                     "application/json": components["schemas"]["NotifySettings"];
                 };
             };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `email: invalid_format` */
             422: {
                 headers: {
@@ -6438,7 +6810,9 @@ export interface operations {
         parameters: {
             query?: {
                 unread?: boolean;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
             };
             header?: never;
@@ -6463,6 +6837,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     unread: {
@@ -6482,6 +6858,8 @@ export interface operations {
                     "application/json": components["schemas"]["Unread"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
     read_one: {
@@ -6503,6 +6881,8 @@ export interface operations {
                     "application/json": components["schemas"]["Unread"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6530,6 +6910,8 @@ export interface operations {
                     "application/json": components["schemas"]["Unread"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
         };
     };
 }

@@ -3,7 +3,9 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::connect_info::MockConnectInfo;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use beacon_core::error::ValidationErrors;
@@ -41,6 +43,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
+/// Reads a body: 400 `invalid_json` only for text that is not JSON at all; JSON of the wrong
+/// shape answers 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
@@ -48,6 +52,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = error.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => shape_error(&path, &inner.to_string()),
+            // serde_json reports a value of the wrong kind where an enum is expected (`5` or
+            // `null` for a `level`) as a syntax error; when the text is valid JSON, it is the
+            // field that is wrong, not the JSON.
+            serde_json::error::Category::Syntax
+                if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() =>
+            {
+                wrong_type(&path)
+            }
             _ => ApiError::invalid_json(inner.to_string()),
         }
     })?;
@@ -77,6 +89,11 @@ fn shape_error(path: &str, message: &str) -> ApiError {
     let mut errors = ValidationErrors::new();
     errors.add(field, code);
     ApiError::validation(errors).with_message(format!("{path}: {message}"))
+}
+
+fn wrong_type(path: &str) -> ApiError {
+    let field = field_of(path);
+    ApiError::field(&field, "invalid_type").with_message(format!("{field}: invalid type"))
 }
 
 /// chrono's descriptions of an RFC 3339 time it could not read.
@@ -123,6 +140,56 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
             shape_error(&path, &message)
         })
     }
+}
+
+/// Path parameters, read like axum's `Path` (the OpenAPI generator recognises the name) but
+/// refused in the API's error shape: a segment that is not UTF-8 names no record (404
+/// `not_found`); a segment that is not of its type, such as a year that is not a number, answers
+/// 422 naming the parameter (`{"year": "invalid"}`). Ids stay text and answer 404 through
+/// `check_id`.
+pub struct Path<T>(pub T);
+
+#[allow(clippy::disallowed_types)] // the one place that wraps axum's extractor
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(PathRejection::FailedToDeserializePathParams(error)) => {
+                let key = match error.into_kind() {
+                    ErrorKind::InvalidUtf8InPathParam { .. } => return Err(ApiError::not_found()),
+                    ErrorKind::ParseErrorAtKey { key, .. }
+                    | ErrorKind::DeserializeError { key, .. } => key,
+                    ErrorKind::ParseErrorAtIndex { index, .. } => {
+                        let names = path_names(parts, state).await;
+                        names.into_iter().nth(index).unwrap_or_else(|| "path".to_owned())
+                    }
+                    // A single value (`Path<i32>`): the route's only parameter.
+                    ErrorKind::ParseError { .. } => match path_names(parts, state).await.as_slice()
+                    {
+                        [one] => one.clone(),
+                        _ => "path".to_owned(),
+                    },
+                    other => return Err(ApiError::internal(other)),
+                };
+                Err(ApiError::field(&key, "invalid"))
+            }
+            Err(other) => Err(ApiError::internal(other)),
+        }
+    }
+}
+
+/// The names of the route's parameters, in order.
+async fn path_names<S: Send + Sync>(parts: &mut Parts, state: &S) -> Vec<String> {
+    RawPathParams::from_request_parts(parts, state)
+        .await
+        .map(|raw| raw.iter().map(|(name, _)| name.to_owned()).collect())
+        .unwrap_or_default()
 }
 
 /// The client's address: the peer, or, when the peer is a trusted reverse proxy, the address it
@@ -229,6 +296,13 @@ mod tests {
         assert_eq!(field.unwrap().0, "count");
         let (_, field) = code_and_fields(parse_json(b"{\"name\": 1, \"count\": 1}"));
         assert_eq!(field, Some(("name".into(), "invalid_type".into())));
+        let body = br#"{"name": "a", "count": 1, "inner": {"level": 5}}"#;
+        let (code, field) = code_and_fields(parse_json(body));
+        assert_eq!(code, "validation_failed");
+        assert_eq!(field, Some(("inner.level".into(), "invalid_type".into())));
+        let body = br#"{"name": "a", "count": 1, "inner": {"level": null}}"#;
+        let (_, field) = code_and_fields(parse_json(body));
+        assert_eq!(field, Some(("inner.level".into(), "invalid_type".into())));
         let body = br#"{"name": "a", "count": 1, "inner": {"level": "galaxy"}}"#;
         let (_, field) = code_and_fields(parse_json(body));
         assert_eq!(field, Some(("inner.level".into(), "invalid_value".into())));

@@ -5,4 +5,4 @@ pub mod extract;
 pub mod middleware;
 
 pub use error::{ApiError, ApiResult, ErrorBody};
-pub use extract::{ApiJson, ApiQuery, ClientIp};
+pub use extract::{ApiJson, ApiQuery, ClientIp, Path};

@@ -2,8 +2,9 @@
 //! follow-ups and the final report of each issuing unit, drafted by the duty desk, approved by
 //! the duty leader and then sent to the desk of the unit above.
 
+use crate::http::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use beacon_core::error::ValidationErrors;
 use beacon_core::incident::{ReportKind, ReportSections};
@@ -65,7 +66,7 @@ async fn list_reports(
     Authorized(principal, _): Authorized<ReadIncidents>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Report>>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     Ok(Json(state.store().incident_reports(&principal.scope(), &principal.actor(), &id).await?))
 }
 
@@ -96,7 +97,7 @@ async fn create_report(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CreateReport>,
 ) -> ApiResult<(StatusCode, Json<Report>)> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let lines = check_lines(
         body.title.as_deref(),
         body.addressee.as_deref(),
@@ -130,8 +131,8 @@ async fn get_report(
     Authorized(principal, _): Authorized<ReadIncidents>,
     Path((id, report)): Path<(String, String)>,
 ) -> ApiResult<Json<Report>> {
-    check_id(&id)?;
-    check_id(&report)?;
+    let id = check_id(&id)?;
+    let report = check_id(&report)?;
     Ok(Json(
         state.store().incident_report(&principal.scope(), &principal.actor(), &id, &report).await?,
     ))
@@ -162,8 +163,8 @@ async fn edit_report(
     Path((id, report)): Path<(String, String)>,
     ApiJson(body): ApiJson<EditReport>,
 ) -> ApiResult<Json<Report>> {
-    check_id(&id)?;
-    check_id(&report)?;
+    let id = check_id(&id)?;
+    let report = check_id(&report)?;
     let lines = check_lines(
         body.title.as_deref(),
         body.addressee.as_deref(),
@@ -198,8 +199,8 @@ async fn report_version(
     Authorized(principal, _): Authorized<ReadIncidents>,
     Path((id, report, version)): Path<(String, String, i64)>,
 ) -> ApiResult<Json<ReportVersion>> {
-    check_id(&id)?;
-    check_id(&report)?;
+    let id = check_id(&id)?;
+    let report = check_id(&report)?;
     Ok(Json(
         state
             .store()
@@ -229,8 +230,8 @@ async fn submit_report(
     Path((id, report)): Path<(String, String)>,
     ApiJson(body): ApiJson<ReportVersionBody>,
 ) -> ApiResult<Json<Report>> {
-    check_id(&id)?;
-    check_id(&report)?;
+    let id = check_id(&id)?;
+    let report = check_id(&report)?;
     let done = state
         .store()
         .submit_incident_report(&principal.scope(), &principal.actor(), &id, &report, body.version)
@@ -259,8 +260,8 @@ async fn return_report(
     Path((id, report)): Path<(String, String)>,
     ApiJson(body): ApiJson<ReturnReport>,
 ) -> ApiResult<Json<Report>> {
-    check_id(&id)?;
-    check_id(&report)?;
+    let id = check_id(&id)?;
+    let report = check_id(&report)?;
     let reason = plain_text(&body.reason, 500).map_err(|code| ApiError::field("reason", code))?;
     let done = state
         .store()
@@ -284,8 +285,8 @@ async fn approve_report(
     Path((id, report)): Path<(String, String)>,
     ApiJson(body): ApiJson<ReportVersionBody>,
 ) -> ApiResult<Json<Report>> {
-    check_id(&id)?;
-    check_id(&report)?;
+    let id = check_id(&id)?;
+    let report = check_id(&report)?;
     let done = state
         .store()
         .approve_incident_report(&principal.scope(), &principal.actor(), &id, &report, body.version)

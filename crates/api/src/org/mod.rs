@@ -23,9 +23,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(security::routes())
 }
 
-/// A path id that cannot name a record answers 404 without a query.
-pub(crate) fn check_id(id: &str) -> Result<(), ApiError> {
-    if beacon_core::id::looks_like_id(id) { Ok(()) } else { Err(ApiError::not_found()) }
+/// A path id that cannot name a record answers 404 without a query. Ids are lowercase UUID
+/// text; one typed or copied in upper case names the same record, so it is lowercased here.
+pub(crate) fn check_id(id: &str) -> Result<String, ApiError> {
+    let id = id.to_ascii_lowercase();
+    if beacon_core::id::looks_like_id(&id) { Ok(id) } else { Err(ApiError::not_found()) }
 }
 
 /// For PATCH bodies: distinguishes an absent field (`None`) from an explicit `null`

@@ -1,8 +1,9 @@
 //! The security administrator's desk: the password, lockout and session policy, and locked
 //! accounts.
 
+use crate::http::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use beacon_core::audit::{NewAuditRecord, Outcome};
 use beacon_core::org::{AccountLock, SecurityPolicy};

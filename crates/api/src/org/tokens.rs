@@ -1,8 +1,9 @@
 //! API tokens for integrations (sensors, other systems): a unit scope and integration roles
 //! (`Role::TOKEN_ROLES`), sent as `Authorization: Bearer bk_…`. The secret is shown once.
 
+use crate::http::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use beacon_core::error::ValidationErrors;
 use beacon_core::org::{ApiToken, Role, validate_token_roles};
@@ -105,7 +106,7 @@ async fn revoke_token(
     Authorized(principal, _): Authorized<ManageOrg>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state.store().revoke_token(&principal.scope(), &principal.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

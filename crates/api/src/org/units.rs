@@ -1,7 +1,8 @@
 //! Units: the tree editor's API and the map's GeoJSON.
 
+use crate::http::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use beacon_core::error::ValidationErrors;
 use beacon_core::geo::Boundary;
@@ -144,7 +145,7 @@ async fn get_unit(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UnitWithBoundary>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     Ok(Json(state.store().get_unit(&principal.scope(), &id).await?.into()))
 }
 
@@ -160,7 +161,7 @@ async fn update_unit(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateUnit>,
 ) -> ApiResult<Json<Unit>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let mut errors = ValidationErrors::new();
     let mut changes = UnitChanges {
         parent_id: body.parent_id,
@@ -208,7 +209,7 @@ async fn delete_unit(
     Authorized(principal, _): Authorized<ManageOrg>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state
         .store()
         .delete_unit(&principal.scope(), &principal.actor(), &id)
@@ -227,7 +228,7 @@ async fn unit_map(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let units = state.store().unit_with_children(&principal.scope(), &id).await?;
     let features: Vec<Value> = units
         .into_iter()

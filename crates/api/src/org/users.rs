@@ -1,7 +1,8 @@
 //! User accounts, managed by the system administrator within their scope.
 
+use crate::http::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use beacon_core::error::ValidationErrors;
 use beacon_core::org::{DisplayName, Phone, Role, User, Username, validate_roles};
@@ -59,9 +60,11 @@ pub struct UserQuery {
     pub unit_id: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
-    /// From 1.
+    /// From 1; default 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     /// 1 to 200; default 20.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -167,7 +170,7 @@ async fn get_user(
     Authorized(principal, _): Authorized<ViewAccounts>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<User>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     Ok(Json(state.store().get_user(&principal.scope(), &id).await?))
 }
 
@@ -188,7 +191,7 @@ async fn update_user(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> ApiResult<Json<User>> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let mut errors = ValidationErrors::new();
     let mut changes =
         UserChanges { unit_id: body.unit_id, active: body.active, ..Default::default() };
@@ -233,7 +236,7 @@ async fn delete_user(
     Authorized(principal, _): Authorized<ManageOrg>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     state
         .store()
         .delete_user(&principal.scope(), &principal.actor(), &id)
@@ -259,7 +262,7 @@ async fn reset_password(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ResetPassword>,
 ) -> ApiResult<StatusCode> {
-    check_id(&id)?;
+    let id = check_id(&id)?;
     let user = state.store().get_user(&principal.scope(), &id).await?;
     let policy = state.policy().await?;
     if let Err(rule) = policy.check_password(&body.password, &user.username) {

@@ -5,6 +5,7 @@ mod admin;
 mod audit;
 mod auth;
 mod cluster;
+mod contract;
 mod duty;
 mod events;
 mod faults;

@@ -70,3 +70,72 @@ fn every_reference_resolves() {
     walk(&doc, &doc, &mut missing);
     assert!(missing.is_empty(), "unresolved: {missing:?}");
 }
+
+/// The document describes what the server does: the refusals its extractors and layers send
+/// (schemathesis reads an undocumented status as a broken contract), and paging as it is checked.
+#[test]
+fn every_refusal_the_server_sends_is_documented() {
+    let doc: serde_json::Value = serde_json::from_str(&beacon_api::openapi::document()).unwrap();
+    let global = doc["security"].as_array().is_some_and(|s| !s.is_empty());
+    let mut paging = 0;
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let what = format!("{method} {path}");
+            let responses = operation["responses"].as_object().unwrap();
+            let lists = |status: &str| responses.contains_key(status);
+            let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(lists(status), "{what} takes a body but does not list {status}");
+                }
+            }
+            let secured = match operation.get("security") {
+                Some(security) => security.as_array().is_some_and(|s| {
+                    !s.is_empty() && s.iter().all(|r| r.as_object().is_some_and(|r| !r.is_empty()))
+                }),
+                None => global,
+            };
+            if secured {
+                assert!(
+                    lists("401") && lists("403"),
+                    "{what} needs a session but lists no 401/403"
+                );
+            } else if method != "get" {
+                assert!(lists("403"), "{what} is a write without 403 csrf_rejected");
+            }
+            if parameters.iter().any(|p| p["in"] == "path") {
+                assert!(lists("404"), "{what} names a record but lists no 404");
+            }
+            if parameters.iter().any(|p| p["in"] == "query") {
+                assert!(lists("422"), "{what} reads query parameters but lists no 422");
+            }
+            for parameter in &parameters {
+                let schema = &parameter["schema"];
+                match parameter["name"].as_str() {
+                    Some("page") => {
+                        assert_eq!(schema["minimum"], 1, "{what}: page");
+                        paging += 1;
+                    }
+                    Some("per_page") => {
+                        assert_eq!(schema["minimum"], 1, "{what}: per_page");
+                        assert_eq!(schema["maximum"], 200, "{what}: per_page");
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(paging >= 5, "{paging} paged lists");
+    // The standard responses resolve to the error body.
+    let responses = doc["components"]["responses"].as_object().unwrap();
+    for response in responses.values() {
+        assert_eq!(
+            response["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ErrorBody"
+        );
+    }
+    // The duty-log create body takes the unit the handler reads, and nothing unknown.
+    let create = &doc["components"]["schemas"]["CreateLogEntry"];
+    assert!(create["properties"]["unit"].is_object(), "{create}");
+    assert_eq!(create["additionalProperties"], false);
+}

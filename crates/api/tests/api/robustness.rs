@@ -43,7 +43,10 @@ async fn hammer(t: &TestApp, session: &Session) {
             if path.ends_with("/events") || path.ends_with("/auth/logout") {
                 continue;
             }
-            for body in BODIES {
+            // A GET reads no body: one empty body is enough (the audit exports among them
+            // grow with every refusal, and sending each of them thirteen times cost minutes).
+            let bodies = if method == Method::GET { &BODIES[..1] } else { BODIES };
+            for body in bodies {
                 for query in [
                     "",
                     "?page=-1&per_page=abc&from=x&role=%FF&active=maybe",

@@ -90,6 +90,7 @@ pub fn done_on_intake(level: UnitLevel) -> &'static [Hop] {
 
 /// The time limits of the chain; stricter provinces change them (DOMAIN.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChainRules {
     /// From the accident to the first hop's report (Art. 9: 60).
     pub first_hop_minutes: u32,
