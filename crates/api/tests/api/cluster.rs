@@ -2,78 +2,17 @@
 //! free port, with its own storage): live events cross instances, a client that moves resumes
 //! without a gap, a client away too long is told to reload, and NATS going down loses nothing.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use beacon_bus::{NatsBus, NatsConfig, SharedBus};
 use beacon_core::org::Role;
 use beacon_store::Backend;
+use beacon_store::testing::NatsServer;
 use serde_json::{Value, json};
 
 use crate::events::Stream;
 use crate::{Session, TestApp};
-
-/// A `nats-server` with JetStream, killed when dropped.
-pub(crate) struct NatsServer {
-    port: u16,
-    dir: tempfile::TempDir,
-    child: Option<Child>,
-}
-
-fn nats_binary() -> PathBuf {
-    ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("nats-server"))
-}
-
-impl NatsServer {
-    pub(crate) fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut server = Self { port, dir: tempfile::tempdir().unwrap(), child: None };
-        server.restart();
-        server
-    }
-
-    pub(crate) fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts it (again) on the same port and storage.
-    pub(crate) fn restart(&mut self) {
-        let child = Command::new(nats_binary())
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
-            .arg(self.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server (Debian package nats-server) must be installed");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "nats-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// `kill -9`.
-    pub(crate) fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 pub(crate) async fn nats_bus(config: NatsConfig) -> SharedBus {
     let bus: SharedBus = NatsBus::connect(config).await.unwrap();

@@ -269,3 +269,93 @@ async fn postgres_killed_under_load_fails_fast_and_recovers() {
     assert_eq!(list["total"], registered, "every 201 is there, and nothing else");
     assert!(matches!(store.verify_audit_chain().await.unwrap(), ChainStatus::Intact { .. }));
 }
+
+/// Two instances run the deadline scheduler over the same 1,200 due stages; one is killed in the
+/// middle of a batch (its transaction dies with it). Every stage fires exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_one_killed_mid_batch_fire_each_stage_once() {
+    use beacon_core::incident::{Casualties, IncidentKind, Source};
+    use beacon_store::incident::NewIncident;
+
+    const INCIDENTS: usize = 400;
+    let t = crate::TestApp::new(beacon_store::Backend::Postgres).await;
+    // One duty officer at each end of the hop: both desks get every reminder.
+    let east = t.user("east.officer", &t.tree.east, &[Role::DutyOfficer]).await;
+    let city = t.user("city.officer", &t.tree.city, &[Role::DutyOfficer]).await;
+    let now = t.store.now();
+    // The report to the city is due 120 minutes after this: its reminders (30 and 10 minutes
+    // before) and its overdue alert all lie ahead.
+    let reported_at = now - chrono::Duration::minutes(89);
+    let mut ids = Vec::new();
+    for n in 0..INCIDENTS {
+        let incident = t
+            .store
+            .create_incident(
+                &Scope::Global,
+                &Actor::system("test"),
+                NewIncident {
+                    kind: IncidentKind::Fire,
+                    title: format!("调度{n}"),
+                    unit_id: t.tree.east.clone(),
+                    occurred_at: reported_at - chrono::Duration::minutes(20),
+                    reported_at,
+                    place: "江南区".to_owned(),
+                    point: None,
+                    enterprise: None,
+                    casualties: Casualties { deaths: 1, ..Casualties::default() },
+                    description: String::new(),
+                    source: Source::Phone,
+                    reporter: None,
+                    reporter_phone: None,
+                    duty_log_id: None,
+                    duplicate_of: None,
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(incident.id);
+    }
+    // Both reminders and the overdue alert of every hop are due now.
+    t.clock.advance(chrono::Duration::minutes(32));
+    // One clock per hop, each with three stages due (1,200 in all), fired in turn.
+    let due = t.store.due_stages(10_000).await.unwrap();
+    assert_eq!(due.len(), INCIDENTS, "one clock per incident");
+
+    let other = AppState::new(
+        t.store.clone(),
+        Arc::new(InProcessBus::new(t.store.clock().clone())),
+        crate::TestApp::config(),
+    )
+    .unwrap();
+    let killed = tokio::spawn({
+        let state = t.state.clone();
+        async move { beacon_api::notify::run_due_deadlines(&state).await }
+    });
+    let survivor = tokio::spawn(async move { beacon_api::notify::run_due_deadlines(&other).await });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(!killed.is_finished(), "killed while it works");
+    killed.abort();
+    let _ = killed.await;
+    survivor.await.unwrap().unwrap();
+    // What the killed instance had claimed was rolled back with it: due again, fired now.
+    beacon_api::notify::run_due_deadlines(&t.state).await.unwrap();
+    assert!(t.store.due_stages(10).await.unwrap().is_empty(), "nothing left due");
+
+    for id in &ids {
+        let overdue = t
+            .store
+            .timeline("incident", id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|entry| entry.kind == "hop_overdue")
+            .count();
+        assert_eq!(overdue, 1, "incident {id}: one overdue alert");
+    }
+    let page = beacon_core::page::PageRequest::parse(Some(1), Some(1)).unwrap();
+    for desk in [&east, &city] {
+        let inbox = t.store.notifications(desk, false, page).await.unwrap();
+        let reminders = 2 * INCIDENTS as i64;
+        assert_eq!(inbox.total, reminders, "each reminder once at each desk");
+    }
+}

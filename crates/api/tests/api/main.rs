@@ -89,7 +89,7 @@ impl TestApp {
         app
     }
 
-    fn config() -> ApiConfig {
+    pub fn config() -> ApiConfig {
         ApiConfig {
             password_params: PasswordParams::insecure_fast(),
             stream_check: std::time::Duration::from_millis(100),

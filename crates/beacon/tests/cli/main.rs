@@ -5,6 +5,8 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use beacon_store::testing::TestDatabase;
+
+mod faults;
 use beacon_store::{Backend, backend_tests};
 
 fn beacon(args: &[&str], stdin: Option<&str>) -> Output {
