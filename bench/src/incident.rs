@@ -56,17 +56,18 @@ pub async fn server_figures(
     database_url: &str,
 ) -> Result<ServerFigures> {
     let counter = Arc::new(AtomicUsize::new(0));
+    let bases = [base.to_owned()];
     let (single_p50, single_p99, single_rps) =
-        intake_latency(client, base, &counter, 1, SINGLE_DURATION).await?;
+        intake_latency(client, &bases, &counter, 1, SINGLE_DURATION).await?;
     eprintln!("intake alone p50 {single_p50:?} p99 {single_p99:?} ({single_rps:.0}/s)");
     analyze(database_url).await?;
     let (intake_p50, intake_p99, intake_rps) =
-        intake_latency(client, base, &counter, CLIENTS, INTAKE_DURATION).await?;
+        intake_latency(client, &bases, &counter, CLIENTS, INTAKE_DURATION).await?;
     eprintln!(
         "intake p50 {intake_p50:?} p99 {intake_p99:?} ({intake_rps:.0}/s, {} incidents)",
         counter.load(Ordering::Relaxed)
     );
-    let (sse_p50, sse_p99, sse_max) = sse_delivery(client, base, &counter).await?;
+    let (sse_p50, sse_p99, sse_max) = sse_delivery(client, base, base, &counter).await?;
     eprintln!("sse delivery p50 {sse_p50:?} p99 {sse_p99:?} max {sse_max:?}");
     Ok(ServerFigures {
         single_p50,
@@ -85,7 +86,7 @@ pub async fn server_figures(
 /// and the load phase adds thousands within seconds: plans made for the seeded table (a
 /// sequential scan of a dozen rows) would otherwise be measured, which a running deployment
 /// never keeps.
-async fn analyze(database_url: &str) -> Result<()> {
+pub(crate) async fn analyze(database_url: &str) -> Result<()> {
     if !database_url.starts_with("postgres") {
         return Ok(());
     }
@@ -100,7 +101,7 @@ async fn analyze(database_url: &str) -> Result<()> {
 /// about 3 km apart (and kinds rotate), so the duplicate guard (same kind, 6 h, 2 km) never
 /// refuses one and `allow_duplicate` is not needed; every tenth has three deaths
 /// (`relatively_serious`, one more hop).
-fn incident_body(title: &str, n: usize) -> String {
+pub(crate) fn incident_body(title: &str, n: usize) -> String {
     let kind = IncidentKind::ALL[n % IncidentKind::ALL.len()];
     let occurred_at = chrono::Utc::now() - chrono::Duration::minutes(10);
     serde_json::json!({
@@ -130,19 +131,20 @@ fn post_request(address: &str, cookie: &str, body: &str) -> String {
 }
 
 /// p50, p99 and throughput of `POST /api/v1/incidents` as a district's duty officer under
-/// `clients` clients, each on its own kept-alive connection, for `duration`.
-async fn intake_latency(
+/// `clients` clients, each on its own kept-alive connection, for `duration`. With several
+/// instances (`bases`), client i talks to instance i mod n, as a round-robin load balancer
+/// spreads kept-alive connections.
+pub(crate) async fn intake_latency(
     client: &reqwest::Client,
-    base: &str,
+    bases: &[String],
     counter: &Arc<AtomicUsize>,
     clients: usize,
     duration: Duration,
 ) -> Result<(Duration, Duration, f64)> {
-    let cookie = sign_in(client, base, "jiangnan.officer").await?;
-    let address = base.trim_start_matches("http://").to_owned();
+    let cookie = sign_in(client, &bases[0], "jiangnan.officer").await?;
     let deadline = Instant::now() + duration;
-    let tasks = (0..clients).map(|_| {
-        let address = address.clone();
+    let tasks = (0..clients).map(|i| {
+        let address = bases[i % bases.len()].trim_start_matches("http://").to_owned();
         let cookie = cookie.clone();
         let counter = counter.clone();
         tokio::spawn(async move {
@@ -165,18 +167,20 @@ async fn intake_latency(
 }
 
 /// p50, p99 and maximum over every delivery of `incident.created` to [`SSE_CLIENTS`] streams
-/// of the city's duty officer, from just before the district's `POST` was sent to the moment
-/// the stream delivered the event.
-async fn sse_delivery(
+/// of the city's duty officer on instance `read`, from just before the district's `POST` to
+/// instance `write` was sent to the moment the stream delivered the event.
+pub(crate) async fn sse_delivery(
     client: &reqwest::Client,
-    base: &str,
+    read: &str,
+    write: &str,
     counter: &Arc<AtomicUsize>,
 ) -> Result<(Duration, Duration, Duration)> {
     const TITLE: &str = "推送测试";
     // One session opens every stream: the server sets no limit of streams per session.
-    let city = sign_in(client, base, "duty.officer").await?;
-    let district = sign_in(client, base, "jiangnan.officer").await?;
-    let address = base.trim_start_matches("http://").to_owned();
+    let city = sign_in(client, read, "duty.officer").await?;
+    let district = sign_in(client, write, "jiangnan.officer").await?;
+    let address = read.trim_start_matches("http://").to_owned();
+    let write_address = write.trim_start_matches("http://").to_owned();
     let mut streams = Vec::new();
     for _ in 0..SSE_CLIENTS {
         streams.push(EventStream::open(&address, &city).await?);
@@ -209,12 +213,12 @@ async fn sse_delivery(
             })
         })
         .collect();
-    let mut connection = KeepAlive::connect(&address).await?;
+    let mut connection = KeepAlive::connect(&write_address).await?;
     let mut sent = Vec::with_capacity(SSE_INCIDENTS);
     let mut tick = tokio::time::interval(SSE_SPACING);
     for i in 0..SSE_INCIDENTS {
         tick.tick().await;
-        let request = post_request(&address, &district, &incident_body(TITLE, first + i));
+        let request = post_request(&write_address, &district, &incident_body(TITLE, first + i));
         sent.push(Instant::now());
         let (status, body) = connection.request(request.as_bytes()).await?;
         if status != 201 {
@@ -235,14 +239,14 @@ async fn sse_delivery(
 }
 
 /// `GET /api/v1/events` read straight off the socket (chunked transfer encoding).
-struct EventStream {
+pub(crate) struct EventStream {
     stream: tokio::io::BufReader<tokio::net::TcpStream>,
     /// Decoded body not yet split into events.
     pending: Vec<u8>,
 }
 
 impl EventStream {
-    async fn open(address: &str, cookie: &str) -> Result<Self> {
+    pub(crate) async fn open(address: &str, cookie: &str) -> Result<Self> {
         use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
         let stream = tokio::net::TcpStream::connect(address).await?;
         stream.set_nodelay(true)?;
@@ -278,7 +282,7 @@ impl EventStream {
     }
 
     /// The `data:` of the next event (keep-alive comments skipped).
-    async fn next_data(&mut self) -> Result<String> {
+    pub(crate) async fn next_data(&mut self) -> Result<String> {
         use tokio::io::{AsyncBufReadExt, AsyncReadExt};
         loop {
             if let Some(end) = self.pending.windows(2).position(|w| w == b"\n\n") {

@@ -21,7 +21,9 @@ use beacon_store::org::NewUser;
 use beacon_store::testing::TestDatabase;
 use beacon_store::{Backend, ConnectOptions, Store};
 
+mod cluster;
 mod incident;
+mod soak;
 
 const USERS: usize = 10_000;
 const CLIENTS: usize = 64;
@@ -56,6 +58,8 @@ async fn main() -> Result<()> {
     let mut beacon = None;
     let mut roster_only = None;
     let mut incident_only = None;
+    let mut cluster = false;
+    let mut soak = None;
     let backend_of = |flag: &str, value: Option<String>| match value.as_deref() {
         Some("sqlite") => Ok(Backend::Sqlite),
         Some("postgres") => Ok(Backend::Postgres),
@@ -68,8 +72,15 @@ async fn main() -> Result<()> {
             "--roster-only" => roster_only = Some(backend_of(&arg, args.next())?),
             // Only the incident figures, on one backend.
             "--incident-only" => incident_only = Some(backend_of(&arg, args.next())?),
+            // Two instances on PostgreSQL and NATS against one (issue 12).
+            "--cluster" => cluster = true,
+            // A long mixed load: minutes, then the backend (issue 12).
+            "--soak" => {
+                let minutes = args.next().and_then(|m| m.parse().ok()).context("--soak MINUTES")?;
+                soak = Some((minutes, backend_of(&arg, args.next())?));
+            }
             other => bail!(
-                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres] [--incident-only sqlite|postgres]"
+                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres] [--incident-only sqlite|postgres] [--cluster] [--soak MINUTES sqlite|postgres]"
             ),
         }
     }
@@ -80,10 +91,18 @@ async fn main() -> Result<()> {
         let _ = std::fs::remove_dir_all(&data);
         return Ok(());
     }
+    if let Some((minutes, backend)) = soak {
+        return soak::soak(&beacon.context("--beacon PATH is required")?, minutes, backend).await;
+    }
+    if cluster {
+        return cluster::cluster_run(&beacon.context("--beacon PATH is required")?).await;
+    }
     if let Some(backend) = incident_only {
         return incident_only_run(&beacon.context("--beacon PATH is required")?, backend).await;
     }
     let beacon = beacon.context("--beacon PATH of the release binary is required")?;
+    let machine = cluster::baseline(&beacon_store::testing::postgres_admin_url()).await?;
+    machine.print();
     let mut all = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         eprintln!("--- {} ---", backend.name());
@@ -202,6 +221,17 @@ async fn start_server(
     url: &str,
     data: &std::path::Path,
 ) -> Result<(Server, String, Duration)> {
+    start_server_with(beacon, client, url, data, &[]).await
+}
+
+/// [`start_server`] with more `serve` flags (`--bus-url`).
+async fn start_server_with(
+    beacon: &PathBuf,
+    client: &reqwest::Client,
+    url: &str,
+    data: &std::path::Path,
+    flags: &[String],
+) -> Result<(Server, String, Duration)> {
     let port = free_port()?;
     let started = Instant::now();
     let server = Server(
@@ -215,6 +245,7 @@ async fn start_server(
                 "--listen",
                 &format!("127.0.0.1:{port}"),
             ])
+            .args(flags)
             .stdout(Stdio::null())
             // Kept in the data directory, which is removed only when the run succeeds.
             .stderr(std::fs::File::create(data.join("server.log"))?)
@@ -237,6 +268,8 @@ async fn start_server(
 
 /// `--incident-only`: the incident figures alone, on one backend, printed as a table.
 async fn incident_only_run(beacon: &PathBuf, backend: Backend) -> Result<()> {
+    let machine = cluster::baseline(&beacon_store::testing::postgres_admin_url()).await?;
+    machine.print();
     let (database, data) = seeded(beacon, backend).await?;
     eprintln!("data and server log: {}", data.display());
     let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS * 2).build()?;
@@ -251,6 +284,10 @@ async fn incident_only_run(beacon: &PathBuf, backend: Backend) -> Result<()> {
     for (name, value, floor) in incident_rows(&figures, rss_kib, &scheduler) {
         println!("| {name} | {value} | {floor} |");
     }
+    println!(
+        "\nintake with {CLIENTS} clients as ratios to this machine: {}",
+        machine.ratios(figures.intake_rps, figures.intake_p99)
+    );
     let _ = std::fs::remove_dir_all(&data);
     let _ = std::fs::remove_dir_all(&scheduler_data);
     Ok(())

@@ -59,6 +59,44 @@ fn sign_in(port: u16, username: &str) -> String {
     line.split_once(':').unwrap().1.trim().split(';').next().unwrap().to_owned()
 }
 
+/// Eight duty officers taking calls into the duty log until finished; each call must be saved.
+struct CallLoad {
+    stop: Arc<AtomicBool>,
+    writers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl CallLoad {
+    fn start(port: u16, cookie: &str) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers = (0..8)
+            .map(|client| {
+                let (stop, cookie) = (stop.clone(), cookie.to_owned());
+                std::thread::spawn(move || {
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        n += 1;
+                        let body = json!({
+                            "received_at": ago(5), "channel": "phone",
+                            "category": "accident", "summary": format!("来电{client}-{n}"),
+                        })
+                        .to_string();
+                        let answer = request(port, "POST", "/api/v1/duty/log", &cookie, &body);
+                        assert!(matches!(answer, Some((201, _))), "{answer:?}");
+                    }
+                })
+            })
+            .collect();
+        Self { stop, writers }
+    }
+
+    fn finish(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for writer in self.writers {
+            writer.join().unwrap();
+        }
+    }
+}
+
 impl Cli {
     /// `beacon serve` on this test's database and the given NATS, healthy.
     fn serve(&self, port: u16, bus_url: &str) -> Running {
@@ -201,34 +239,13 @@ async fn a_backup_under_write_load_verifies_and_restores() {
     let port = free_port();
     let _server = cli.serve(port, &nats.url());
     let cookie = sign_in(port, "duty.officer");
-    let stop = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..8)
-        .map(|client| {
-            let (stop, cookie) = (stop.clone(), cookie.clone());
-            std::thread::spawn(move || {
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    n += 1;
-                    let body = json!({
-                        "received_at": ago(5), "channel": "phone",
-                        "category": "accident", "summary": format!("来电{client}-{n}"),
-                    })
-                    .to_string();
-                    let answer = request(port, "POST", "/api/v1/duty/log", &cookie, &body);
-                    assert!(matches!(answer, Some((201, _))), "{answer:?}");
-                }
-            })
-        })
-        .collect();
+    let load = CallLoad::start(port, &cookie);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let copy = cli.dir.path().join("backup.db");
     let backup = cli.run(&["backup", "--out", copy.to_str().unwrap()], None);
     assert!(backup.status.success(), "{}", text(&backup));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    stop.store(true, Ordering::Relaxed);
-    for writer in writers {
-        writer.join().unwrap();
-    }
+    load.finish();
     // The copy is a database of its own whose chain verifies.
     let url = format!("sqlite://{}", copy.display());
     let verified = Command::new(env!("CARGO_BIN_EXE_beacon"))
@@ -271,25 +288,7 @@ async fn a_pg_dump_under_write_load_restores_and_verifies() {
     let port = free_port();
     let _server = cli.serve(port, &nats.url());
     let cookie = sign_in(port, "duty.officer");
-    let stop = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..8)
-        .map(|client| {
-            let (stop, cookie) = (stop.clone(), cookie.clone());
-            std::thread::spawn(move || {
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    n += 1;
-                    let body = json!({
-                        "received_at": ago(5), "channel": "phone",
-                        "category": "accident", "summary": format!("来电{client}-{n}"),
-                    })
-                    .to_string();
-                    let answer = request(port, "POST", "/api/v1/duty/log", &cookie, &body);
-                    assert!(matches!(answer, Some((201, _))), "{answer:?}");
-                }
-            })
-        })
-        .collect();
+    let load = CallLoad::start(port, &cookie);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let dump = cli.dir.path().join("beacon.dump");
     let dumped = Command::new("pg_dump")
@@ -297,10 +296,7 @@ async fn a_pg_dump_under_write_load_restores_and_verifies() {
         .output()
         .unwrap();
     assert!(dumped.status.success(), "{}", text(&dumped));
-    stop.store(true, Ordering::Relaxed);
-    for writer in writers {
-        writer.join().unwrap();
-    }
+    load.finish();
     let target = beacon_store::testing::TestDatabase::new(Backend::Postgres).await;
     let restored = Command::new("pg_restore")
         .args(["--no-owner", "-d", target.url.as_str(), dump.to_str().unwrap()])
