@@ -739,6 +739,7 @@ pub struct RequestSwap {
 /// Asks a colleague to take one's shift (cover) or to trade (swap).
 #[utoipa::path(post, path = "/duty/swaps", tag = "duty", request_body = RequestSwap,
     responses((status = 201, body = Swap),
+        (status = 404, description = "`not_found`: no such assignment in the caller's scope", body = ErrorBody),
         (status = 409, description = "`swap_pending`, `shift_started`", body = ErrorBody),
         (status = 422, description = "`target_user_id: not_eligible | leader_role_required | on_leave | overlapping_shift | not_in_unit | same_person | already_on_shift`", body = ErrorBody)))]
 async fn request_swap(

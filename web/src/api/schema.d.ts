@@ -4969,6 +4969,15 @@ export interface operations {
             400: components["responses"]["InvalidJson"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            /** @description `not_found`: no such assignment in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `swap_pending`, `shift_started` */
             409: {
                 headers: {

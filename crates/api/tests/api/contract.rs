@@ -306,4 +306,19 @@ backend_tests! {
         t.get(&admin, &format!("/api/v1/units/{mixed}")).await.expect(StatusCode::OK);
         t.get(&admin, "/api/v1/units/ZZZZZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZZZZZZZZZ").await.expect(StatusCode::NOT_FOUND);
     }
+
+    // Found by schemathesis: a swap of an assignment that does not exist (or lies outside the
+    // caller's scope) answers 404, which the document did not list.
+    async fn a_swap_of_no_assignment_is_not_found_as_documented(t: TestApp) {
+        let desk = t.signed_in("desk", &t.tree.city, &[Role::DutyOfficer]).await;
+        for assignment in ["", SOME_ID] {
+            let body = json!({ "assignment_id": assignment, "target_user_id": SOME_ID });
+            let response = t.post(&desk, "/api/v1/duty/swaps", body).await;
+            response.expect(StatusCode::NOT_FOUND);
+            assert_json_error(&response, "POST /duty/swaps");
+        }
+        let doc = document();
+        let documented = &doc["paths"]["/api/v1/duty/swaps"]["post"]["responses"];
+        assert!(documented["404"].is_object(), "{documented}");
+    }
 }
