@@ -40,6 +40,12 @@ impl StoreError {
     pub fn invalid(field: &str, code: &str) -> Self {
         StoreError::Invalid(ValidationErrors::single(field, code))
     }
+
+    /// A stored value that does not read back (JSON of another shape, a number out of range):
+    /// for `map_err`.
+    pub(crate) fn corrupt(error: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(error.to_string())
+    }
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -12,7 +12,7 @@ use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
 use super::roster::unit_name;
-use super::{display_name, json_err};
+use super::display_name;
 use crate::notify::{self, Delivery, NewNotification};
 use crate::{Store, StoreError, audit, deadline, timeline};
 
@@ -57,7 +57,7 @@ fn handover_row(r: &AnyRow) -> Result<Handover, StoreError> {
     Ok(Handover {
         shift_id: r.try_get("shift_id")?,
         unit_id: r.try_get("unit_id")?,
-        open_items: serde_json::from_str(&items).map_err(json_err)?,
+        open_items: serde_json::from_str(&items).map_err(StoreError::corrupt)?,
         notes: r.try_get("notes")?,
         written_by: r.try_get("written_by")?,
         written_by_name: r.try_get("written_by_name")?,
@@ -156,7 +156,7 @@ impl Store {
         .await?
         .map(|r| r.try_get("id"))
         .transpose()?;
-        let items = serde_json::to_string(&write.open_items).map_err(json_err)?;
+        let items = serde_json::to_string(&write.open_items).map_err(StoreError::corrupt)?;
         let writer = display_name(&mut tx, actor).await?;
         sqlx::query(
             "INSERT INTO duty_handovers (shift_id, unit_id, open_items, notes, written_by, \

@@ -95,10 +95,6 @@ pub struct DutyPerson {
     pub roles: Vec<Role>,
 }
 
-pub(crate) fn json_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
 fn period_row(r: &AnyRow) -> Result<DutyPeriod, StoreError> {
     Ok(DutyPeriod {
         id: r.try_get("id")?,
@@ -131,7 +127,7 @@ impl Store {
             &mut tx,
             now,
             NewAuditRecord::new(actor, "duty.rules_set", Outcome::Success)
-                .detail(serde_json::to_value(&rules).map_err(json_err)?),
+                .detail(serde_json::to_value(&rules).map_err(StoreError::corrupt)?),
         )
         .await?;
         tx.commit().await?;
@@ -190,7 +186,7 @@ impl Store {
              SET settings = $2, duty_phone = $3, updated_at = $4",
         )
         .bind(unit_id.to_owned())
-        .bind(serde_json::to_string(&settings).map_err(json_err)?)
+        .bind(serde_json::to_string(&settings).map_err(StoreError::corrupt)?)
         .bind(settings.duty_phone.clone())
         .bind(to_millis(now))
         .execute(&mut *tx)
@@ -201,7 +197,7 @@ impl Store {
             NewAuditRecord::new(actor, "duty.settings_set", Outcome::Success)
                 .target("unit", unit_id)
                 .unit(Some(unit_id))
-                .detail(serde_json::to_value(&settings).map_err(json_err)?),
+                .detail(serde_json::to_value(&settings).map_err(StoreError::corrupt)?),
         )
         .await?;
         tx.commit().await?;
@@ -547,26 +543,6 @@ pub(crate) async fn display_name(tx: &mut Tx, actor: &Actor) -> Result<String, S
         Some(r) => r.try_get("display_name")?,
         None => actor.name.clone(),
     })
-}
-
-/// Users of a unit who hold any of the roles (the leaders to alert, the approvers of a swap).
-pub(crate) async fn unit_users_with_roles(
-    tx: &mut Tx,
-    unit_id: &str,
-    roles: &[Role],
-) -> Result<Vec<String>, StoreError> {
-    let rows = sqlx::query("SELECT id, roles FROM users WHERE unit_id = $1 AND active = $2")
-        .bind(unit_id.to_owned())
-        .bind(true)
-        .fetch_all(&mut **tx)
-        .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        if roles_column(&r)?.iter().any(|x| roles.contains(x)) {
-            out.push(r.try_get("id")?);
-        }
-    }
-    Ok(out)
 }
 
 /// Announces a change of a unit's roster (a shift's people, a generation, a publication, a swap,

@@ -19,7 +19,8 @@ use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::{json_err, unit_in_scope, unit_users_with_roles};
+use super::unit_in_scope;
+use crate::org::unit_users_with_roles;
 use crate::deadline::{self, DueStage, NewDeadline};
 use crate::notify::{self, Delivery, NewNotification};
 use crate::sql::{Sql, Val, insert_batch};
@@ -281,7 +282,7 @@ impl Store {
                 unit_id: s.unit_id,
                 shift_key: s.shift_key,
                 shift_name: s.shift_name,
-                date: s.local_date.parse().map_err(json_err)?,
+                date: s.local_date.parse().map_err(StoreError::corrupt)?,
                 starts_at: from_millis(s.starts_at),
                 ends_at: from_millis(s.ends_at),
                 status: s.status,
@@ -427,7 +428,7 @@ impl Store {
         let mut existing = BTreeSet::new();
         for r in existing_rows {
             let date: NaiveDate =
-                r.try_get::<String, _>("local_date")?.parse().map_err(json_err)?;
+                r.try_get::<String, _>("local_date")?.parse().map_err(StoreError::corrupt)?;
             for def in &settings.shifts {
                 existing.insert((date, def.key.clone()));
             }

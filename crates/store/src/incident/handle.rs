@@ -13,7 +13,6 @@ use sqlx::Row;
 use super::{
     Happened, Incident, clock, grade_of, incident_facts, keep, record_grade, sender_unit, sync_hops,
 };
-use crate::duty::json_err;
 use crate::{Store, StoreError, audit};
 
 const CHAIN_RULES_KEY: &str = "incident.chain_rules";
@@ -69,7 +68,7 @@ impl Store {
             &mut tx,
             now,
             NewAuditRecord::new(actor, "incident.chain_rules_set", Outcome::Success)
-                .detail(serde_json::to_value(rules).map_err(json_err)?),
+                .detail(serde_json::to_value(rules).map_err(StoreError::corrupt)?),
         )
         .await?;
         tx.commit().await?;

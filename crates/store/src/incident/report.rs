@@ -21,7 +21,7 @@ use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
 use super::{Happened, Incident, IncidentUnit, incident_facts, keep, parse};
-use crate::duty::{json_err, unit_users_with_roles};
+use crate::org::unit_users_with_roles;
 use crate::notify::{self, Delivery, NewNotification};
 use crate::{Store, StoreError, Tx};
 
@@ -129,7 +129,7 @@ fn report_facts(incident: &Incident) -> ReportFacts {
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
-    serde_json::from_str(&row.try_get::<String, _>(column)?).map_err(json_err)
+    serde_json::from_str(&row.try_get::<String, _>(column)?).map_err(StoreError::corrupt)
 }
 
 fn report_row(row: &AnyRow) -> Result<Report, StoreError> {
@@ -254,8 +254,8 @@ async fn insert_version(
     .bind(title.to_owned())
     .bind(addressee.to_owned())
     .bind(contact.to_owned())
-    .bind(serde_json::to_string(sections).map_err(json_err)?)
-    .bind(serde_json::to_string(facts).map_err(json_err)?)
+    .bind(serde_json::to_string(sections).map_err(StoreError::corrupt)?)
+    .bind(serde_json::to_string(facts).map_err(StoreError::corrupt)?)
     .bind(actor.user_id.clone())
     .bind(name)
     .bind(to_millis(at))
@@ -502,7 +502,7 @@ impl Store {
             return Err(StoreError::Conflict("report_exists"));
         }
         let sequence = if new.kind == ReportKind::FollowUp { last_follow_up + 1 } else { 0 };
-        let sequence_u32 = u32::try_from(sequence).map_err(json_err)?;
+        let sequence_u32 = u32::try_from(sequence).map_err(StoreError::corrupt)?;
         let facts = report_facts(&incident);
         let sections = new.sections.unwrap_or_else(|| draft_sections(&facts));
         let title =
@@ -528,8 +528,8 @@ impl Store {
         .bind(title.clone())
         .bind(addressee.clone())
         .bind(contact.clone())
-        .bind(serde_json::to_string(&sections).map_err(json_err)?)
-        .bind(serde_json::to_string(&facts).map_err(json_err)?)
+        .bind(serde_json::to_string(&sections).map_err(StoreError::corrupt)?)
+        .bind(serde_json::to_string(&facts).map_err(StoreError::corrupt)?)
         .bind(author)
         .bind(to_millis(now))
         .execute(&mut *tx)
@@ -591,8 +591,8 @@ impl Store {
         .bind(title.clone())
         .bind(addressee.clone())
         .bind(contact.clone())
-        .bind(serde_json::to_string(&sections).map_err(json_err)?)
-        .bind(serde_json::to_string(&facts).map_err(json_err)?)
+        .bind(serde_json::to_string(&sections).map_err(StoreError::corrupt)?)
+        .bind(serde_json::to_string(&facts).map_err(StoreError::corrupt)?)
         .bind(to_millis(now))
         .bind(report_id.to_owned())
         .bind(report.version)

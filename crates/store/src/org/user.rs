@@ -610,3 +610,23 @@ async fn announce_account(
     })
     .await
 }
+
+/// Users of a unit who hold any of the roles (the leaders to alert, the approvers of a swap).
+pub(crate) async fn unit_users_with_roles(
+    tx: &mut Tx,
+    unit_id: &str,
+    roles: &[Role],
+) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query("SELECT id, roles FROM users WHERE unit_id = $1 AND active = $2")
+        .bind(unit_id.to_owned())
+        .bind(true)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        if roles_column(&r)?.iter().any(|x| roles.contains(x)) {
+            out.push(r.try_get("id")?);
+        }
+    }
+    Ok(out)
+}
