@@ -1,6 +1,7 @@
 //! Connections, transactions and migrations: the part that differs between SQLite and
 //! PostgreSQL, fenced here.
 
+use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -103,6 +104,9 @@ impl Default for ConnectOptions {
     }
 }
 
+/// How often SQLite's write-ahead log is copied into the database file ([`Store::connect`]).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
 /// The handle every part of Beacon uses to reach the database. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -111,8 +115,9 @@ pub struct Store {
     write: AnyPool,
     clock: SharedClock,
     counts: Arc<CountCache>,
-    /// Registrations of incidents waiting for their batch (`incident::intake`).
-    pub(crate) intake: Arc<crate::incident::IntakeQueue>,
+    /// What modules keep for the life of the store (a queue of writes waiting for their batch,
+    /// a relay's cursor), one value per type, made on first use: see [`Store::kept`].
+    kept: Arc<Mutex<HashMap<TypeId, Arc<dyn std::any::Any + Send + Sync>>>>,
 }
 
 /// Totals of list queries, kept briefly. Counting every row of a scope for each page of a list is
@@ -237,14 +242,18 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
-        Ok(Self {
+        let store = Self {
             backend,
             read,
             write,
             clock,
             counts: Arc::default(),
-            intake: Arc::new(crate::incident::intake_queue()),
-        })
+            kept: Arc::default(),
+        };
+        if backend == Backend::Sqlite {
+            store.spawn_checkpointer(sqlite_url(url));
+        }
+        Ok(store)
     }
 
     /// Applies the embedded migrations of this backend that the database has not seen yet.
@@ -304,6 +313,16 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
+    }
+
+    /// The value of type `T` that this store (and its clones) keeps, made with `T::default()`
+    /// the first time a module asks. A module's private type keeps its state here without the
+    /// store knowing it.
+    pub(crate) fn kept<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut kept = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let value = kept.entry(TypeId::of::<T>()).or_insert_with(|| Arc::new(T::default()));
+        // The entry under `TypeId::of::<T>()` is only ever a `T`.
+        Arc::clone(value).downcast::<T>().unwrap_or_else(|_| Arc::new(T::default()))
     }
 
     pub(crate) fn reader(&self) -> &AnyPool {
@@ -378,6 +397,44 @@ impl Store {
         let path = out.to_str().ok_or_else(|| StoreError::invalid("out", "not_utf8"))?;
         sqlx::query("VACUUM INTO $1").bind(path.to_owned()).execute(&self.write).await?;
         Ok(())
+    }
+
+    /// Copies SQLite's write-ahead log into the database file ten times a second, on a
+    /// connection of its own. Left to the writer alone (every 1,000 pages), each checkpoint
+    /// copied up to 4 MiB while the write that crossed the mark, and every write queued behind
+    /// it, waited: the slowest hundredth of registrations. A passive checkpoint waits for nobody
+    /// and nobody waits for it; the writer's own checkpoint then has only the last tenth of a
+    /// second's pages left to copy before the log starts over. Ends when the store is closed or
+    /// dropped.
+    fn spawn_checkpointer(&self, url: String) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        let alive = Arc::downgrade(&self.kept);
+        let write = self.write.clone();
+        tokio::spawn(async move {
+            let mut connection: Option<sqlx::AnyConnection> = None;
+            loop {
+                tokio::time::sleep(CHECKPOINT_EVERY).await;
+                if alive.strong_count() == 0 || write.is_closed() {
+                    break;
+                }
+                if connection.is_none() {
+                    connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.ok();
+                }
+                let Some(conn) = connection.as_mut() else { continue };
+                let done = conn
+                    .execute("PRAGMA busy_timeout = 1000; PRAGMA wal_checkpoint(PASSIVE);")
+                    .await;
+                if let Err(error) = done {
+                    tracing::debug!(%error, "checkpoint of the write-ahead log failed");
+                    connection = None;
+                }
+            }
+            if let Some(conn) = connection {
+                let _ = sqlx::Connection::close(conn).await;
+            }
+        });
     }
 
     pub async fn close(&self) {
@@ -475,5 +532,27 @@ fn sqlite_url(url: &str) -> String {
         format!("{url}&mode=rwc")
     } else {
         format!("{url}?mode=rwc")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, Row};
+
+    /// SQLite is built without STAT4 (`.cargo/config.toml`): with it, a statement comparing an
+    /// indexed column to a bound value is compiled again whenever the value changes.
+    #[tokio::test]
+    async fn sqlite_keeps_its_compiled_statements() {
+        super::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect("sqlite::memory:").await.unwrap();
+        let options: Vec<String> = sqlx::query("PRAGMA compile_options")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String, _>(0).unwrap())
+            .collect();
+        assert!(options.iter().any(|o| o.starts_with("THREADSAFE")), "{options:?}");
+        assert!(!options.iter().any(|o| o.contains("STAT4")), "built with STAT4: {options:?}");
     }
 }

@@ -7,11 +7,15 @@
 
 use beacon_core::clock::{from_millis, to_millis};
 use beacon_core::event::{CommittedEvent, NewEvent};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use crate::db::backend_of;
-use crate::sql::{Sql, Val, insert_batch};
+use crate::sql::{Val, insert_batch};
 use crate::{Backend, Store, StoreError, Tx};
 
 /// Writes events in the caller's transaction: they are relayed only if it commits.
@@ -71,51 +75,114 @@ impl Store {
         limit: u32,
         publish: impl AsyncFnOnce(Vec<CommittedEvent>) -> Result<(), String>,
     ) -> Result<Relayed, StoreError> {
-        let select = "SELECT id, at, event FROM event_outbox ORDER BY id LIMIT $1";
         match self.backend() {
+            // Claimed by deleting them: the rows stay locked (and other relays skip them) until
+            // the bus has taken them and the deletion commits, or return when it does not.
             Backend::Postgres => {
                 let mut tx = self.writer().begin().await?;
-                let rows = sqlx::query(&format!("{select} FOR UPDATE SKIP LOCKED"))
-                    .bind(i64::from(limit))
-                    .fetch_all(&mut *tx)
-                    .await?;
-                let pending = pending_rows(&rows)?;
+                let rows = sqlx::query(
+                    "DELETE FROM event_outbox WHERE id IN (SELECT id FROM event_outbox \
+                     ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, at, event",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut pending = pending_rows(&rows)?;
                 if pending.is_empty() {
                     return Ok(Relayed::Published(0));
                 }
-                let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
+                pending.sort_by_key(|p| p.id);
+                let count = pending.len();
                 if let Err(error) = publish(pending).await {
+                    tx.rollback().await?;
                     return Ok(Relayed::BusFailed(error));
                 }
-                delete(&mut *tx, &ids).await?;
+                // The deletion need not wait for the disk: lost in a crash, its rows are
+                // published again under the same message id, which the bus drops.
+                sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
                 tx.commit().await?;
-                Ok(Relayed::Published(ids.len()))
+                Ok(Relayed::Published(count))
             }
-            // One instance writes a SQLite file: its relay is the only one, and the write lock
-            // is not held while the bus works.
+            // One instance writes a SQLite file: its relay is the only one. It reads past a
+            // cursor and removes what the bus took now and then, not after every pass: the file
+            // has one writer, and a delete after each batch of registrations would queue behind
+            // and ahead of every batch. Rows relayed and not yet removed when the instance dies
+            // are published again at start, under the same message id (`{id}-{at}`), which
+            // the NATS bus drops as a duplicate; a new in-process bus has no subscriber yet.
             Backend::Sqlite => {
-                let rows =
-                    sqlx::query(select).bind(i64::from(limit)).fetch_all(self.reader()).await?;
+                let cursor = self.kept::<SqliteRelay>();
+                let after = cursor.relayed_through.load(Ordering::Acquire);
+                let rows = sqlx::query(
+                    "SELECT id, at, event FROM event_outbox WHERE id > $1 ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(self.reader())
+                .await?;
                 let pending = pending_rows(&rows)?;
-                if pending.is_empty() {
-                    return Ok(Relayed::Published(0));
+                let count = pending.len();
+                if let Some(last) = pending.last().map(|p| p.id) {
+                    if let Err(error) = publish(pending).await {
+                        return Ok(Relayed::BusFailed(error));
+                    }
+                    cursor.relayed_through.store(last, Ordering::Release);
                 }
-                let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
-                if let Err(error) = publish(pending).await {
-                    return Ok(Relayed::BusFailed(error));
-                }
-                delete(self.writer(), &ids).await?;
-                Ok(Relayed::Published(ids.len()))
+                cursor.prune(self).await?;
+                Ok(Relayed::Published(count))
             }
         }
     }
 
     /// Events committed and not yet taken by the bus.
     pub async fn event_backlog(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM event_outbox")
+        // On SQLite, rows up to the relay's cursor were taken and wait only for removal.
+        let after = match self.backend() {
+            Backend::Sqlite => self.kept::<SqliteRelay>().relayed_through.load(Ordering::Acquire),
+            Backend::Postgres => 0,
+        };
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM event_outbox WHERE id > $1")
+            .bind(after)
             .fetch_one(self.reader())
             .await?
             .try_get("n")?)
+    }
+}
+
+/// Relayed rows are removed once this many wait, or once this long has passed.
+const PRUNE_ROWS: i64 = 4096;
+const PRUNE_AFTER: Duration = Duration::from_secs(1);
+
+/// The SQLite relay's progress: the last row the bus took, and the last row removed.
+#[derive(Debug, Default)]
+struct SqliteRelay {
+    relayed_through: AtomicI64,
+    pruned_through: AtomicI64,
+    pruned_at: Mutex<Option<Instant>>,
+}
+
+impl SqliteRelay {
+    async fn prune(&self, store: &Store) -> Result<(), StoreError> {
+        let through = self.relayed_through.load(Ordering::Acquire);
+        let waiting = through - self.pruned_through.load(Ordering::Acquire);
+        if waiting <= 0 {
+            return Ok(());
+        }
+        let due = {
+            let mut at = self.pruned_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let due = waiting >= PRUNE_ROWS || at.is_none_or(|at| at.elapsed() >= PRUNE_AFTER);
+            if due {
+                *at = Some(Instant::now());
+            }
+            due
+        };
+        if due {
+            sqlx::query("DELETE FROM event_outbox WHERE id <= $1")
+                .bind(through)
+                .execute(store.writer())
+                .await?;
+            self.pruned_through.fetch_max(through, Ordering::AcqRel);
+        }
+        Ok(())
     }
 }
 
@@ -132,20 +199,4 @@ fn pending_rows(rows: &[sqlx::any::AnyRow]) -> Result<Vec<CommittedEvent>, Store
             })
         })
         .collect()
-}
-
-async fn delete<'c>(
-    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
-    ids: &[i64],
-) -> Result<(), StoreError> {
-    let mut sql = Sql::new("DELETE FROM event_outbox WHERE id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(")");
-    sql.execute(executor).await?;
-    Ok(())
 }

@@ -26,7 +26,7 @@ use super::clock;
 use super::handle::chain_rules_on;
 use super::{
     GRADE_COLUMNS, HopRecord, Incident, IncidentUnit, NewIncident, grade_of, grade_row,
-    grading_tables_on, json_err, parse,
+    grading_tables_on, parse,
 };
 use crate::db::backend_of;
 use crate::deadline;
@@ -39,10 +39,13 @@ use crate::{Store, StoreError, Tx, audit, scope, timeline};
 /// Registrations written in one transaction at most.
 const BATCH_LIMIT: usize = 128;
 
-pub(crate) type IntakeQueue = GroupCommit<Pending, Result<Registered, StoreError>>;
+/// Registrations waiting for their batch; one per store, kept by it.
+struct IntakeQueue(GroupCommit<Pending, Result<Registered, StoreError>>);
 
-pub(crate) fn intake_queue() -> IntakeQueue {
-    GroupCommit::new(BATCH_LIMIT)
+impl Default for IntakeQueue {
+    fn default() -> Self {
+        Self(GroupCommit::new(BATCH_LIMIT))
+    }
 }
 
 /// A registered incident (its live event was written with it).
@@ -166,7 +169,8 @@ impl Store {
     ) -> Result<Registered, StoreError> {
         let pending = Pending { scope: scope.clone(), actor: actor.clone(), new };
         let store = self.clone();
-        self.intake
+        self.kept::<IntakeQueue>()
+            .0
             .submit(pending, move |batch| {
                 let store = store.clone();
                 async move { store.register_batch(batch).await }
@@ -369,7 +373,7 @@ async fn number(tx: &mut Tx, accepted: &mut [Accepted<'_>]) -> Result<(), StoreE
     }
     for prefix in prefixes {
         let count = accepted.iter().filter(|a| a.prefix == prefix).count();
-        let count = i64::try_from(count).map_err(json_err)?;
+        let count = i64::try_from(count).map_err(StoreError::corrupt)?;
         let last = take_numbers(tx, &prefix, count).await?;
         for (n, a) in (last - count + 1..).zip(accepted.iter_mut().filter(|a| a.prefix == prefix)) {
             a.number = format!("{prefix}{n:04}");
@@ -484,7 +488,7 @@ fn incident_row(a: &Accepted<'_>, now: DateTime<Utc>) -> Result<Vec<Val>, StoreE
         Val::Int(i64::from(c.missing)),
         Val::Int(i64::from(c.serious_injuries)),
         Val::Int(i64::from(c.minor_injuries)),
-        Val::Int(i64::try_from(c.direct_loss_cny).map_err(json_err)?),
+        Val::Int(i64::try_from(c.direct_loss_cny).map_err(StoreError::corrupt)?),
         Val::Text(new.description.clone()),
         Val::Text(new.source.as_str().to_owned()),
         Val::MaybeText(new.reporter.clone()),

@@ -164,35 +164,38 @@ impl Store {
         occurred_at: DateTime<Utc>,
     ) -> Result<Vec<DuplicateCandidate>, StoreError> {
         let window = Duration::hours(DUPLICATE_WINDOW_HOURS);
-        // Only what can be near is read: incidents with a point in a box around this one that
-        // holds the radius (the distance itself is checked below), and those of the same unit
-        // without a point (a point is saved with both coordinates or none). Each part is a
-        // range of `ix_incidents_kind` whose conditions are all checked in the index.
-        let part = |sql: &mut Sql, near: &dyn Fn(&mut Sql)| {
+        // Only what can be near is read, through the partial indexes of open incidents: those
+        // with a point in a box around this one that holds the radius (the distance itself is
+        // checked below), ranged by longitude; and those of the same unit without a point (a
+        // point is saved with both coordinates or none). SQLite is told the index: without
+        // statistics it weighs `ix_incidents_kind` alike, and that one reads the kind's whole
+        // window.
+        let sqlite = self.backend() == crate::Backend::Sqlite;
+        let part = |sql: &mut Sql, index: &str, near: &dyn Fn(&mut Sql)| {
             sql.push(
                 "SELECT i.id, i.number, i.title, n.name AS unit_name, i.occurred_at, i.place, \
-                 i.unit_id, i.lon, i.lat FROM incidents i JOIN units n ON n.id = i.unit_id \
-                 WHERE i.kind = ",
-            )
-            .bind(kind.as_str())
-            .push(" AND i.occurred_at >= ")
-            .bind(to_millis(occurred_at - window))
-            .push(" AND i.occurred_at <= ")
-            .bind(to_millis(occurred_at + window))
-            .push(" AND i.status = 'open'");
+                 i.unit_id, i.lon, i.lat FROM incidents i ",
+            );
+            if sqlite {
+                sql.push("INDEXED BY ").push(index).push(" ");
+            }
+            sql.push("JOIN units n ON n.id = i.unit_id WHERE i.status = 'open' AND i.kind = ")
+                .bind(kind.as_str());
             near(sql);
+            sql.push(" AND i.occurred_at >= ")
+                .bind(to_millis(occurred_at - window))
+                .push(" AND i.occurred_at <= ")
+                .bind(to_millis(occurred_at + window));
             scope::filter(sql, scope, "i.unit_id");
         };
         let mut sql = Sql::new("SELECT * FROM (");
-        // `|| ''` keeps SQLite off the unit's index, which would read every incident of the
-        // unit in the window (without statistics it weighs the two indexes alike).
         let same_unit = |sql: &mut Sql| {
-            sql.push(" AND i.lon IS NULL AND i.unit_id || '' = ").bind(unit_id.to_owned());
+            sql.push(" AND i.lon IS NULL AND i.unit_id = ").bind(unit_id.to_owned());
         };
         match point {
             Some((lon, lat)) => {
                 let (d_lon, d_lat) = box_around(lat, DUPLICATE_RADIUS_M);
-                part(&mut sql, &|sql: &mut Sql| {
+                part(&mut sql, "ix_incidents_open_point", &|sql: &mut Sql| {
                     sql.push(" AND i.lon BETWEEN ")
                         .bind(lon - d_lon)
                         .push(" AND ")
@@ -202,14 +205,14 @@ impl Store {
                         .push(" AND ")
                         .bind(lat + d_lat);
                 });
-                sql.push(" UNION ALL ");
-                part(&mut sql, &same_unit);
             }
-            // Without a point, every incident of the unit is near.
-            None => part(&mut sql, &|sql: &mut Sql| {
-                sql.push(" AND i.unit_id = ").bind(unit_id.to_owned());
+            // Without a point, every incident of the unit is near, with a point or without.
+            None => part(&mut sql, "ix_incidents_open_point", &|sql: &mut Sql| {
+                sql.push(" AND i.lon IS NOT NULL AND i.unit_id = ").bind(unit_id.to_owned());
             }),
         }
+        sql.push(" UNION ALL ");
+        part(&mut sql, "ix_incidents_open_unit", &same_unit);
         sql.push(") t ORDER BY occurred_at DESC LIMIT 200");
         let rows = sql.fetch_all(self.reader()).await?;
         let mut out = Vec::new();

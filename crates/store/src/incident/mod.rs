@@ -21,7 +21,6 @@ use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
 use crate::db::backend_of;
-use crate::duty::json_err;
 use crate::notify::Delivery;
 use crate::sql::{Sql, Val, get_bool, insert_batch};
 use crate::{Store, StoreError, Tx, audit, outbox, scope, timeline};
@@ -36,7 +35,6 @@ mod stats;
 pub use clock::HOP_DEADLINE;
 pub use handle::RecordHop;
 pub use intake::Registered;
-pub(crate) use intake::{IntakeQueue, intake_queue};
 pub use list::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_HOURS, DuplicateCandidate, IncidentFilter};
 pub use report::{NewReport, Report, ReportChanged, ReportEdit, ReportVersion, ReportVersionInfo};
 pub use stats::{IncidentStats, KindTally, MonthTally, StatsFilter, Tally, UnitTally};
@@ -213,10 +211,10 @@ where
         let valid_from: String = r.try_get("valid_from")?;
         tables.push(GradingTable {
             sector: parse(beacon_core::incident::Sector::parse(&sector), &sector)?,
-            valid_from: valid_from.parse().map_err(json_err)?,
+            valid_from: valid_from.parse().map_err(StoreError::corrupt)?,
             source: r.try_get("source")?,
             thresholds: serde_json::from_str(&r.try_get::<String, _>("thresholds")?)
-                .map_err(json_err)?,
+                .map_err(StoreError::corrupt)?,
         });
     }
     Ok(tables)
@@ -270,9 +268,9 @@ impl Store {
                     computed_grade: parse(Grade::parse(&computed), &computed)?,
                     grade: parse(Grade::parse(&grade), &grade)?,
                     axes: serde_json::from_str(&r.try_get::<String, _>("axes")?)
-                        .map_err(json_err)?,
+                        .map_err(StoreError::corrupt)?,
                     facts: serde_json::from_str(&r.try_get::<String, _>("facts")?)
-                        .map_err(json_err)?,
+                        .map_err(StoreError::corrupt)?,
                     table_source: r.try_get("table_source")?,
                     cause: r.try_get("cause")?,
                     reason: r.try_get("reason")?,
@@ -321,7 +319,7 @@ impl Store {
         .bind(i64::from(facts.missing))
         .bind(i64::from(facts.serious_injuries))
         .bind(i64::from(facts.minor_injuries))
-        .bind(i64::try_from(facts.direct_loss_cny).map_err(json_err)?)
+        .bind(i64::try_from(facts.direct_loss_cny).map_err(StoreError::corrupt)?)
         .bind(change.description.clone())
         .bind(grading.grade.as_str())
         .bind(grade.as_str())
@@ -658,8 +656,8 @@ fn grade_row(
         Val::Int(to_millis(at)),
         Val::Text(grading.grade.as_str().to_owned()),
         Val::Text(grade.as_str().to_owned()),
-        Val::Text(serde_json::to_string(&grading.axes).map_err(json_err)?),
-        Val::Text(serde_json::to_string(facts).map_err(json_err)?),
+        Val::Text(serde_json::to_string(&grading.axes).map_err(StoreError::corrupt)?),
+        Val::Text(serde_json::to_string(facts).map_err(StoreError::corrupt)?),
         Val::Text(table_source.to_owned()),
         Val::Text(cause.to_owned()),
         Val::Text(actor.name.clone()),

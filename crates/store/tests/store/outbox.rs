@@ -79,6 +79,40 @@ backend_tests! {
         assert!(events[0].id < events[1].id);
         assert_eq!(t.store.event_backlog().await.unwrap(), 0);
     }
+
+    async fn relayed_events_leave_the_outbox_and_are_never_relayed_twice(t: TestStore) {
+        let tree = t.city().await;
+        drain(&t).await;
+        t.unit(Some(&tree.west), "990103001", "西湖街道", UnitLevel::Township).await;
+        assert_eq!(drain(&t).await.len(), 1);
+        // SQLite removes relayed rows at most once a second (or every few thousand rows).
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        t.unit(Some(&tree.west), "990103002", "西岭街道", UnitLevel::Township).await;
+        let second = drain(&t).await;
+        assert_eq!(second.len(), 1, "the first event is not relayed again");
+        assert_eq!(second[0].event.data["name"], "西岭街道");
+        // The rows the bus took are gone: a new instance's relay finds at most what the last
+        // pass took since the last removal, and nothing older.
+        let (other, _) = t.db.store().await;
+        let taken = Arc::new(Mutex::new(Vec::new()));
+        let sink = taken.clone();
+        other
+            .relay_events(100, async move |events| {
+                sink.lock().unwrap().extend(events);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let names: Vec<String> = taken
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| e.event.data["name"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n == "西湖街道"), "relayed rows were removed: {names:?}");
+        assert_eq!(other.event_backlog().await.unwrap(), 0);
+        other.close().await;
+    }
 }
 
 /// Two relays of two instances on one PostgreSQL share the outbox: each event is claimed by one.
