@@ -17,6 +17,11 @@ use crate::AppState;
 use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
 use crate::org::Principal;
 use crate::org::auth::{Authorized, ManageCalendar};
+use crate::workbench::{Card, Item, Level};
+use beacon_core::clock::local_date;
+use beacon_core::org::Permission;
+use chrono::Datelike;
+use futures::future::BoxFuture;
 
 /// Every year the calendar knows: shipped with Beacon or entered by an administrator.
 #[utoipa::path(get, path = "/calendar/years", tag = "calendar",
@@ -120,4 +125,39 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_years))
         .routes(routes!(set_year, reset_year))
         .routes(routes!(deadline))
+}
+
+/// From this month on, next year's arrangement is expected (the State Council announces it
+/// in November, sometimes October).
+const NEXT_YEAR_FROM_MONTH: u32 = 11;
+
+/// The calendar's card, for the administrators who may edit it: the years known, and next
+/// year's arrangement when it is missing (a warning from November; every working-day deadline
+/// of next year counts on it).
+pub(crate) fn workbench_cards<'a>(
+    state: &'a AppState,
+    principal: &'a Principal,
+) -> BoxFuture<'a, ApiResult<Vec<Card>>> {
+    Box::pin(async move {
+        if !principal.can(Permission::ManageCalendar) {
+            return Ok(Vec::new());
+        }
+        let today = local_date(state.store().now());
+        let years = state.store().calendar_years().await?;
+        let known = |year: i32| years.iter().any(|y| y.year.year == year);
+        let mut items = Vec::new();
+        for year in [today.year(), today.year() + 1] {
+            let item = Item::new(year.to_string()).link("/calendar");
+            items.push(if known(year) {
+                item.level(Level::Ok).tag("calendar_entered")
+            } else if year == today.year() || today.month() >= NEXT_YEAR_FROM_MONTH {
+                item.level(Level::Warning).tag("calendar_missing")
+            } else {
+                item.tag("calendar_missing")
+            });
+        }
+        let missing =
+            items.iter().filter(|i| i.tags.iter().any(|t| t == "calendar_missing")).count();
+        Ok(vec![Card::new("calendar.years", missing as i64, items)])
+    })
 }

@@ -32,6 +32,8 @@ use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
 use crate::org::auth::{Authorized, ManageDuty, ReadDuty, ReadDutyLog, WriteDutyLog};
 use crate::org::{Principal, check_id};
 use crate::password::{random_text, token_hash};
+use crate::workbench::{Card, Item, Level};
+use futures::future::BoxFuture;
 
 /// A unit named by its code, as the UI and other systems name units.
 pub(crate) async fn unit_of(
@@ -1329,4 +1331,104 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(feed_ics))
         .routes(routes!(list_feeds, create_feed))
         .routes(routes!(revoke_feed))
+}
+
+// ---- workbench ----
+
+/// A post not checked in this long after its shift began shows as late.
+const CHECK_IN_GRACE_MINUTES: i64 = 15;
+/// The shifts of one's own shown ahead.
+const MY_SHIFTS_DAYS: i64 = 14;
+/// A handover not yet written this close to the end of one's running shift is due.
+const HANDOVER_DUE_MINUTES: i64 = 60;
+
+/// The duty desk's cards: who is on duty here and in the units below (with their check-in), the
+/// caller's next shifts (check-in and handover due), and the swaps waiting for a leader.
+pub(crate) fn workbench_cards<'a>(
+    state: &'a AppState,
+    principal: &'a Principal,
+) -> BoxFuture<'a, ApiResult<Vec<Card>>> {
+    Box::pin(async move {
+        let mut cards = Vec::new();
+        if !principal.can(Permission::ReadDuty) {
+            return Ok(cards);
+        }
+        let store = state.store();
+        let now = store.now();
+        let scope = principal.scope();
+        let units = store.duty_now(&scope, &principal.unit.id, true).await?;
+        let (mut people, mut checked) = (0_i64, 0_i64);
+        let mut items = Vec::new();
+        for unit in &units {
+            let Some(shift) = &unit.shift else {
+                items.push(
+                    Item::new(&unit.unit_name).level(Level::Danger).tag("no_shift").link("/duty"),
+                );
+                continue;
+            };
+            let absent = shift.people.iter().filter(|p| p.checked_in_at.is_none()).count() as i64;
+            people += shift.people.len() as i64;
+            checked += shift.people.len() as i64 - absent;
+            let names: Vec<&str> = shift.people.iter().map(|p| p.display_name.as_str()).collect();
+            let late = now - shift.starts_at > Duration::minutes(CHECK_IN_GRACE_MINUTES);
+            let item = Item::new(&unit.unit_name)
+                .detail(format!("{} · {}", shift.shift_name, names.join("、")))
+                .at(shift.ends_at)
+                .link("/duty");
+            items.push(match absent {
+                0 => item.level(Level::Ok).tag("checked_in"),
+                _ if late => item.level(Level::Warning).tag("not_checked_in"),
+                _ => item.tag("not_checked_in"),
+            });
+        }
+        cards.push(
+            Card::new("duty.on_duty", people, items)
+                .figure("checked_in", checked)
+                .figure("not_checked_in", people - checked),
+        );
+        if let Some(me) = &principal.user_id {
+            let shifts = store
+                .shifts_of_user(me, now - Duration::days(1), now + Duration::days(MY_SHIFTS_DAYS))
+                .await?;
+            let mut items = Vec::new();
+            for shift in shifts.iter().filter(|s| s.ends_at > now) {
+                let running = shift.starts_at <= now;
+                let mine = shift.people.iter().find(|p| &p.user_id == me);
+                let mut item = Item::new(format!("{} {}", shift.date, shift.shift_name))
+                    .at(shift.starts_at)
+                    .link("/duty");
+                if let Some(post) = mine {
+                    item = item.detail(post.slot_name.clone());
+                }
+                if running {
+                    item = item.tag("running");
+                    if mine.is_some_and(|p| p.checked_in_at.is_none()) {
+                        item = item.level(Level::Warning).tag("check_in");
+                    }
+                    let ending = shift.ends_at - now <= Duration::minutes(HANDOVER_DUE_MINUTES);
+                    if ending && shift.handover_written_at.is_none() {
+                        item = item.level(Level::Warning).tag("handover_due");
+                    }
+                }
+                items.push(item);
+            }
+            cards.push(Card::new("duty.my_shifts", items.len() as i64, items));
+        }
+        if principal.can(Permission::ManageDuty) {
+            let me = principal.user_id.clone().unwrap_or_default();
+            let swaps = store.swaps(&scope, &me, SwapBox::Approval).await?;
+            let items = swaps
+                .iter()
+                .map(|s| {
+                    Item::new(format!("{} → {}", s.requester_name, s.target_name))
+                        .detail(s.shift_name.clone())
+                        .at(s.shift_starts_at)
+                        .level(Level::Warning)
+                        .link("/duty/swaps")
+                })
+                .collect();
+            cards.push(Card::new("duty.swaps_to_approve", swaps.len() as i64, items));
+        }
+        Ok(cards)
+    })
 }

@@ -34,6 +34,9 @@ use crate::duty::unit_of;
 use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
 use crate::org::auth::{Authorized, HandleIncidents, LeadIncidents, ReadIncidents, ReportIncident};
 use crate::org::{Principal, check_id, double_option};
+use crate::workbench::{Card, Item, Level};
+use beacon_core::clock::{local_date, local_midnight};
+use futures::future::BoxFuture;
 
 /// What a caller may see of an incident: the reporter's name and phone are personal data, for
 /// the duty desk and leaders only; which other incident it may repeat is for those who may read
@@ -698,4 +701,133 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(close))
         .merge(report::routes())
         .merge(stats::routes())
+}
+
+// ---- workbench ----
+
+/// Open incidents read for the cards (the most recent; the count is of all).
+const OPEN_READ: u32 = 200;
+/// A clock this close to its deadline shows as due soon.
+const DUE_SOON_MINUTES: i64 = 30;
+
+fn grade_level(grade: Grade) -> Level {
+    match grade {
+        Grade::Ordinary => Level::Info,
+        Grade::RelativelySerious => Level::Warning,
+        Grade::Serious | Grade::ParticularlySerious => Level::Danger,
+    }
+}
+
+fn incident_item(incident: &Incident) -> Item {
+    Item::new(format!("{} {}", incident.number, incident.title))
+        .detail(incident.unit.name.clone())
+        .at(incident.occurred_at)
+        .level(grade_level(incident.grade))
+        .tag(format!("grade:{}", incident.grade.as_str()))
+        .link(format!("/incidents/{}", incident.id))
+}
+
+/// The incident desk's cards: incidents open in scope, reporting clocks running and overdue,
+/// hops addressed to the caller's unit not yet acknowledged, reports waiting for the caller's
+/// approval, and today's new incidents by grade.
+pub(crate) fn workbench_cards<'a>(
+    state: &'a AppState,
+    principal: &'a Principal,
+) -> BoxFuture<'a, ApiResult<Vec<Card>>> {
+    Box::pin(async move {
+        let mut cards = Vec::new();
+        if !principal.can(Permission::ReadIncidents) {
+            return Ok(cards);
+        }
+        let store = state.store();
+        let now = store.now();
+        let scope = principal.scope();
+        let page = PageRequest { page: 1, per_page: OPEN_READ };
+        let open = IncidentFilter { status: Some("open".to_owned()), ..Default::default() };
+        let open = store.incidents(&scope, &open, page).await?;
+        let items = open.items.iter().map(incident_item).collect();
+        cards.push(Card::new("incident.open", open.total as i64, items));
+
+        let mut clocks = Vec::new();
+        let mut overdue = 0;
+        for incident in &open.items {
+            for duty in incident.obligations.iter().filter(|o| o.done_at.is_none()) {
+                let Some(due) = duty.due_at else { continue };
+                let late = now >= due;
+                overdue += i64::from(late);
+                let level = if late {
+                    Level::Danger
+                } else if due - now <= chrono::Duration::minutes(DUE_SOON_MINUTES) {
+                    Level::Warning
+                } else {
+                    Level::Info
+                };
+                clocks.push(
+                    Item::new(format!("{} {}", incident.number, incident.title))
+                        .detail(incident.unit.name.clone())
+                        .at(due)
+                        .level(level)
+                        .tag(format!("hop:{}", duty.hop.as_str()))
+                        .tag(if late { "overdue" } else { "running" })
+                        .link(format!("/incidents/{}", incident.id)),
+                );
+            }
+        }
+        clocks.sort_by_key(|c| c.at);
+        let running = clocks.len() as i64;
+        cards.push(
+            Card::new("incident.clocks", running, clocks)
+                .figure("overdue", overdue)
+                .figure("running", running - overdue),
+        );
+
+        if principal.can(Permission::HandleIncidents) {
+            let awaiting = IncidentFilter {
+                status: Some("open".to_owned()),
+                awaiting_unit_id: Some(principal.unit.id.clone()),
+                ..Default::default()
+            };
+            let awaiting = store.incidents(&scope, &awaiting, page).await?;
+            let items = awaiting
+                .items
+                .iter()
+                .map(|i| incident_item(i).level(Level::Warning).tag("to_acknowledge"))
+                .collect();
+            cards.push(Card::new("incident.to_acknowledge", awaiting.total as i64, items));
+        }
+
+        if principal.can(Permission::LeadIncidents) {
+            let reports = store.reports_awaiting_approval(&scope, &principal.unit.id).await?;
+            let items = reports
+                .iter()
+                .map(|r| {
+                    let mut item = Item::new(format!("{} {}", r.incident_number, r.incident_title))
+                        .level(Level::Warning)
+                        .tag(format!("report:{}", r.kind.as_str()))
+                        .link(format!("/incidents/{}", r.incident_id));
+                    if let Some(name) = &r.submitted_by_name {
+                        item = item.detail(name.clone());
+                    }
+                    if let Some(at) = r.submitted_at {
+                        item = item.at(at);
+                    }
+                    item
+                })
+                .collect();
+            cards.push(Card::new("incident.reports_to_approve", reports.len() as i64, items));
+        }
+
+        let today =
+            IncidentFilter { from: Some(local_midnight(local_date(now))), ..Default::default() };
+        let today = store.incidents(&scope, &today, page).await?;
+        let mut card = Card::new("incident.today", today.total as i64, Vec::new());
+        for grade in Grade::ALL.iter().rev() {
+            let n = today.items.iter().filter(|i| i.grade == *grade).count() as i64;
+            card = card.figure(format!("grade:{}", grade.as_str()), n);
+        }
+        card.items = today.items.iter().take(crate::workbench::ITEMS).map(incident_item).collect();
+        card.level = card.items.iter().map(|i| i.level).max().unwrap_or(Level::Ok);
+        cards.push(card);
+        Ok(cards)
+    })
 }

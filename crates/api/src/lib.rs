@@ -15,6 +15,7 @@ pub mod org;
 pub mod password;
 mod system;
 mod web;
+pub mod workbench;
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};

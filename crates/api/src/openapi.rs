@@ -34,6 +34,7 @@ use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
         (name = "incidents", description = "Incidents: intake, grading, the reporting chain's clocks"),
         (name = "calendar", description = "Working days and public holidays"),
         (name = "notify", description = "One's notifications"),
+        (name = "workbench", description = "The home page's cards: what to do or know now"),
         (name = "system", description = "Health and configuration"),
     )
 )]

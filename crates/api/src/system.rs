@@ -89,7 +89,8 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::duty::routes())
         .merge(crate::incident::routes())
         .merge(crate::calendar::routes())
-        .merge(crate::notify::routes());
+        .merge(crate::notify::routes())
+        .merge(crate::workbench::routes());
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .nest("/api/v1", v1)

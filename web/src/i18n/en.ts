@@ -32,6 +32,25 @@ export default {
     liveEvents: 'Live activity', noEvents: 'Nothing new yet. Changes in your unit and the units beneath it appear here as they happen.',
     session: 'Session ends at', idle: 'Signed out after {minutes} idle minutes',
   },
+  workbench: {
+    title: 'Workbench', refresh: 'Refresh', viewAll: 'View all', empty: 'None', updated: 'Updated {time}',
+    failed: 'The workbench could not be loaded; refresh in a moment', nothing: 'Nothing needs your attention now.',
+    cards: {
+      duty: { on_duty: 'On duty now', my_shifts: 'My shifts', swaps_to_approve: 'Swaps to approve' },
+      incident: {
+        open: 'Open incidents', clocks: 'Reporting clocks', to_acknowledge: 'Reports to acknowledge', reports_to_approve: 'Reports to approve',
+        today: 'New incidents today',
+      },
+      admin: { locked_accounts: 'Locked accounts', tokens_expiring: 'API tokens expiring' },
+      calendar: { years: 'Holiday calendar' },
+    },
+    tags: {
+      checked_in: 'Checked in', not_checked_in: 'Not checked in', no_shift: 'Nobody on duty', running: 'Running', check_in: 'Check in',
+      handover_due: 'Handover due', overdue: 'Overdue', to_acknowledge: 'To acknowledge', unknown_account: 'No such account',
+      expired: 'Expired', expiring: 'Expiring', calendar_entered: 'Entered', calendar_missing: 'Missing',
+    },
+    reportKinds: { initial: 'Initial', follow_up: 'Follow-up', final: 'Final' },
+  },
   permissions: {
     manage_org: 'Manage units, users and API tokens', manage_security: 'Manage the security policy and unlock accounts',
     read_audit: 'Read and export the audit trail', view_accounts: 'See the account list',

@@ -32,6 +32,25 @@ export default {
     liveEvents: '实时动态', noEvents: '暂无新动态。本单位及下级单位的变化会实时显示在这里。',
     session: '会话到期时间', idle: '空闲 {minutes} 分钟后自动退出',
   },
+  workbench: {
+    title: '工作台', refresh: '刷新', viewAll: '查看全部', empty: '暂无', updated: '更新于 {time}',
+    failed: '工作台加载失败，请稍后刷新', nothing: '当前没有需要您处理或关注的事项。',
+    cards: {
+      duty: { on_duty: '当前在岗', my_shifts: '我的班次', swaps_to_approve: '待审批的换班' },
+      incident: {
+        open: '未办结事件', clocks: '报告时限', to_acknowledge: '待签收的上报', reports_to_approve: '待审核的报告',
+        today: '今日新增事件',
+      },
+      admin: { locked_accounts: '已锁定账号', tokens_expiring: '即将到期的接口令牌' },
+      calendar: { years: '节假日安排' },
+    },
+    tags: {
+      checked_in: '已签到', not_checked_in: '未签到', no_shift: '无人值班', running: '计时中', check_in: '请签到',
+      handover_due: '待交班', overdue: '已超时', to_acknowledge: '待签收', unknown_account: '不存在的账号',
+      expired: '已过期', expiring: '即将过期', calendar_entered: '已录入', calendar_missing: '未录入',
+    },
+    reportKinds: { initial: '首报', follow_up: '续报', final: '终报' },
+  },
   permissions: {
     manage_org: '管理单位、用户与接口令牌', manage_security: '管理安全策略与账号解锁',
     read_audit: '查阅与导出审计日志', view_accounts: '查看账号列表',

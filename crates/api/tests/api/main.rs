@@ -16,6 +16,7 @@ mod org;
 mod proxy;
 mod robustness;
 mod server;
+mod workbench;
 
 use std::sync::Arc;
 

@@ -36,7 +36,9 @@ pub use clock::HOP_DEADLINE;
 pub use handle::RecordHop;
 pub use intake::Registered;
 pub use list::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_HOURS, DuplicateCandidate, IncidentFilter};
-pub use report::{NewReport, Report, ReportChanged, ReportEdit, ReportVersion, ReportVersionInfo};
+pub use report::{
+    AwaitingReport, NewReport, Report, ReportChanged, ReportEdit, ReportVersion, ReportVersionInfo,
+};
 pub use stats::{IncidentStats, KindTally, MonthTally, StatsFilter, Tally, UnitTally};
 
 /// The facts of a new incident, already validated (`beacon_core::incident::check_*`).

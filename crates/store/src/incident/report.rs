@@ -21,8 +21,8 @@ use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
 use super::{Happened, Incident, IncidentUnit, incident_facts, keep, parse};
-use crate::org::unit_users_with_roles;
 use crate::notify::{self, Delivery, NewNotification};
+use crate::org::unit_users_with_roles;
 use crate::{Store, StoreError, Tx};
 
 /// A report as its readers see it: the current version, where it stands, and the list of
@@ -863,4 +863,55 @@ pub(super) async fn require_follow_up(
         "grade": incident.grade,
     });
     notify::send(tx, now, true, notes(desk, "incident.follow_up_required", incident, &data)).await
+}
+
+/// A report submitted and waiting for its issuing unit's duty leader.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AwaitingReport {
+    pub id: String,
+    pub incident_id: String,
+    pub incident_number: String,
+    pub incident_title: String,
+    pub kind: ReportKind,
+    pub sequence: u32,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub submitted_by_name: Option<String>,
+}
+
+impl Store {
+    /// The reports of `unit_id` waiting for approval (those its duty leader approves), oldest
+    /// first, within the caller's scope.
+    pub async fn reports_awaiting_approval(
+        &self,
+        scope: &Scope,
+        unit_id: &str,
+    ) -> Result<Vec<AwaitingReport>, StoreError> {
+        let mut sql = crate::sql::Sql::new(
+            "SELECT r.id, r.incident_id, i.number, i.title, r.kind, r.sequence, r.submitted_at, \
+             r.submitted_by_name FROM incident_reports r JOIN incidents i ON i.id = r.incident_id \
+             WHERE r.status = ",
+        );
+        sql.bind(ReportStatus::Submitted.as_str())
+            .push(" AND r.unit_id = ")
+            .bind(unit_id.to_owned());
+        crate::scope::filter(&mut sql, scope, "r.unit_id");
+        sql.push(" ORDER BY r.submitted_at, r.id");
+        let rows = sql.fetch_all(self.reader()).await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get("kind")?;
+                Ok(AwaitingReport {
+                    id: r.try_get("id")?,
+                    incident_id: r.try_get("incident_id")?,
+                    incident_number: r.try_get("number")?,
+                    incident_title: r.try_get("title")?,
+                    kind: parse(ReportKind::parse(&kind), &kind)?,
+                    sequence: u32::try_from(r.try_get::<i64, _>("sequence")?)
+                        .map_err(StoreError::corrupt)?,
+                    submitted_at: r.try_get::<Option<i64>, _>("submitted_at")?.map(from_millis),
+                    submitted_by_name: r.try_get("submitted_by_name")?,
+                })
+            })
+            .collect()
+    }
 }

@@ -1,0 +1,23 @@
+import { expect, test } from '@playwright/test'
+import { signIn } from './helpers'
+
+// The workbench of the demo's district duty officer (江南区, which has an open incident awaiting
+// the city): the cards of the duty desk and the incidents show, and an item opens its record
+// in one click.
+test('the workbench shows the duty desk its cards and an item opens its record', async ({ page }) => {
+  await signIn(page, 'jiangnan.officer')
+  await expect(page.getByTestId('nav-home')).toBeVisible()
+  await page.goto('/')
+  const open = page.locator('[data-card="incident.open"]')
+  await expect(open).toBeVisible()
+  await expect(page.locator('[data-card="duty.on_duty"]')).toBeVisible()
+  await expect(page.locator('[data-card="incident.clocks"]')).toBeVisible()
+  // No raw key of a card title shows.
+  await expect(page.locator('.bench-card-title', { hasText: 'workbench.' })).toHaveCount(0)
+  const first = open.locator('li.link').first()
+  const title = (await first.locator('.bench-item-title').innerText()).trim()
+  expect(title).toMatch(/^990102-\d{4}-\d{4} /)
+  await first.click()
+  await expect(page).toHaveURL(/\/incidents\/[0-9a-f-]{36}$/)
+  await expect(page.getByText(title.split(' ').slice(1).join(' ')).first()).toBeVisible()
+})

@@ -1,0 +1,3 @@
+import { registerCard } from '@/workbench/registry'
+
+registerCard('calendar.years', { route: '/calendar', order: 42 })

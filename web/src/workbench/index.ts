@@ -1,0 +1,7 @@
+// Every module's workbench cards. A module adds one line here.
+import '@/views/duty/workbench'
+import '@/views/incident/workbench'
+import '@/views/org/workbench'
+import '@/views/calendar/workbench'
+
+export { cardDef, registeredCards, tagText } from './registry'
