@@ -119,12 +119,31 @@ pub async fn soak(beacon: &PathBuf, minutes: u64, backend: Backend) -> Result<()
     tokio::time::sleep(WARM_UP.min(total / 4)).await;
     let rss_start = rss_kib(server.0.id())?;
     let warm = requests.load(Ordering::Relaxed);
+    // Memory each minute: caches that fill level off, a leak keeps climbing.
+    let sampler = {
+        let pid = server.0.id();
+        let requests = requests.clone();
+        tokio::spawn(async move {
+            let mut minute = 0;
+            loop {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                minute += 1;
+                let Ok(rss) = rss_kib(pid) else { break };
+                eprintln!(
+                    "soak: minute {minute} after warm-up: {:.1} MiB, {} requests",
+                    rss as f64 / 1024.0,
+                    requests.load(Ordering::Relaxed)
+                );
+            }
+        })
+    };
     for task in futures::future::join_all(tasks).await {
         if let Err(error) = task? {
             errors.fetch_add(1, Ordering::Relaxed);
             eprintln!("soak: a client failed: {error}");
         }
     }
+    sampler.abort();
     let rss_end = rss_kib(server.0.id())?;
     server.stop();
     let requests = requests.load(Ordering::Relaxed);

@@ -242,14 +242,8 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
-        let store = Self {
-            backend,
-            read,
-            write,
-            clock,
-            counts: Arc::default(),
-            kept: Arc::default(),
-        };
+        let store =
+            Self { backend, read, write, clock, counts: Arc::default(), kept: Arc::default() };
         if backend == Backend::Sqlite {
             store.spawn_checkpointer(sqlite_url(url));
         }
@@ -420,7 +414,8 @@ impl Store {
                     break;
                 }
                 if connection.is_none() {
-                    connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.ok();
+                    connection =
+                        <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.ok();
                 }
                 let Some(conn) = connection.as_mut() else { continue };
                 let done = conn

@@ -11,8 +11,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
-use super::roster::unit_name;
 use super::display_name;
+use super::roster::unit_name;
 use crate::notify::{self, Delivery, NewNotification};
 use crate::{Store, StoreError, audit, deadline, timeline};
 

@@ -20,9 +20,9 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::unit_in_scope;
-use crate::org::unit_users_with_roles;
 use crate::deadline::{self, DueStage, NewDeadline};
 use crate::notify::{self, Delivery, NewNotification};
+use crate::org::unit_users_with_roles;
 use crate::sql::{Sql, Val, insert_batch};
 use crate::{Store, StoreError, Tx, audit, scope, timeline};
 

@@ -18,8 +18,8 @@ use utoipa::ToSchema;
 
 use super::roster::{overlapping_shift, unit_name};
 use super::{Shift, display_name, unit_in_scope};
-use crate::org::unit_users_with_roles;
 use crate::notify::{self, Delivery, NewNotification};
+use crate::org::unit_users_with_roles;
 use crate::sql::Sql;
 use crate::{Store, StoreError, Tx, audit, scope, timeline};
 

@@ -17,8 +17,8 @@ use sqlx::Row;
 use super::handle::chain_rules_on;
 use super::{parse, sender_unit};
 use crate::deadline::{self, DueStage, NewDeadline};
-use crate::org::unit_users_with_roles;
 use crate::notify::{self, Delivery, NewNotification};
+use crate::org::unit_users_with_roles;
 use crate::sql::Sql;
 use crate::{Store, StoreError, Tx, audit, timeline};
 

@@ -21,8 +21,8 @@ use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
 use super::{Happened, Incident, IncidentUnit, incident_facts, keep, parse};
-use crate::org::unit_users_with_roles;
 use crate::notify::{self, Delivery, NewNotification};
+use crate::org::unit_users_with_roles;
 use crate::{Store, StoreError, Tx};
 
 /// A report as its readers see it: the current version, where it stands, and the list of

@@ -11,8 +11,8 @@ pub use session::{LoginAccount, SessionPrincipal};
 pub use token::{NewToken, TokenPrincipal};
 pub use unit::{NewUnit, UnitChanges, UnitDetail};
 pub(crate) use unit::{boundary_value, unit_in_scope};
-pub(crate) use user::{roles_column, unit_users_with_roles};
 pub use user::{NewUser, PasswordSetter, UserChanges, UserFilter};
+pub(crate) use user::{roles_column, unit_users_with_roles};
 
 use beacon_core::org::{Role, UnitLevel, UnitRef};
 use sqlx::Row;
