@@ -118,8 +118,6 @@ async fn deadline(
     Ok(Json(DeadlineAnswer { ends_at, known_years }))
 }
 
-use chrono::Datelike;
-
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_years))

@@ -1460,6 +1460,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workbench": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's workbench: per module, the cards of what the caller may read, in their scope.
+         *     The web app reloads it when a live event arrives.
+         */
+        get: operations["workbench"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1529,6 +1549,28 @@ export interface components {
         CalendarYear: components["schemas"]["HolidayYear"] & {
             /** @description `builtin` (shipped with Beacon) or `edited` (entered by an administrator). */
             source: string;
+        };
+        /** @description One card. */
+        Card: {
+            /**
+             * @description Stable key (`duty.on_duty`, `incident.clocks`…): the web app names, draws and links a
+             *     card by it.
+             */
+            key: string;
+            /** @description The most urgent of its items, or of its figure. */
+            level: components["schemas"]["Level"];
+            /**
+             * Format: int64
+             * @description The card's figure: people on duty, incidents open, clocks running…
+             */
+            count: number;
+            /**
+             * @description Figures by category, each with a key the web app translates (`grade:serious`,
+             *     `checked_in`, `overdue`).
+             */
+            breakdown: components["schemas"]["Figure"][];
+            /** @description The most urgent records first, at most [`ITEMS`]. */
+            items: components["schemas"]["Item"][];
         };
         /** @description The facts a grade is computed from. */
         Casualties: {
@@ -1929,6 +1971,11 @@ export interface components {
             /** @description The event's content (ids and names, never personal data). */
             data: Record<string, never>;
         };
+        Figure: {
+            key: string;
+            /** Format: int64 */
+            count: number;
+        };
         Gap: {
             kind: components["schemas"]["GapKind"];
             /** Format: date-time */
@@ -2162,6 +2209,24 @@ export interface components {
             code: string;
             name: string;
         };
+        /**
+         * @description A record on a card: what a person reads (a number and a title, a name and a unit), never an
+         *     internal id, and where it leads.
+         */
+        Item: {
+            title: string;
+            detail?: string | null;
+            /**
+             * Format: date-time
+             * @description The moment that matters: a clock's deadline, a shift's start, a lock's end.
+             */
+            at?: string | null;
+            level: components["schemas"]["Level"];
+            /** @description Keys the web app translates (`grade:serious`, `hop:county_to_city`, `not_checked_in`). */
+            tags: string[];
+            /** @description The record's page in the web app (`/incidents/…`). */
+            link?: string | null;
+        };
         KindInfo: {
             kind: components["schemas"]["IncidentKind"];
             category: components["schemas"]["Category"];
@@ -2170,6 +2235,11 @@ export interface components {
         KindTally: components["schemas"]["Tally"] & {
             kind: components["schemas"]["IncidentKind"];
         };
+        /**
+         * @description How urgent a card or an item is: its colour.
+         * @enum {string}
+         */
+        Level: "ok" | "info" | "warning" | "danger";
         LoginRequest: {
             username: string;
             password: string;
@@ -2877,6 +2947,16 @@ export interface components {
          * @enum {string}
          */
         WarningColor: "blue" | "yellow" | "orange" | "red";
+        Workbench: {
+            /**
+             * Format: date-time
+             * @description When the cards were computed; the local (Beijing) date they speak of.
+             */
+            at: string;
+            /** Format: date */
+            date: string;
+            cards: components["schemas"]["Card"][];
+        };
     };
     responses: {
         /** @description `csrf_rejected`: a cross-site write. */
@@ -6920,6 +7000,34 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    workbench: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Workbench"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: components["responses"]["Forbidden"];
         };
     };
