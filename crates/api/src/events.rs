@@ -133,8 +133,26 @@ async fn still_valid(state: &AppState, principal: &Principal) -> bool {
     }
 }
 
+/// Events the activity feed shows on load, at most this many.
+const RECENT: usize = 50;
+
+/// The caller's recent live events, oldest first: the last [`RECENT`] this instance keeps that
+/// the caller's stream would have delivered (the same scope and role rules), so the activity feed
+/// shows what happened before the page opened. A stream opened with `Last-Event-ID` set to the
+/// last one's `seq` continues without a gap or a repeat.
+#[utoipa::path(
+    get, path = "/events/recent", tag = "events",
+    responses((status = 200, body = Vec<beacon_bus::Event>), (status = 401, body = ErrorBody))
+)]
+async fn recent(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<axum::Json<Vec<Event>>> {
+    Ok(axum::Json(state.bus().recent(&principal.audience(), RECENT)))
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(events))
+    OpenApiRouter::new().routes(routes!(events)).routes(routes!(recent))
 }
 
 /// The relay's state on this instance, for `/healthz` and the metrics.

@@ -52,6 +52,9 @@ pub trait EventBus: Send + Sync + 'static {
     /// Subscribes a client that last saw `last_seen` (none: a fresh client).
     fn subscribe(&self, last_seen: Option<u64>) -> BoxFuture<'_, Subscription>;
     fn state(&self) -> BusState;
+    /// The last `limit` events this instance keeps that `audience` may receive, oldest first
+    /// (what a page shows as recent activity on load).
+    fn recent(&self, audience: &Audience, limit: usize) -> Vec<Event>;
 }
 
 pub type SharedBus = Arc<dyn EventBus>;
@@ -95,6 +98,14 @@ impl Ring {
     /// Forgets what is kept (the sequence it belonged to has ended).
     pub(crate) fn clear(&self) {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+    }
+
+    pub(crate) fn recent(&self, audience: &Audience, limit: usize) -> Vec<Event> {
+        let ring = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut recent: Vec<Event> =
+            ring.iter().rev().filter(|e| e.visible_to(audience)).take(limit).cloned().collect();
+        recent.reverse();
+        recent
     }
 
     pub(crate) fn take(&self, last_seen: Option<u64>) -> Taken {
@@ -155,6 +166,10 @@ impl EventBus for InProcessBus {
 
     fn state(&self) -> BusState {
         BusState { kind: "in_process", connected: true }
+    }
+
+    fn recent(&self, audience: &Audience, limit: usize) -> Vec<Event> {
+        self.ring.recent(audience, limit)
     }
 }
 

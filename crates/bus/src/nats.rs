@@ -13,7 +13,7 @@ use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, stream};
 use beacon_core::clock::{from_millis, to_millis};
-use beacon_core::event::{CommittedEvent, Event, NewEvent};
+use beacon_core::event::{Audience, CommittedEvent, Event, NewEvent};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -208,6 +208,10 @@ impl EventBus for NatsBus {
         let connected = self.client.connection_state() == async_nats::connection::State::Connected
             && self.following.load(Ordering::Acquire);
         BusState { kind: "nats", connected }
+    }
+
+    fn recent(&self, audience: &Audience, limit: usize) -> Vec<Event> {
+        self.ring.recent(audience, limit)
     }
 }
 

@@ -28,8 +28,30 @@ export function onLiveEvent(handler: Handler): () => void {
   }
 }
 
+/** Adds events to the feed once each (by `seq`), newest first, keeping the last KEEP. */
+function remember(events: LiveEvent[]) {
+  const seen = new Set(live.events.map((e) => e.seq).filter((seq) => seq !== undefined))
+  const fresh = events.filter((e) => e.kind !== 'notification' && (e.seq === undefined || !seen.has(e.seq)))
+  if (fresh.length === 0) return
+  live.events.unshift(...fresh)
+  live.events.sort((a, b) => (b.seq ?? Number.MAX_SAFE_INTEGER) - (a.seq ?? Number.MAX_SAFE_INTEGER))
+  live.events.splice(KEEP)
+}
+
+/** What happened in scope before the page opened (the server's recent events). */
+async function loadRecent() {
+  try {
+    const response = await fetch('/api/v1/events/recent', { credentials: 'same-origin' })
+    if (!response.ok) return
+    remember((await response.json()) as LiveEvent[])
+  } catch {
+    // The feed fills with what happens from now on.
+  }
+}
+
 export function connectEvents(onSessionEnded: () => void) {
   disconnectEvents()
+  void loadRecent()
   source = new EventSource('/api/v1/events')
   source.onopen = () => {
     live.connected = true
@@ -50,9 +72,8 @@ export function connectEvents(onSessionEnded: () => void) {
       return
     }
     // Notifications go to the persistent inbox (NotificationBell), not the live list.
-    if (event.kind !== 'notification') {
-      live.events.unshift(event)
-      live.events.splice(KEEP)
+    if (event.kind !== 'notification' && !live.events.some((e) => e.seq !== undefined && e.seq === event.seq)) {
+      remember([event])
       live.unread += 1
     }
     handlers.forEach((handler) => handler(event))

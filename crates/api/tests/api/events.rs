@@ -107,6 +107,37 @@ backend_tests! {
         assert!(resumed.next().await.is_none());
     }
 
+    async fn the_feed_shows_what_happened_before_the_page_opened_in_scope(t: TestApp) {
+        let city = t.signed_in("city.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        let east = t.signed_in("east.viewer", &t.tree.east, &[Role::Viewer]).await;
+        let west = t.signed_in("west.viewer", &t.tree.west, &[Role::Viewer]).await;
+        t.post(&city, "/api/v1/units", json!({ "parent_id": t.tree.east, "code": "990102005", "name": "东新街道", "level": "township" })).await.expect(StatusCode::CREATED);
+        t.post(&city, "/api/v1/users", json!({ "username": "new.one", "display_name": "x", "unit_id": t.tree.east, "roles": ["staff"], "password": "Initial-Pass-1" })).await.expect(StatusCode::CREATED);
+        t.settle().await;
+
+        let recent = t.get(&east, "/api/v1/events/recent").await;
+        recent.expect(StatusCode::OK);
+        let recent = recent.json();
+        let kinds: Vec<&str> = recent.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"unit.created"), "{kinds:?}");
+        assert!(!kinds.contains(&"user.created"), "account events are for administrators: {kinds:?}");
+        let seqs: Vec<u64> = recent.as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "oldest first: {seqs:?}");
+
+        let admin = t.get(&city, "/api/v1/events/recent").await.json();
+        assert!(admin.as_array().unwrap().iter().any(|e| e["kind"] == "user.created"));
+        let other = t.get(&west, "/api/v1/events/recent").await.json();
+        assert!(!other.to_string().contains("东新街道"), "another district's: {other}");
+
+        // A stream that starts after the last of them repeats none.
+        let last = seqs.last().unwrap().to_string();
+        let mut stream = Stream::open(&t, &east, Some(&last)).await;
+        assert!(stream.next().await.is_none());
+        t.call(None, axum::http::Method::GET, "/api/v1/events/recent", None)
+            .await
+            .expect(StatusCode::UNAUTHORIZED);
+    }
+
     async fn lockouts_alert_the_security_administrator(t: TestApp) {
         let security = t.signed_in("sec.admin", &t.tree.city, &[Role::SecurityAdmin]).await;
         let system = t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await;
