@@ -21,3 +21,16 @@ test('the workbench shows the duty desk its cards and an item opens its record',
   await expect(page).toHaveURL(/\/incidents\/[0-9a-f-]{36}$/)
   await expect(page.getByText(title.split(' ').slice(1).join(' ')).first()).toBeVisible()
 })
+
+// An address that leads nowhere, and a page the role may not open, say so.
+test('an unknown address and a forbidden page answer plainly', async ({ page }) => {
+  await signIn(page, 'jiangnan.officer')
+  await expect(page.getByTestId('nav-home')).toBeVisible()
+  await page.goto('/no/such/page')
+  await expect(page.getByTestId('status-not_found')).toBeVisible()
+  await page.goto('/users')
+  await expect(page.getByTestId('status-forbidden')).toBeVisible()
+  await expect(page).toHaveURL(/\/forbidden\?from=/)
+  await page.getByTestId('status-forbidden').getByRole('button').click()
+  await expect(page.locator('[data-card="incident.open"]')).toBeVisible()
+})

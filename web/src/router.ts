@@ -83,6 +83,14 @@ const routes: RouteRecordRaw[] = [
         path: 'calendar', name: 'calendar', component: () => import('./views/calendar/HolidaysView.vue'),
         meta: { title: 'nav.calendar' },
       },
+      {
+        path: 'forbidden', name: 'forbidden', component: () => import('./views/home/StatusView.vue'),
+        props: { kind: 'forbidden' }, meta: { title: 'status.forbidden.title' },
+      },
+      {
+        path: ':rest(.*)*', name: 'not-found', component: () => import('./views/home/StatusView.vue'),
+        props: { kind: 'not_found' }, meta: { title: 'status.not_found.title' },
+      },
     ],
   },
   {
@@ -90,7 +98,6 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./views/incident/IncidentReportPrintView.vue'),
     meta: { title: 'incident.report.printTitle', permission: 'read_incidents' },
   },
-  { path: '/:rest(.*)*', redirect: '/' },
 ]
 
 export const router = createRouter({ history: createWebHistory(), routes })
@@ -101,7 +108,7 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return me && to.name === 'login' ? { name: 'home' } : true
   if (!me) return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
   if (me.password_change_required && to.name !== 'password') return { name: 'password' }
-  if (to.meta.permission && !can(to.meta.permission)) return { name: 'home' }
+  if (to.meta.permission && !can(to.meta.permission)) return { name: 'forbidden', query: { from: to.fullPath } }
   return true
 })
 

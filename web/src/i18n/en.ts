@@ -51,6 +51,11 @@ export default {
     },
     reportKinds: { initial: 'Initial', follow_up: 'Follow-up', final: 'Final' },
   },
+  status: {
+    back: 'Back to the workbench',
+    not_found: { title: 'Page not found', text: 'There is no page at {address}; it may have moved, or the address is mistyped.' },
+    forbidden: { title: 'Not allowed', text: 'Your role may not open {address}. If you need it, ask your unit\'s system administrator.' },
+  },
   permissions: {
     manage_org: 'Manage units, users and API tokens', manage_security: 'Manage the security policy and unlock accounts',
     read_audit: 'Read and export the audit trail', view_accounts: 'See the account list',

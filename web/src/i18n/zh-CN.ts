@@ -51,6 +51,11 @@ export default {
     },
     reportKinds: { initial: '首报', follow_up: '续报', final: '终报' },
   },
+  status: {
+    back: '返回工作台',
+    not_found: { title: '页面不存在', text: '地址 {address} 没有对应的页面，可能已被移动或输入有误。' },
+    forbidden: { title: '无权访问', text: '您的角色不能打开 {address}。如确需使用，请联系本单位系统管理员。' },
+  },
   permissions: {
     manage_org: '管理单位、用户与接口令牌', manage_security: '管理安全策略与账号解锁',
     read_audit: '查阅与导出审计日志', view_accounts: '查看账号列表',
