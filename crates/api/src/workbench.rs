@@ -113,7 +113,7 @@ impl Card {
     /// A card of `count` records, the first [`ITEMS`] of `items` (most urgent first), its level
     /// the most urgent of them.
     pub fn new(key: &str, count: i64, mut items: Vec<Item>) -> Self {
-        items.sort_by(|a, b| b.level.cmp(&a.level));
+        items.sort_by_key(|item| std::cmp::Reverse(item.level));
         items.truncate(ITEMS);
         let level = items.iter().map(|i| i.level).max().unwrap_or(Level::Ok);
         Card { key: key.to_owned(), level, count, breakdown: Vec::new(), items }
