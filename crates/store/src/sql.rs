@@ -16,6 +16,10 @@ pub(crate) struct Sql {
     values: String,
     /// Placeholders are anonymous `?` (see [`insert_batch`]).
     anonymous: bool,
+    /// Whether the connection keeps the compiled statement for the next run of the same text.
+    /// A multi-row insert's text differs with its row count, so keeping each would fill the
+    /// statement caches (100 per connection) with large programs rarely run again.
+    persistent: bool,
 }
 
 impl Sql {
@@ -27,6 +31,7 @@ impl Sql {
             error: None,
             values: String::new(),
             anonymous: false,
+            persistent: true,
         }
     }
 
@@ -97,10 +102,10 @@ impl Sql {
         format!("{}\u{1e}{}", self.text, self.values)
     }
 
-    fn into_parts(self) -> Result<(String, AnyArguments<'static>), sqlx::Error> {
+    fn into_parts(self) -> Result<(String, AnyArguments<'static>, bool), sqlx::Error> {
         match self.error {
             Some(error) => Err(sqlx::Error::Encode(error)),
-            None => Ok((self.text, self.args)),
+            None => Ok((self.text, self.args, self.persistent)),
         }
     }
 
@@ -108,24 +113,28 @@ impl Sql {
     where
         E: Executor<'c, Database = Any>,
     {
-        let (text, args) = self.into_parts()?;
-        sqlx::query_with(&text, args).fetch_all(executor).await
+        let (text, args, persistent) = self.into_parts()?;
+        sqlx::query_with(&text, args).persistent(persistent).fetch_all(executor).await
     }
 
     pub(crate) async fn execute<'c, E>(self, executor: E) -> Result<u64, sqlx::Error>
     where
         E: Executor<'c, Database = Any>,
     {
-        let (text, args) = self.into_parts()?;
-        Ok(sqlx::query_with(&text, args).execute(executor).await?.rows_affected())
+        let (text, args, persistent) = self.into_parts()?;
+        Ok(sqlx::query_with(&text, args)
+            .persistent(persistent)
+            .execute(executor)
+            .await?
+            .rows_affected())
     }
 
     pub(crate) async fn fetch_one<'c, E>(self, executor: E) -> Result<AnyRow, sqlx::Error>
     where
         E: Executor<'c, Database = Any>,
     {
-        let (text, args) = self.into_parts()?;
-        sqlx::query_with(&text, args).fetch_one(executor).await
+        let (text, args, persistent) = self.into_parts()?;
+        sqlx::query_with(&text, args).persistent(persistent).fetch_one(executor).await
     }
 
     pub(crate) async fn fetch_optional<'c, E>(
@@ -135,8 +144,8 @@ impl Sql {
     where
         E: Executor<'c, Database = Any>,
     {
-        let (text, args) = self.into_parts()?;
-        sqlx::query_with(&text, args).fetch_optional(executor).await
+        let (text, args, persistent) = self.into_parts()?;
+        sqlx::query_with(&text, args).persistent(persistent).fetch_optional(executor).await
     }
 }
 
@@ -172,6 +181,7 @@ pub(crate) async fn insert_batch(
     while rows.peek().is_some() {
         let mut sql = Sql::new(&format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")));
         sql.anonymous = backend == crate::Backend::Sqlite;
+        sql.persistent = false;
         for (i, row) in rows.by_ref().take(per_statement).enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
             for (j, value) in row.into_iter().enumerate() {
@@ -230,7 +240,7 @@ mod tests {
     fn numbers_placeholders() {
         let mut sql = Sql::new("SELECT 1 WHERE a = ");
         sql.bind(1_i64).push(" AND b = ").bind("x".to_owned());
-        let (text, _) = sql.into_parts().unwrap();
+        let (text, _, _) = sql.into_parts().unwrap();
         assert_eq!(text, "SELECT 1 WHERE a = $1 AND b = $2");
     }
 }
