@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use beacon_core::clock::local_midnight;
 use beacon_core::duty::{DutyRules, DutySettings, Gap, check_window};
 use beacon_core::error::ValidationErrors;
-use beacon_core::org::{Permission, Unit};
+use beacon_core::org::Permission;
 use beacon_core::page::PageRequest;
 use beacon_core::text::{free_text, plain_text};
 use beacon_export::ical::{IcalEvent, calendar};
@@ -20,7 +20,7 @@ use beacon_store::duty::{
     Shift, SlotAssignment, Swap, SwapBox, SwapDecision,
 };
 use beacon_store::timeline::TimelineEntry;
-use beacon_store::{Page, StoreError};
+use beacon_store::Page;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -29,31 +29,12 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::http::{XLSX, download};
 use crate::org::auth::{Authorized, ManageDuty, ReadDuty, ReadDutyLog, WriteDutyLog};
-use crate::org::{Principal, check_id};
+use crate::org::{Principal, check_id, unit_of};
 use crate::password::{random_text, token_hash};
 use crate::workbench::{Card, Item, Level};
 use futures::future::BoxFuture;
-
-/// A unit named by its code, as the UI and other systems name units.
-pub(crate) async fn unit_of(
-    state: &AppState,
-    principal: &Principal,
-    code: Option<&str>,
-) -> ApiResult<Unit> {
-    let Some(code) = code else {
-        return state
-            .store()
-            .get_unit_by_code(&principal.scope(), &principal.unit.code)
-            .await
-            .map_err(ApiError::from);
-    };
-    match state.store().get_unit_by_code(&principal.scope(), code).await {
-        Ok(unit) => Ok(unit),
-        Err(StoreError::NotFound) => Err(ApiError::field("unit", "not_found")),
-        Err(e) => Err(e.into()),
-    }
-}
 
 /// An instant given as RFC 3339 or as a date (its Beijing midnight).
 fn instant(errors: &mut ValidationErrors, field: &str, value: &str) -> Option<DateTime<Utc>> {
@@ -599,19 +580,6 @@ pub struct MonthParams {
     pub month: String,
     /// `en` for English headers.
     pub lang: Option<String>,
-}
-
-pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-pub(crate) fn download(filename: &str, content_type: &str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 #[utoipa::path(get, path = "/duty/roster.xlsx", tag = "duty", params(MonthParams),

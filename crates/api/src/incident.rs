@@ -30,10 +30,9 @@ mod report;
 mod stats;
 
 use crate::AppState;
-use crate::duty::unit_of;
 use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
 use crate::org::auth::{Authorized, HandleIncidents, LeadIncidents, ReadIncidents, ReportIncident};
-use crate::org::{Principal, check_id, double_option};
+use crate::org::{Principal, check_id, double_option, unit_of};
 use crate::workbench::{Card, Item, Level};
 use beacon_core::clock::{local_date, local_midnight};
 use futures::future::BoxFuture;

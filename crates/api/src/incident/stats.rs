@@ -14,10 +14,11 @@ use utoipa_axum::routes;
 
 use super::kind_of;
 use crate::AppState;
-use crate::duty::{XLSX, download, unit_of};
 use crate::http::{ApiError, ApiQuery, ApiResult, ErrorBody};
+use crate::http::{XLSX, download};
 use crate::org::Principal;
 use crate::org::auth::{Authorized, ReadIncidents};
+use crate::org::unit_of;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -9,7 +9,8 @@ mod users;
 use serde::{Deserialize, Deserializer};
 use utoipa_axum::router::OpenApiRouter;
 
-use beacon_core::org::Permission;
+use beacon_core::org::{Permission, Unit};
+use beacon_store::StoreError;
 use futures::future::BoxFuture;
 
 use crate::AppState;
@@ -102,4 +103,24 @@ pub(crate) fn workbench_cards<'a>(
         }
         Ok(cards)
     })
+}
+
+/// A unit named by its code, as the UI and other systems name units.
+pub(crate) async fn unit_of(
+    state: &AppState,
+    principal: &Principal,
+    code: Option<&str>,
+) -> ApiResult<Unit> {
+    let Some(code) = code else {
+        return state
+            .store()
+            .get_unit_by_code(&principal.scope(), &principal.unit.code)
+            .await
+            .map_err(ApiError::from);
+    };
+    match state.store().get_unit_by_code(&principal.scope(), code).await {
+        Ok(unit) => Ok(unit),
+        Err(StoreError::NotFound) => Err(ApiError::field("unit", "not_found")),
+        Err(e) => Err(e.into()),
+    }
 }
