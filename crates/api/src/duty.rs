@@ -14,13 +14,13 @@ use beacon_core::page::PageRequest;
 use beacon_core::text::{free_text, plain_text};
 use beacon_export::ical::{IcalEvent, calendar};
 use beacon_export::{Cell, Ledger, ledger_xlsx};
+use beacon_store::Page;
 use beacon_store::duty::{
     DirectoryEntry, DutyFeed, DutyLeave, DutyLogEntry, DutyLogFilter, DutyLogWrite, DutyPeriod,
     DutyPerson, FeedTarget, Generation, Handover, HandoverWrite, NewLeave, NewPeriod, OnDuty,
     Shift, SlotAssignment, Swap, SwapBox, SwapDecision,
 };
 use beacon_store::timeline::TimelineEntry;
-use beacon_store::Page;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
