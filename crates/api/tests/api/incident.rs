@@ -18,7 +18,7 @@ use crate::events::Stream;
 const CREATED: StatusCode = StatusCode::CREATED;
 const INVALID: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 
-fn explosion() -> Value {
+pub(crate) fn explosion() -> Value {
     json!({
         "kind": "hazardous_chemicals",
         "title": "临江化工储罐爆炸",

@@ -6,19 +6,8 @@ use beacon_core::org::Role;
 use beacon_store::backend_tests;
 use serde_json::{Value, json};
 
+use crate::incident::explosion;
 use crate::{Session, TestApp};
-
-fn explosion() -> Value {
-    json!({
-        "kind": "hazardous_chemicals",
-        "title": "临江化工储罐爆炸",
-        "unit": "990102",
-        "occurred_at": "2026-03-02T01:00:00Z",
-        "reported_at": "2026-03-02T01:20:00Z",
-        "place": "江南化工园区3号罐区",
-        "deaths": 3, "serious_injuries": 4,
-    })
-}
 
 async fn cards(t: &TestApp, session: &Session) -> Vec<Value> {
     let response = t.get(session, "/api/v1/workbench").await;
