@@ -23,7 +23,8 @@ test('sign in, switch language, create a district and a user, see the audit reco
   await expect(page.getByTestId('unit-tree')).toContainText('临江市')
   await page.getByTestId('unit-tree').locator('.el-tree-node__content', { hasText: '990100' }).first().click()
   await page.getByTestId('add-child').click()
-  await page.getByTestId('child-code').fill(`9901${suffix.slice(-2)}`)
+  // Demo districts use 990102–990181 but none of 990150–990179.
+  await page.getByTestId('child-code').fill(`9901${50 + (Number(suffix) % 30)}`)
   await page.getByTestId('child-name').fill(district)
   await page.getByTestId('child-save').click()
   await expect(page.getByTestId('unit-tree')).toContainText(district)
