@@ -1,6 +1,8 @@
 //! The audit administrator's desk: search, page, export and verify the audit trail. There is no
 //! route that changes or deletes a record.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
@@ -18,6 +20,8 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::http::{ApiError, ApiQuery, ApiResult, ErrorBody};
+use crate::names::name_records;
+use crate::org::Principal;
 use crate::org::auth::{Authorized, ReadAudit};
 
 /// Most rows one export carries (the newest ones); narrow the filter for older records.
@@ -53,10 +57,19 @@ pub struct AuditEntry {
     pub actor_id: Option<String>,
     pub actor_name: String,
     pub actor_unit_id: Option<String>,
+    /// The actor's unit by name.
+    pub actor_unit_name: Option<String>,
     pub unit_id: Option<String>,
     pub action: String,
     pub target_type: Option<String>,
     pub target_id: Option<String>,
+    /// The target as a person reads it (number and title), when its kind is named.
+    pub target_label: Option<String>,
+    /// The web page of the target, when the caller's role may open it.
+    pub target_link: Option<String>,
+    /// The records the detail refers to by id (a unit moved under another, a person put on a
+    /// shift), named: id → label.
+    pub names: HashMap<String, String>,
     pub ip: Option<String>,
     pub outcome: String,
     /// The change (`before` / `after`) or the reason of a failure.
@@ -74,10 +87,14 @@ impl From<AuditRecord> for AuditEntry {
             actor_id: r.actor_id,
             actor_name: r.actor_name,
             actor_unit_id: r.actor_unit_id,
+            actor_unit_name: None,
             unit_id: r.unit_id,
             action: r.action,
             target_type: r.target_type,
             target_id: r.target_id,
+            target_label: None,
+            target_link: None,
+            names: HashMap::new(),
             ip: r.ip,
             outcome: r.outcome,
             detail,
@@ -142,12 +159,73 @@ async fn search(
     let filter = filter_of(&query)?;
     let page = PageRequest::parse(query.page, query.per_page)?;
     let page = state.store().search_audit(&principal.scope(), &filter, page).await?;
-    Ok(Json(AuditPage {
-        items: page.items.into_iter().map(AuditEntry::from).collect(),
-        total: page.total,
-        page: page.page,
-        per_page: page.per_page,
-    }))
+    let mut items: Vec<AuditEntry> = page.items.into_iter().map(AuditEntry::from).collect();
+    name_entries(&state, &principal, &mut items).await?;
+    Ok(Json(AuditPage { items, total: page.total, page: page.page, per_page: page.per_page }))
+}
+
+/// Fills in the actors' units and the targets as a person reads them.
+async fn name_entries(
+    state: &AppState,
+    principal: &Principal,
+    items: &mut [AuditEntry],
+) -> ApiResult<()> {
+    let targets = items.iter().filter_map(|e| Some((e.target_type.clone()?, e.target_id.clone()?)));
+    let mut wanted: Vec<(String, String)> = targets.collect();
+    for e in items.iter() {
+        referenced(&e.detail, &mut wanted);
+    }
+    let named = name_records(state, principal, wanted).await?;
+    let mut unit_ids: Vec<String> = items.iter().filter_map(|e| e.actor_unit_id.clone()).collect();
+    unit_ids.sort_unstable();
+    unit_ids.dedup();
+    let units: HashMap<String, String> =
+        state.store().unit_names(&unit_ids).await?.into_iter().map(|u| (u.id, u.title)).collect();
+    for e in items {
+        e.actor_unit_name = e.actor_unit_id.as_ref().and_then(|u| units.get(u).cloned());
+        if let (Some(kind), Some(id)) = (&e.target_type, &e.target_id)
+            && let Some(n) = named.get(&(kind.clone(), id.clone()))
+        {
+            e.target_label = Some(n.label.clone());
+            e.target_link = n.link.clone();
+        }
+        let mut mine = Vec::new();
+        referenced(&e.detail, &mut mine);
+        e.names = mine
+            .into_iter()
+            .filter_map(|key| Some((key.1.clone(), named.get(&key)?.label.clone())))
+            .collect();
+    }
+    Ok(())
+}
+
+/// Detail fields that hold another record's id, and the kind of that record.
+const ID_FIELDS: [(&str, &str); 6] = [
+    ("unit_id", "unit"),
+    ("parent_id", "unit"),
+    ("user_id", "user"),
+    ("target_user_id", "user"),
+    ("incident_id", "incident"),
+    ("shift_id", "duty_shift"),
+];
+
+/// The (kind, id) of every record the detail names by id, at any depth.
+fn referenced(detail: &Value, out: &mut Vec<(String, String)>) {
+    match detail {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if let (Some((_, kind)), Value::String(id)) =
+                    (ID_FIELDS.iter().find(|(field, _)| field == key), value)
+                {
+                    out.push(((*kind).to_owned(), id.clone()));
+                } else {
+                    referenced(value, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| referenced(v, out)),
+        _ => {}
+    }
 }
 
 const HEADERS_ZH: [&str; 10] =
@@ -182,6 +260,9 @@ async fn export(
     let filter = filter_of(&query)?;
     let english = query.lang.as_deref() == Some("en");
     let records = state.store().export_audit(&principal.scope(), &filter, EXPORT_LIMIT).await?;
+    let targets =
+        records.iter().filter_map(|r| Some((r.target_type.clone()?, r.target_id.clone()?)));
+    let named = name_records(&state, &principal, targets.collect::<Vec<_>>()).await?;
     let rows = records
         .iter()
         .map(|r| {
@@ -191,7 +272,13 @@ async fn export(
                 Cell::from(r.actor_name.clone()),
                 Cell::from(r.action.clone()),
                 Cell::from(r.target_type.clone()),
-                Cell::from(r.target_id.clone()),
+                Cell::from(
+                    r.target_type
+                        .clone()
+                        .zip(r.target_id.clone())
+                        .and_then(|key| named.get(&key).map(|n| n.label.clone()))
+                        .or_else(|| r.target_id.clone()),
+                ),
                 Cell::from(r.outcome.clone()),
                 Cell::from(r.ip.clone()),
                 Cell::from(r.detail.clone()),

@@ -9,6 +9,7 @@ pub mod events;
 pub mod http;
 pub mod incident;
 pub mod mail;
+pub mod names;
 pub mod notify;
 pub mod openapi;
 pub mod org;

@@ -391,15 +391,8 @@ pub async fn seed(store: &Store) -> Result<()> {
     for past in &PAST {
         check_point(store, past.district, past.point).await?;
         let district = store.get_unit_by_code(&scope, past.district).await?;
-        let district_desk = Actor {
-            user_id: None,
-            name: format!("{}值班员", district.name),
-            unit_id: Some(district.id.clone()),
-            ip: None,
-            operator: false,
-        };
-        let district_leader =
-            Actor { name: format!("{}带班领导", district.name), ..district_desk.clone() };
+        let district_desk = desk(store, &district.id, "").await?;
+        let district_leader = person(store, &district.id, Role::DutyLeader).await?;
         let occurred_at = local_midnight(today - Duration::days(past.days_ago))
             + Duration::minutes(past.at.0 * 60 + past.at.1);
         let reported_at = occurred_at + Duration::minutes(past.reported_after);
@@ -666,6 +659,19 @@ impl Reporting<'_> {
             .with_context(|| format!("approving the demo report {:?}", kind))?;
         Ok(())
     }
+}
+
+/// A person of the unit holding the role, acting as themself (named as they are named).
+async fn person(store: &Store, unit_id: &str, role: Role) -> Result<Actor> {
+    let people = store.duty_people(&Scope::Global, unit_id).await?;
+    let found = people.iter().find(|p| p.roles.contains(&role));
+    Ok(Actor {
+        user_id: found.map(|p| p.user_id.clone()),
+        name: found.map_or_else(|| "值班员".to_owned(), |p| p.display_name.clone()),
+        unit_id: Some(unit_id.to_owned()),
+        ip: None,
+        operator: false,
+    })
 }
 
 async fn desk(store: &Store, unit_id: &str, name: &str) -> Result<Actor> {

@@ -231,8 +231,11 @@ fn where_clause(sql: &mut Sql, scope: &Scope, filter: &AuditFilter) {
         sql.push(" AND a.at < ").bind(to_millis(to));
     }
     if let Some(actor) = &filter.actor {
-        sql.push(" AND LOWER(a.actor_name) LIKE ").bind(like_pattern(&actor.to_lowercase()));
-        sql.push(" ESCAPE '\\'");
+        // By the name the record keeps, or by the login name of the account behind it.
+        let pattern = like_pattern(&actor.to_lowercase());
+        sql.push(" AND (LOWER(a.actor_name) LIKE ").bind(pattern.clone());
+        sql.push(" ESCAPE '\\' OR a.actor_id IN (SELECT id FROM users WHERE LOWER(username) LIKE ");
+        sql.bind(pattern).push(" ESCAPE '\\'))");
     }
     if let Some(action) = &filter.action {
         if action.ends_with('.') {

@@ -15,6 +15,7 @@ pub mod duty;
 mod error;
 mod group;
 pub mod incident;
+pub mod names;
 pub mod notify;
 pub mod org;
 pub mod outbox;

@@ -1544,10 +1544,23 @@ export interface components {
             actor_id?: string | null;
             actor_name: string;
             actor_unit_id?: string | null;
+            /** @description The actor's unit by name. */
+            actor_unit_name?: string | null;
             unit_id?: string | null;
             action: string;
             target_type?: string | null;
             target_id?: string | null;
+            /** @description The target as a person reads it (number and title), when its kind is named. */
+            target_label?: string | null;
+            /** @description The web page of the target, when the caller's role may open it. */
+            target_link?: string | null;
+            /**
+             * @description The records the detail refers to by id (a unit moved under another, a person put on a
+             *     shift), named: id → label.
+             */
+            names: {
+                [key: string]: string;
+            };
             ip?: string | null;
             outcome: string;
             /** @description The change (`before` / `after`) or the reason of a failure. */

@@ -4,7 +4,7 @@ export default {
   lang: { label: 'Language', zh: '中文', en: 'English' },
   common: {
     save: 'Save', cancel: 'Cancel', confirm: 'OK', delete: 'Delete', edit: 'Edit', create: 'New',
-    search: 'Search', reset: 'Reset', refresh: 'Refresh', actions: 'Actions', yes: 'Yes', no: 'No',
+    search: 'Search', reset: 'Reset', refresh: 'Refresh', actions: 'Actions', yes: 'Yes', no: 'No', listSeparator: ', ',
     loading: 'Loading…', noData: 'No data', copy: 'Copy', copied: 'Copied', close: 'Close', all: 'All',
     export: 'Export to Excel', back: 'Back', saved: 'Saved', deleted: 'Deleted', notice: 'Notice',
     confirmTitle: 'Please confirm', readOnly: 'Read only: your roles cannot change this',
@@ -108,6 +108,28 @@ export default {
     actionPlaceholder: 'All actions', actorPlaceholder: 'Actor', verify: 'Verify hash chain',
     chainIntact: 'The audit chain is intact: {n} records verified', chainBroken: 'The audit chain is broken: {where}',
     hint: 'Audit records are append-only: no role can change or delete them.', unit: 'Unit', total: '{n} records',
+    field: 'Field', before: 'Before', after: 'After', noDetail: 'Nothing more was recorded for this action', gone: '{kind} (no longer exists)',
+    targetTypes: {
+      incident: 'Incident', unit: 'Unit', user: 'User', api_token: 'API token', duty_shift: 'Shift', duty_swap: 'Swap request',
+      duty_log: 'Duty log entry', duty_period: 'Special period', duty_feed: 'Calendar feed', calendar_year: 'Holiday year', setting: 'Setting',
+    },
+  },
+  actors: {
+    system: 'System ({what})', token: 'API token "{name}"', withUnit: '{name} ({unit})',
+    systemWork: {
+      scheduler: 'scheduled task', seed_demo: 'demo data', create_admin: 'command line: create admin', create_user: 'command line: create user',
+      reset_password: 'command line: reset password', operator: 'server operator', test: 'test',
+    },
+  },
+  auditFields: {
+    bbox: 'Bounds', due_at: 'Due', gaps_acknowledged: 'Gaps accepted', late: 'Late', locked_until: 'Locked until',
+    must_change_password: 'Must change password', number: 'Number', on_shift: 'On shift', posts: 'Posts', removed: 'Removed', replaced: 'Replaced',
+    shift_name: 'Shift', slot: 'Post', status: 'Status', unfilled: 'Unfilled', unit_name: 'Unit', failures: 'Failures', rows: 'Rows',
+    set: 'Set', cover: 'Cover', actor: 'Actor', action: 'Action', outcome: 'Outcome', policy: 'Policy',
+    password_min_length: 'Minimum password length', password_min_classes: 'Minimum character classes', password_max_age_days: 'Password lifetime (days)',
+    lockout_threshold: 'Lockout threshold', lockout_window_minutes: 'Failure window (minutes)', lockout_duration_minutes: 'Lockout (minutes)',
+    idle_timeout_minutes: 'Idle timeout (minutes)', session_lifetime_minutes: 'Session lifetime (minutes)', force_change_on_first_login: 'Change password at first sign-in',
+    hop_minutes: 'Reporting limit (minutes)', rules: 'Rules', id: 'Record',
   },
   outcomes: { success: 'Success', failure: 'Failure', denied: 'Denied' },
   roles: {

@@ -4,7 +4,7 @@ export default {
   lang: { label: '语言', zh: '中文', en: 'English' },
   common: {
     save: '保存', cancel: '取消', confirm: '确定', delete: '删除', edit: '编辑', create: '新建',
-    search: '查询', reset: '重置', refresh: '刷新', actions: '操作', yes: '是', no: '否',
+    search: '查询', reset: '重置', refresh: '刷新', actions: '操作', yes: '是', no: '否', listSeparator: '、',
     loading: '加载中…', noData: '暂无数据', copy: '复制', copied: '已复制', close: '关闭', all: '全部',
     export: '导出 Excel', back: '返回', saved: '已保存', deleted: '已删除', notice: '提示',
     confirmTitle: '请确认', readOnly: '只读：当前角色不能修改',
@@ -108,6 +108,28 @@ export default {
     actionPlaceholder: '全部操作', actorPlaceholder: '操作人', verify: '校验哈希链',
     chainIntact: '审计链完整：已校验 {n} 条记录', chainBroken: '审计链已被破坏：{where}',
     hint: '审计记录只能追加，任何角色都不能修改或删除。', unit: '所属单位', total: '共 {n} 条',
+    field: '字段', before: '修改前', after: '修改后', noDetail: '此操作没有更多记录内容', gone: '{kind}（已不存在）',
+    targetTypes: {
+      incident: '事件', unit: '单位', user: '用户', api_token: '接口令牌', duty_shift: '班次', duty_swap: '换班申请',
+      duty_log: '值班记录', duty_period: '重点时段', duty_feed: '日历订阅', calendar_year: '节假日年度', setting: '设置',
+    },
+  },
+  actors: {
+    system: '系统（{what}）', token: '接口令牌「{name}」', withUnit: '{name}（{unit}）',
+    systemWork: {
+      scheduler: '定时任务', seed_demo: '演示数据', create_admin: '命令行：创建管理员', create_user: '命令行：创建用户',
+      reset_password: '命令行：重置密码', operator: '服务器操作', test: '测试',
+    },
+  },
+  auditFields: {
+    bbox: '边界范围', due_at: '截止时间', gaps_acknowledged: '已确认的空缺', late: '迟到', locked_until: '锁定至',
+    must_change_password: '须修改密码', number: '编号', on_shift: '在班', posts: '岗位安排', removed: '移除', replaced: '替换',
+    shift_name: '班次', slot: '岗位', status: '状态', unfilled: '空缺', unit_name: '单位', failures: '失败次数', rows: '行数',
+    set: '已设置', cover: '替班', actor: '操作人', action: '操作', outcome: '结果', policy: '策略',
+    password_min_length: '密码最短长度', password_min_classes: '密码最少字符类别', password_max_age_days: '密码有效期（天）',
+    lockout_threshold: '锁定阈值（次）', lockout_window_minutes: '失败计数窗口（分钟）', lockout_duration_minutes: '锁定时长（分钟）',
+    idle_timeout_minutes: '空闲超时（分钟）', session_lifetime_minutes: '会话最长时长（分钟）', force_change_on_first_login: '首次登录须改密码',
+    hop_minutes: '上报时限（分钟）', rules: '规则', id: '记录',
   },
   outcomes: { success: '成功', failure: '失败', denied: '拒绝' },
   roles: {

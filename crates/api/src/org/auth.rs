@@ -73,8 +73,14 @@ impl Principal {
         }
     }
 
+    /// Who the records name: a person by their display name (as named at the time: names are
+    /// copied), an integration as `token:<name>`, which the UI renders as an API token.
     pub fn actor(&self) -> Actor {
-        Actor::caller(self.user_id.as_deref(), &self.username, Some(&self.unit.id), self.ip.clone())
+        let name = match self.credential {
+            Credential::Session { .. } => &self.display_name,
+            Credential::Token { .. } => &self.username,
+        };
+        Actor::caller(self.user_id.as_deref(), name, Some(&self.unit.id), self.ip.clone())
     }
 
     pub fn can(&self, permission: Permission) -> bool {

@@ -38,6 +38,31 @@ backend_tests! {
         assert!(verify["records"].as_i64().unwrap() >= 8);
     }
 
+    async fn records_name_people_and_records_as_a_person_reads_them(t: TestApp) {
+        let mut new = beacon_store::testing::new_user("sys.admin", &t.tree.city, &[Role::SystemAdmin], &t.password_hash);
+        new.display_name = beacon_core::org::DisplayName::parse("周管理").unwrap();
+        t.store.create_user(&beacon_core::scope::Scope::Global, &beacon_core::audit::Actor::system("test"), new).await.unwrap();
+        let admin = t.login("sys.admin", crate::PASSWORD).await.session();
+        let made = t.post(&admin, "/api/v1/units", json!({ "parent_id": t.tree.east, "code": "990102003", "name": "临江街道", "level": "township" })).await;
+        made.expect(StatusCode::CREATED);
+        let unit = made.json()["id"].as_str().unwrap().to_owned();
+        t.patch(&admin, &format!("/api/v1/units/{unit}"), json!({ "parent_id": t.tree.west })).await.expect(StatusCode::OK);
+
+        let auditor = t.signed_in("aud.admin", &t.tree.city, &[Role::AuditAdmin]).await;
+        let items = t.get(&auditor, "/api/v1/audit?action=unit.&per_page=50").await.json()["items"].as_array().unwrap().clone();
+        let created = items.iter().find(|r| r["action"] == "unit.create").unwrap();
+        assert_eq!(created["actor_name"], "周管理", "the person by name, not the login name");
+        assert!(created["actor_unit_name"].as_str().unwrap().contains("临江"), "{created}");
+        assert_eq!(created["target_label"], "990102003 临江街道");
+        assert!(created["target_link"].is_null(), "an auditor may not open the units page");
+        let moved = items.iter().find(|r| r["action"] == "unit.update").unwrap();
+        assert_eq!(moved["names"][&t.tree.west], "990103 江北区", "the new parent by name: {moved}");
+        assert_eq!(moved["names"][&t.tree.east], "990102 江南区", "the old parent by name: {moved}");
+        // The login name still finds the person's records.
+        let by_login = t.get(&auditor, "/api/v1/audit?actor=sys.admin&action=unit.create").await.json();
+        assert_eq!(by_login["total"], 1);
+    }
+
     async fn district_audit_administrators_see_their_district(t: TestApp) {
         let city_admin = t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await;
         t.post(&city_admin, "/api/v1/units", json!({ "parent_id": t.tree.west, "code": "990103009", "name": "西", "level": "township" })).await.expect(StatusCode::CREATED);

@@ -563,3 +563,76 @@ pub(crate) async fn announce_roster(
     })
     .await
 }
+
+/// Duty records as a person reads them ([`crate::names`]). A call in the duty log is named by
+/// its unit and time only: its summary may hold a caller's personal data.
+impl Store {
+    pub async fn shift_names(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<crate::names::RecordName>, StoreError> {
+        crate::names::fetch(
+            self,
+            "SELECT s.id, s.unit_id, CAST(NULL AS TEXT) AS number, \
+             n.name || ' · ' || s.shift_name AS title, s.starts_at AS at \
+             FROM duty_shifts s JOIN units n ON n.id = s.unit_id WHERE s.id IN (",
+            ids,
+        )
+        .await
+    }
+
+    pub async fn swap_names(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<crate::names::RecordName>, StoreError> {
+        crate::names::fetch(
+            self,
+            "SELECT w.id, w.unit_id, CAST(NULL AS TEXT) AS number, \
+             n.name || ' · ' || s.shift_name AS title, s.starts_at AS at \
+             FROM duty_swaps w JOIN duty_assignments a ON a.id = w.assignment_id \
+             JOIN duty_shifts s ON s.id = a.shift_id JOIN units n ON n.id = w.unit_id \
+             WHERE w.id IN (",
+            ids,
+        )
+        .await
+    }
+
+    pub async fn log_entry_names(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<crate::names::RecordName>, StoreError> {
+        crate::names::fetch(
+            self,
+            "SELECT l.id, l.unit_id, CAST(NULL AS TEXT) AS number, n.name AS title, \
+             l.received_at AS at FROM duty_log l JOIN units n ON n.id = l.unit_id WHERE l.id IN (",
+            ids,
+        )
+        .await
+    }
+
+    pub async fn period_names(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<crate::names::RecordName>, StoreError> {
+        crate::names::fetch(
+            self,
+            "SELECT id, unit_id, CAST(NULL AS TEXT) AS number, name AS title, starts_at AS at \
+             FROM duty_periods WHERE id IN (",
+            ids,
+        )
+        .await
+    }
+
+    pub async fn feed_names(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<crate::names::RecordName>, StoreError> {
+        crate::names::fetch(
+            self,
+            "SELECT id, unit_id, CAST(NULL AS TEXT) AS number, name AS title, \
+             CAST(NULL AS BIGINT) AS at FROM duty_feeds WHERE id IN (",
+            ids,
+        )
+        .await
+    }
+}

@@ -831,3 +831,19 @@ pub(super) async fn announce(
     let path = outbox::unit_path(tx, &incident.unit.id).await?;
     outbox::push(tx, now, vec![incident_event(kind, path, &incident)]).await
 }
+
+impl Store {
+    /// Incidents by number and title ([`crate::names`]).
+    pub async fn incident_names(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<crate::names::RecordName>, StoreError> {
+        crate::names::fetch(
+            self,
+            "SELECT id, unit_id, number, title, CAST(NULL AS BIGINT) AS at FROM incidents \
+             WHERE id IN (",
+            ids,
+        )
+        .await
+    }
+}

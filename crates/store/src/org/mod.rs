@@ -49,3 +49,49 @@ fn roles_from_json(text: &str) -> Result<Vec<Role>, StoreError> {
 fn roles_to_json(roles: &[Role]) -> String {
     serde_json::Value::from(roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()).to_string()
 }
+
+/// Units, people and API tokens as a person reads them ([`crate::names`]).
+impl crate::Store {
+    /// Units by code and name.
+    pub async fn unit_names(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<crate::names::RecordName>, StoreError> {
+        crate::names::fetch(
+            self,
+            "SELECT id, id AS unit_id, code AS number, name AS title, CAST(NULL AS BIGINT) AS at \
+             FROM units WHERE id IN (",
+            ids,
+        )
+        .await
+    }
+
+    /// People by display name and unit.
+    pub async fn user_names(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<crate::names::RecordName>, StoreError> {
+        crate::names::fetch(
+            self,
+            "SELECT u.id, u.unit_id, CAST(NULL AS TEXT) AS number, \
+             u.display_name || ' · ' || n.name AS title, CAST(NULL AS BIGINT) AS at \
+             FROM users u JOIN units n ON n.id = u.unit_id WHERE u.id IN (",
+            ids,
+        )
+        .await
+    }
+
+    /// API tokens by name.
+    pub async fn token_names(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<crate::names::RecordName>, StoreError> {
+        crate::names::fetch(
+            self,
+            "SELECT id, unit_id, CAST(NULL AS TEXT) AS number, name AS title, \
+             CAST(NULL AS BIGINT) AS at FROM api_tokens WHERE id IN (",
+            ids,
+        )
+        .await
+    }
+}

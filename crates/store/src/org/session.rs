@@ -19,6 +19,7 @@ use crate::{Store, StoreError, audit, outbox};
 pub struct LoginAccount {
     pub id: String,
     pub username: String,
+    pub display_name: String,
     pub unit_id: String,
     pub password_hash: String,
     pub password_changed_at: DateTime<Utc>,
@@ -46,14 +47,16 @@ pub struct SessionPrincipal {
 }
 
 /// Who attempted a sign-in: the typed name, and the account when it exists.
+/// An attempt names the account's holder when the name is an account's, else what was typed.
 fn attempt_actor(username: &str, account: Option<&LoginAccount>, ip: Option<String>) -> Actor {
-    Actor::caller(account.map(|a| a.id.as_str()), username, account.map(|a| a.unit_id.as_str()), ip)
+    let name = account.map_or(username, |a| a.display_name.as_str());
+    Actor::caller(account.map(|a| a.id.as_str()), name, account.map(|a| a.unit_id.as_str()), ip)
 }
 
 impl Store {
     pub async fn find_login(&self, username: &str) -> Result<Option<LoginAccount>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, username, unit_id, password_hash, password_changed_at, \
+            "SELECT id, username, display_name, unit_id, password_hash, password_changed_at, \
              must_change_password, active FROM users WHERE username = $1",
         )
         .bind(username.to_owned())
@@ -63,6 +66,7 @@ impl Store {
             Ok(LoginAccount {
                 id: row.try_get("id")?,
                 username: row.try_get("username")?,
+                display_name: row.try_get("display_name")?,
                 unit_id: row.try_get("unit_id")?,
                 password_hash: row.try_get("password_hash")?,
                 password_changed_at: from_millis(row.try_get("password_changed_at")?),
@@ -227,7 +231,7 @@ impl Store {
             .bind(account.id.clone())
             .execute(&mut *tx)
             .await?;
-        let actor = Actor::caller(Some(&account.id), &account.username, Some(&account.unit_id), ip);
+        let actor = attempt_actor(&account.username, Some(account), ip);
         let record =
             NewAuditRecord::new(&actor, "auth.login", Outcome::Success).target("user", &account.id);
         audit::append(&mut tx, now, record).await?;
