@@ -31,14 +31,27 @@ test('a district drafts, approves and sends a report the city prints', async ({ 
   await district.getByTestId('report-submit').click()
   await expect(reports.getByTestId('report-list')).toContainText('待审核')
 
+  // The leader is told, and the notification opens the incident.
   await signIn(leader, 'jiangnan.leader')
   await expect(leader.getByTestId('nav-home')).toBeVisible()
-  await leader.goto(`/incidents/${id}`)
+  await leader.getByTestId('notifications').click()
+  const note = leader.getByTestId('notification-list').locator('li', { hasText: title }).first()
+  await expect(note).toContainText('报告待审核')
+  await note.click()
+  await expect(leader).toHaveURL(new RegExp(`/incidents/${id}$`))
   await leader.getByTestId('report-approve').click()
   await leader.locator('.el-message-box__btns .el-button--primary').click()
   const list = leader.getByTestId('report-list')
   await expect(list).toContainText('已签发')
   await expect(list).toContainText('江南区〔')
+
+  // The whole inbox lists it, read now; the unread filter leaves it out.
+  await leader.getByTestId('notifications').click()
+  await leader.getByTestId('notifications-all').click()
+  await expect(leader).toHaveURL(/\/notifications$/)
+  await expect(leader.getByTestId('inbox-table')).toContainText(title)
+  await leader.getByTestId('inbox-state').getByText('未读').click()
+  await expect(leader.getByTestId('inbox-table')).not.toContainText(title)
 
   // The district's page follows; the report is frozen for the officer.
   await expect(district.getByTestId('report-list')).toContainText('已签发')

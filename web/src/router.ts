@@ -18,6 +18,10 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./components/AppShell.vue'),
     children: [
       { path: '', name: 'home', component: () => import('./views/home/HomeView.vue'), meta: { title: 'nav.home' } },
+      {
+        path: 'notifications', name: 'notifications', component: () => import('./views/notify/NotificationsView.vue'),
+        meta: { title: 'nav.notifications' },
+      },
       { path: 'units', name: 'units', component: () => import('./views/org/UnitsView.vue'), meta: { title: 'nav.units' } },
       {
         path: 'users', name: 'users', component: () => import('./views/org/UsersView.vue'),

@@ -445,7 +445,7 @@ fn sign_in(port: u16, username: &str) -> Result<String> {
 /// answers a permitted caller gets are checked too, not only the 403 of everyone else. The
 /// administrators come last: they may change the policy or the accounts the others use.
 const FUZZ_RUNS: [(&str, &[&str]); 4] = [
-    ("duty.leader", &["auth", "duty", "incidents", "notify", "system", "workbench"]),
+    ("duty.leader", &["auth", "duty", "incidents", "notify", "search", "system", "workbench"]),
     ("auditor", &["audit"]),
     ("secadmin", &["security"]),
     ("sysadmin", &["org", "calendar"]),

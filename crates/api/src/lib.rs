@@ -14,6 +14,7 @@ pub mod notify;
 pub mod openapi;
 pub mod org;
 pub mod password;
+pub mod search;
 mod system;
 mod web;
 pub mod workbench;

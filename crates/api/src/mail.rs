@@ -27,6 +27,10 @@ pub struct SmtpConfig {
     pub username: Option<String>,
     #[serde(default)]
     pub password: Option<String>,
+    /// The address people open Beacon at (`https://beacon.yjj.example.gov.cn`), so the link in
+    /// each e-mail opens its record; without it the mail carries the path alone.
+    #[serde(default)]
+    pub link_base: Option<String>,
 }
 
 fn default_port() -> u16 {
@@ -36,6 +40,18 @@ fn default_port() -> u16 {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: lettre::message::Mailbox,
+    link_base: Option<String>,
+}
+
+/// The body with its link made absolute under `base`.
+pub fn absolute_links(body: &str, base: Option<&str>) -> String {
+    use beacon_core::notify::EMAIL_LINK_LABEL;
+    match base.map(|b| b.trim_end_matches('/')).filter(|b| !b.is_empty()) {
+        Some(base) => {
+            body.replace(&format!("{EMAIL_LINK_LABEL}/"), &format!("{EMAIL_LINK_LABEL}{base}/"))
+        }
+        None => body.to_owned(),
+    }
 }
 
 impl Mailer {
@@ -48,7 +64,12 @@ impl Mailer {
         if let (Some(user), Some(password)) = (&config.username, &config.password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
         }
-        Ok(Self { transport: builder.build(), from })
+        if let Some(base) = &config.link_base
+            && !(base.starts_with("http://") || base.starts_with("https://"))
+        {
+            return Err(format!("smtp.link_base: {base:?} is not an http(s) address"));
+        }
+        Ok(Self { transport: builder.build(), from, link_base: config.link_base.clone() })
     }
 
     async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
@@ -58,7 +79,7 @@ impl Mailer {
             .to(to)
             .subject(subject)
             .header(ContentType::TEXT_PLAIN)
-            .body(body.to_owned())
+            .body(absolute_links(body, self.link_base.as_deref()))
             .map_err(|e| e.to_string())?;
         self.transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
     }
@@ -91,5 +112,20 @@ pub async fn run(state: AppState, mailer: Mailer, every: Duration) {
         if let Err(error) = send_outbox(&state, &mailer).await {
             tracing::warn!(%error, "mail sender");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_link_opens_beacon_where_people_open_it() {
+        let body = "值班提醒\n\n打开 / Open: /duty/roster?shift=s1\n\n-- Beacon\n";
+        assert_eq!(
+            absolute_links(body, Some("https://beacon.example.gov.cn/")),
+            "值班提醒\n\n打开 / Open: https://beacon.example.gov.cn/duty/roster?shift=s1\n\n-- Beacon\n"
+        );
+        assert_eq!(absolute_links(body, None), body);
     }
 }

@@ -9,20 +9,29 @@ use axum::extract::State;
 use beacon_core::notify::Notification;
 use beacon_core::page::PageRequest;
 use beacon_store::Page;
+use beacon_store::notify::InboxFilter;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::http::{ApiQuery, ApiResult, ErrorBody};
+use crate::http::{ApiError, ApiQuery, ApiResult, ErrorBody};
 use crate::org::{Principal, check_id};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InboxParams {
+    /// Only the unread ones.
     #[serde(default)]
     pub unread: bool,
+    /// A kind (`incident.hop_overdue`) or a family ending in a dot (`duty.`, `incident.`).
+    pub kind: Option<String>,
+    /// From this instant (inclusive), RFC 3339.
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant (exclusive), RFC 3339.
+    pub to: Option<DateTime<Utc>>,
     /// From 1; default 1.
     #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
@@ -31,17 +40,36 @@ pub struct InboxParams {
     pub per_page: Option<u32>,
 }
 
-/// The caller's notifications, newest first.
+/// The caller's notifications, newest first, filtered.
 #[utoipa::path(get, path = "/notifications", tag = "notify", params(InboxParams),
-    responses((status = 200, body = Page<Notification>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Page<Notification>), (status = 401, body = ErrorBody),
+        (status = 422, description = "`kind: invalid_format`, `to: before_from`", body = ErrorBody)))]
 async fn inbox(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<InboxParams>,
 ) -> ApiResult<Json<Page<Notification>>> {
     let page = PageRequest::parse(q.page, q.per_page)?;
+    let kind = q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty());
+    if let Some(kind) = kind
+        && (kind.len() > 64
+            || !kind.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.'))
+    {
+        return Err(ApiError::field("kind", "invalid_format"));
+    }
+    if let (Some(from), Some(to)) = (q.from, q.to)
+        && from > to
+    {
+        return Err(ApiError::field("to", "before_from"));
+    }
+    let filter = InboxFilter {
+        unread_only: q.unread,
+        kind: kind.map(str::to_owned),
+        from: q.from,
+        to: q.to,
+    };
     let me = principal.user_id.clone().unwrap_or_default();
-    Ok(Json(state.store().notifications(&me, q.unread, page).await?))
+    Ok(Json(state.store().notifications(&me, &filter, page).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -35,6 +35,7 @@ use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
         (name = "calendar", description = "Working days and public holidays"),
         (name = "notify", description = "One's notifications"),
         (name = "workbench", description = "The home page's cards: what to do or know now"),
+        (name = "search", description = "The global search: records of every kind the caller may read, in scope"),
         (name = "system", description = "Health and configuration"),
     )
 )]

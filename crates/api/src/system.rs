@@ -90,7 +90,8 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::incident::routes())
         .merge(crate::calendar::routes())
         .merge(crate::notify::routes())
-        .merge(crate::workbench::routes());
+        .merge(crate::workbench::routes())
+        .merge(crate::search::routes());
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .nest("/api/v1", v1)

@@ -20,7 +20,30 @@ pub struct Notification {
     pub data: Value,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+    /// The web app's page of the record the notification is about ([`link`]).
+    pub link: Option<String>,
 }
+
+/// Where a notification leads in the web app: its record when it has one (the incident, the
+/// shift), else the page where its kind is worked (the swaps, the duty panel).
+pub fn link(kind: &str, subject_type: Option<&str>, subject_id: Option<&str>) -> Option<String> {
+    let path = match (subject_type, subject_id) {
+        (Some("incident"), Some(id)) => format!("/incidents/{id}"),
+        // The incoming shift acknowledges a handover on the duty panel.
+        (Some("duty_shift"), Some(_)) if kind == "duty.handover_written" => "/duty".to_owned(),
+        (Some("duty_shift"), Some(id)) => format!("/duty/roster?shift={id}"),
+        (Some("duty_swap"), _) => "/duty/swaps".to_owned(),
+        _ if kind == "duty.roster_published" => "/duty/roster".to_owned(),
+        _ if kind.starts_with("duty.") => "/duty".to_owned(),
+        _ if kind.starts_with("incident.") => "/incidents".to_owned(),
+        _ => return None,
+    };
+    Some(path)
+}
+
+/// How an e-mail carries its link: this label, then the path. The sender makes the path
+/// absolute with the address users open Beacon at, when one is configured.
+pub const EMAIL_LINK_LABEL: &str = "打开 / Open: ";
 
 fn text(data: &Value, key: &str) -> String {
     data.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
@@ -55,8 +78,8 @@ fn report_name(data: &Value) -> (String, String) {
     }
 }
 
-/// Subject and body of the e-mail for a notification.
-pub fn email_text(kind: &str, data: &Value) -> (String, String) {
+/// Subject and body of the e-mail for a notification, with its link when it has one.
+pub fn email_text(kind: &str, data: &Value, link: Option<&str>) -> (String, String) {
     let unit = text(data, "unit_name");
     let start = time(data, "starts_at");
     let (zh, en) = match kind {
@@ -178,7 +201,8 @@ pub fn email_text(kind: &str, data: &Value) -> (String, String) {
         ),
         other => (format!("Beacon 通知：{other}"), format!("Beacon notification: {other}")),
     };
-    (format!("[Beacon] {zh}"), format!("{zh}\n\n{en}\n\n-- Beacon\n"))
+    let open = link.map(|l| format!("{EMAIL_LINK_LABEL}{l}\n\n")).unwrap_or_default();
+    (format!("[Beacon] {zh}"), format!("{zh}\n\n{en}\n\n{open}-- Beacon\n"))
 }
 
 #[cfg(test)]
@@ -192,9 +216,36 @@ mod tests {
             "shift_name": "白班",
             "starts_at": "2026-12-31T00:30:00Z",
         });
-        let (subject, body) = email_text("duty.shift_reminder", &data);
+        let (subject, body) =
+            email_text("duty.shift_reminder", &data, Some("/duty/roster?shift=s1"));
         assert!(subject.contains("2026-12-31 08:30"), "{subject}");
         assert!(body.contains("Duty reminder"), "{body}");
+        assert!(body.contains("打开 / Open: /duty/roster?shift=s1"), "{body}");
+    }
+
+    #[test]
+    fn every_notification_leads_to_its_record_or_its_page() {
+        assert_eq!(
+            link("incident.hop_overdue", Some("incident"), Some("i1")).as_deref(),
+            Some("/incidents/i1")
+        );
+        assert_eq!(
+            link("duty.shift_reminder", Some("duty_shift"), Some("s1")).as_deref(),
+            Some("/duty/roster?shift=s1")
+        );
+        assert_eq!(
+            link("duty.handover_written", Some("duty_shift"), Some("s1")).as_deref(),
+            Some("/duty")
+        );
+        assert_eq!(
+            link("duty.swap_requested", Some("duty_swap"), Some("w1")).as_deref(),
+            Some("/duty/swaps")
+        );
+        assert_eq!(
+            link("duty.roster_published", Some("unit"), Some("u1")).as_deref(),
+            Some("/duty/roster")
+        );
+        assert_eq!(link("something.else", None, None), None);
     }
 
     #[test]
@@ -203,7 +254,7 @@ mod tests {
             "unit_name": "江南区", "title": "储罐爆炸", "report_kind": "follow_up",
             "sequence": 2, "doc_number": "江南区〔2026〕3号",
         });
-        let (subject, body) = email_text("incident.report_received", &data);
+        let (subject, body) = email_text("incident.report_received", &data, None);
         assert_eq!(
             subject,
             "[Beacon] 收到报告：江南区「储罐爆炸」续报（第2报）（江南区〔2026〕3号）"

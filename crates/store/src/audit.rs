@@ -258,7 +258,7 @@ pub(crate) fn like_pattern(text: &str) -> String {
     format!("%{}%", escape_like(text))
 }
 
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 

@@ -6,7 +6,7 @@
 use beacon_core::clock::{from_millis, to_millis};
 use beacon_core::event::NewEvent;
 use beacon_core::id::new_id;
-use beacon_core::notify::{Notification, email_text};
+use beacon_core::notify::{Notification, email_text, link};
 use beacon_core::page::PageRequest;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
@@ -63,18 +63,23 @@ pub async fn send(
     let at_ms = to_millis(at);
     let out: Vec<Delivery> = items
         .into_iter()
-        .map(|item| Delivery {
-            user_id: item.user_id,
-            notification: Notification {
-                id: new_id(),
-                kind: item.kind.to_owned(),
-                unit_id: item.unit_id,
-                subject_type: item.subject.as_ref().map(|s| s.0.to_owned()),
-                subject_id: item.subject.map(|s| s.1),
-                data: item.data,
-                created_at: at,
-                read_at: None,
-            },
+        .map(|item| {
+            let subject_type = item.subject.as_ref().map(|s| s.0.to_owned());
+            let subject_id = item.subject.map(|s| s.1);
+            Delivery {
+                user_id: item.user_id,
+                notification: Notification {
+                    id: new_id(),
+                    kind: item.kind.to_owned(),
+                    unit_id: item.unit_id,
+                    link: link(item.kind, subject_type.as_deref(), subject_id.as_deref()),
+                    subject_type,
+                    subject_id,
+                    data: item.data,
+                    created_at: at,
+                    read_at: None,
+                },
+            }
         })
         .collect();
     let rows = out
@@ -127,7 +132,7 @@ pub async fn send(
             .filter_map(|d| {
                 let address = addresses.get(&d.user_id)?;
                 let n = &d.notification;
-                let (subject, body) = email_text(&n.kind, &n.data);
+                let (subject, body) = email_text(&n.kind, &n.data, n.link.as_deref());
                 Some(vec![
                     Val::Text(new_id()),
                     Val::Text(n.id.clone()),
@@ -165,12 +170,16 @@ pub async fn send(
 
 fn notification_row(r: &AnyRow) -> Result<Notification, StoreError> {
     let data: String = r.try_get("data")?;
+    let kind: String = r.try_get("kind")?;
+    let subject_type: Option<String> = r.try_get("subject_type")?;
+    let subject_id: Option<String> = r.try_get("subject_id")?;
     Ok(Notification {
         id: r.try_get("id")?,
-        kind: r.try_get("kind")?,
+        link: link(&kind, subject_type.as_deref(), subject_id.as_deref()),
+        kind,
         unit_id: r.try_get("unit_id")?,
-        subject_type: r.try_get("subject_type")?,
-        subject_id: r.try_get("subject_id")?,
+        subject_type,
+        subject_id,
         data: serde_json::from_str(&data)
             .map_err(|e| StoreError::Corrupt(format!("notification: {e}")))?,
         created_at: from_millis(r.try_get("created_at")?),
@@ -178,18 +187,51 @@ fn notification_row(r: &AnyRow) -> Result<Notification, StoreError> {
     })
 }
 
+/// Which of a person's notifications to list.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    pub unread_only: bool,
+    /// A kind (`incident.hop_overdue`) or a family ending in a dot (`duty.`).
+    pub kind: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl InboxFilter {
+    pub fn unread(unread_only: bool) -> Self {
+        Self { unread_only, ..Self::default() }
+    }
+}
+
 impl Store {
     /// A person's inbox, newest first.
     pub async fn notifications(
         &self,
         user_id: &str,
-        unread_only: bool,
+        filter: &InboxFilter,
         page: PageRequest,
     ) -> Result<Page<Notification>, StoreError> {
         let filter = |sql: &mut Sql| {
             sql.push(" WHERE user_id = ").bind(user_id.to_owned());
-            if unread_only {
+            if filter.unread_only {
                 sql.push(" AND read_at IS NULL");
+            }
+            match filter.kind.as_deref() {
+                Some(family) if family.ends_with('.') => {
+                    sql.push(" AND kind LIKE ")
+                        .bind(format!("{}%", crate::audit::escape_like(family)))
+                        .push(" ESCAPE '\\'");
+                }
+                Some(kind) => {
+                    sql.push(" AND kind = ").bind(kind.to_owned());
+                }
+                None => {}
+            }
+            if let Some(from) = filter.from {
+                sql.push(" AND created_at >= ").bind(to_millis(from));
+            }
+            if let Some(to) = filter.to {
+                sql.push(" AND created_at < ").bind(to_millis(to));
             }
         };
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM notifications");

@@ -1424,7 +1424,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's notifications, newest first. */
+        /** The caller's notifications, newest first, filtered. */
         get: operations["inbox"];
         put?: never;
         post?: never;
@@ -2312,6 +2312,8 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             read_at?: string | null;
+            /** @description The web app's page of the record the notification is about ([`link`]). */
+            link?: string | null;
         };
         NotifySettings: {
             /** @description Where e-mail notifications go (when the server has SMTP configured); null for none. */
@@ -2464,6 +2466,8 @@ export interface components {
                 created_at: string;
                 /** Format: date-time */
                 read_at?: string | null;
+                /** @description The web app's page of the record the notification is about ([`link`]). */
+                link?: string | null;
             }[];
             /** Format: int64 */
             total: number;
@@ -6961,7 +6965,14 @@ export interface operations {
     inbox: {
         parameters: {
             query?: {
+                /** @description Only the unread ones. */
                 unread?: boolean;
+                /** @description A kind (`incident.hop_overdue`) or a family ending in a dot (`duty.`, `incident.`). */
+                kind?: string;
+                /** @description From this instant (inclusive), RFC 3339. */
+                from?: string;
+                /** @description Until this instant (exclusive), RFC 3339. */
+                to?: string;
                 /** @description From 1; default 1. */
                 page?: number;
                 /** @description 1 to 200; default 20. */
@@ -6990,7 +7001,15 @@ export interface operations {
                 };
             };
             403: components["responses"]["Forbidden"];
-            422: components["responses"]["ValidationFailed"];
+            /** @description `kind: invalid_format`, `to: before_from` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     unread: {

@@ -11,6 +11,7 @@ export default {
     listSep: ', ', labelValue: '{label}: {value}',
   },
   nav: {
+    notifications: 'Notifications',
     home: 'Home', org: 'Organisation', units: 'Units', users: 'Users', tokens: 'API tokens',
     security: 'Security policy', audit: 'Audit trail', apiDocs: 'API docs',
     duty: 'Duty desk', dutyToday: 'On duty today', dutyRoster: 'Roster', dutySwaps: 'Swaps and cover', dutyLog: 'Duty log',
@@ -178,6 +179,16 @@ export default {
     title: 'Notifications', empty: 'No notifications', clear: 'Clear', connected: 'Live connection up', disconnected: 'Live connection lost; reconnecting',
     inbox: 'Notifications', inboxUnread: 'Notifications ({n} unread)', live: 'Live events', liveUnread: 'Live events ({n})',
     liveEmpty: 'No live events yet', newTitle: 'New notification', mail: 'E-mail', mailTitle: 'E-mail notifications', mailOff: 'This server does not send e-mail yet; the address is kept for when it does', mailNone: 'No e-mail', mailHint: 'Duty reminders, swaps and handovers are also sent to this address.', readAll: 'Mark all as read', total: '{n} in all',
+    viewAll: 'View all notifications', pageTitle: 'Notifications', all: 'All', unreadOnly: 'Unread', unread: 'Unread', allKinds: 'All kinds',
+    familyAll: '{family} (all)', kind: 'Kind', content: 'Message', at: 'Time', open: 'Open',
+    families: { duty: 'Duty', incident: 'Incident reporting' },
+    kinds: {
+      duty_roster_published: 'Roster published', duty_shift_reminder: 'Shift reminder', duty_check_in_missed: 'Missed check-in',
+      duty_swap_requested: 'Swap request', duty_swap_awaiting_approval: 'Swap to approve', duty_swap_decided: 'Swap decided',
+      duty_assignment_changed: 'Duty change', duty_handover_written: 'Handover to acknowledge',
+      incident_hop_reminder: 'Reporting deadline', incident_hop_overdue: 'Report overdue', incident_report_submitted: 'Report to approve',
+      incident_report_returned: 'Report returned', incident_report_received: 'Report received', incident_follow_up_required: 'Follow-up required',
+    },
   },
   errors: {
     invalid_json: 'The request is malformed', validation_failed: 'Some fields are invalid; see the marked fields',

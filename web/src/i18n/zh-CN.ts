@@ -11,6 +11,7 @@ export default {
     listSep: '、', labelValue: '{label}：{value}',
   },
   nav: {
+    notifications: '通知中心',
     home: '首页', org: '组织机构', units: '单位管理', users: '用户管理', tokens: '接口令牌',
     security: '安全策略', audit: '审计日志', apiDocs: '接口文档',
     duty: '值班值守', dutyToday: '今日值班', dutyRoster: '值班排班', dutySwaps: '换班替班', dutyLog: '值班日志',
@@ -178,6 +179,16 @@ export default {
     title: '通知', empty: '暂无通知', clear: '清空', connected: '实时连接正常', disconnected: '实时连接已断开，正在重连',
     inbox: '通知', inboxUnread: '通知（{n} 条未读）', live: '实时动态', liveUnread: '实时动态（{n}）',
     liveEmpty: '暂无实时动态', newTitle: '新通知', mail: '邮件通知', mailTitle: '邮件通知设置', mailOff: '本服务器未配置邮件发送，地址会保存，待开通后生效', mailNone: '不接收邮件', mailHint: '值班提醒、换班、交接班等通知会同时发到这个邮箱。', readAll: '全部标为已读', total: '共 {n} 条',
+    viewAll: '查看全部通知', pageTitle: '通知中心', all: '全部', unreadOnly: '未读', unread: '未读', allKinds: '全部类型',
+    familyAll: '{family}（全部）', kind: '类型', content: '内容', at: '时间', open: '查看',
+    families: { duty: '值班', incident: '事件报告' },
+    kinds: {
+      duty_roster_published: '值班表发布', duty_shift_reminder: '值班提醒', duty_check_in_missed: '未到岗',
+      duty_swap_requested: '换班申请', duty_swap_awaiting_approval: '换班待审批', duty_swap_decided: '换班结果',
+      duty_assignment_changed: '值班变更', duty_handover_written: '交接班待确认',
+      incident_hop_reminder: '报告时限提醒', incident_hop_overdue: '报告超时', incident_report_submitted: '报告待审核',
+      incident_report_returned: '报告被退回', incident_report_received: '收到报告', incident_follow_up_required: '须续报',
+    },
   },
   errors: {
     invalid_json: '请求格式错误', validation_failed: '填写的内容有误，请检查标红的字段',

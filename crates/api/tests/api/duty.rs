@@ -716,6 +716,33 @@ backend_tests! {
         let missed: Vec<Value> = history(&t, &boss, &id).await.into_iter().filter(|h| h["kind"] == "check_in_missed").collect();
         assert_eq!(missed.len(), 1);
 
+        // Each notification leads to its shift; the inbox filters by kind, family, state and period.
+        assert_eq!(alerts[0]["link"], format!("/duty/roster?shift={id}"));
+        let ls = login(&t, &leader).await;
+        let only = |q: &str| {
+            let (t, ls) = (&t, &ls);
+            let path = format!("/api/v1/notifications?{q}");
+            async move {
+                let r = t.get(ls, &path).await;
+                r.expect(OK);
+                r.json()["items"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(only("kind=duty.check_in_missed").await, ["duty.check_in_missed"]);
+        let all = only("").await;
+        assert!(all.len() >= 3, "two reminders and the alert at least: {all:?}");
+        assert_eq!(only("kind=duty.").await, all, "all of the leader's are about duty");
+        assert!(only("kind=incident.").await.is_empty());
+        assert_eq!(only("from=2026-03-04T23:00:00Z&to=2026-03-05T00:00:00Z").await, ["duty.shift_reminder"]);
+        assert_eq!(only("unread=true").await, all);
+        t.call(Some(&ls), Method::POST, "/api/v1/notifications/read-all", None).await.expect(OK);
+        assert!(only("unread=true").await.is_empty());
+        let bad = t.get(&ls, "/api/v1/notifications?kind=DROP%20TABLE").await;
+        bad.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.json()["fields"]["kind"], "invalid_format");
+        let reversed = t.get(&ls, "/api/v1/notifications?from=2026-03-05T00:00:00Z&to=2026-03-04T00:00:00Z").await;
+        assert_eq!(reversed.json()["fields"]["to"], "before_from");
+
         // Exactly once.
         assert_eq!(run_deadlines(&t).await, 0);
         t.clock.advance(Duration::days(1));

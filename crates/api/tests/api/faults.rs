@@ -354,7 +354,7 @@ async fn two_schedulers_one_killed_mid_batch_fire_each_stage_once() {
     }
     let page = beacon_core::page::PageRequest::parse(Some(1), Some(1)).unwrap();
     for desk in [&east, &city] {
-        let inbox = t.store.notifications(desk, false, page).await.unwrap();
+        let inbox = t.store.notifications(desk, &Default::default(), page).await.unwrap();
         let reminders = 2 * INCIDENTS as i64;
         assert_eq!(inbox.total, reminders, "each reminder once at each desk");
     }

@@ -194,7 +194,7 @@ backend_tests! {
         let east = t.signed_in("east.officer", &t.tree.east, &[Role::DutyOfficer]).await;
         let read = t.get(&east, &format!("/api/v1/incidents/{id}")).await.json();
         assert_eq!(read["obligations"][1]["status"], "overdue");
-        let alerts = t.store.notifications(&leader, false, beacon_core::page::PageRequest::default()).await.unwrap();
+        let alerts = t.store.notifications(&leader, &Default::default(), beacon_core::page::PageRequest::default()).await.unwrap();
         assert_eq!(alerts.items.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(), ["incident.hop_overdue"]);
         assert!(!t.audit_actions("incident.hop_overdue").await.is_empty());
         assert_eq!(beacon_api::notify::run_due_deadlines(&t.state).await.unwrap(), 0);

@@ -15,6 +15,7 @@ mod openapi;
 mod org;
 mod proxy;
 mod robustness;
+mod search;
 mod server;
 mod workbench;
 
