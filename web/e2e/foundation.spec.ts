@@ -61,12 +61,19 @@ test('sign in, switch language, create a district and a user, see the audit reco
   // The audit administrator sees the record of the new district.
   await signIn(page, 'auditor')
   await page.getByTestId('nav-audit').click()
-  await expect(page.getByTestId('audit-table')).toContainText('sysadmin')
+  // People by their names, never their login names.
+  await expect(page.getByTestId('audit-table')).toContainText('系统管理员 (临江市)')
+  await expect(page.getByTestId('audit-table')).not.toContainText('sysadmin')
   await page.getByTestId('audit-action').click()
   await page.getByRole('option', { name: /unit\.create\)/ }).click()
   await page.getByTestId('audit-search').click()
   await expect(page.getByTestId('audit-table')).toContainText('Unit created')
   await expect(page.getByTestId('audit-table')).toContainText(district)
+  // The change itself, field by field.
+  await page.getByTestId('audit-table').locator('.el-table__expand-icon').first().click()
+  const detail = page.getByTestId('audit-detail').filter({ hasText: district })
+  await expect(detail).toContainText('After')
+  await expect(detail).toContainText('Parent unit')
   await page.getByTestId('verify-chain').click()
   await expect(page.getByText(/The audit chain is intact/)).toBeVisible()
   await signOut(page)

@@ -53,3 +53,29 @@ test('a district report reaches the city console live and the city acknowledges 
   await expect(obligations.locator('[data-state="done"]')).toHaveCount(2)
   await expect(obligations.locator('[data-state="running"]')).toHaveCount(1)
 })
+
+// A call becomes an incident: the address carries the log entry's id and nothing personal; the
+// form proposes a short title, the kind from the call's category and words, and the unit the
+// call names rather than the desk's own.
+test('a call in the duty log opens the incident form with what it says', async ({ page }) => {
+  await signIn(page, 'duty.officer')
+  await expect(page.getByTestId('nav-home')).toBeVisible()
+  const place = `江北区滨江路${Date.now() % 100000}号`
+  const logged = await page.request.post('/api/v1/duty/log', {
+    data: {
+      received_at: new Date(Date.now() - 5 * 60000).toISOString(), channel: 'phone', category: 'accident',
+      caller_name: '赵六', caller_unit: '', caller_phone: '13800138123', place,
+      summary: '两辆货车追尾，一人被困，请求救援。', actions: '已通知交警和消防', instructions: '', follow_up: true,
+    },
+  })
+  expect(logged.status()).toBe(201)
+  await page.goto('/duty/log')
+  const row = page.locator('.el-table__row', { hasText: place }).first()
+  await row.getByTestId('log-to-incident').click()
+  await expect(page).toHaveURL(/\/incidents\?from_log=[0-9a-f-]{36}$/)
+  expect(page.url()).not.toContain('13800138123')
+  const form = page.getByTestId('incident-form')
+  await expect(form.getByTestId('incident-title')).toHaveValue('两辆货车追尾')
+  await expect(form.getByTestId('incident-kind')).toContainText('道路交通')
+  await expect(form.getByTestId('incident-unit')).toContainText('江北区')
+})

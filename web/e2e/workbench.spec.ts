@@ -34,3 +34,28 @@ test('an unknown address and a forbidden page answer plainly', async ({ page }) 
   await page.getByTestId('status-forbidden').getByRole('button').click()
   await expect(page.locator('[data-card="incident.open"]')).toBeVisible()
 })
+
+// The search box finds an incident by its number and opens it from the keyboard; units in
+// scope show under their own heading.
+test('the search finds an incident by number and opens it with the keyboard', async ({ page }) => {
+  await signIn(page, 'jiangnan.officer')
+  await expect(page.getByTestId('nav-home')).toBeVisible()
+  await page.keyboard.press('/')
+  const box = page.getByTestId('search-input')
+  await expect(box).toBeFocused()
+  await box.fill('990102-')
+  const results = page.getByTestId('search-results')
+  await expect(results.locator('[data-group="incident"]')).toBeVisible()
+  const second = results.getByTestId('search-hit').nth(1)
+  const label = (await second.locator('.label').innerText()).trim()
+  expect(label).toMatch(/^990102-\d{4}-\d{4} /)
+  await box.press('ArrowDown')
+  await box.press('Enter')
+  await expect(page).toHaveURL(/\/incidents\/[0-9a-f-]{36}$/)
+  await expect(page.getByText(label.split(' ').slice(1).join(' ')).first()).toBeVisible()
+
+  await box.fill('江南')
+  await expect(results.locator('[data-group="unit"]')).toBeVisible()
+  await box.press('Escape')
+  await expect(results).toBeHidden()
+})

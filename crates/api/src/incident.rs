@@ -26,6 +26,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+mod draft;
 mod report;
 mod stats;
 
@@ -698,6 +699,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_hop))
         .routes(routes!(override_grade))
         .routes(routes!(close))
+        .merge(draft::routes())
         .merge(report::routes())
         .merge(stats::routes())
 }

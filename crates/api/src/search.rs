@@ -211,7 +211,7 @@ fn list_of(kind: &str) -> Option<String> {
 #[utoipa::path(get, path = "/search", tag = "search", params(SearchParams),
     responses((status = 200, body = SearchResults), (status = 401, body = ErrorBody),
         (status = 422, description = "`q: required` or `too_long`; `limit: out_of_range`", body = ErrorBody)))]
-async fn search(
+async fn search_records(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(params): ApiQuery<SearchParams>,
@@ -246,5 +246,5 @@ async fn search(
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(search))
+    OpenApiRouter::new().routes(routes!(search_records))
 }

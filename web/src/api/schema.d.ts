@@ -1183,6 +1183,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Proposes an incident from a call in the duty log (the desk: registering needs the log). */
+        get: operations["draft"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents/{id}/reports": {
         parameters: {
             query?: never;
@@ -1494,6 +1511,23 @@ export interface paths {
          *     The web app reloads it when a live event arrives.
          */
         get: operations["workbench"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Finds records of every kind the caller may read, within their scope, grouped by kind. */
+        get: operations["search_records"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2125,6 +2159,16 @@ export interface components {
              */
             event_backlog: number;
         };
+        /** @description One record found. */
+        Hit: {
+            id: string;
+            /** @description What the record is called: `990102-2026-0001 化工厂爆炸`, `江南区`, `张三`. */
+            label: string;
+            /** @description A second line: the unit, the time. */
+            detail: string;
+            /** @description The web app's page of the record. */
+            link: string;
+        };
         /** @description One year's State Council holiday arrangement (国务院办公厅关于 YYYY 年部分节假日安排的通知). */
         HolidayYear: {
             /** Format: int32 */
@@ -2221,6 +2265,22 @@ export interface components {
             updated_at: string;
             /** Format: int64 */
             version: number;
+        };
+        /** @description The form's proposal; the officer checks every field before registering. */
+        IncidentDraft: {
+            duty_log_id: string;
+            /** @description The summary's first clause, short. */
+            title: string;
+            kind?: null | components["schemas"]["IncidentKind"];
+            /** @description The code of the unit the call names, else the desk's unit that took it. */
+            unit: string;
+            place: string;
+            /** Format: date-time */
+            reported_at: string;
+            source: components["schemas"]["Source"];
+            reporter: string;
+            reporter_phone: string;
+            description: string;
         };
         /**
          * @description The type of an incident (API field `kind`).
@@ -2667,6 +2727,20 @@ export interface components {
         };
         /** @enum {string} */
         Role: "duty_officer" | "duty_leader" | "leader" | "inspector" | "petition_officer" | "staff" | "enterprise" | "system_admin" | "security_admin" | "audit_admin" | "viewer";
+        /** @description The hits of one kind. */
+        SearchGroup: {
+            /** @description `incident`, `unit`, `user`, `duty_log`. */
+            kind: string;
+            items: components["schemas"]["Hit"][];
+            /** @description Whether there are more than shown (open the kind's list to see them all). */
+            more: boolean;
+            /** @description The list page that shows them all, filtered by the query, where there is one. */
+            list?: string | null;
+        };
+        SearchResults: {
+            q: string;
+            groups: components["schemas"]["SearchGroup"][];
+        };
         /**
          * @description The sector whose grading table applies.
          * @enum {string}
@@ -6280,6 +6354,53 @@ export interface operations {
             };
         };
     };
+    draft: {
+        parameters: {
+            query: {
+                /** @description The duty-log entry the incident comes from. */
+                from_log: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentDraft"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_reports: {
         parameters: {
             query?: never;
@@ -7111,6 +7232,48 @@ export interface operations {
                 };
             };
             403: components["responses"]["Forbidden"];
+        };
+    };
+    search_records: {
+        parameters: {
+            query: {
+                /** @description What to look for: part of a number, title, name, code or phone (1 to 64 characters). */
+                q: string;
+                /** @description Hits per kind, 1 to 20; default 5. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            /** @description `q: required` or `too_long`; `limit: out_of_range` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
 }

@@ -115,6 +115,10 @@ export default {
       duty_log: 'Duty log entry', duty_period: 'Special period', duty_feed: 'Calendar feed', calendar_year: 'Holiday year', setting: 'Setting',
     },
   },
+  search: {
+    placeholder: 'Search incidents, units, people, calls (/)', searching: 'Searching…', none: 'Nothing found', more: 'See all',
+    kinds: { incident: 'Incidents', unit: 'Units', user: 'People', duty_log: 'Duty log' },
+  },
   actors: {
     system: 'System ({what})', token: 'API token "{name}"', withUnit: '{name} ({unit})',
     systemWork: {

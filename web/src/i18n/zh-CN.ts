@@ -115,6 +115,10 @@ export default {
       duty_log: '值班记录', duty_period: '重点时段', duty_feed: '日历订阅', calendar_year: '节假日年度', setting: '设置',
     },
   },
+  search: {
+    placeholder: '搜索事件、单位、人员、值班记录（/）', searching: '正在搜索…', none: '没有找到相关记录', more: '查看全部',
+    kinds: { incident: '事件', unit: '单位', user: '人员', duty_log: '值班记录' },
+  },
   actors: {
     system: '系统（{what}）', token: '接口令牌「{name}」', withUnit: '{name}（{unit}）',
     systemWork: {

@@ -382,4 +382,34 @@ backend_tests! {
         let kept = t.get(&east, &format!("/api/v1/incidents/{}", insisted.json()["id"].as_str().unwrap())).await.json();
         assert_eq!(kept["duplicate_of"], made["id"]);
     }
+
+    async fn a_call_proposes_its_incident_by_the_entry_id(t: TestApp) {
+        let city = t.signed_in("city.officer", &t.tree.city, &[Role::DutyOfficer]).await;
+        let west = t.signed_in("west.officer", &t.tree.west, &[Role::DutyOfficer]).await;
+        let entry = t.post(&city, "/api/v1/duty/log", json!({
+            "received_at": "2026-03-02T01:25:00Z", "channel": "phone", "category": "accident",
+            "caller_name": "王五", "caller_unit": "", "caller_phone": "13800138000",
+            "place": "江南区滨江街道化工园区", "summary": "某化工厂储罐泄漏，现场有刺激性气味，暂无人员伤亡。",
+            "actions": "已通知消防", "follow_up": true
+        })).await;
+        entry.expect(CREATED);
+        let id = entry.json()["id"].as_str().unwrap().to_owned();
+        let draft = t.get(&city, &format!("/api/v1/incidents/draft?from_log={id}")).await;
+        draft.expect(StatusCode::OK);
+        let draft = draft.json();
+        assert_eq!(draft["title"], "某化工厂储罐泄漏", "the first clause, not the whole summary");
+        assert_eq!(draft["kind"], "hazardous_chemicals", "the category and its words");
+        assert_eq!(draft["unit"], "990102001", "the unit the call names, not the desk's own");
+        assert_eq!(draft["reporter_phone"], "13800138000");
+        assert_eq!(draft["duty_log_id"], id.as_str());
+        assert_eq!(draft["description"], "某化工厂储罐泄漏，现场有刺激性气味，暂无人员伤亡。\n已通知消防");
+        // Another district's desk does not learn that the entry exists; bad ids get their code.
+        t.get(&west, &format!("/api/v1/incidents/draft?from_log={id}")).await.expect(StatusCode::NOT_FOUND);
+        let bad = t.get(&city, "/api/v1/incidents/draft?from_log=nope").await;
+        bad.expect(INVALID);
+        assert_eq!(field(&bad, "from_log"), "invalid_id");
+        // Without the log (an enterprise may register, not read calls): refused.
+        let enterprise = t.signed_in("firm", &t.tree.city, &[Role::Enterprise]).await;
+        t.get(&enterprise, &format!("/api/v1/incidents/draft?from_log={id}")).await.expect(StatusCode::FORBIDDEN);
+    }
 }

@@ -3,6 +3,7 @@
 //! and the hops done; the deadline mechanism runs the clocks.
 
 mod chain;
+pub mod draft;
 mod grade;
 mod kind;
 mod report;
