@@ -119,6 +119,7 @@ export default {
     placeholder: 'Search incidents, units, people, calls (/)', searching: 'Searching…', none: 'Nothing found', more: 'See all',
     kinds: { incident: 'Incidents', unit: 'Units', user: 'People', duty_log: 'Duty log' },
   },
+  documents: { time: '{y}-{m}-{d} {hh}:{mm}' },
   actors: {
     system: 'System ({what})', token: 'API token "{name}"', withUnit: '{name} ({unit})',
     systemWork: {
@@ -262,6 +263,7 @@ export default {
     already_linked: 'This duty-log entry already has an incident', not_required: 'The grade does not require this hop', before_previous: 'Before the previous hop was done',
   },
   fields: {
+    from_log: 'Duty log entry', limit: 'Limit',
     username: 'Username', password: 'Password', display_name: 'Name', phone: 'Phone', unit_id: 'Unit',
     roles: 'Roles', code: 'Code', name: 'Name', level: 'Level', parent_id: 'Parent unit', sort_order: 'Order',
     boundary: 'Boundary', current_password: 'Current password', new_password: 'New password', expires_at: 'Expires',
@@ -386,6 +388,8 @@ export default {
     description: 'What happened', source: 'Source', reporter: 'Reporter', reporterPhone: 'Reporter’s phone', status: 'Status',
     warningColor: 'Warning colour', responseLevel: 'Response level', casualties: 'Casualties and loss',
     obligations: 'Reporting clocks', hop: 'Hop', dueAt: 'Due', doneAt: 'Done', method: 'How', doneBy: 'By', addressee: 'Addressee',
+    receivedDirectly: '{unit} received it directly: the unit-to-county and county-to-city hops do not apply (levels skipped); below are the hops this level must still report.',
+    receivedDirectlyEnd: '{unit} received it directly: the unit-to-county and county-to-city hops do not apply (levels skipped); for this grade no report goes beyond this level.',
     outsideBeacon: 'Outside this system', acknowledge: 'Acknowledge receipt', acknowledgeConfirm: 'Acknowledge that your desk has received {number}? The hop is done now.',
     record: 'Record as sent', recordTitle: 'Record the report sent to a higher level', sentAt: 'Sent at',
     override: 'Override grade', overrideTitle: 'Override the grade', overrideHint: 'The computed grade is kept; the chain follows the grade you set.',

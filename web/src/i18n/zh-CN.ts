@@ -119,6 +119,7 @@ export default {
     placeholder: '搜索事件、单位、人员、值班记录（/）', searching: '正在搜索…', none: '没有找到相关记录', more: '查看全部',
     kinds: { incident: '事件', unit: '单位', user: '人员', duty_log: '值班记录' },
   },
+  documents: { time: '{y}年{m}月{d}日 {hh}:{mm}' },
   actors: {
     system: '系统（{what}）', token: '接口令牌「{name}」', withUnit: '{name}（{unit}）',
     systemWork: {
@@ -262,6 +263,7 @@ export default {
     already_linked: '该值班日志已关联事件', not_required: '当前等级不需要该报告环节', before_previous: '早于上一环节完成时间',
   },
   fields: {
+    from_log: '值班记录', limit: '条数',
     username: '用户名', password: '密码', display_name: '姓名', phone: '电话', unit_id: '所属单位',
     roles: '角色', code: '单位代码', name: '名称', level: '层级', parent_id: '上级单位', sort_order: '排序',
     boundary: '辖区边界', current_password: '当前密码', new_password: '新密码', expires_at: '有效期',
@@ -386,6 +388,8 @@ export default {
     description: '事件经过', source: '信息来源', reporter: '报告人', reporterPhone: '报告人电话', status: '状态',
     warningColor: '预警级别', responseLevel: '响应级别', casualties: '伤亡与损失',
     obligations: '报告时限', hop: '报告环节', dueAt: '时限', doneAt: '完成时间', method: '方式', doneBy: '经办人', addressee: '接收单位',
+    receivedDirectly: '{unit}直接接报：事发单位报县级、县级报市级环节不适用（越级接报），以下为本级须继续上报的环节。',
+    receivedDirectlyEnd: '{unit}直接接报：事发单位报县级、县级报市级环节不适用（越级接报）；按事件等级本级为最高报告层级，无须继续上报。',
     outsideBeacon: '本系统外', acknowledge: '确认接报', acknowledgeConfirm: '确认本值班室已收到 {number} 的报告？该环节即刻完成。',
     record: '登记已报送', recordTitle: '登记向上级报送情况', sentAt: '报送时间',
     override: '调整等级', overrideTitle: '人工调整事件等级', overrideHint: '保留计算等级；报告链按调整后的等级执行。',

@@ -53,7 +53,7 @@ async fn draft(
     Authorized(principal, _): Authorized<ReportIncident>,
     ApiQuery(q): ApiQuery<DraftParams>,
 ) -> ApiResult<Json<IncidentDraft>> {
-    let id = check_id(&q.from_log).map_err(|_| ApiError::field("from_log", "invalid_id"))?;
+    let id = check_id(&q.from_log).map_err(|_| ApiError::field("from_log", "invalid_format"))?;
     // Scope first: an entry outside it does not exist for the caller.
     let entry = state.store().duty_log_entry(&principal.scope(), &id).await?;
     if !principal.can(Permission::ReadDutyLog) {

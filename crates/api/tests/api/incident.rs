@@ -407,7 +407,7 @@ backend_tests! {
         t.get(&west, &format!("/api/v1/incidents/draft?from_log={id}")).await.expect(StatusCode::NOT_FOUND);
         let bad = t.get(&city, "/api/v1/incidents/draft?from_log=nope").await;
         bad.expect(INVALID);
-        assert_eq!(field(&bad, "from_log"), "invalid_id");
+        assert_eq!(field(&bad, "from_log"), "invalid_format");
         // Without the log (an enterprise may register, not read calls): refused.
         let enterprise = t.signed_in("firm", &t.tree.city, &[Role::Enterprise]).await;
         t.get(&enterprise, &format!("/api/v1/incidents/draft?from_log={id}")).await.expect(StatusCode::FORBIDDEN);
