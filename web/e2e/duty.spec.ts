@@ -232,3 +232,27 @@ test('the officer hands over one open item and the incoming officer acknowledges
   await signOut(page)
   expect(problems).toEqual([])
 })
+
+// The shift's ledger prints as a document of its own, in Chinese whatever the UI language, and
+// the picker offers the shift running now (the city's 24-hour shift started this morning or,
+// before 08:30, yesterday).
+test('the shift ledger prints the running shift as a Chinese document', async ({ page }) => {
+  await login(page, 'duty.officer')
+  await page.getByTestId('language-switch').click()
+  await page.getByTestId('lang-en').click()
+  await page.goto('/duty/log')
+  await page.getByTestId('log-print').click()
+  const checked = page.locator('.shift-choices .el-radio.is-checked')
+  await expect(checked).toHaveCount(1)
+  await page.getByTestId('log-print-go').click()
+  await page.emulateMedia({ media: 'print' })
+  const sheet = page.locator('.print-sheet')
+  await expect(sheet).toBeVisible()
+  await expect(sheet.locator('h1')).toHaveText('值班日志')
+  await expect(sheet).toContainText('带班领导')
+  await expect(sheet).not.toContainText('Duty Log')
+  await expect(page.locator('#app')).toBeHidden()
+  await page.emulateMedia({ media: 'screen' })
+  await page.getByTestId('language-switch').click()
+  await page.getByTestId('lang-zh').click()
+})

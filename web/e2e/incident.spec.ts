@@ -78,4 +78,13 @@ test('a call in the duty log opens the incident form with what it says', async (
   await expect(form.getByTestId('incident-title')).toHaveValue('两辆货车追尾')
   await expect(form.getByTestId('incident-kind')).toContainText('道路交通')
   await expect(form.getByTestId('incident-unit')).toContainText('江北区')
+
+  // The location is picked on the district's outline (no tiles needed).
+  await form.getByTestId('incident-pick-toggle').click()
+  const map = form.getByTestId('incident-pick-map').getByTestId('unit-map')
+  await expect(map.locator('path.leaflet-interactive, path').first()).toBeVisible()
+  await map.click()
+  const lon = form.locator('.el-form-item', { hasText: /经度/ }).locator('input')
+  await expect(lon).not.toHaveValue('')
+  expect(Number(await lon.inputValue())).toBeGreaterThan(100)
 })

@@ -390,6 +390,7 @@ export default {
     obligations: 'Reporting clocks', hop: 'Hop', dueAt: 'Due', doneAt: 'Done', method: 'How', doneBy: 'By', addressee: 'Addressee',
     receivedDirectly: '{unit} received it directly: the unit-to-county and county-to-city hops do not apply (levels skipped); below are the hops this level must still report.',
     receivedDirectlyEnd: '{unit} received it directly: the unit-to-county and county-to-city hops do not apply (levels skipped); for this grade no report goes beyond this level.',
+    pickOnMapButton: 'Pick on map', pickDone: 'Done', pickedPoint: 'Location',
     outsideBeacon: 'Outside this system', acknowledge: 'Acknowledge receipt', acknowledgeConfirm: 'Acknowledge that your desk has received {number}? The hop is done now.',
     record: 'Record as sent', recordTitle: 'Record the report sent to a higher level', sentAt: 'Sent at',
     override: 'Override grade', overrideTitle: 'Override the grade', overrideHint: 'The computed grade is kept; the chain follows the grade you set.',
@@ -429,7 +430,7 @@ export default {
     axisNames: { deaths: 'Deaths', serious_injuries: 'Serious injuries', direct_loss_cny: 'Direct loss' },
     mapShown: '{shown} shown of {total} (the newest 200 at most; those without a position are not shown)',
     stats: {
-      title: 'Incident statistics', year: '{y}', month: 'Month {m}', total: 'Total', count: 'Incidents', loss: 'Direct loss (10,000 CNY)',
+      title: 'Incident statistics', monthHeader: 'Month', year: '{y}', month: 'Month {m}', total: 'Total', count: 'Incidents', loss: 'Direct loss (10,000 CNY)',
       byMonth: 'Incidents per month, by grade', byKind: 'By kind', byUnit: 'By unit',
       summary: '{n} incidents, {deaths} deaths, {serious} serious injuries, direct loss {loss} ×10,000 CNY',
     },

@@ -390,6 +390,7 @@ export default {
     obligations: '报告时限', hop: '报告环节', dueAt: '时限', doneAt: '完成时间', method: '方式', doneBy: '经办人', addressee: '接收单位',
     receivedDirectly: '{unit}直接接报：事发单位报县级、县级报市级环节不适用（越级接报），以下为本级须继续上报的环节。',
     receivedDirectlyEnd: '{unit}直接接报：事发单位报县级、县级报市级环节不适用（越级接报）；按事件等级本级为最高报告层级，无须继续上报。',
+    pickOnMapButton: '地图选点', pickDone: '完成选点', pickedPoint: '事发位置',
     outsideBeacon: '本系统外', acknowledge: '确认接报', acknowledgeConfirm: '确认本值班室已收到 {number} 的报告？该环节即刻完成。',
     record: '登记已报送', recordTitle: '登记向上级报送情况', sentAt: '报送时间',
     override: '调整等级', overrideTitle: '人工调整事件等级', overrideHint: '保留计算等级；报告链按调整后的等级执行。',
@@ -429,7 +430,7 @@ export default {
     axisNames: { deaths: '死亡人数', serious_injuries: '重伤人数', direct_loss_cny: '直接经济损失' },
     mapShown: '地图显示 {shown} 起（共 {total} 起；最多显示最新 200 起，无位置的不显示）',
     stats: {
-      title: '事件统计', year: '{y}年', month: '{m}月', total: '合计', count: '起数', loss: '直接经济损失（万元）',
+      title: '事件统计', monthHeader: '月份', year: '{y}年', month: '{m}月', total: '合计', count: '起数', loss: '直接经济损失（万元）',
       byMonth: '各月事件（按等级）', byKind: '按类型', byUnit: '按单位',
       summary: '共 {n} 起，死亡 {deaths} 人，重伤 {serious} 人，直接经济损失 {loss} 万元',
     },

@@ -7,7 +7,7 @@ export function docT(key: string, params: Record<string, unknown> = {}): string 
   return i18n.global.t(key, params, { locale: 'zh-CN' })
 }
 
-/** A time in a document: 2026年12月5日 08:30, in Beijing time. */
+/** A time in a document, in Chinese and in Beijing time. */
 export function docTime(value: string | null | undefined): string {
   if (!value) return ''
   const parts = new Intl.DateTimeFormat('zh-CN', {

@@ -16,3 +16,9 @@ export function formatTime(value: string | null | undefined, withSeconds = false
     hour12: false,
   }).format(date)
 }
+
+/** A month (1–12) named in the UI language, as the calendar writes it (Chinese numerals with the month sign; Jan … Dec). */
+export function monthName(month: number): string {
+  const locale = currentLocale() === 'en' ? 'en-GB' : 'zh-CN'
+  return new Intl.DateTimeFormat(locale, { month: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(2026, month - 1, 1)))
+}

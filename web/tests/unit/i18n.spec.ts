@@ -108,3 +108,15 @@ describe('components', () => {
     expect(offenders).toEqual([])
   })
 })
+
+describe('month names', () => {
+  it('follow the UI language', async () => {
+    const { setLocale } = await import('@/i18n')
+    const { monthName } = await import('@/utils/format')
+    setLocale('en')
+    expect(monthName(1)).toBe('Jan')
+    expect(monthName(12)).toBe('Dec')
+    setLocale('zh-CN')
+    expect(monthName(3)).toBe('3月')
+  })
+})

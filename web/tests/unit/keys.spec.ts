@@ -38,3 +38,17 @@ describe('message keys', () => {
     expect(missing).toEqual([])
   })
 })
+
+describe('components', () => {
+  it('keep their style blocks after the template', () => {
+    const src = join(__dirname, '..', '..', 'src')
+    const misplaced = files(src)
+      .filter((path) => path.endsWith('.vue'))
+      .filter((path) => {
+        const text = readFileSync(path, 'utf8')
+        const end = text.lastIndexOf('</template>')
+        return [...text.matchAll(/<style\b/g)].some((m) => (m.index ?? 0) < end)
+      })
+    expect(misplaced).toEqual([])
+  })
+})
