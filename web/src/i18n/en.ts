@@ -262,6 +262,11 @@ export default {
     leader_roles_only: 'Only leaders and duty leaders may lead a shift', role_not_allowed: 'This role cannot stand duty', too_many: 'Too many',
     already_linked: 'This duty-log entry already has an incident', not_required: 'The grade does not require this hop', before_previous: 'Before the previous hop was done',
   },
+  ruleErrors: {
+    password_too_short: 'At least {min_length} characters, using at least {min_classes} of: uppercase, lowercase, digits, other characters',
+    password_too_few_classes: 'Use at least {min_classes} of: uppercase, lowercase, digits, other characters (at least {min_length} characters)',
+    password_too_long: 'At most {max_length} characters',
+  },
   fields: {
     from_log: 'Duty log entry', limit: 'Limit',
     username: 'Username', password: 'Password', display_name: 'Name', phone: 'Phone', unit_id: 'Unit',

@@ -262,6 +262,11 @@ export default {
     leader_roles_only: '带班领导岗位只能由领导或带班领导担任', role_not_allowed: '该角色不能值班', too_many: '数量过多',
     already_linked: '该值班日志已关联事件', not_required: '当前等级不需要该报告环节', before_previous: '早于上一环节完成时间',
   },
+  ruleErrors: {
+    password_too_short: '至少 {min_length} 个字符，并含大写字母、小写字母、数字、其他字符中的至少 {min_classes} 类',
+    password_too_few_classes: '须含大写字母、小写字母、数字、其他字符中的至少 {min_classes} 类（至少 {min_length} 个字符）',
+    password_too_long: '最多 {max_length} 个字符',
+  },
   fields: {
     from_log: '值班记录', limit: '条数',
     username: '用户名', password: '密码', display_name: '姓名', phone: '电话', unit_id: '所属单位',

@@ -7,7 +7,7 @@ export function errorText(error: unknown): string {
   if (error instanceof ApiError) {
     if (error.code === 'validation_failed') {
       const parts = Object.entries(error.fields).map(
-        ([field, code]) => `${fieldLabel(field)}：${fieldErrorText(code)}`,
+        ([field, code]) => `${fieldLabel(field)}：${fieldErrorText(code, ruleOf(error, field))}`,
       )
       return parts.length ? parts.join('；') : t('errors.validation_failed')
     }
@@ -16,14 +16,25 @@ export function errorText(error: unknown): string {
   return t('errors.unknown', { code: String(error) })
 }
 
-export function fieldErrorText(code: string): string {
+/** The numbers of the rule a field broke, when the server named them (`min_length`…). */
+function ruleOf(error: ApiError, field: string): Record<string, unknown> | undefined {
+  const rules = (error.body as { rules?: Record<string, Record<string, unknown>> }).rules
+  return rules?.[field]
+}
+
+/** A field's error; with the rule's numbers, the message says which rule ("at least 10
+ * characters using 3 of 4 kinds"), else what went wrong ("too short"). */
+export function fieldErrorText(code: string, rule?: Record<string, unknown>): string {
+  if (rule && (i18n.global.te(`ruleErrors.${code}`) || i18n.global.te(`ruleErrors.${code}`, 'zh-CN'))) {
+    return i18n.global.t(`ruleErrors.${code}`, rule)
+  }
   return tOr(`fieldErrors.${code}`, tOr(`errors.${code}`, code))
 }
 
 /** Field → translated message, for `el-form-item :error`. */
 export function fieldErrors(error: unknown): Record<string, string> {
   if (!(error instanceof ApiError)) return {}
-  return Object.fromEntries(Object.entries(error.fields).map(([field, code]) => [field, fieldErrorText(code)]))
+  return Object.fromEntries(Object.entries(error.fields).map(([field, code]) => [field, fieldErrorText(code, ruleOf(error, field))]))
 }
 
 /**

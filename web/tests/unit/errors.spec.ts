@@ -25,3 +25,19 @@ describe('API errors in the user’s language', () => {
     expect(i18n.global.locale.value).toBe('zh-CN')
   })
 })
+
+describe('rules in messages', () => {
+  it('say which rule a password broke when the server names it', async () => {
+    const { ApiError } = await import('@/api/client')
+    const { fieldErrors } = await import('@/utils/errors')
+    const { setLocale } = await import('@/i18n')
+    setLocale('zh-CN')
+    const error = new ApiError(422, {
+      code: 'validation_failed', message: '', fields: { password: 'password_too_short' },
+      rules: { password: { min_length: 10, min_classes: 3, max_length: 128 } },
+    } as never)
+    expect(fieldErrors(error).password).toBe('至少 10 个字符，并含大写字母、小写字母、数字、其他字符中的至少 3 类')
+    const bare = new ApiError(422, { code: 'validation_failed', message: '', fields: { password: 'password_too_short' } } as never)
+    expect(fieldErrors(bare).password).toBe('密码太短')
+  })
+})

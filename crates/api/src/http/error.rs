@@ -28,6 +28,11 @@ pub struct ErrorBody {
     /// For `invalid_credentials`: failures left before the name is locked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remaining_attempts: Option<u32>,
+    /// For `validation_failed`: the numbers of the rule a field broke, so that the message can
+    /// say which rule (`password: {"min_length": 10, "min_classes": 3, "max_length": 128}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub rules: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// A refused request that must reach the audit trail; the audit middleware writes it.
@@ -51,6 +56,7 @@ impl ApiError {
                 fields: None,
                 locked_until: None,
                 remaining_attempts: None,
+                rules: None,
             },
             denied: None,
         }
@@ -70,6 +76,12 @@ impl ApiError {
         error.body.message = format!("validation failed: {errors}");
         error.body.fields = Some(errors.fields().clone());
         error
+    }
+
+    /// Names the rule behind a field's error ([`ErrorBody::rules`]).
+    pub fn with_rule(mut self, field: &str, rule: serde_json::Value) -> Self {
+        self.body.rules.get_or_insert_with(BTreeMap::new).insert(field.to_owned(), rule);
+        self
     }
 
     pub fn field(field: &str, code: &str) -> Self {

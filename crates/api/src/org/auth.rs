@@ -420,6 +420,15 @@ async fn me_of(state: &AppState, principal: &Principal) -> ApiResult<Me> {
     })
 }
 
+/// The numbers of the password policy, for a message that names the rule a password broke.
+pub(crate) fn password_rule(policy: &beacon_core::org::SecurityPolicy) -> serde_json::Value {
+    serde_json::json!({
+        "min_length": policy.password_min_length,
+        "min_classes": policy.password_min_classes,
+        "max_length": PASSWORD_MAX_LENGTH,
+    })
+}
+
 /// Sign in with a username and password; sets the session cookie.
 #[utoipa::path(
     post, path = "/auth/login", tag = "auth",
@@ -610,7 +619,8 @@ async fn change_password(
         return Err(ApiError::field("current_password", "wrong_password"));
     }
     if let Err(rule) = policy.check_password(&body.new_password, &principal.username) {
-        return Err(ApiError::field("new_password", rule.code()));
+        return Err(ApiError::field("new_password", rule.code())
+            .with_rule("new_password", password_rule(&policy)));
     }
     if body.new_password == body.current_password {
         return Err(ApiError::field("new_password", "password_reused"));

@@ -136,7 +136,17 @@ async fn create_user(
     if let Err(rule) = policy.check_password(&body.password, &body.username.trim().to_lowercase()) {
         errors.add("password", rule.code());
     }
-    errors.clone().into_result()?;
+    if let Err(errors) = errors.clone().into_result() {
+        let error = ApiError::from(errors);
+        return Err(
+            if policy.check_password(&body.password, &body.username.trim().to_lowercase()).is_err()
+            {
+                error.with_rule("password", crate::org::auth::password_rule(&policy))
+            } else {
+                error
+            },
+        );
+    }
     let (Some(username), Some(display_name), Some(roles)) = (username, display_name, roles) else {
         return Err(errors.into());
     };
@@ -266,7 +276,8 @@ async fn reset_password(
     let user = state.store().get_user(&principal.scope(), &id).await?;
     let policy = state.policy().await?;
     if let Err(rule) = policy.check_password(&body.password, &user.username) {
-        return Err(ApiError::field("password", rule.code()));
+        return Err(ApiError::field("password", rule.code())
+            .with_rule("password", crate::org::auth::password_rule(&policy)));
     }
     let hash = state.passwords().hash(body.password).await.map_err(ApiError::internal)?;
     state

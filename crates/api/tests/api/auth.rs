@@ -121,6 +121,9 @@ backend_tests! {
         assert_eq!(wrong.json()["fields"]["current_password"], "wrong_password");
         let weak = t.post(&session, "/api/v1/auth/password", json!({ "current_password": "Initial-Pass-1", "new_password": "short1A" })).await;
         assert_eq!(weak.json()["fields"]["new_password"], "password_too_short");
+        // The rule itself, so the message can say it.
+        assert_eq!(weak.json()["rules"]["new_password"]["min_length"], 10);
+        assert_eq!(weak.json()["rules"]["new_password"]["min_classes"], 3);
         let simple = t.post(&session, "/api/v1/auth/password", json!({ "current_password": "Initial-Pass-1", "new_password": "alllowercase" })).await;
         assert_eq!(simple.json()["fields"]["new_password"], "password_too_few_classes");
         let same = t.post(&session, "/api/v1/auth/password", json!({ "current_password": "Initial-Pass-1", "new_password": "Initial-Pass-1" })).await;

@@ -106,6 +106,8 @@ backend_tests! {
         assert_eq!(fields["unit_id"], "not_found");
         assert_eq!(fields["roles"], "required");
         assert_eq!(fields["password"], "password_too_short");
+        assert!(invalid.json()["rules"]["password"]["min_length"].as_u64().unwrap() >= 8);
+        assert!(invalid.json()["rules"].get("username").is_none(), "only the password names its rule");
         let admin_role = t.post(&admin, "/api/v1/users", json!({
             "username": "new.auditor", "display_name": "x", "unit_id": t.tree.city, "roles": ["audit_admin"], "password": "Initial-Pass-1"
         })).await;
