@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use beacon_core::audit::{AuditRecord, NewAuditRecord, Outcome};
+use beacon_core::audit::{AuditRecord, ChainBreak, NewAuditRecord, Outcome};
 use beacon_core::page::PageRequest;
 use beacon_export::{Cell, Ledger, ledger_xlsx};
 use beacon_store::audit::{AuditFilter, ChainStatus};
@@ -23,6 +23,9 @@ use crate::http::{ApiError, ApiQuery, ApiResult, ErrorBody};
 use crate::names::name_records;
 use crate::org::Principal;
 use crate::org::auth::{Authorized, ReadAudit};
+use crate::workbench::{Card, Item, Level};
+use beacon_core::org::Permission;
+use futures::future::BoxFuture;
 
 /// Most rows one export carries (the newest ones); narrow the filter for older records.
 pub const EXPORT_LIMIT: i64 = 50_000;
@@ -336,6 +339,60 @@ async fn verify(
         },
     };
     Ok(Json(report))
+}
+
+/// How old the last walk of the chain may be before the workbench starts another.
+const CHAIN_CHECK_AGE_MINUTES: i64 = 60;
+
+/// The audit administrator's card: whether the hash chain was intact at the last walk (made in
+/// the background at most hourly, or by "verify" on the audit page), and when.
+pub fn workbench_cards<'a>(
+    state: &'a AppState,
+    principal: &'a Principal,
+) -> BoxFuture<'a, ApiResult<Vec<Card>>> {
+    Box::pin(async move {
+        if !principal.can(Permission::ReadAudit) {
+            return Ok(Vec::new());
+        }
+        let store = state.store();
+        store.refresh_audit_check(chrono::Duration::minutes(CHAIN_CHECK_AGE_MINUTES));
+        let card = match store.last_audit_check() {
+            Some((at, ChainStatus::Intact { records, head_hash })) => Card::new(
+                "audit.chain",
+                records,
+                vec![
+                    Item::new(format!("{}…", head_hash.chars().take(16).collect::<String>()))
+                        .at(at)
+                        .level(Level::Ok)
+                        .tag("chain_intact")
+                        .link("/audit"),
+                ],
+            ),
+            Some((at, ChainStatus::Broken(broken))) => Card::new(
+                "audit.chain",
+                1,
+                vec![{
+                    // The record where the chain breaks, and how (worded by the web app).
+                    let (seq, how) = match broken {
+                        ChainBreak::Removed { seq, .. } => (seq, "chain_removed"),
+                        ChainBreak::Altered { seq } => (seq, "chain_altered"),
+                        ChainBreak::Relinked { seq } => (seq, "chain_relinked"),
+                    };
+                    Item::new(format!("#{seq}"))
+                        .at(at)
+                        .level(Level::Danger)
+                        .tag("chain_broken")
+                        .tag(how)
+                        .link("/audit")
+                }],
+            ),
+            // The first walk is under way: the card says so until the next load.
+            None => Card::new("audit.chain", 0, Vec::new())
+                .figure("chain_checking", 0)
+                .at_least(Level::Info),
+        };
+        Ok(vec![card])
+    })
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

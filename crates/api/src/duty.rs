@@ -1370,8 +1370,11 @@ pub(crate) fn workbench_cards<'a>(
                 }
                 if running {
                     item = item.tag("running");
-                    if mine.is_some_and(|p| p.checked_in_at.is_none()) {
-                        item = item.level(Level::Warning).tag("check_in");
+                    if let Some(post) = mine.filter(|p| p.checked_in_at.is_none()) {
+                        item = item.level(Level::Warning).tag("check_in").action(
+                            "check_in",
+                            format!("/api/v1/duty/assignments/{}/check-in", post.assignment_id),
+                        );
                     }
                     let ending = shift.ends_at - now <= Duration::minutes(HANDOVER_DUE_MINUTES);
                     if ending && shift.handover_written_at.is_none() {

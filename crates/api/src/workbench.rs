@@ -66,6 +66,18 @@ pub struct Item {
     pub tags: Vec<String>,
     /// The record's page in the web app (`/incidents/…`).
     pub link: Option<String>,
+    /// Something the person can do from the card at once (check in for the running shift).
+    pub action: Option<Action>,
+}
+
+/// A one-click action on a card's item: the web app shows a button named by `kind` that sends
+/// `POST path` (an API path of the module that owns the record, which checks it as ever).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Action {
+    /// `check_in`.
+    pub kind: String,
+    /// `/api/v1/…`.
+    pub path: String,
 }
 
 impl Item {
@@ -77,6 +89,7 @@ impl Item {
             level: Level::Info,
             tags: Vec::new(),
             link: None,
+            action: None,
         }
     }
 
@@ -102,6 +115,11 @@ impl Item {
 
     pub fn link(mut self, link: impl Into<String>) -> Self {
         self.link = Some(link.into());
+        self
+    }
+
+    pub fn action(mut self, kind: &str, path: impl Into<String>) -> Self {
+        self.action = Some(Action { kind: kind.to_owned(), path: path.into() });
         self
     }
 }
@@ -138,6 +156,7 @@ const SOURCES: &[Source] = &[
     crate::duty::workbench_cards,
     crate::incident::workbench_cards,
     crate::org::workbench_cards,
+    crate::audit::workbench_cards,
     crate::calendar::workbench_cards,
 ];
 

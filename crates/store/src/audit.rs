@@ -139,6 +139,13 @@ pub struct AuditFilter {
     pub target_id: Option<String>,
 }
 
+/// The last walk of the chain, kept per instance ([`Store::last_audit_check`]).
+#[derive(Default)]
+struct ChainCheck {
+    last: std::sync::Mutex<Option<(DateTime<Utc>, ChainStatus)>>,
+    running: std::sync::atomic::AtomicBool,
+}
+
 /// Result of walking the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainStatus {
@@ -189,7 +196,41 @@ impl Store {
     }
 
     /// Walks the whole chain in order, in batches, and compares its end with the head.
+    /// The last walk of the chain this instance made, and when: the workbench shows it without
+    /// walking the chain on every page load.
+    pub fn last_audit_check(&self) -> Option<(DateTime<Utc>, ChainStatus)> {
+        self.kept::<ChainCheck>()
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Walks the chain in the background when the last walk is older than `max_age` (or there
+    /// was none), unless a walk is under way. Returns at once.
+    pub fn refresh_audit_check(&self, max_age: chrono::Duration) {
+        let check = self.kept::<ChainCheck>();
+        let fresh = self.last_audit_check().is_some_and(|(at, _)| self.now() - at < max_age);
+        if fresh || check.running.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            return;
+        }
+        let store = self.clone();
+        tokio::spawn(async move {
+            if let Err(error) = store.verify_audit_chain().await {
+                tracing::warn!(%error, "audit chain check");
+            }
+            store.kept::<ChainCheck>().running.store(false, std::sync::atomic::Ordering::Release);
+        });
+    }
+
     pub async fn verify_audit_chain(&self) -> Result<ChainStatus, StoreError> {
+        let status = self.walk_audit_chain().await?;
+        *self.kept::<ChainCheck>().last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((self.now(), status.clone()));
+        Ok(status)
+    }
+
+    async fn walk_audit_chain(&self) -> Result<ChainStatus, StoreError> {
         // The head is read first: records appended during the walk lie beyond it and are left
         // for the next run instead of being mistaken for a mismatch.
         let (head_seq, head_hash): (i64, String) =

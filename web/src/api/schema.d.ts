@@ -1554,6 +1554,16 @@ export interface components {
             display_name?: string | null;
             unit?: null | components["schemas"]["UnitRef"];
         };
+        /**
+         * @description A one-click action on a card's item: the web app shows a button named by `kind` that sends
+         *     `POST path` (an API path of the module that owns the record, which checks it as ever).
+         */
+        Action: {
+            /** @description `check_in`. */
+            kind: string;
+            /** @description `/api/v1/…`. */
+            path: string;
+        };
         /** @description An integration's credential. The secret itself is shown once, at creation, and never stored. */
         ApiToken: {
             id: string;
@@ -2021,6 +2031,11 @@ export interface components {
              * @description For `invalid_credentials`: failures left before the name is locked.
              */
             remaining_attempts?: number | null;
+            /**
+             * @description For `validation_failed`: the numbers of the rule a field broke, so that the message can
+             *     say which rule (`password: {"min_length": 10, "min_classes": 3, "max_length": 128}`).
+             */
+            rules?: Record<string, never> | null;
         };
         /** @description Something that happened, as subscribers receive it. */
         Event: {
@@ -2321,6 +2336,7 @@ export interface components {
             tags: string[];
             /** @description The record's page in the web app (`/incidents/…`). */
             link?: string | null;
+            action?: null | components["schemas"]["Action"];
         };
         KindInfo: {
             kind: components["schemas"]["IncidentKind"];

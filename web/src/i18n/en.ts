@@ -43,14 +43,18 @@ export default {
         today: 'New incidents today',
       },
       admin: { locked_accounts: 'Locked accounts', tokens_expiring: 'API tokens expiring' },
+      audit: { chain: 'Audit chain' },
       calendar: { years: 'Holiday calendar' },
     },
     tags: {
       checked_in: 'Checked in', not_checked_in: 'Not checked in', no_shift: 'Nobody on duty', running: 'Running', check_in: 'Check in',
       handover_due: 'Handover due', overdue: 'Overdue', to_acknowledge: 'To acknowledge', unknown_account: 'No such account',
       expired: 'Expired', expiring: 'Expiring', calendar_entered: 'Entered', calendar_missing: 'Missing',
+      chain_intact: 'Intact', chain_broken: 'Broken', chain_checking: 'Checking', chain_removed: 'Record removed',
+      chain_altered: 'Record altered', chain_relinked: 'Link changed',
     },
     reportKinds: { initial: 'Initial', follow_up: 'Follow-up', final: 'Final' },
+    actions: { check_in: 'Check in' }, actionDone: { check_in: 'Checked in' },
   },
   status: {
     back: 'Back to the workbench',

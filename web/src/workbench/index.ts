@@ -3,5 +3,6 @@ import '@/views/duty/workbench'
 import '@/views/incident/workbench'
 import '@/views/org/workbench'
 import '@/views/calendar/workbench'
+import '@/views/audit/workbench'
 
 export { cardDef, registeredCards, tagText } from './registry'

@@ -698,6 +698,19 @@ backend_tests! {
         t.clock.set(at("2026-03-05T00:30:00Z"));
         let ps = login(&t, &punctual_name).await;
         check_in(&t, &ps, punctual["assignment_id"].as_str().unwrap()).await.expect(OK);
+        // The workbench offers the others a one-click check-in for the running shift.
+        let late_name = names.iter().find(|n| **n != punctual_name && **n != leader).unwrap().clone();
+        let late = login(&t, &late_name).await;
+        let bench = t.get(&late, "/api/v1/workbench").await.json();
+        let mine = bench["cards"].as_array().unwrap().iter().find(|c| c["key"] == "duty.my_shifts").unwrap().clone();
+        let action = mine["items"][0]["action"].clone();
+        assert_eq!(action["kind"], "check_in", "{mine}");
+        let path = action["path"].as_str().unwrap().to_owned();
+        assert!(path.starts_with("/api/v1/duty/assignments/") && path.ends_with("/check-in"), "{path}");
+        t.call(Some(&ps), Method::POST, &path, None).await.expect(StatusCode::NOT_FOUND);
+        let bench = t.get(&late, "/api/v1/workbench").await.json();
+        let mine = bench["cards"].as_array().unwrap().iter().find(|c| c["key"] == "duty.my_shifts").unwrap().clone();
+        assert!(mine["items"][0]["action"].is_object(), "another's check-in is refused and changes nothing");
         t.clock.set(at("2026-03-05T00:44:00Z"));
         assert_eq!(run_deadlines(&t).await, 0);
         assert_eq!(count(&inbox(&t, &leader).await, "duty.check_in_missed"), 0);

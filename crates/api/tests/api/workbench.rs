@@ -94,6 +94,24 @@ backend_tests! {
         t.call(None, Method::GET, "/api/v1/workbench", None).await.expect(StatusCode::UNAUTHORIZED);
     }
 
+    async fn the_auditor_sees_the_chain_as_last_walked(t: TestApp) {
+        let auditor = t.signed_in("aud.admin", &t.tree.city, &[Role::AuditAdmin]).await;
+        // The first load starts a walk in the background; once it ends (or the auditor
+        // verifies by hand), the card says intact, with the records walked and when.
+        let first = card(&cards(&t, &auditor).await, "audit.chain").cloned().expect("the chain card");
+        assert!(first["count"].as_i64().is_some(), "{first}");
+        t.get(&auditor, "/api/v1/audit/verify").await.expect(StatusCode::OK);
+        let now = cards(&t, &auditor).await;
+        let chain = card(&now, "audit.chain").expect("the chain card");
+        assert!(chain["count"].as_i64().unwrap() >= 2, "{chain}");
+        assert_eq!(chain["level"], "ok");
+        assert_eq!(chain["items"][0]["tags"], json!(["chain_intact"]));
+        assert_eq!(chain["items"][0]["link"], "/audit");
+        // Nobody else gets it.
+        let admin = t.signed_in("city.admin", &t.tree.city, &[Role::SystemAdmin]).await;
+        assert!(card(&cards(&t, &admin).await, "audit.chain").is_none());
+    }
+
     async fn a_district_administrator_may_not_keep_the_calendar(t: TestApp) {
         let district = t.signed_in("east.admin", &t.tree.east, &[Role::SystemAdmin]).await;
         let keys = keys(&cards(&t, &district).await);

@@ -1,0 +1,3 @@
+import { registerCard } from '@/workbench/registry'
+
+registerCard('audit.chain', { route: '/audit', order: 42 })
