@@ -25,11 +25,14 @@ pub struct Named {
 type Fetch =
     for<'a> fn(&'a Store, &'a [String]) -> BoxFuture<'a, Result<Vec<RecordName>, StoreError>>;
 
+/// The page of a record, for the holders of a permission.
+type Page = (Permission, fn(&RecordName) -> String);
+
 /// One kind of record: how to name it, and which page opens it for whom.
 struct Kind {
     kind: &'static str,
     fetch: Fetch,
-    page: Option<(Permission, fn(&RecordName) -> String)>,
+    page: Option<Page>,
 }
 
 const KINDS: &[Kind] = &[

@@ -21,7 +21,8 @@ pub struct ErrorBody {
     pub message: String,
     /// Field → error code, for `validation_failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fields: Option<BTreeMap<String, String>>,
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    pub fields: Option<Box<BTreeMap<String, String>>>,
     /// For `account_locked`: when the lock ends.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locked_until: Option<DateTime<Utc>>,
@@ -32,7 +33,7 @@ pub struct ErrorBody {
     /// say which rule (`password: {"min_length": 10, "min_classes": 3, "max_length": 128}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub rules: Option<BTreeMap<String, serde_json::Value>>,
+    pub rules: Option<Box<BTreeMap<String, serde_json::Value>>>,
 }
 
 /// A refused request that must reach the audit trail; the audit middleware writes it.
@@ -74,13 +75,13 @@ impl ApiError {
     pub fn validation(errors: ValidationErrors) -> Self {
         let mut error = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         error.body.message = format!("validation failed: {errors}");
-        error.body.fields = Some(errors.fields().clone());
+        error.body.fields = Some(Box::new(errors.fields().clone()));
         error
     }
 
     /// Names the rule behind a field's error ([`ErrorBody::rules`]).
     pub fn with_rule(mut self, field: &str, rule: serde_json::Value) -> Self {
-        self.body.rules.get_or_insert_with(BTreeMap::new).insert(field.to_owned(), rule);
+        self.body.rules.get_or_insert_with(Box::default).insert(field.to_owned(), rule);
         self
     }
 
