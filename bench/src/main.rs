@@ -47,6 +47,9 @@ struct Figures {
     now_p50: Duration,
     now_p99: Duration,
     now_rps: f64,
+    /// The workbench and the global search of the city's duty leader: p50, p99, per second.
+    workbench: (Duration, Duration, f64),
+    search: (Duration, Duration, f64),
     incident: incident::ServerFigures,
     rss_incident_kib: u64,
     scheduler: incident::SchedulerFigures,
@@ -181,6 +184,23 @@ async fn main() -> Result<()> {
                 f.now_rps
             )
         },
+        "",
+    );
+    let latency = |(p50, p99, rps): (Duration, Duration, f64)| {
+        format!(
+            "{:.1} / {:.1} ms ({rps:.0}/s)",
+            p50.as_secs_f64() * 1000.0,
+            p99.as_secs_f64() * 1000.0
+        )
+    };
+    row(
+        &format!("GET /api/v1/workbench p50 / p99, {CLIENTS} clients (city duty leader)"),
+        &|f| latency(f.workbench),
+        "",
+    );
+    row(
+        &format!("GET /api/v1/search?q=江 p50 / p99, {CLIENTS} clients (city duty leader)"),
+        &|f| latency(f.search),
         "",
     );
     row(
@@ -393,6 +413,12 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
         list_latency(&client, &base, "duty.officer", "/api/v1/duty/now?unit=990100").await?;
     eprintln!("duty/now p50 {:?} p99 {:?} ({:.0}/s)", on_duty.0, on_duty.1, on_duty.2);
     eprintln!("list (district) p50 {:?} p99 {:?} ({:.0}/s)", district.0, district.1, district.2);
+    let workbench = list_latency(&client, &base, "duty.leader", "/api/v1/workbench").await?;
+    eprintln!("workbench p50 {:?} p99 {:?} ({:.0}/s)", workbench.0, workbench.1, workbench.2);
+    // "江" matches most units and many incidents: every group of the search is filled.
+    let search =
+        list_latency(&client, &base, "duty.leader", "/api/v1/search?q=%E6%B1%9F&limit=5").await?;
+    eprintln!("search p50 {:?} p99 {:?} ({:.0}/s)", search.0, search.1, search.2);
     let rss_loaded_kib = rss_kib(server.0.id())?;
     // After the figures above, which they would otherwise weigh on (thousands of incidents).
     let incident = incident::server_figures(&client, &base, &database.url).await?;
@@ -421,6 +447,8 @@ async fn measure(beacon: &PathBuf, backend: Backend) -> Result<Figures> {
         now_p50: on_duty.0,
         now_p99: on_duty.1,
         now_rps: on_duty.2,
+        workbench,
+        search,
         incident,
         rss_incident_kib,
         scheduler,
