@@ -173,18 +173,24 @@ async fn name_entries(
     principal: &Principal,
     items: &mut [AuditEntry],
 ) -> ApiResult<()> {
+    // The records each entry's detail names by id, read once.
+    let refs: Vec<Vec<(String, String)>> = items
+        .iter()
+        .map(|e| {
+            let mut mine = Vec::new();
+            referenced(&e.detail, &mut mine);
+            mine
+        })
+        .collect();
     let targets = items.iter().filter_map(|e| Some((e.target_type.clone()?, e.target_id.clone()?)));
-    let mut wanted: Vec<(String, String)> = targets.collect();
-    for e in items.iter() {
-        referenced(&e.detail, &mut wanted);
-    }
+    let wanted: Vec<(String, String)> = targets.chain(refs.iter().flatten().cloned()).collect();
     let named = name_records(state, principal, wanted).await?;
     let mut unit_ids: Vec<String> = items.iter().filter_map(|e| e.actor_unit_id.clone()).collect();
     unit_ids.sort_unstable();
     unit_ids.dedup();
     let units: HashMap<String, String> =
         state.store().unit_names(&unit_ids).await?.into_iter().map(|u| (u.id, u.title)).collect();
-    for e in items {
+    for (e, mine) in items.iter_mut().zip(refs) {
         e.actor_unit_name = e.actor_unit_id.as_ref().and_then(|u| units.get(u).cloned());
         if let (Some(kind), Some(id)) = (&e.target_type, &e.target_id)
             && let Some(n) = named.get(&(kind.clone(), id.clone()))
@@ -192,8 +198,6 @@ async fn name_entries(
             e.target_label = Some(n.label.clone());
             e.target_link = n.link.clone();
         }
-        let mut mine = Vec::new();
-        referenced(&e.detail, &mut mine);
         e.names = mine
             .into_iter()
             .filter_map(|key| Some((key.1.clone(), named.get(&key)?.label.clone())))

@@ -133,19 +133,16 @@ async fn create_user(
     if !beacon_core::id::looks_like_id(&body.unit_id) {
         errors.add("unit_id", "not_found");
     }
-    if let Err(rule) = policy.check_password(&body.password, &body.username.trim().to_lowercase()) {
+    let weak = policy.check_password(&body.password, &body.username.trim().to_lowercase()).err();
+    if let Some(rule) = weak {
         errors.add("password", rule.code());
     }
     if let Err(errors) = errors.clone().into_result() {
         let error = ApiError::from(errors);
-        return Err(
-            if policy.check_password(&body.password, &body.username.trim().to_lowercase()).is_err()
-            {
-                error.with_rule("password", crate::org::auth::password_rule(&policy))
-            } else {
-                error
-            },
-        );
+        return Err(match weak {
+            Some(_) => error.with_rule("password", crate::org::auth::password_rule(&policy)),
+            None => error,
+        });
     }
     let (Some(username), Some(display_name), Some(roles)) = (username, display_name, roles) else {
         return Err(errors.into());
