@@ -5,6 +5,7 @@ pub mod audit;
 pub mod calendar;
 pub mod clock;
 pub mod duty;
+pub mod enterprise;
 pub mod error;
 pub mod event;
 pub mod geo;

@@ -174,11 +174,15 @@ impl Store {
                     .max_connections(1)
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
+                    // The soft heap limit is process-wide: SQLite recycles cached pages rather
+                    // than grow past 32 MiB in all. Readers keep 1 MiB of pages each; the
+                    // operating system's file cache serves the rest.
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA soft_heap_limit = 33554432;",
                             )
                             .await?;
                             Ok(())
@@ -191,12 +195,15 @@ impl Store {
                     // a broken connection fails its query and is replaced instead.
                     .test_before_acquire(false)
                     .max_connections(options.max_connections.max(1))
+                    // Every reader is opened at start, so memory is level from the first minute
+                    // rather than rising as concurrency first reaches each connection.
+                    .min_connections(options.max_connections.max(1))
                     .acquire_timeout(options.acquire_timeout)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA query_only = ON;",
+                                 PRAGMA query_only = ON; PRAGMA cache_size = -1024;",
                             )
                             .await?;
                             Ok(())

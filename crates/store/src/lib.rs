@@ -12,6 +12,7 @@ pub mod calendar;
 mod db;
 pub mod deadline;
 pub mod duty;
+pub mod enterprise;
 mod error;
 mod group;
 pub mod incident;

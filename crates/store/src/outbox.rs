@@ -57,6 +57,25 @@ pub async fn announce(
     push(tx, at, vec![event(path)]).await
 }
 
+/// Writes one event about a record that belongs to several units at once (an enterprise: its
+/// territorial unit and its supervising department): it reaches whoever is above any of them.
+pub async fn announce_to_units(
+    tx: &mut Tx,
+    at: DateTime<Utc>,
+    unit_ids: &[&str],
+    event: impl FnOnce(Vec<String>) -> NewEvent,
+) -> Result<(), StoreError> {
+    let mut path = Vec::new();
+    for unit_id in unit_ids {
+        for id in unit_path(tx, unit_id).await? {
+            if !path.contains(&id) {
+                path.push(id);
+            }
+        }
+    }
+    push(tx, at, vec![event(path)]).await
+}
+
 /// What one pass of the relay did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Relayed {

@@ -19,6 +19,25 @@ pub(crate) fn filter(sql: &mut Sql, scope: &Scope, unit_column: &str) {
     }
 }
 
+/// The rule of [`filter`] for a record that belongs to several units at once (an enterprise:
+/// the territorial unit above which its township sits, and the department that supervises its
+/// industry): visible when any of them lies in the scope. A NULL column admits nothing.
+pub(crate) fn filter_any(sql: &mut Sql, scope: &Scope, unit_columns: &[&str]) {
+    if let Scope::Subtree { root, whole_tree: false } = scope {
+        sql.push(" AND (");
+        for (i, column) in unit_columns.iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push(column)
+                .push(" IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ")
+                .bind(root.clone())
+                .push(")");
+        }
+        sql.push(")");
+    }
+}
+
 /// Whether a unit lies within the scope, given the unit and every unit above it (read from
 /// `unit_closure`): the rule of [`filter`] for a unit already in hand.
 pub(crate) fn admits<'a>(

@@ -101,6 +101,18 @@ impl Role {
             }
             Permission::HandleIncidents => matches!(self, Role::DutyOfficer | Role::DutyLeader),
             Permission::LeadIncidents => matches!(self, Role::DutyLeader | Role::Leader),
+            Permission::ReadEnterprises => matches!(
+                self,
+                Role::DutyOfficer
+                    | Role::DutyLeader
+                    | Role::Leader
+                    | Role::Inspector
+                    | Role::Staff
+                    | Role::Viewer
+            ),
+            Permission::ManageEnterprises => {
+                matches!(self, Role::Leader | Role::Inspector | Role::Staff)
+            }
         }
     }
 }
@@ -141,6 +153,13 @@ pub enum Permission {
     HandleIncidents,
     /// Overriding a grade, approving reports (duty leaders and unit leaders).
     LeadIncidents,
+    /// The register of enterprises in the caller's territory or supervised by its department
+    /// (the regulators and those who follow emergencies). An `enterprise` account does not hold
+    /// it: it reaches its own enterprise only (`api::enterprise::Reach`).
+    ReadEnterprises,
+    /// Registering and changing enterprises, their licences, hazard sources and risk points;
+    /// confirming an enterprise's own changes to its identity (the regulators).
+    ManageEnterprises,
 }
 
 impl Permission {

@@ -1,0 +1,1093 @@
+//! The safety-production database (docs/enterprises.md): the register of enterprises, their
+//! licences, major hazard sources and risk points. An enterprise belongs to two units at once,
+//! its territory (属地) and the department that supervises its industry (行业监管); the scope
+//! rule admits a caller above either ([`crate::scope::filter_any`]). An `enterprise` account
+//! reaches its own enterprise only ([`Reach::Own`]).
+
+use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
+use beacon_core::clock::{china_offset, from_millis, to_millis};
+use beacon_core::enterprise::{
+    MARKS, RiskColour, STANDARD_GRADES, STATUSES, Uscc, industry, reference,
+};
+use beacon_core::error::ValidationErrors;
+use beacon_core::event::NewEvent;
+use beacon_core::id::new_id;
+use beacon_core::org::{Permission, Phone, UnitLevel};
+use beacon_core::page::PageRequest;
+use beacon_core::scope::Scope;
+use beacon_core::text::{free_text, plain_text};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::audit::like_pattern;
+use crate::sql::{Sql, json_flag};
+use crate::timeline::TimelineEntry;
+use crate::{Page, Store, StoreError, Tx, audit, outbox, scope, timeline};
+
+mod change;
+mod licence;
+mod risk;
+
+pub use change::{ChangeDecision, EnterpriseChange};
+pub use licence::{LICENCE_DEADLINE, Licence, LicenceFilter, LicenceLedgerRow, LicenceWrite};
+pub use risk::{Evaluation, RiskMap, RiskMapPoint, RiskMapUnit, RiskPoint, RiskPointWrite};
+
+/// Which enterprises a caller reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Those of the territory or supervised by a department in the scope (the regulators).
+    Scope(Scope),
+    /// One enterprise (an `enterprise` account); `None` when the account is bound to none yet,
+    /// which reaches nothing.
+    Own(Option<String>),
+}
+
+impl Reach {
+    /// Appends the rule to a query over `enterprises e`.
+    fn filter(&self, sql: &mut Sql) {
+        match self {
+            Reach::Scope(scope) => scope::filter_any(sql, scope, &["e.unit_id", "e.department_id"]),
+            Reach::Own(id) => {
+                sql.push(" AND e.id = ").bind(id.clone().unwrap_or_default());
+            }
+        }
+    }
+
+    /// Whether the caller is an enterprise working on its own record.
+    pub fn is_own(&self) -> bool {
+        matches!(self, Reach::Own(_))
+    }
+}
+
+/// The register fields an enterprise sends or a regulator types. Identity fields (`uscc`,
+/// `name`, `unit_id`) changed by the enterprise itself wait for its regulator
+/// ([`EnterpriseChange`]).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseWrite {
+    /// The unified social credit code; trimmed and upper-cased.
+    pub uscc: String,
+    pub name: String,
+    #[serde(default)]
+    pub former_names: Vec<String>,
+    #[serde(default)]
+    pub legal_representative: String,
+    /// The principal responsible for safety (安全负责人).
+    #[serde(default)]
+    pub safety_principal: String,
+    #[serde(default)]
+    pub safety_phone: String,
+    #[serde(default)]
+    pub address: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    /// The territorial unit (a township or street, or a district for enterprises it keeps).
+    pub unit_id: String,
+    /// The supervising department (a unit of level `department`).
+    pub department_id: Option<String>,
+    /// GB/T 4754-2017 section, `A`–`T`.
+    pub section: String,
+    /// The supervised sector (`hazardous_chemicals`, `metallurgy`, …, `other`).
+    pub sector: String,
+    #[serde(default)]
+    pub employees: u32,
+    /// Above designated size (规模以上).
+    #[serde(default)]
+    pub designated_size: bool,
+    /// `operating` or `suspended`; closing is its own action.
+    #[serde(default = "operating")]
+    pub status: String,
+    pub standard_grade: Option<String>,
+    pub standard_expires: Option<NaiveDate>,
+    #[serde(default)]
+    pub marks: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// On update: the version read; a change made since is refused (`stale_version`).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+fn operating() -> String {
+    "operating".to_owned()
+}
+
+impl EnterpriseWrite {
+    /// Checks and normalises every field; the units are checked against the database later.
+    pub fn validate(mut self) -> Result<(Uscc, EnterpriseWrite), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let uscc = errors.check("uscc", Uscc::parse(&self.uscc));
+        if let Some(code) = &uscc {
+            self.uscc = code.as_str().to_owned();
+        }
+        match plain_text(&self.name, 128) {
+            Ok(v) => self.name = v,
+            Err(code) => errors.add("name", code),
+        }
+        let mut former = Vec::new();
+        for (i, n) in self.former_names.iter().enumerate() {
+            match plain_text(n, 128) {
+                Ok(v) if !former.contains(&v) && v != self.name => former.push(v),
+                Ok(_) => {}
+                Err(code) => errors.add(format!("former_names[{i}]"), code),
+            }
+        }
+        if former.len() > 20 {
+            errors.add("former_names", "too_many");
+        }
+        self.former_names = former;
+        let mut text = |field: &str, value: &mut String, max: usize| match free_text(value, max) {
+            Ok(v) => *value = v.replace('\n', " "),
+            Err(code) => errors.add(field, code),
+        };
+        text("legal_representative", &mut self.legal_representative, 64);
+        text("safety_principal", &mut self.safety_principal, 64);
+        text("address", &mut self.address, 256);
+        if !self.safety_phone.trim().is_empty() {
+            match Phone::parse(&self.safety_phone) {
+                Ok(p) => self.safety_phone = p.as_str().to_owned(),
+                Err(code) => errors.add("safety_phone", code),
+            }
+        } else {
+            self.safety_phone = String::new();
+        }
+        match (self.lon, self.lat) {
+            (None, None) => {}
+            (Some(lon), Some(lat)) => {
+                if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
+                    errors.add("lon", "out_of_range");
+                }
+                if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
+                    errors.add("lat", "out_of_range");
+                }
+            }
+            (None, Some(_)) => errors.add("lon", "required"),
+            (Some(_), None) => errors.add("lat", "required"),
+        }
+        match industry::section(&self.section) {
+            Some(code) => self.section = code.to_owned(),
+            None => errors.add("section", "unknown"),
+        }
+        match industry::sector(&self.sector) {
+            Some(code) => self.sector = code.to_owned(),
+            None => errors.add("sector", "unknown"),
+        }
+        if self.employees > 1_000_000 {
+            errors.add("employees", "out_of_range");
+        }
+        if !["operating", "suspended"].contains(&self.status.as_str()) {
+            errors.add("status", if self.status == "closed" { "use_close" } else { "unknown" });
+        }
+        if let Some(grade) = &self.standard_grade {
+            match reference(&STANDARD_GRADES, grade) {
+                Some(code) => self.standard_grade = Some(code.to_owned()),
+                None => errors.add("standard_grade", "unknown"),
+            }
+        } else if self.standard_expires.is_some() {
+            errors.add("standard_grade", "required");
+        }
+        let mut marks = Vec::new();
+        for (i, m) in self.marks.iter().enumerate() {
+            match reference(&MARKS, m) {
+                Some(code) if !marks.contains(&code.to_owned()) => marks.push(code.to_owned()),
+                Some(_) => {}
+                None => errors.add(format!("marks[{i}]"), "unknown"),
+            }
+        }
+        marks.sort();
+        self.marks = marks;
+        let mut tags = Vec::new();
+        for (i, t) in self.tags.iter().enumerate() {
+            match plain_text(t, 32) {
+                Ok(v) if !tags.contains(&v) => tags.push(v),
+                Ok(_) => {}
+                Err(code) => errors.add(format!("tags[{i}]"), code),
+            }
+        }
+        if tags.len() > 20 {
+            errors.add("tags", "too_many");
+        }
+        self.tags = tags;
+        match (errors.into_result(), uscc) {
+            (Ok(()), Some(uscc)) => Ok((uscc, self)),
+            (Err(errors), _) => Err(errors),
+            (Ok(()), None) => Err(ValidationErrors::single("uscc", "required")),
+        }
+    }
+
+    fn search_text(&self) -> String {
+        search_text(&self.name, &self.uscc, &self.address, &self.former_names)
+    }
+}
+
+/// What a fragment typed in the search box is matched against: the name, the code, the address
+/// and the former names, lower-cased.
+pub(crate) fn search_text(name: &str, uscc: &str, address: &str, former: &[String]) -> String {
+    let mut text = format!("{name} {uscc} {address}");
+    for n in former {
+        text.push(' ');
+        text.push_str(n);
+    }
+    text.to_lowercase()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UnitName {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Enterprise {
+    pub id: String,
+    pub uscc: String,
+    pub name: String,
+    pub former_names: Vec<String>,
+    pub legal_representative: String,
+    pub safety_principal: String,
+    pub safety_phone: String,
+    pub address: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub unit: UnitName,
+    pub department: Option<UnitName>,
+    pub section: String,
+    pub sector: String,
+    pub employees: u32,
+    pub designated_size: bool,
+    /// `operating`, `suspended` or `closed`.
+    pub status: String,
+    pub standard_grade: Option<String>,
+    pub standard_expires: Option<NaiveDate>,
+    pub marks: Vec<String>,
+    pub tags: Vec<String>,
+    /// The highest colour of its risk points in use; none without any.
+    pub colour: Option<RiskColour>,
+    /// Licences in force that expired (flagged on the register).
+    pub expired_licences: i64,
+    /// Licences in force that expire within 90 days.
+    pub expiring_licences: i64,
+    /// A change to its identity waits for the regulator.
+    pub pending_change: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct EnterpriseRow {
+    id: String,
+    uscc: String,
+    name: String,
+    former_names: String,
+    legal_representative: String,
+    safety_principal: String,
+    safety_phone: String,
+    address: String,
+    lon: Option<f64>,
+    lat: Option<f64>,
+    unit_id: String,
+    unit_name: String,
+    department_id: Option<String>,
+    department_name: Option<String>,
+    section: String,
+    sector: String,
+    employees: i64,
+    #[serde(deserialize_with = "json_flag")]
+    designated_size: bool,
+    status: String,
+    standard_grade: Option<String>,
+    standard_expires: Option<String>,
+    marks: String,
+    tags: String,
+    colour: Option<String>,
+    expired_licences: i64,
+    expiring_licences: i64,
+    pending_changes: i64,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn list_of(text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text).map_err(StoreError::corrupt)
+}
+
+pub(crate) fn date_of(text: Option<&str>) -> Result<Option<NaiveDate>, StoreError> {
+    text.map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(StoreError::corrupt)).transpose()
+}
+
+impl TryFrom<EnterpriseRow> for Enterprise {
+    type Error = StoreError;
+
+    fn try_from(r: EnterpriseRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            former_names: list_of(&r.former_names)?,
+            marks: list_of(&r.marks)?,
+            tags: list_of(&r.tags)?,
+            standard_expires: date_of(r.standard_expires.as_deref())?,
+            colour: r.colour.as_deref().and_then(RiskColour::parse),
+            unit: UnitName { id: r.unit_id, name: r.unit_name },
+            department: match (r.department_id, r.department_name) {
+                (Some(id), Some(name)) => Some(UnitName { id, name }),
+                _ => None,
+            },
+            id: r.id,
+            uscc: r.uscc,
+            name: r.name,
+            legal_representative: r.legal_representative,
+            safety_principal: r.safety_principal,
+            safety_phone: r.safety_phone,
+            address: r.address,
+            lon: r.lon,
+            lat: r.lat,
+            section: r.section,
+            sector: r.sector,
+            employees: u32::try_from(r.employees).unwrap_or(0),
+            designated_size: r.designated_size,
+            status: r.status,
+            standard_grade: r.standard_grade,
+            expired_licences: r.expired_licences,
+            expiring_licences: r.expiring_licences,
+            pending_change: r.pending_changes > 0,
+            version: r.version,
+            created_at: from_millis(r.created_at),
+            updated_at: from_millis(r.updated_at),
+        })
+    }
+}
+
+const COLUMNS: [&str; 31] = [
+    "id",
+    "uscc",
+    "name",
+    "former_names",
+    "legal_representative",
+    "safety_principal",
+    "safety_phone",
+    "address",
+    "lon",
+    "lat",
+    "unit_id",
+    "unit_name",
+    "department_id",
+    "department_name",
+    "section",
+    "sector",
+    "employees",
+    "designated_size",
+    "status",
+    "standard_grade",
+    "standard_expires",
+    "marks",
+    "tags",
+    "colour",
+    "expired_licences",
+    "expiring_licences",
+    "pending_changes",
+    "version",
+    "created_at",
+    "updated_at",
+    "name_order",
+];
+
+/// The select of [`Enterprise`]; binds today and the day 90 days ahead (ISO dates) first.
+fn select(today: NaiveDate) -> Sql {
+    let mut sql = Sql::new(
+        "SELECT e.id, e.uscc, e.name, e.former_names, e.legal_representative, e.safety_principal, \
+         e.safety_phone, e.address, e.lon, e.lat, e.unit_id, u.name AS unit_name, \
+         e.department_id, d.name AS department_name, e.section, e.sector, e.employees, \
+         e.designated_size, e.status, e.standard_grade, e.standard_expires, e.marks, e.tags, \
+         e.colour, \
+         (SELECT COUNT(*) FROM enterprise_licences l WHERE l.enterprise_id = e.id \
+           AND l.withdrawn = ",
+    );
+    sql.bind(false)
+        .push(" AND l.expires_on < ")
+        .bind(iso(today))
+        .push(") AS expired_licences, \
+         (SELECT COUNT(*) FROM enterprise_licences l WHERE l.enterprise_id = e.id AND l.withdrawn = ")
+        .bind(false)
+        .push(" AND l.expires_on >= ")
+        .bind(iso(today))
+        .push(" AND l.expires_on < ")
+        .bind(iso(today + chrono::Days::new(90)))
+        .push(") AS expiring_licences, \
+         (SELECT COUNT(*) FROM enterprise_changes c WHERE c.enterprise_id = e.id \
+           AND c.status = 'pending') AS pending_changes, \
+         e.version, e.created_at, e.updated_at, e.name AS name_order \
+         FROM enterprises e JOIN units u ON u.id = e.unit_id \
+         LEFT JOIN units d ON d.id = e.department_id WHERE 1 = 1");
+    sql
+}
+
+pub(crate) fn iso(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// Today in China (dates on licences and reviews are Chinese calendar days).
+pub(crate) fn today(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&china_offset()).date_naive()
+}
+
+/// Filters of the register.
+#[derive(Debug, Clone, Default)]
+pub struct EnterpriseFilter {
+    /// Enterprises of this unit's territory (the unit and beneath).
+    pub unit_id: Option<String>,
+    pub department_id: Option<String>,
+    pub section: Option<String>,
+    pub sector: Option<String>,
+    pub colour: Option<RiskColour>,
+    pub status: Option<String>,
+    pub mark: Option<String>,
+    /// Only those with an expired licence in force.
+    pub expired_licence: bool,
+    /// A fragment of the name, a former name, the code or the address.
+    pub q: Option<String>,
+}
+
+impl EnterpriseFilter {
+    fn apply(&self, sql: &mut Sql, today: NaiveDate) {
+        if let Some(unit) = &self.unit_id {
+            sql.push(
+                " AND e.unit_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ",
+            )
+            .bind(unit.clone())
+            .push(")");
+        }
+        if let Some(department) = &self.department_id {
+            sql.push(" AND e.department_id = ").bind(department.clone());
+        }
+        if let Some(section) = &self.section {
+            sql.push(" AND e.section = ").bind(section.clone());
+        }
+        if let Some(sector) = &self.sector {
+            sql.push(" AND e.sector = ").bind(sector.clone());
+        }
+        if let Some(colour) = self.colour {
+            sql.push(" AND e.colour = ").bind(colour.as_str().to_owned());
+        }
+        if let Some(status) = &self.status {
+            sql.push(" AND e.status = ").bind(status.clone());
+        }
+        if let Some(mark) = &self.mark {
+            sql.push(" AND e.marks LIKE ")
+                .bind(like_pattern(&format!("\"{mark}\"")))
+                .push(" ESCAPE '\\'");
+        }
+        if self.expired_licence {
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM enterprise_licences l WHERE l.enterprise_id = e.id \
+                 AND l.withdrawn = ",
+            )
+            .bind(false)
+            .push(" AND l.expires_on < ")
+            .bind(iso(today))
+            .push(")");
+        }
+        if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            sql.push(" AND e.search_text LIKE ")
+                .bind(like_pattern(&q.to_lowercase()))
+                .push(" ESCAPE '\\'");
+        }
+    }
+}
+
+/// A unit the caller names on a record: it must exist, be in the caller's scope (`in_scope`)
+/// and, for a department, be one.
+async fn check_unit(
+    tx: &mut Tx,
+    scope: Option<&Scope>,
+    field: &str,
+    unit_id: &str,
+    department: bool,
+) -> Result<(), StoreError> {
+    let row = sqlx::query("SELECT level FROM units WHERE id = $1")
+        .bind(unit_id.to_owned())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Err(StoreError::invalid(field, "not_found")) };
+    let level: String = row.try_get("level")?;
+    let is_department = level == UnitLevel::Department.as_str();
+    if department != is_department {
+        return Err(StoreError::invalid(
+            field,
+            if department { "not_a_department" } else { "is_a_department" },
+        ));
+    }
+    if let Some(scope) = scope
+        && !scope::contains(&mut **tx, scope, unit_id).await?
+    {
+        return Err(StoreError::invalid(field, "not_found"));
+    }
+    Ok(())
+}
+
+impl Store {
+    pub async fn enterprises(
+        &self,
+        reach: &Reach,
+        filter: &EnterpriseFilter,
+        page: PageRequest,
+    ) -> Result<Page<Enterprise>, StoreError> {
+        let today = today(self.now());
+        let mut count = Sql::new("SELECT COUNT(*) AS n FROM enterprises e WHERE 1 = 1");
+        filter.apply(&mut count, today);
+        reach.filter(&mut count);
+        let total = self.count(count).await?;
+        let mut sql = select(today);
+        filter.apply(&mut sql, today);
+        reach.filter(&mut sql);
+        sql.push(" ORDER BY e.name, e.id LIMIT ")
+            .bind(i64::from(page.per_page))
+            .push(" OFFSET ")
+            .bind(page.offset());
+        let rows: Vec<EnterpriseRow> = sql
+            .aggregate(&self.backend().json_rows(&COLUMNS, "t.name_order, t.id"))
+            .fetch_json(self.reader())
+            .await?;
+        Ok(Page {
+            items: rows.into_iter().map(Enterprise::try_from).collect::<Result<_, _>>()?,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// Every enterprise of a filter, for an export (at most `limit`).
+    pub async fn enterprises_all(
+        &self,
+        reach: &Reach,
+        filter: &EnterpriseFilter,
+        limit: u32,
+    ) -> Result<Vec<Enterprise>, StoreError> {
+        let today = today(self.now());
+        let mut sql = select(today);
+        filter.apply(&mut sql, today);
+        reach.filter(&mut sql);
+        sql.push(" ORDER BY e.name, e.id LIMIT ").bind(i64::from(limit));
+        let rows: Vec<EnterpriseRow> = sql
+            .aggregate(&self.backend().json_rows(&COLUMNS, "t.name_order, t.id"))
+            .fetch_json(self.reader())
+            .await?;
+        rows.into_iter().map(Enterprise::try_from).collect()
+    }
+
+    pub async fn enterprise(&self, reach: &Reach, id: &str) -> Result<Enterprise, StoreError> {
+        let mut sql = select(today(self.now()));
+        sql.push(" AND e.id = ").bind(id.to_owned());
+        reach.filter(&mut sql);
+        let rows: Vec<EnterpriseRow> = sql
+            .aggregate(&self.backend().json_rows(&COLUMNS, "t.id"))
+            .fetch_json(self.reader())
+            .await?;
+        rows.into_iter().next().ok_or(StoreError::NotFound).and_then(Enterprise::try_from)
+    }
+
+    /// The enterprise's units, when the caller reaches it: what every write under it checks first.
+    pub(crate) async fn reached_enterprise(
+        &self,
+        tx: &mut Tx,
+        reach: &Reach,
+        id: &str,
+    ) -> Result<Reached, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT e.id, e.unit_id, e.department_id, e.status, e.name \
+             FROM enterprises e WHERE e.id = ",
+        );
+        sql.bind(id.to_owned());
+        reach.filter(&mut sql);
+        let row = sql.fetch_optional(&mut **tx).await?.ok_or(StoreError::NotFound)?;
+        Ok(Reached {
+            id: row.try_get("id")?,
+            unit_id: row.try_get("unit_id")?,
+            department_id: row.try_get("department_id")?,
+            status: row.try_get("status")?,
+            name: row.try_get("name")?,
+        })
+    }
+
+    /// Registers an enterprise in a unit of the caller's scope.
+    pub async fn create_enterprise(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        write: EnterpriseWrite,
+    ) -> Result<Enterprise, StoreError> {
+        let (uscc, write) = write.validate().map_err(StoreError::Invalid)?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        check_unit(&mut tx, Some(scope), "unit_id", &write.unit_id, false).await?;
+        if let Some(d) = &write.department_id {
+            check_unit(&mut tx, None, "department_id", d, true).await?;
+        }
+        if code_taken(&mut tx, uscc.as_str(), None).await? {
+            return Err(StoreError::invalid("uscc", "already_exists"));
+        }
+        let id = new_id();
+        insert_enterprise(&mut tx, now, &id, &write).await?;
+        timeline::append(
+            &mut tx,
+            now,
+            actor,
+            ("enterprise", &id),
+            Some(&write.unit_id),
+            "registered",
+            json!({ "uscc": write.uscc, "name": write.name }),
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            now,
+            NewAuditRecord::new(actor, "enterprise.created", Outcome::Success)
+                .target("enterprise", &id)
+                .unit(Some(&write.unit_id))
+                .detail(json!({ "uscc": write.uscc, "name": write.name })),
+        )
+        .await?;
+        announce(
+            &mut tx,
+            now,
+            "enterprise.created",
+            &id,
+            &write.unit_id,
+            write.department_id.as_deref(),
+        )
+        .await?;
+        tx.commit().await?;
+        self.enterprise(&Reach::Scope(Scope::Global), &id).await
+    }
+
+    /// Rewrites an enterprise's register data. A regulator's change applies at once; the
+    /// enterprise's own change to its identity (code, name, unit) waits for the regulator and
+    /// the rest applies. Returns the enterprise and the change that waits, if any.
+    pub async fn update_enterprise(
+        &self,
+        reach: &Reach,
+        scope: &Scope,
+        actor: &Actor,
+        id: &str,
+        write: EnterpriseWrite,
+    ) -> Result<(Enterprise, Option<EnterpriseChange>), StoreError> {
+        let now = self.now();
+        let before = self.enterprise(reach, id).await?;
+        let (uscc, mut write) = write.validate().map_err(StoreError::Invalid)?;
+        if before.status == "closed" {
+            return Err(StoreError::Conflict("enterprise_closed"));
+        }
+        if let Some(v) = write.version
+            && v != before.version
+        {
+            return Err(StoreError::Conflict("stale_version"));
+        }
+        let mut tx = self.begin().await?;
+        let mut waiting = None;
+        if reach.is_own() {
+            // Identity fields wait; the department and marks are the regulator's.
+            let asked = identity_diff(&before, &write);
+            write.uscc = before.uscc.clone();
+            write.name = before.name.clone();
+            write.unit_id = before.unit.id.clone();
+            write.department_id = before.department.as_ref().map(|d| d.id.clone());
+            write.marks = before.marks.clone();
+            if !asked.is_empty() {
+                if asked.contains_key("uscc")
+                    && code_taken(&mut tx, uscc.as_str(), Some(id)).await?
+                {
+                    return Err(StoreError::invalid("uscc", "already_exists"));
+                }
+                if let Some(unit) = asked.get("unit_id").and_then(Value::as_str) {
+                    check_unit(&mut tx, None, "unit_id", unit, false).await?;
+                }
+                waiting = Some(change::request(&mut tx, now, actor, &before, asked).await?);
+            }
+        } else {
+            if write.unit_id != before.unit.id {
+                check_unit(&mut tx, Some(scope), "unit_id", &write.unit_id, false).await?;
+            }
+            if write.department_id != before.department.as_ref().map(|d| d.id.clone())
+                && let Some(d) = &write.department_id
+            {
+                check_unit(&mut tx, None, "department_id", d, true).await?;
+            }
+            if uscc.as_str() != before.uscc && code_taken(&mut tx, uscc.as_str(), Some(id)).await? {
+                return Err(StoreError::invalid("uscc", "already_exists"));
+            }
+        }
+        let diff = register_diff(&before, &write);
+        if !diff.is_empty() {
+            update_row(&mut tx, now, id, &write).await?;
+            timeline::append(
+                &mut tx,
+                now,
+                actor,
+                ("enterprise", id),
+                Some(&write.unit_id),
+                "updated",
+                Value::Object(diff.clone()),
+            )
+            .await?;
+            audit::append(
+                &mut tx,
+                now,
+                NewAuditRecord::new(actor, "enterprise.updated", Outcome::Success)
+                    .target("enterprise", id)
+                    .unit(Some(&write.unit_id))
+                    .detail(Value::Object(diff)),
+            )
+            .await?;
+            announce(
+                &mut tx,
+                now,
+                "enterprise.updated",
+                id,
+                &write.unit_id,
+                write.department_id.as_deref(),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((self.enterprise(reach, id).await?, waiting))
+    }
+
+    /// Closes an enterprise (it stopped trading or was shut down); the record stays.
+    pub async fn set_enterprise_status(
+        &self,
+        reach: &Reach,
+        actor: &Actor,
+        id: &str,
+        status: &str,
+        reason: &str,
+    ) -> Result<Enterprise, StoreError> {
+        if !STATUSES.contains(&status) {
+            return Err(StoreError::invalid("status", "unknown"));
+        }
+        let reason = plain_text(reason, 500).map_err(|c| StoreError::invalid("reason", c))?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let e = self.reached_enterprise(&mut tx, reach, id).await?;
+        if e.status == status {
+            return Err(StoreError::Conflict("status_unchanged"));
+        }
+        sqlx::query(
+            "UPDATE enterprises SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(status.to_owned())
+        .bind(to_millis(now))
+        .bind(id.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        let detail = json!({ "status": { "before": e.status, "after": status }, "reason": reason });
+        timeline::append(
+            &mut tx,
+            now,
+            actor,
+            ("enterprise", id),
+            Some(&e.unit_id),
+            "status",
+            detail.clone(),
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            now,
+            NewAuditRecord::new(actor, "enterprise.status_changed", Outcome::Success)
+                .target("enterprise", id)
+                .unit(Some(&e.unit_id))
+                .detail(detail),
+        )
+        .await?;
+        announce(&mut tx, now, "enterprise.updated", id, &e.unit_id, e.department_id.as_deref())
+            .await?;
+        tx.commit().await?;
+        self.enterprise(reach, id).await
+    }
+
+    /// The enterprise's history (registration, every change, licences, risk points), oldest
+    /// first.
+    pub async fn enterprise_history(
+        &self,
+        reach: &Reach,
+        id: &str,
+    ) -> Result<Vec<TimelineEntry>, StoreError> {
+        self.enterprise(reach, id).await?;
+        self.timeline("enterprise", id).await
+    }
+
+    /// Ties an `enterprise` account to one enterprise (or frees it): the township or district
+    /// administrator's act. Both must be in the administrator's scope.
+    pub async fn bind_enterprise_account(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        user_id: &str,
+        enterprise_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let mut sql = Sql::new("SELECT id, unit_id, roles FROM users u WHERE u.id = ");
+        sql.bind(user_id.to_owned());
+        scope::filter(&mut sql, scope, "u.unit_id");
+        let user = sql.fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
+        let roles = crate::org::roles_column(&user)?;
+        if !roles.contains(&beacon_core::org::Role::Enterprise) {
+            return Err(StoreError::invalid("user_id", "not_an_enterprise_account"));
+        }
+        let unit_id: String = user.try_get("unit_id")?;
+        let mut name = None;
+        if let Some(e) = enterprise_id {
+            let reached = self
+                .reached_enterprise(&mut tx, &Reach::Scope(scope.clone()), e)
+                .await
+                .map_err(|err| match err {
+                StoreError::NotFound => StoreError::invalid("enterprise_id", "not_found"),
+                other => other,
+            })?;
+            name = Some(reached.name);
+        }
+        sqlx::query("UPDATE users SET enterprise_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(enterprise_id.map(str::to_owned))
+            .bind(to_millis(now))
+            .bind(user_id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            now,
+            NewAuditRecord::new(actor, "user.enterprise_bound", Outcome::Success)
+                .target("user", user_id)
+                .unit(Some(&unit_id))
+                .detail(json!({ "enterprise_id": enterprise_id, "enterprise_name": name })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The enterprise an account is bound to.
+    pub async fn account_enterprise(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT enterprise_id FROM users WHERE id = $1")
+            .bind(user_id.to_owned())
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get("enterprise_id")?,
+            None => None,
+        })
+    }
+
+    /// Names of enterprises for the audit page and the search: the code as the number.
+    pub async fn enterprise_names(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<crate::names::RecordName>, StoreError> {
+        crate::names::fetch(
+            self,
+            "SELECT id, unit_id, uscc AS number, name AS title, NULL AS at FROM enterprises \
+             WHERE id IN (",
+            ids,
+        )
+        .await
+    }
+}
+
+/// What a write under an enterprise needs to know about it.
+#[derive(Debug, Clone)]
+pub(crate) struct Reached {
+    pub id: String,
+    pub unit_id: String,
+    pub department_id: Option<String>,
+    pub status: String,
+    pub name: String,
+}
+
+async fn code_taken(tx: &mut Tx, uscc: &str, except: Option<&str>) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT id FROM enterprises WHERE uscc = $1")
+        .bind(uscc.to_owned())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(match row {
+        Some(r) => except != Some(r.try_get::<String, _>("id")?.as_str()),
+        None => false,
+    })
+}
+
+fn json_list(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
+}
+
+pub(crate) async fn insert_enterprise(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: &str,
+    w: &EnterpriseWrite,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO enterprises (id, uscc, name, former_names, legal_representative, \
+         safety_principal, safety_phone, address, lon, lat, unit_id, department_id, section, \
+         sector, employees, designated_size, status, standard_grade, standard_expires, marks, \
+         tags, colour, search_text, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, \
+         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, NULL, $22, \
+         1, $23, $23)",
+    )
+    .bind(id.to_owned())
+    .bind(w.uscc.clone())
+    .bind(w.name.clone())
+    .bind(json_list(&w.former_names))
+    .bind(w.legal_representative.clone())
+    .bind(w.safety_principal.clone())
+    .bind(w.safety_phone.clone())
+    .bind(w.address.clone())
+    .bind(w.lon)
+    .bind(w.lat)
+    .bind(w.unit_id.clone())
+    .bind(w.department_id.clone())
+    .bind(w.section.clone())
+    .bind(w.sector.clone())
+    .bind(i64::from(w.employees))
+    .bind(w.designated_size)
+    .bind(w.status.clone())
+    .bind(w.standard_grade.clone())
+    .bind(w.standard_expires.map(iso))
+    .bind(json_list(&w.marks))
+    .bind(json_list(&w.tags))
+    .bind(w.search_text())
+    .bind(to_millis(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn update_row(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: &str,
+    w: &EnterpriseWrite,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE enterprises SET uscc = $1, name = $2, former_names = $3, \
+         legal_representative = $4, safety_principal = $5, safety_phone = $6, address = $7, \
+         lon = $8, lat = $9, unit_id = $10, department_id = $11, section = $12, sector = $13, \
+         employees = $14, designated_size = $15, status = $16, standard_grade = $17, \
+         standard_expires = $18, marks = $19, tags = $20, search_text = $21, \
+         version = version + 1, updated_at = $22 WHERE id = $23",
+    )
+    .bind(w.uscc.clone())
+    .bind(w.name.clone())
+    .bind(json_list(&w.former_names))
+    .bind(w.legal_representative.clone())
+    .bind(w.safety_principal.clone())
+    .bind(w.safety_phone.clone())
+    .bind(w.address.clone())
+    .bind(w.lon)
+    .bind(w.lat)
+    .bind(w.unit_id.clone())
+    .bind(w.department_id.clone())
+    .bind(w.section.clone())
+    .bind(w.sector.clone())
+    .bind(i64::from(w.employees))
+    .bind(w.designated_size)
+    .bind(w.status.clone())
+    .bind(w.standard_grade.clone())
+    .bind(w.standard_expires.map(iso))
+    .bind(json_list(&w.marks))
+    .bind(json_list(&w.tags))
+    .bind(w.search_text())
+    .bind(to_millis(now))
+    .bind(id.to_owned())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The identity fields an enterprise asks to change: field → new value.
+fn identity_diff(before: &Enterprise, w: &EnterpriseWrite) -> serde_json::Map<String, Value> {
+    let mut asked = serde_json::Map::new();
+    if w.uscc != before.uscc {
+        asked.insert("uscc".into(), json!(w.uscc));
+    }
+    if w.name != before.name {
+        asked.insert("name".into(), json!(w.name));
+    }
+    if w.unit_id != before.unit.id {
+        asked.insert("unit_id".into(), json!(w.unit_id));
+    }
+    asked
+}
+
+/// Field → {before, after} for every register field that changes.
+fn register_diff(before: &Enterprise, w: &EnterpriseWrite) -> serde_json::Map<String, Value> {
+    let mut diff = serde_json::Map::new();
+    let mut pair = |field: &str, old: Value, new: Value| {
+        if old != new {
+            diff.insert(field.to_owned(), json!({ "before": old, "after": new }));
+        }
+    };
+    pair("uscc", json!(before.uscc), json!(w.uscc));
+    pair("name", json!(before.name), json!(w.name));
+    pair("former_names", json!(before.former_names), json!(w.former_names));
+    pair("legal_representative", json!(before.legal_representative), json!(w.legal_representative));
+    pair("safety_principal", json!(before.safety_principal), json!(w.safety_principal));
+    pair("safety_phone", json!(before.safety_phone), json!(w.safety_phone));
+    pair("address", json!(before.address), json!(w.address));
+    pair("lon", json!(before.lon), json!(w.lon));
+    pair("lat", json!(before.lat), json!(w.lat));
+    pair("unit_id", json!(before.unit.id), json!(w.unit_id));
+    pair("department_id", json!(before.department.as_ref().map(|d| &d.id)), json!(w.department_id));
+    pair("section", json!(before.section), json!(w.section));
+    pair("sector", json!(before.sector), json!(w.sector));
+    pair("employees", json!(before.employees), json!(w.employees));
+    pair("designated_size", json!(before.designated_size), json!(w.designated_size));
+    pair("status", json!(before.status), json!(w.status));
+    pair("standard_grade", json!(before.standard_grade), json!(w.standard_grade));
+    pair("standard_expires", json!(before.standard_expires), json!(w.standard_expires));
+    pair("marks", json!(before.marks), json!(w.marks));
+    pair("tags", json!(before.tags), json!(w.tags));
+    diff
+}
+
+/// Tells the enterprise's readers (the territory's and the department's) that it changed. Only
+/// holders of [`Permission::ReadEnterprises`] hear it: enterprise accounts do not read the
+/// register, so they hear nothing of their neighbours.
+async fn announce(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    kind: &str,
+    id: &str,
+    unit_id: &str,
+    department_id: Option<&str>,
+) -> Result<(), StoreError> {
+    let mut units = vec![unit_id];
+    units.extend(department_id);
+    outbox::announce_to_units(tx, now, &units, |path| {
+        NewEvent::new(kind, path, json!({ "id": id })).for_readers(Permission::ReadEnterprises)
+    })
+    .await
+}
+
+/// Recomputes an enterprise's colour from its risk points in use.
+pub(crate) async fn refresh_colour(tx: &mut Tx, enterprise_id: &str) -> Result<(), StoreError> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT colour FROM risk_points WHERE enterprise_id = $1 AND retired = $2",
+    )
+    .bind(enterprise_id.to_owned())
+    .bind(false)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut highest: Option<RiskColour> = None;
+    for r in rows {
+        let c: String = r.try_get("colour")?;
+        let c = RiskColour::parse(&c).ok_or_else(|| StoreError::corrupt(format!("colour {c}")))?;
+        highest = highest.max(Some(c));
+    }
+    sqlx::query("UPDATE enterprises SET colour = $1 WHERE id = $2")
+        .bind(highest.map(|c| c.as_str().to_owned()))
+        .bind(enterprise_id.to_owned())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,629 @@
+//! Risk points (风险点) and their evaluations, the colour cut-offs, and the four-colour map. A
+//! point's colour follows from its evaluation (LEC: D = L·E·C against the cut-offs); an
+//! enterprise's is the highest of its points in use; every evaluation is kept.
+
+use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
+use beacon_core::clock::{from_millis, to_millis};
+use beacon_core::enterprise::risk::{ACCIDENT_TYPES, CONTROL_LEVELS, METHODS};
+use beacon_core::enterprise::{Lec, LecCutoffs, RiskColour, reference};
+use beacon_core::error::ValidationErrors;
+use beacon_core::id::new_id;
+use beacon_core::text::{free_text, plain_text};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use super::{EnterpriseFilter, Reach, Reached, date_of, iso, refresh_colour, today};
+use crate::sql::Sql;
+use crate::{Store, StoreError, Tx, audit, settings, timeline};
+
+const CUTOFFS_KEY: &str = "enterprise.lec_cutoffs";
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RiskPointWrite {
+    /// The place or installation (储罐区, 配电室…).
+    pub name: String,
+    #[serde(default)]
+    pub place: String,
+    /// GB 6441 accident types this point may cause.
+    pub accident_types: Vec<String>,
+    /// `lec` (the only method computed today).
+    #[serde(default = "lec")]
+    pub method: String,
+    pub l: f64,
+    pub e: f64,
+    pub c: f64,
+    /// Control measures (管控措施).
+    #[serde(default)]
+    pub measures: String,
+    /// `company`, `workshop`, `team` or `post`.
+    pub control_level: String,
+    #[serde(default)]
+    pub responsible_person: String,
+    pub next_review: Option<NaiveDate>,
+    /// On update: the version read.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+fn lec() -> String {
+    "lec".to_owned()
+}
+
+impl RiskPointWrite {
+    pub fn validate(mut self) -> Result<(Lec, Self), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        match plain_text(&self.name, 128) {
+            Ok(v) => self.name = v,
+            Err(code) => errors.add("name", code),
+        }
+        let mut text = |field: &str, value: &mut String, max: usize| match free_text(value, max) {
+            Ok(v) => *value = v,
+            Err(code) => errors.add(field, code),
+        };
+        text("place", &mut self.place, 256);
+        text("measures", &mut self.measures, 4000);
+        text("responsible_person", &mut self.responsible_person, 64);
+        let mut types = Vec::new();
+        for (i, t) in self.accident_types.iter().enumerate() {
+            match reference(&ACCIDENT_TYPES, t) {
+                Some(code) if !types.contains(&code.to_owned()) => types.push(code.to_owned()),
+                Some(_) => {}
+                None => errors.add(format!("accident_types[{i}]"), "unknown"),
+            }
+        }
+        if self.accident_types.is_empty() {
+            errors.add("accident_types", "required");
+        }
+        self.accident_types = types;
+        if !METHODS.contains(&self.method.as_str()) {
+            errors.add("method", "unknown");
+        }
+        match reference(&CONTROL_LEVELS, &self.control_level) {
+            Some(code) => self.control_level = code.to_owned(),
+            None => errors.add("control_level", "unknown"),
+        }
+        let lec = match Lec::new(self.l, self.e, self.c) {
+            Ok(lec) => Some(lec),
+            Err(list) => {
+                for (field, code) in list {
+                    errors.add(field, code);
+                }
+                None
+            }
+        };
+        match (errors.into_result(), lec) {
+            (Ok(()), Some(lec)) => Ok((lec, self)),
+            (Err(errors), _) => Err(errors),
+            (Ok(()), None) => Err(ValidationErrors::single("l", "not_on_scale")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RiskPoint {
+    pub id: String,
+    pub enterprise_id: String,
+    pub name: String,
+    pub place: String,
+    pub accident_types: Vec<String>,
+    pub method: String,
+    pub l: f64,
+    pub e: f64,
+    pub c: f64,
+    pub d: f64,
+    pub colour: RiskColour,
+    pub measures: String,
+    pub control_level: String,
+    pub responsible_person: String,
+    pub next_review: Option<NaiveDate>,
+    /// The review date has passed.
+    pub review_overdue: bool,
+    pub retired: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Evaluation {
+    pub method: String,
+    pub l: f64,
+    pub e: f64,
+    pub c: f64,
+    pub d: f64,
+    pub colour: RiskColour,
+    pub evaluated_by: String,
+    pub evaluated_at: DateTime<Utc>,
+}
+
+fn colour_of(text: &str) -> Result<RiskColour, StoreError> {
+    RiskColour::parse(text).ok_or_else(|| StoreError::corrupt(format!("colour {text}")))
+}
+
+fn point_of(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<RiskPoint, StoreError> {
+    let types: String = r.try_get("accident_types")?;
+    let colour: String = r.try_get("colour")?;
+    let review: Option<String> = r.try_get("next_review")?;
+    let next_review = date_of(review.as_deref())?;
+    let retired = crate::sql::get_bool(r, "retired")?;
+    Ok(RiskPoint {
+        id: r.try_get("id")?,
+        enterprise_id: r.try_get("enterprise_id")?,
+        name: r.try_get("name")?,
+        place: r.try_get("place")?,
+        accident_types: serde_json::from_str(&types).map_err(StoreError::corrupt)?,
+        method: r.try_get("method")?,
+        l: r.try_get("l_value")?,
+        e: r.try_get("e_value")?,
+        c: r.try_get("c_value")?,
+        d: r.try_get("d_value")?,
+        colour: colour_of(&colour)?,
+        measures: r.try_get("measures")?,
+        control_level: r.try_get("control_level")?,
+        responsible_person: r.try_get("responsible_person")?,
+        review_overdue: !retired && next_review.is_some_and(|d| d < today),
+        next_review,
+        retired,
+        version: r.try_get("version")?,
+        created_at: from_millis(r.try_get("created_at")?),
+        updated_at: from_millis(r.try_get("updated_at")?),
+    })
+}
+
+/// An enterprise on the four-colour map: `[id, name, lon, lat, colour or "", sector]`, compact
+/// because a city's map carries every enterprise.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RiskMapPoint(pub String, pub String, pub f64, pub f64, pub String, pub String);
+
+/// Enterprises of a unit's territory by colour (the choropleth).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RiskMapUnit {
+    pub unit_id: String,
+    pub unit_name: String,
+    pub red: i64,
+    pub orange: i64,
+    pub yellow: i64,
+    pub blue: i64,
+    /// Without any risk point yet.
+    pub none: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RiskMap {
+    pub points: Vec<RiskMapPoint>,
+    /// Enterprises of the filter without a location (not on the map).
+    pub unlocated: i64,
+    /// The units under `of`, each with its counts by colour.
+    pub units: Vec<RiskMapUnit>,
+    pub cutoffs: LecCutoffs,
+}
+
+async fn insert_evaluation(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    point_id: &str,
+    method: &str,
+    lec: &Lec,
+    colour: RiskColour,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO risk_evaluations (id, risk_point_id, method, l_value, e_value, c_value, \
+         d_value, colour, evaluated_by, evaluated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(new_id())
+    .bind(point_id.to_owned())
+    .bind(method.to_owned())
+    .bind(lec.l)
+    .bind(lec.e)
+    .bind(lec.c)
+    .bind(lec.d())
+    .bind(colour.as_str())
+    .bind(actor.name.clone())
+    .bind(to_millis(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The colour cut-offs in force.
+    pub async fn lec_cutoffs(&self) -> Result<LecCutoffs, StoreError> {
+        settings::read(self.reader(), CUTOFFS_KEY).await
+    }
+
+    /// Sets the cut-offs and recolours every risk point and enterprise in the same transaction.
+    pub async fn set_lec_cutoffs(
+        &self,
+        actor: &Actor,
+        cutoffs: LecCutoffs,
+    ) -> Result<LecCutoffs, StoreError> {
+        let cutoffs = cutoffs.validate().map_err(|c| StoreError::invalid("cutoffs", c))?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let before: LecCutoffs = settings::read(&mut *tx, CUTOFFS_KEY).await?;
+        settings::write(&mut tx, now, CUTOFFS_KEY, &cutoffs).await?;
+        let mut sql = Sql::new("UPDATE risk_points SET colour = CASE WHEN d_value >= ");
+        sql.bind(cutoffs.red)
+            .push(" THEN 'red' WHEN d_value >= ")
+            .bind(cutoffs.orange)
+            .push(" THEN 'orange' WHEN d_value >= ")
+            .bind(cutoffs.yellow)
+            .push(" THEN 'yellow' ELSE 'blue' END");
+        sql.execute(&mut *tx).await?;
+        let mut recolour = String::from("UPDATE enterprises SET colour = CASE");
+        for colour in RiskColour::ALL {
+            recolour.push_str(&format!(
+                " WHEN EXISTS (SELECT 1 FROM risk_points p WHERE p.enterprise_id = enterprises.id \
+                 AND p.retired = $1 AND p.colour = '{}') THEN '{}'",
+                colour.as_str(),
+                colour.as_str()
+            ));
+        }
+        recolour.push_str(" ELSE NULL END");
+        sqlx::query(&recolour).bind(false).execute(&mut *tx).await?;
+        audit::append(
+            &mut tx,
+            now,
+            NewAuditRecord::new(actor, "enterprise.cutoffs_changed", Outcome::Success)
+                .target("setting", CUTOFFS_KEY)
+                .detail(json!({ "before": before, "after": cutoffs })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(cutoffs)
+    }
+
+    pub async fn risk_points(
+        &self,
+        reach: &Reach,
+        enterprise_id: &str,
+    ) -> Result<Vec<RiskPoint>, StoreError> {
+        self.enterprise(reach, enterprise_id).await?;
+        let today = today(self.now());
+        let rows = sqlx::query(
+            "SELECT * FROM risk_points WHERE enterprise_id = $1 ORDER BY retired, d_value DESC, id \
+             LIMIT 2000",
+        )
+        .bind(enterprise_id.to_owned())
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(|r| point_of(r, today)).collect()
+    }
+
+    pub async fn risk_evaluations(
+        &self,
+        reach: &Reach,
+        enterprise_id: &str,
+        point_id: &str,
+    ) -> Result<Vec<Evaluation>, StoreError> {
+        self.enterprise(reach, enterprise_id).await?;
+        let rows = sqlx::query(
+            "SELECT v.* FROM risk_evaluations v JOIN risk_points p ON p.id = v.risk_point_id \
+             WHERE p.id = $1 AND p.enterprise_id = $2 ORDER BY v.evaluated_at DESC, v.id LIMIT 500",
+        )
+        .bind(point_id.to_owned())
+        .bind(enterprise_id.to_owned())
+        .fetch_all(self.reader())
+        .await?;
+        if rows.is_empty() {
+            // Every point has its first evaluation: none means no such point here.
+            return Err(StoreError::NotFound);
+        }
+        rows.iter()
+            .map(|r| {
+                let colour: String = r.try_get("colour")?;
+                Ok(Evaluation {
+                    method: r.try_get("method")?,
+                    l: r.try_get("l_value")?,
+                    e: r.try_get("e_value")?,
+                    c: r.try_get("c_value")?,
+                    d: r.try_get("d_value")?,
+                    colour: colour_of(&colour)?,
+                    evaluated_by: r.try_get("evaluated_by")?,
+                    evaluated_at: from_millis(r.try_get("evaluated_at")?),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn create_risk_point(
+        &self,
+        reach: &Reach,
+        actor: &Actor,
+        enterprise_id: &str,
+        write: RiskPointWrite,
+    ) -> Result<RiskPoint, StoreError> {
+        let (lec, write) = write.validate().map_err(StoreError::Invalid)?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let e = self.reached_enterprise(&mut tx, reach, enterprise_id).await?;
+        if e.status == "closed" {
+            return Err(StoreError::Conflict("enterprise_closed"));
+        }
+        let cutoffs: LecCutoffs = settings::read(&mut *tx, CUTOFFS_KEY).await?;
+        let colour = cutoffs.colour(lec.d());
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO risk_points (id, enterprise_id, name, place, accident_types, method, \
+             l_value, e_value, c_value, d_value, colour, measures, control_level, \
+             responsible_person, next_review, retired, version, created_at, updated_at) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $17)",
+        )
+        .bind(id.clone())
+        .bind(enterprise_id.to_owned())
+        .bind(write.name.clone())
+        .bind(write.place.clone())
+        .bind(serde_json::to_string(&write.accident_types).map_err(StoreError::corrupt)?)
+        .bind(write.method.clone())
+        .bind(lec.l)
+        .bind(lec.e)
+        .bind(lec.c)
+        .bind(lec.d())
+        .bind(colour.as_str())
+        .bind(write.measures.clone())
+        .bind(write.control_level.clone())
+        .bind(write.responsible_person.clone())
+        .bind(write.next_review.map(iso))
+        .bind(false)
+        .bind(to_millis(now))
+        .execute(&mut *tx)
+        .await?;
+        insert_evaluation(&mut tx, now, actor, &id, &write.method, &lec, colour).await?;
+        refresh_colour(&mut tx, enterprise_id).await?;
+        record(
+            &mut tx,
+            now,
+            actor,
+            &e,
+            "risk_point_added",
+            &id,
+            json!({
+                "name": write.name, "d": lec.d(), "colour": colour,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.risk_point(enterprise_id, &id).await
+    }
+
+    /// Rewrites a risk point; new L, E or C values are a re-evaluation, kept with the others.
+    pub async fn update_risk_point(
+        &self,
+        reach: &Reach,
+        actor: &Actor,
+        enterprise_id: &str,
+        id: &str,
+        write: RiskPointWrite,
+    ) -> Result<RiskPoint, StoreError> {
+        let (lec, write) = write.validate().map_err(StoreError::Invalid)?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let e = self.reached_enterprise(&mut tx, reach, enterprise_id).await?;
+        let before = self.risk_point_in(&mut tx, enterprise_id, id).await?;
+        if before.retired {
+            return Err(StoreError::Conflict("risk_point_retired"));
+        }
+        if let Some(v) = write.version
+            && v != before.version
+        {
+            return Err(StoreError::Conflict("stale_version"));
+        }
+        let cutoffs: LecCutoffs = settings::read(&mut *tx, CUTOFFS_KEY).await?;
+        let colour = cutoffs.colour(lec.d());
+        sqlx::query(
+            "UPDATE risk_points SET name = $1, place = $2, accident_types = $3, method = $4, \
+             l_value = $5, e_value = $6, c_value = $7, d_value = $8, colour = $9, measures = $10, \
+             control_level = $11, responsible_person = $12, next_review = $13, \
+             version = version + 1, updated_at = $14 WHERE id = $15",
+        )
+        .bind(write.name.clone())
+        .bind(write.place.clone())
+        .bind(serde_json::to_string(&write.accident_types).map_err(StoreError::corrupt)?)
+        .bind(write.method.clone())
+        .bind(lec.l)
+        .bind(lec.e)
+        .bind(lec.c)
+        .bind(lec.d())
+        .bind(colour.as_str())
+        .bind(write.measures.clone())
+        .bind(write.control_level.clone())
+        .bind(write.responsible_person.clone())
+        .bind(write.next_review.map(iso))
+        .bind(to_millis(now))
+        .bind(id.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        let re_evaluated = (before.l, before.e, before.c, before.method.as_str())
+            != (lec.l, lec.e, lec.c, write.method.as_str());
+        if re_evaluated {
+            insert_evaluation(&mut tx, now, actor, id, &write.method, &lec, colour).await?;
+            refresh_colour(&mut tx, enterprise_id).await?;
+        }
+        let mut detail = json!({ "name": write.name });
+        if re_evaluated {
+            detail["d"] = json!({ "before": before.d, "after": lec.d() });
+            detail["colour"] = json!({ "before": before.colour, "after": colour });
+        }
+        record(&mut tx, now, actor, &e, "risk_point_updated", id, detail).await?;
+        tx.commit().await?;
+        self.risk_point(enterprise_id, id).await
+    }
+
+    /// Retires a risk point (the installation is gone); it stays on record without colouring
+    /// the enterprise.
+    pub async fn retire_risk_point(
+        &self,
+        reach: &Reach,
+        actor: &Actor,
+        enterprise_id: &str,
+        id: &str,
+        reason: &str,
+    ) -> Result<RiskPoint, StoreError> {
+        let reason = plain_text(reason, 500).map_err(|c| StoreError::invalid("reason", c))?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let e = self.reached_enterprise(&mut tx, reach, enterprise_id).await?;
+        let before = self.risk_point_in(&mut tx, enterprise_id, id).await?;
+        if before.retired {
+            return Err(StoreError::Conflict("risk_point_retired"));
+        }
+        sqlx::query("UPDATE risk_points SET retired = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+            .bind(true)
+            .bind(to_millis(now))
+            .bind(id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        refresh_colour(&mut tx, enterprise_id).await?;
+        record(
+            &mut tx,
+            now,
+            actor,
+            &e,
+            "risk_point_retired",
+            id,
+            json!({
+                "name": before.name, "reason": reason,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.risk_point(enterprise_id, id).await
+    }
+
+    async fn risk_point(&self, enterprise_id: &str, id: &str) -> Result<RiskPoint, StoreError> {
+        let row = sqlx::query("SELECT * FROM risk_points WHERE id = $1 AND enterprise_id = $2")
+            .bind(id.to_owned())
+            .bind(enterprise_id.to_owned())
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        point_of(&row, today(self.now()))
+    }
+
+    async fn risk_point_in(
+        &self,
+        tx: &mut Tx,
+        enterprise_id: &str,
+        id: &str,
+    ) -> Result<RiskPoint, StoreError> {
+        let row = sqlx::query("SELECT * FROM risk_points WHERE id = $1 AND enterprise_id = $2")
+            .bind(id.to_owned())
+            .bind(enterprise_id.to_owned())
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        point_of(&row, today(self.now()))
+    }
+
+    /// The four-colour map: every located enterprise of the filter as a point, and the counts
+    /// by colour of each unit directly under `of` (the caller's unit by default).
+    pub async fn risk_map(
+        &self,
+        reach: &Reach,
+        filter: &EnterpriseFilter,
+        of: &str,
+    ) -> Result<RiskMap, StoreError> {
+        let today = today(self.now());
+        let mut sql = Sql::new(
+            "SELECT e.id, e.name, e.lon, e.lat, e.colour, e.sector FROM enterprises e \
+             WHERE e.lon IS NOT NULL AND e.status <> 'closed'",
+        );
+        filter.apply(&mut sql, today);
+        reach.filter(&mut sql);
+        let columns = ["id", "name", "lon", "lat", "colour", "sector"];
+        #[derive(Deserialize)]
+        struct P {
+            id: String,
+            name: String,
+            lon: f64,
+            lat: f64,
+            colour: Option<String>,
+            sector: String,
+        }
+        let rows: Vec<P> = sql
+            .aggregate(&self.backend().json_rows(&columns, "t.id"))
+            .fetch_json(self.reader())
+            .await?;
+        let points = rows
+            .into_iter()
+            .map(|p| {
+                RiskMapPoint(p.id, p.name, p.lon, p.lat, p.colour.unwrap_or_default(), p.sector)
+            })
+            .collect();
+        let mut unlocated = Sql::new(
+            "SELECT COUNT(*) AS n FROM enterprises e WHERE e.lon IS NULL AND e.status <> 'closed'",
+        );
+        filter.apply(&mut unlocated, today);
+        reach.filter(&mut unlocated);
+        let unlocated = self.count(unlocated).await?;
+        let mut sql = Sql::new(
+            "SELECT c.ancestor_id AS unit_id, x.name AS unit_name, e.colour, COUNT(*) AS n \
+             FROM enterprises e JOIN unit_closure c ON c.descendant_id = e.unit_id \
+             JOIN units x ON x.id = c.ancestor_id WHERE x.parent_id = ",
+        );
+        sql.bind(of.to_owned()).push(" AND e.status <> 'closed'");
+        filter.apply(&mut sql, today);
+        reach.filter(&mut sql);
+        sql.push(" GROUP BY c.ancestor_id, x.name, e.colour");
+        let mut units: Vec<RiskMapUnit> = Vec::new();
+        for r in sql.fetch_all(self.reader()).await? {
+            let unit_id: String = r.try_get("unit_id")?;
+            let colour: Option<String> = r.try_get("colour")?;
+            let n: i64 = r.try_get("n")?;
+            let at = match units.iter().position(|u| u.unit_id == unit_id) {
+                Some(i) => i,
+                None => {
+                    units.push(RiskMapUnit {
+                        unit_id,
+                        unit_name: r.try_get("unit_name")?,
+                        red: 0,
+                        orange: 0,
+                        yellow: 0,
+                        blue: 0,
+                        none: 0,
+                    });
+                    units.len() - 1
+                }
+            };
+            let u = &mut units[at];
+            match colour.as_deref() {
+                Some("red") => u.red += n,
+                Some("orange") => u.orange += n,
+                Some("yellow") => u.yellow += n,
+                Some("blue") => u.blue += n,
+                _ => u.none += n,
+            }
+        }
+        units.sort_by(|a, b| a.unit_name.cmp(&b.unit_name));
+        Ok(RiskMap { points, unlocated, units, cutoffs: self.lec_cutoffs().await? })
+    }
+}
+
+async fn record(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    e: &Reached,
+    entry: &str,
+    point_id: &str,
+    detail: Value,
+) -> Result<(), StoreError> {
+    let mut data = detail.clone();
+    data["risk_point_id"] = json!(point_id);
+    timeline::append(tx, now, actor, ("enterprise", &e.id), Some(&e.unit_id), entry, data).await?;
+    audit::append(
+        tx,
+        now,
+        NewAuditRecord::new(actor, &format!("enterprise.{entry}"), Outcome::Success)
+            .target("enterprise", &e.id)
+            .unit(Some(&e.unit_id))
+            .detail(detail),
+    )
+    .await?;
+    Ok(())
+}
