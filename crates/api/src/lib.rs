@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod duty;
+pub mod enterprise;
 pub mod events;
 pub mod http;
 pub mod incident;

@@ -76,6 +76,11 @@ const KINDS: &[Kind] = &[
         fetch: |s, ids| Box::pin(s.period_names(ids)),
         page: Some((Permission::ManageDuty, |_| "/duty/settings".to_owned())),
     },
+    Kind {
+        kind: "enterprise",
+        fetch: |s, ids| Box::pin(s.enterprise_names(ids)),
+        page: Some((Permission::ReadEnterprises, |r| format!("/enterprises/{}", r.id))),
+    },
     Kind { kind: "duty_feed", fetch: |s, ids| Box::pin(s.feed_names(ids)), page: None },
 ];
 

@@ -229,6 +229,9 @@ async fn fire_batch(
                 store.fire_shift_stage(&mut tx, stage, state.mail_enabled()).await?;
             }
             beacon_store::incident::HOP_DEADLINE => hops.push(stage.clone()),
+            beacon_store::enterprise::LICENCE_DEADLINE => {
+                store.fire_licence_stage(&mut tx, stage, state.mail_enabled()).await?;
+            }
             other => tracing::warn!(kind = other, "deadline of unknown kind skipped"),
         }
     }

@@ -29,6 +29,7 @@ pub struct Notification {
 pub fn link(kind: &str, subject_type: Option<&str>, subject_id: Option<&str>) -> Option<String> {
     let path = match (subject_type, subject_id) {
         (Some("incident"), Some(id)) => format!("/incidents/{id}"),
+        (Some("enterprise"), Some(id)) => format!("/enterprises/{id}"),
         // The incoming shift acknowledges a handover on the duty panel.
         (Some("duty_shift"), Some(_)) if kind == "duty.handover_written" => "/duty".to_owned(),
         (Some("duty_shift"), Some(id)) => format!("/duty/roster?shift={id}"),
@@ -83,6 +84,25 @@ pub fn email_text(kind: &str, data: &Value, link: Option<&str>) -> (String, Stri
     let unit = text(data, "unit_name");
     let start = time(data, "starts_at");
     let (zh, en) = match kind {
+        "enterprise.licence_expiring" | "enterprise.licence_expired" => {
+            let (name, number, expires) =
+                (text(data, "enterprise_name"), text(data, "number"), text(data, "expires_on"));
+            let kind_zh = crate::enterprise::LICENCE_KINDS
+                .iter()
+                .find(|(code, _)| *code == text(data, "licence_kind"))
+                .map_or("证照", |(_, name)| name);
+            if kind == "enterprise.licence_expired" {
+                (
+                    format!("证照已过期：{name} {kind_zh}（{number}）于 {expires} 到期"),
+                    format!("Licence expired: {name}, licence {number} expired on {expires}"),
+                )
+            } else {
+                (
+                    format!("证照即将到期：{name} {kind_zh}（{number}）将于 {expires} 到期"),
+                    format!("Licence expiring: {name}, licence {number} expires on {expires}"),
+                )
+            }
+        }
         "duty.roster_published" => (
             format!(
                 "{unit} 值班表已发布（{} 至 {}），您有 {} 个班次",

@@ -144,6 +144,8 @@ impl Principal {
             (Permission::ReportIncident, "report_incident"),
             (Permission::HandleIncidents, "handle_incidents"),
             (Permission::LeadIncidents, "lead_incidents"),
+            (Permission::ReadEnterprises, "read_enterprises"),
+            (Permission::ManageEnterprises, "manage_enterprises"),
         ]
         .into_iter()
         .filter(|(p, _)| self.can(*p))

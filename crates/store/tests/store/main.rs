@@ -3,6 +3,7 @@
 
 mod audit;
 mod duty;
+mod enterprise;
 mod incident;
 mod org;
 mod outbox;

@@ -1,0 +1,667 @@
+//! The safety-production database over HTTP (docs/enterprises.md): the register, licences and
+//! their ledger, risk points and the four-colour map, identity changes an enterprise asks for,
+//! and the binding of `enterprise` accounts.
+//!
+//! Who reaches what: holders of `ReadEnterprises` reach the enterprises of their territory and
+//! of the departments in their scope; an `enterprise` account reaches its own enterprise only,
+//! whatever else it holds. Writes under an enterprise need `ManageEnterprises` or the
+//! enterprise's own account; a reader without either learns nothing of a record outside its
+//! scope (404 first, then 403).
+
+use crate::http::Path;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use beacon_core::enterprise::risk::{ACCIDENT_TYPES, C_SCALE, CONTROL_LEVELS, E_SCALE, L_SCALE};
+use beacon_core::enterprise::{
+    LICENCE_KINDS, LecCutoffs, MARKS, RiskColour, STANDARD_GRADES, STATUSES, industry,
+};
+use beacon_core::error::ValidationErrors;
+use beacon_core::org::{Permission, Role};
+use beacon_core::page::PageRequest;
+use beacon_store::Page;
+use beacon_store::enterprise::{
+    ChangeDecision, Enterprise, EnterpriseChange, EnterpriseFilter, EnterpriseWrite, Evaluation,
+    Licence, LicenceFilter, LicenceLedgerRow, LicenceWrite, Reach, RiskMap, RiskPoint,
+    RiskPointWrite,
+};
+use beacon_store::timeline::TimelineEntry;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::org::auth::{Authorized, ManageOrg};
+use crate::org::{Principal, check_id};
+
+/// What the caller reaches for reading: its own enterprise (an `enterprise` account), or the
+/// register of its scope.
+async fn read_reach(state: &AppState, principal: &Principal) -> ApiResult<Reach> {
+    if principal.roles.contains(&Role::Enterprise) {
+        let own = match &principal.user_id {
+            Some(user) => state.store().account_enterprise(user).await?,
+            None => None,
+        };
+        return Ok(Reach::Own(own));
+    }
+    principal.require(Permission::ReadEnterprises)?;
+    Ok(Reach::Scope(principal.scope()))
+}
+
+/// What the caller reaches for a write under enterprise `id`. A reader without the right to
+/// write is told 404 for an enterprise outside its reach before it is told 403.
+async fn write_reach(state: &AppState, principal: &Principal, id: &str) -> ApiResult<Reach> {
+    let reach = read_reach(state, principal).await?;
+    if reach.is_own() || principal.can(Permission::ManageEnterprises) {
+        return Ok(reach);
+    }
+    state.store().enterprise(&reach, id).await?;
+    principal.require(Permission::ManageEnterprises)?;
+    Ok(reach)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EnterpriseParams {
+    /// Enterprises of this unit's territory (unit id; the unit and beneath).
+    pub unit: Option<String>,
+    /// Supervised by this department (unit id).
+    pub department: Option<String>,
+    /// GB/T 4754 section, `A`–`T`.
+    pub section: Option<String>,
+    pub sector: Option<String>,
+    pub colour: Option<RiskColour>,
+    pub status: Option<String>,
+    pub mark: Option<String>,
+    /// Only those with an expired licence in force.
+    pub expired_licence: Option<bool>,
+    /// A fragment of the name, a former name, the code or the address.
+    pub q: Option<String>,
+    /// From 1; default 1.
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<u32>,
+    /// 1 to 200; default 20.
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+fn optional_id(errors: &mut ValidationErrors, field: &str, value: Option<&str>) -> Option<String> {
+    let value = value?;
+    match check_id(value) {
+        Ok(id) => Some(id),
+        Err(_) => {
+            errors.add(field, "invalid");
+            None
+        }
+    }
+}
+
+impl EnterpriseParams {
+    fn filter(&self) -> ApiResult<EnterpriseFilter> {
+        let mut errors = ValidationErrors::new();
+        let unit_id = optional_id(&mut errors, "unit", self.unit.as_deref());
+        let department_id = optional_id(&mut errors, "department", self.department.as_deref());
+        let section = self.section.as_deref().map(|s| {
+            industry::section(s).map(str::to_owned).unwrap_or_else(|| {
+                errors.add("section", "unknown");
+                String::new()
+            })
+        });
+        let sector = self.sector.as_deref().map(|s| {
+            industry::sector(s).map(str::to_owned).unwrap_or_else(|| {
+                errors.add("sector", "unknown");
+                String::new()
+            })
+        });
+        if self.status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
+            errors.add("status", "unknown");
+        }
+        if self.mark.as_deref().is_some_and(|m| !MARKS.iter().any(|(c, _)| *c == m)) {
+            errors.add("mark", "unknown");
+        }
+        if self.q.as_deref().is_some_and(|q| q.chars().count() > 100) {
+            errors.add("q", "too_long");
+        }
+        errors.into_result()?;
+        Ok(EnterpriseFilter {
+            unit_id,
+            department_id,
+            section,
+            sector,
+            colour: self.colour,
+            status: self.status.clone(),
+            mark: self.mark.clone(),
+            expired_licence: self.expired_licence.unwrap_or(false),
+            q: self.q.clone(),
+        })
+    }
+}
+
+/// The register: enterprises the caller reaches, by name.
+#[utoipa::path(get, path = "/enterprises", tag = "enterprise", params(EnterpriseParams),
+    responses((status = 200, body = Page<Enterprise>), (status = 422, body = ErrorBody)))]
+async fn list_enterprises(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<EnterpriseParams>,
+) -> ApiResult<Json<Page<Enterprise>>> {
+    let reach = read_reach(&state, &principal).await?;
+    let page = PageRequest::parse(q.page, q.per_page)?;
+    let filter = q.filter()?;
+    Ok(Json(state.store().enterprises(&reach, &filter, page).await?))
+}
+
+/// Registers an enterprise (regulators), in a unit of the caller's scope.
+#[utoipa::path(post, path = "/enterprises", tag = "enterprise", request_body = EnterpriseWrite,
+    responses((status = 201, body = Enterprise),
+        (status = 422, description = "`uscc: check_character`, `uscc: organisation_code_check`, `uscc: already_exists`, `section: unknown`, `unit_id: not_found`, `department_id: not_a_department`…", body = ErrorBody)))]
+async fn create_enterprise(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<EnterpriseWrite>,
+) -> ApiResult<(StatusCode, Json<Enterprise>)> {
+    principal.require(Permission::ManageEnterprises)?;
+    if principal.roles.contains(&Role::Enterprise) {
+        return Err(ApiError::forbidden("forbidden"));
+    }
+    let created =
+        state.store().create_enterprise(&principal.scope(), &principal.actor(), body).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(get, path = "/enterprises/{id}", tag = "enterprise",
+    responses((status = 200, body = Enterprise), (status = 404, body = ErrorBody)))]
+async fn get_enterprise(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Enterprise>> {
+    let id = check_id(&id)?;
+    let reach = read_reach(&state, &principal).await?;
+    Ok(Json(state.store().enterprise(&reach, &id).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnterpriseSaved {
+    pub enterprise: Enterprise,
+    /// The identity change that waits for the regulator (an enterprise's own edit of its code,
+    /// name or unit).
+    pub pending_change: Option<EnterpriseChange>,
+}
+
+/// Rewrites the register data (every field is sent). The enterprise's own change to its code,
+/// name or unit waits for its regulator; the rest applies.
+#[utoipa::path(put, path = "/enterprises/{id}", tag = "enterprise", request_body = EnterpriseWrite,
+    responses((status = 200, body = EnterpriseSaved), (status = 404, body = ErrorBody),
+        (status = 409, description = "`stale_version`, `enterprise_closed`", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn update_enterprise(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<EnterpriseWrite>,
+) -> ApiResult<Json<EnterpriseSaved>> {
+    let id = check_id(&id)?;
+    let reach = write_reach(&state, &principal, &id).await?;
+    let (enterprise, pending_change) = state
+        .store()
+        .update_enterprise(&reach, &principal.scope(), &principal.actor(), &id, body)
+        .await?;
+    Ok(Json(EnterpriseSaved { enterprise, pending_change }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// `operating`, `suspended` or `closed`.
+    pub status: String,
+    pub reason: String,
+}
+
+/// Suspends, closes or reopens an enterprise (regulators); a closed enterprise keeps its record.
+#[utoipa::path(post, path = "/enterprises/{id}/status", tag = "enterprise", request_body = StatusChange,
+    responses((status = 200, body = Enterprise), (status = 404, body = ErrorBody),
+        (status = 409, description = "`status_unchanged`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_status(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StatusChange>,
+) -> ApiResult<Json<Enterprise>> {
+    let id = check_id(&id)?;
+    let reach = write_reach(&state, &principal, &id).await?;
+    if reach.is_own() {
+        state.store().enterprise(&reach, &id).await?;
+        return Err(ApiError::forbidden("forbidden"));
+    }
+    Ok(Json(
+        state
+            .store()
+            .set_enterprise_status(&reach, &principal.actor(), &id, &body.status, &body.reason)
+            .await?,
+    ))
+}
+
+/// Every change to the enterprise, its licences and risk points, oldest first.
+#[utoipa::path(get, path = "/enterprises/{id}/history", tag = "enterprise",
+    responses((status = 200, body = Vec<TimelineEntry>), (status = 404, body = ErrorBody)))]
+async fn enterprise_history(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<TimelineEntry>>> {
+    let id = check_id(&id)?;
+    let reach = read_reach(&state, &principal).await?;
+    Ok(Json(state.store().enterprise_history(&reach, &id).await?))
+}
+
+#[utoipa::path(get, path = "/enterprises/{id}/changes", tag = "enterprise",
+    responses((status = 200, body = Vec<EnterpriseChange>), (status = 404, body = ErrorBody)))]
+async fn list_changes(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<EnterpriseChange>>> {
+    let id = check_id(&id)?;
+    let reach = read_reach(&state, &principal).await?;
+    Ok(Json(state.store().enterprise_changes(&reach, &id).await?))
+}
+
+/// Confirms or rejects an identity change the enterprise asked for (regulators).
+#[utoipa::path(post, path = "/enterprises/{id}/changes/{change_id}/decision", tag = "enterprise",
+    request_body = ChangeDecision,
+    responses((status = 200, body = EnterpriseChange), (status = 404, body = ErrorBody),
+        (status = 409, description = "`not_pending`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn decide_change(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, change_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<ChangeDecision>,
+) -> ApiResult<Json<EnterpriseChange>> {
+    let id = check_id(&id)?;
+    let change_id = check_id(&change_id)?;
+    let reach = write_reach(&state, &principal, &id).await?;
+    if reach.is_own() {
+        state.store().enterprise(&reach, &id).await?;
+        return Err(ApiError::forbidden("forbidden"));
+    }
+    Ok(Json(
+        state
+            .store()
+            .decide_enterprise_change(&reach, &principal.actor(), &id, &change_id, body)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/enterprises/{id}/licences", tag = "enterprise",
+    responses((status = 200, body = Vec<Licence>), (status = 404, body = ErrorBody)))]
+async fn list_licences(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Licence>>> {
+    let id = check_id(&id)?;
+    let reach = read_reach(&state, &principal).await?;
+    Ok(Json(state.store().licences(&reach, &id).await?))
+}
+
+/// Adds a licence or certificate; its expiry clock starts (reminders at 90 and 30 days).
+#[utoipa::path(post, path = "/enterprises/{id}/licences", tag = "enterprise", request_body = LicenceWrite,
+    responses((status = 201, body = Licence), (status = 404, body = ErrorBody),
+        (status = 422, description = "`expires_on: before_issued`, `kind: unknown`, `number: already_exists`, `holder_name: required`…", body = ErrorBody)))]
+async fn create_licence(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<LicenceWrite>,
+) -> ApiResult<(StatusCode, Json<Licence>)> {
+    let id = check_id(&id)?;
+    let reach = write_reach(&state, &principal, &id).await?;
+    let created = state.store().create_licence(&reach, &principal.actor(), &id, body).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(put, path = "/enterprises/{id}/licences/{licence_id}", tag = "enterprise",
+    request_body = LicenceWrite,
+    responses((status = 200, body = Licence), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_licence(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, licence_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<LicenceWrite>,
+) -> ApiResult<Json<Licence>> {
+    let id = check_id(&id)?;
+    let licence_id = check_id(&licence_id)?;
+    let reach = write_reach(&state, &principal, &id).await?;
+    Ok(Json(
+        state.store().update_licence(&reach, &principal.actor(), &id, &licence_id, body).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    pub reason: String,
+}
+
+/// Withdraws a licence (revoked, replaced, surrendered); it stays on record.
+#[utoipa::path(post, path = "/enterprises/{id}/licences/{licence_id}/withdraw", tag = "enterprise",
+    request_body = Reason,
+    responses((status = 200, body = Licence), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn withdraw_licence(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, licence_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Reason>,
+) -> ApiResult<Json<Licence>> {
+    let id = check_id(&id)?;
+    let licence_id = check_id(&licence_id)?;
+    let reach = write_reach(&state, &principal, &id).await?;
+    Ok(Json(
+        state
+            .store()
+            .withdraw_licence(&reach, &principal.actor(), &id, &licence_id, &body.reason)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LicenceParams {
+    /// `expiring` (in force, expires within `within_days`, default 90) or `expired`.
+    pub state: Option<String>,
+    #[param(minimum = 1, maximum = 3660)]
+    pub within_days: Option<u32>,
+    pub kind: Option<String>,
+    /// Unit id: licences of enterprises in its territory.
+    pub unit: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+/// The licence ledger: licences in force of the enterprises the caller reaches, soonest expiry
+/// first.
+#[utoipa::path(get, path = "/licences", tag = "enterprise", params(LicenceParams),
+    responses((status = 200, body = Page<LicenceLedgerRow>), (status = 422, body = ErrorBody)))]
+async fn licence_ledger(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<LicenceParams>,
+) -> ApiResult<Json<Page<LicenceLedgerRow>>> {
+    let reach = read_reach(&state, &principal).await?;
+    let page = PageRequest::parse(q.page, q.per_page)?;
+    let mut errors = ValidationErrors::new();
+    if q.state.as_deref().is_some_and(|s| !["expiring", "expired"].contains(&s)) {
+        errors.add("state", "unknown");
+    }
+    if q.within_days.is_some_and(|d| !(1..=3660).contains(&d)) {
+        errors.add("within_days", "out_of_range");
+    }
+    if q.kind.as_deref().is_some_and(|k| !LICENCE_KINDS.iter().any(|(c, _)| *c == k)) {
+        errors.add("kind", "unknown");
+    }
+    let unit_id = optional_id(&mut errors, "unit", q.unit.as_deref());
+    errors.into_result()?;
+    let filter =
+        LicenceFilter { state: q.state, within_days: q.within_days, kind: q.kind, unit_id };
+    Ok(Json(state.store().licence_ledger(&reach, &filter, page).await?))
+}
+
+#[utoipa::path(get, path = "/enterprises/{id}/risk-points", tag = "enterprise",
+    responses((status = 200, body = Vec<RiskPoint>), (status = 404, body = ErrorBody)))]
+async fn list_risk_points(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<RiskPoint>>> {
+    let id = check_id(&id)?;
+    let reach = read_reach(&state, &principal).await?;
+    Ok(Json(state.store().risk_points(&reach, &id).await?))
+}
+
+/// Adds a risk point with its first evaluation; the enterprise's colour follows.
+#[utoipa::path(post, path = "/enterprises/{id}/risk-points", tag = "enterprise",
+    request_body = RiskPointWrite,
+    responses((status = 201, body = RiskPoint), (status = 404, body = ErrorBody),
+        (status = 422, description = "`l: not_on_scale`, `accident_types[0]: unknown`, `control_level: unknown`…", body = ErrorBody)))]
+async fn create_risk_point(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RiskPointWrite>,
+) -> ApiResult<(StatusCode, Json<RiskPoint>)> {
+    let id = check_id(&id)?;
+    let reach = write_reach(&state, &principal, &id).await?;
+    let created = state.store().create_risk_point(&reach, &principal.actor(), &id, body).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Rewrites a risk point; new L, E or C values are kept as a re-evaluation.
+#[utoipa::path(put, path = "/enterprises/{id}/risk-points/{point_id}", tag = "enterprise",
+    request_body = RiskPointWrite,
+    responses((status = 200, body = RiskPoint), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_risk_point(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, point_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<RiskPointWrite>,
+) -> ApiResult<Json<RiskPoint>> {
+    let id = check_id(&id)?;
+    let point_id = check_id(&point_id)?;
+    let reach = write_reach(&state, &principal, &id).await?;
+    Ok(Json(
+        state.store().update_risk_point(&reach, &principal.actor(), &id, &point_id, body).await?,
+    ))
+}
+
+/// Retires a risk point; it stays on record and no longer colours the enterprise.
+#[utoipa::path(post, path = "/enterprises/{id}/risk-points/{point_id}/retire", tag = "enterprise",
+    request_body = Reason,
+    responses((status = 200, body = RiskPoint), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn retire_risk_point(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, point_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Reason>,
+) -> ApiResult<Json<RiskPoint>> {
+    let id = check_id(&id)?;
+    let point_id = check_id(&point_id)?;
+    let reach = write_reach(&state, &principal, &id).await?;
+    Ok(Json(
+        state
+            .store()
+            .retire_risk_point(&reach, &principal.actor(), &id, &point_id, &body.reason)
+            .await?,
+    ))
+}
+
+/// Every evaluation of a risk point, newest first.
+#[utoipa::path(get, path = "/enterprises/{id}/risk-points/{point_id}/evaluations", tag = "enterprise",
+    responses((status = 200, body = Vec<Evaluation>), (status = 404, body = ErrorBody)))]
+async fn list_evaluations(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, point_id)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<Evaluation>>> {
+    let id = check_id(&id)?;
+    let point_id = check_id(&point_id)?;
+    let reach = read_reach(&state, &principal).await?;
+    Ok(Json(state.store().risk_evaluations(&reach, &id, &point_id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RiskMapParams {
+    /// Unit id whose units below are counted (the caller's unit by default).
+    pub of: Option<String>,
+    pub unit: Option<String>,
+    pub department: Option<String>,
+    pub section: Option<String>,
+    pub sector: Option<String>,
+    pub colour: Option<RiskColour>,
+    pub mark: Option<String>,
+}
+
+/// The four-colour map: located enterprises coloured by risk, and counts by colour per unit.
+#[utoipa::path(get, path = "/risk-map", tag = "enterprise", params(RiskMapParams),
+    responses((status = 200, body = RiskMap), (status = 422, body = ErrorBody)))]
+async fn risk_map(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<RiskMapParams>,
+) -> ApiResult<Json<RiskMap>> {
+    let reach = read_reach(&state, &principal).await?;
+    let params = EnterpriseParams {
+        unit: q.unit,
+        department: q.department,
+        section: q.section,
+        sector: q.sector,
+        colour: q.colour,
+        status: None,
+        mark: q.mark,
+        expired_licence: None,
+        q: None,
+        page: None,
+        per_page: None,
+    };
+    let filter = params.filter()?;
+    let of = match q.of.as_deref() {
+        Some(of) => check_id(of)
+            .map_err(|_| ApiError::validation(ValidationErrors::single("of", "invalid")))?,
+        None => principal.unit.id.clone(),
+    };
+    Ok(Json(state.store().risk_map(&reach, &filter, &of).await?))
+}
+
+#[utoipa::path(get, path = "/risk-cutoffs", tag = "enterprise",
+    responses((status = 200, body = LecCutoffs)))]
+async fn get_cutoffs(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<LecCutoffs>> {
+    read_reach(&state, &principal).await?;
+    Ok(Json(state.store().lec_cutoffs().await?))
+}
+
+/// Sets the LEC colour cut-offs for the deployment and recolours every risk point (regulators
+/// of the top unit).
+#[utoipa::path(put, path = "/risk-cutoffs", tag = "enterprise", request_body = LecCutoffs,
+    responses((status = 200, body = LecCutoffs),
+        (status = 403, description = "`forbidden`: not a regulator of the top unit", body = ErrorBody),
+        (status = 422, description = "`cutoffs: not_ascending`", body = ErrorBody)))]
+async fn set_cutoffs(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<LecCutoffs>,
+) -> ApiResult<Json<LecCutoffs>> {
+    principal.require(Permission::ManageEnterprises)?;
+    if !principal.top_of_tree || principal.roles.contains(&Role::Enterprise) {
+        return Err(ApiError::forbidden("forbidden"));
+    }
+    Ok(Json(state.store().set_lec_cutoffs(&principal.actor(), body).await?))
+}
+
+/// A code and its Chinese name.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Code {
+    pub code: &'static str,
+    pub name: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnterpriseReference {
+    pub sections: Vec<Code>,
+    pub sectors: Vec<Code>,
+    pub marks: Vec<Code>,
+    pub standard_grades: Vec<Code>,
+    pub licence_kinds: Vec<Code>,
+    pub accident_types: Vec<Code>,
+    pub control_levels: Vec<Code>,
+    pub l_scale: Vec<f64>,
+    pub e_scale: Vec<f64>,
+    pub c_scale: Vec<f64>,
+}
+
+fn codes(table: &[(&'static str, &'static str)]) -> Vec<Code> {
+    table.iter().map(|(code, name)| Code { code, name }).collect()
+}
+
+/// The register's reference data: classifications, marks, licence kinds, accident types and
+/// the LEC scales.
+#[utoipa::path(get, path = "/enterprise-reference", tag = "enterprise",
+    responses((status = 200, body = EnterpriseReference)))]
+async fn reference(_principal: Principal) -> Json<EnterpriseReference> {
+    Json(EnterpriseReference {
+        sections: codes(&industry::SECTIONS),
+        sectors: codes(&industry::SECTORS),
+        marks: codes(&MARKS),
+        standard_grades: codes(&STANDARD_GRADES),
+        licence_kinds: codes(&LICENCE_KINDS),
+        accident_types: codes(&ACCIDENT_TYPES),
+        control_levels: codes(&CONTROL_LEVELS),
+        l_scale: L_SCALE.to_vec(),
+        e_scale: E_SCALE.to_vec(),
+        c_scale: C_SCALE.to_vec(),
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountEnterprise {
+    /// The enterprise; `null` frees the account.
+    pub enterprise_id: Option<String>,
+}
+
+/// Ties an `enterprise` account to its enterprise (system administrator of a unit above both).
+#[utoipa::path(put, path = "/users/{id}/enterprise", tag = "enterprise", request_body = AccountEnterprise,
+    responses((status = 204), (status = 404, body = ErrorBody),
+        (status = 422, description = "`user_id: not_an_enterprise_account`, `enterprise_id: not_found`", body = ErrorBody)))]
+async fn bind_account(
+    State(state): State<AppState>,
+    Authorized(principal, _): Authorized<ManageOrg>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AccountEnterprise>,
+) -> ApiResult<StatusCode> {
+    let id = check_id(&id)?;
+    let enterprise = match body.enterprise_id.as_deref() {
+        Some(e) => Some(check_id(e).map_err(|_| {
+            ApiError::validation(ValidationErrors::single("enterprise_id", "not_found"))
+        })?),
+        None => None,
+    };
+    state
+        .store()
+        .bind_enterprise_account(&principal.scope(), &principal.actor(), &id, enterprise.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_enterprises, create_enterprise))
+        .routes(routes!(get_enterprise, update_enterprise))
+        .routes(routes!(set_status))
+        .routes(routes!(enterprise_history))
+        .routes(routes!(list_changes))
+        .routes(routes!(decide_change))
+        .routes(routes!(list_licences, create_licence))
+        .routes(routes!(update_licence))
+        .routes(routes!(withdraw_licence))
+        .routes(routes!(licence_ledger))
+        .routes(routes!(list_risk_points, create_risk_point))
+        .routes(routes!(update_risk_point))
+        .routes(routes!(retire_risk_point))
+        .routes(routes!(list_evaluations))
+        .routes(routes!(risk_map))
+        .routes(routes!(get_cutoffs, set_cutoffs))
+        .routes(routes!(reference))
+        .routes(routes!(bind_account))
+}

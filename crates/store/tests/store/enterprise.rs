@@ -1,0 +1,245 @@
+//! The safety-production database: the register, both sides of the responsibility chain, an
+//! enterprise's own reach, licences and their clocks, risk points and colours.
+
+use beacon_core::enterprise::{LecCutoffs, RiskColour};
+use beacon_core::org::UnitLevel;
+use beacon_core::page::PageRequest;
+use beacon_core::scope::Scope;
+use beacon_store::enterprise::{
+    ChangeDecision, EnterpriseFilter, EnterpriseWrite, LicenceFilter, LicenceWrite, Reach,
+    RiskPointWrite,
+};
+use beacon_store::{StoreError, backend_tests};
+
+use crate::{TestStore, Tree};
+
+fn write(uscc: &str, name: &str, unit_id: &str, department: Option<&str>) -> EnterpriseWrite {
+    serde_json::from_value(serde_json::json!({
+        "uscc": uscc,
+        "name": name,
+        "unit_id": unit_id,
+        "department_id": department,
+        "section": "C",
+        "sector": "危险化学品",
+        "address": "滨江路 8 号",
+        "safety_phone": "0571-8888 0000",
+        "lon": 120.1, "lat": 30.2,
+        "marks": ["dust_explosion"],
+    }))
+    .unwrap()
+}
+
+fn point(name: &str, l: f64, e: f64, c: f64) -> RiskPointWrite {
+    serde_json::from_value(serde_json::json!({
+        "name": name, "accident_types": ["fire", "中毒和窒息"], "l": l, "e": e, "c": c,
+        "control_level": "workshop",
+    }))
+    .unwrap()
+}
+
+fn licence(number: &str, issued: &str, expires: &str) -> LicenceWrite {
+    serde_json::from_value(serde_json::json!({
+        "kind": "safety_production", "number": number, "issued_on": issued, "expires_on": expires,
+    }))
+    .unwrap()
+}
+
+fn scope(unit: &str) -> Reach {
+    Reach::Scope(Scope::subtree(unit))
+}
+
+fn invalid(result: Result<impl std::fmt::Debug, StoreError>) -> Vec<(String, String)> {
+    match result {
+        Err(StoreError::Invalid(errors)) => {
+            errors.fields().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        }
+        other => panic!("expected invalid, got {other:?}"),
+    }
+}
+
+/// The city tree plus a city department that supervises hazardous chemicals.
+async fn with_department(t: &TestStore) -> (Tree, String) {
+    let tree = t.city().await;
+    let dept =
+        t.unit(Some(&tree.city), "990100900", "市应急管理局危化处", UnitLevel::Department).await;
+    (tree, dept)
+}
+
+const CODE_A: &str = "91350100M000100Y43";
+const CODE_B: &str = "91110000802100433B";
+
+backend_tests! {
+    async fn the_register_checks_codes_units_and_duplicates(t: TestStore) {
+        let (tree, dept) = with_department(&t).await;
+        let op = TestStore::operator();
+        let east = Scope::subtree(&tree.east);
+        let mut bad = write("91350100M000100Y44", "甲化工", &tree.town, Some(&dept));
+        bad.section = "Z".into();
+        bad.marks.push("unknown_mark".into());
+        assert_eq!(
+            invalid(t.store.create_enterprise(&east, &op, bad).await),
+            [
+                ("marks[1]".to_owned(), "unknown".to_owned()),
+                ("section".to_owned(), "unknown".to_owned()),
+                ("uscc".to_owned(), "check_character".to_owned()),
+            ]
+        );
+        // A unit outside the caller's scope does not exist for it; a department must be one.
+        let west_unit = write(CODE_A, "甲化工", &tree.west, None);
+        assert_eq!(invalid(t.store.create_enterprise(&east, &op, west_unit).await),
+            [("unit_id".to_owned(), "not_found".to_owned())]);
+        let not_dept = write(CODE_A, "甲化工", &tree.town, Some(&tree.west));
+        assert_eq!(invalid(t.store.create_enterprise(&east, &op, not_dept).await),
+            [("department_id".to_owned(), "not_a_department".to_owned())]);
+
+        let lower = write(&CODE_A.to_lowercase(), "临江甲化工有限公司", &tree.town, Some(&dept));
+        let a = t.store.create_enterprise(&east, &op, lower).await.unwrap();
+        assert_eq!(a.uscc, CODE_A);
+        assert_eq!(a.safety_phone, "0571-8888 0000");
+        assert_eq!(a.colour, None);
+        let again = write(CODE_A, "另一家", &tree.town, None);
+        assert_eq!(invalid(t.store.create_enterprise(&east, &op, again).await),
+            [("uscc".to_owned(), "already_exists".to_owned())]);
+        let history = t.store.enterprise_history(&scope(&tree.east), &a.id).await.unwrap();
+        assert_eq!(history.iter().map(|h| h.kind.as_str()).collect::<Vec<_>>(), ["registered"]);
+    }
+
+    async fn both_sides_of_the_chain_see_an_enterprise_and_nobody_else(t: TestStore) {
+        let (tree, dept) = with_department(&t).await;
+        let op = TestStore::operator();
+        let a = t.store.create_enterprise(&Scope::Global, &op, write(CODE_A, "甲化工", &tree.town, Some(&dept))).await.unwrap();
+        let mut second = write(CODE_B, "乙机械", &tree.west, None);
+        second.address = "工业园区 2 号".into();
+        let b = t.store.create_enterprise(&Scope::Global, &op, second).await.unwrap();
+        let all = EnterpriseFilter::default();
+        let names = |page: beacon_store::Page<beacon_store::enterprise::Enterprise>| {
+            page.items.into_iter().map(|e| e.name).collect::<Vec<_>>()
+        };
+        let p = PageRequest::default();
+        assert_eq!(names(t.store.enterprises(&scope(&tree.east), &all, p).await.unwrap()), ["甲化工"]);
+        assert_eq!(names(t.store.enterprises(&scope(&tree.west), &all, p).await.unwrap()), ["乙机械"]);
+        // The department sees what it supervises, wherever it lies, and nothing else.
+        assert_eq!(names(t.store.enterprises(&scope(&dept), &all, p).await.unwrap()), ["甲化工"]);
+        assert!(matches!(t.store.enterprise(&scope(&dept), &b.id).await, Err(StoreError::NotFound)));
+        assert!(matches!(t.store.enterprise(&scope(&tree.west), &a.id).await, Err(StoreError::NotFound)));
+        // An enterprise account reaches its own enterprise only; an unbound one reaches none.
+        let own = Reach::Own(Some(a.id.clone()));
+        assert_eq!(names(t.store.enterprises(&own, &all, p).await.unwrap()), ["甲化工"]);
+        assert!(matches!(t.store.enterprise(&own, &b.id).await, Err(StoreError::NotFound)));
+        assert_eq!(t.store.enterprises(&Reach::Own(None), &all, p).await.unwrap().total, 0);
+        // A fragment of the name, the code (any case) or the address finds it.
+        for q in ["甲化", "m000100", "滨江路"] {
+            let f = EnterpriseFilter { q: Some(q.into()), ..EnterpriseFilter::default() };
+            assert_eq!(names(t.store.enterprises(&Reach::Scope(Scope::Global), &f, p).await.unwrap()), ["甲化工"], "{q}");
+        }
+        let f = EnterpriseFilter { mark: Some("dust_explosion".into()), unit_id: Some(tree.west.clone()), ..EnterpriseFilter::default() };
+        assert_eq!(names(t.store.enterprises(&Reach::Scope(Scope::Global), &f, p).await.unwrap()), ["乙机械"]);
+    }
+
+    async fn an_enterprise_edits_its_data_but_its_identity_waits(t: TestStore) {
+        let (tree, dept) = with_department(&t).await;
+        let op = TestStore::operator();
+        let a = t.store.create_enterprise(&Scope::Global, &op, write(CODE_A, "甲化工", &tree.town, Some(&dept))).await.unwrap();
+        let own = Reach::Own(Some(a.id.clone()));
+        let mut mine = write(CODE_A, "甲化工（新名）", &tree.town, None);
+        mine.safety_principal = "王五".into();
+        mine.version = Some(a.version);
+        let (saved, waiting) = t.store.update_enterprise(&own, &Scope::Global, &op, &a.id, mine).await.unwrap();
+        assert_eq!(saved.name, "甲化工");
+        assert_eq!(saved.safety_principal, "王五");
+        // The department is the regulator's to set: the enterprise's omission changes nothing.
+        assert_eq!(saved.department.as_ref().map(|d| d.id.as_str()), Some(dept.as_str()));
+        assert!(saved.pending_change);
+        let change = waiting.unwrap();
+        assert_eq!(change.fields, serde_json::json!({ "name": "甲化工（新名）" }));
+        // The enterprise cannot decide its own change; the department can.
+        let reject = ChangeDecision { confirm: false, reason: String::new() };
+        assert_eq!(invalid(t.store.decide_enterprise_change(&scope(&dept), &op, &a.id, &change.id, reject).await),
+            [("reason".to_owned(), "required".to_owned())]);
+        let confirm = ChangeDecision { confirm: true, reason: String::new() };
+        let decided = t.store.decide_enterprise_change(&scope(&dept), &op, &a.id, &change.id, confirm).await.unwrap();
+        assert_eq!(decided.status, "confirmed");
+        let after = t.store.enterprise(&own, &a.id).await.unwrap();
+        assert_eq!(after.name, "甲化工（新名）");
+        assert!(!after.pending_change);
+        let stale = write(CODE_A, "甲化工（新名）", &tree.town, Some(&dept));
+        let mut stale = stale;
+        stale.version = Some(a.version);
+        assert!(matches!(t.store.update_enterprise(&scope(&tree.city), &Scope::subtree(&tree.city), &op, &a.id, stale).await,
+            Err(StoreError::Conflict("stale_version"))));
+        let closed = t.store.set_enterprise_status(&scope(&tree.east), &op, &a.id, "closed", "注销").await.unwrap();
+        assert_eq!(closed.status, "closed");
+        let kinds: Vec<String> = t.store.enterprise_history(&own, &a.id).await.unwrap().into_iter().map(|h| h.kind).collect();
+        assert_eq!(kinds, ["registered", "change_requested", "updated", "change_confirmed", "status"]);
+    }
+
+    async fn risk_points_colour_their_enterprise(t: TestStore) {
+        let (tree, _) = with_department(&t).await;
+        let op = TestStore::operator();
+        let a = t.store.create_enterprise(&Scope::Global, &op, write(CODE_A, "甲化工", &tree.town, None)).await.unwrap();
+        let r = scope(&tree.east);
+        assert_eq!(invalid(t.store.create_risk_point(&r, &op, &a.id, point("罐区", 2.0, 4.0, 7.0)).await),
+            [("e".to_owned(), "not_on_scale".to_owned()), ("l".to_owned(), "not_on_scale".to_owned())]);
+        let yellow = t.store.create_risk_point(&r, &op, &a.id, point("配电室", 10.0, 1.0, 7.0)).await.unwrap();
+        assert_eq!((yellow.d, yellow.colour), (70.0, RiskColour::Yellow));
+        let red = t.store.create_risk_point(&r, &op, &a.id, point("罐区", 6.0, 10.0, 7.0)).await.unwrap();
+        assert_eq!((red.d, red.colour), (420.0, RiskColour::Red));
+        assert_eq!(t.store.enterprise(&r, &a.id).await.unwrap().colour, Some(RiskColour::Red));
+        // Re-evaluation is kept; the enterprise takes the highest colour left.
+        let mut lower = point("罐区", 3.0, 6.0, 7.0);
+        lower.version = Some(red.version);
+        let lowered = t.store.update_risk_point(&r, &op, &a.id, &red.id, lower).await.unwrap();
+        assert_eq!((lowered.d, lowered.colour), (126.0, RiskColour::Yellow));
+        assert_eq!(t.store.risk_evaluations(&r, &a.id, &red.id).await.unwrap().len(), 2);
+        assert_eq!(t.store.enterprise(&r, &a.id).await.unwrap().colour, Some(RiskColour::Yellow));
+        // New cut-offs recolour every point and enterprise at once.
+        let strict = LecCutoffs { red: 120.0, orange: 90.0, yellow: 50.0 };
+        t.store.set_lec_cutoffs(&op, strict).await.unwrap();
+        assert_eq!(t.store.enterprise(&r, &a.id).await.unwrap().colour, Some(RiskColour::Red));
+        // What is left (D = 70) is yellow under the stricter cut-offs (50 ≤ D < 90).
+        t.store.retire_risk_point(&r, &op, &a.id, &red.id, "拆除").await.unwrap();
+        assert_eq!(t.store.enterprise(&r, &a.id).await.unwrap().colour, Some(RiskColour::Yellow));
+        let map = t.store.risk_map(&scope(&tree.city), &EnterpriseFilter::default(), &tree.city).await.unwrap();
+        assert_eq!(map.points.len(), 1);
+        assert_eq!(map.points[0].4, "yellow");
+        let east = map.units.iter().find(|u| u.unit_id == tree.east).unwrap();
+        assert_eq!((east.yellow, east.red), (1, 0));
+        assert!(map.units.iter().all(|u| u.unit_id != tree.west));
+        // A point of another enterprise is not found through this one.
+        let b = t.store.create_enterprise(&Scope::Global, &op, write(CODE_B, "乙", &tree.town, None)).await.unwrap();
+        assert!(matches!(t.store.risk_evaluations(&r, &b.id, &yellow.id).await, Err(StoreError::NotFound)));
+    }
+
+    async fn licences_expire_on_their_clock(t: TestStore) {
+        let (tree, _) = with_department(&t).await;
+        let op = TestStore::operator();
+        let a = t.store.create_enterprise(&Scope::Global, &op, write(CODE_A, "甲化工", &tree.town, None)).await.unwrap();
+        let r = scope(&tree.east);
+        assert_eq!(invalid(t.store.create_licence(&r, &op, &a.id, licence("X-1", "2026-06-01", "2026-06-01")).await),
+            [("expires_on".to_owned(), "before_issued".to_owned())]);
+        // The test clock is 2026-03-02: one expired, one expiring within 90 days, one valid.
+        let now = t.store.now().date_naive();
+        let d = |days: i64| (now + chrono::Duration::days(days)).to_string();
+        t.store.create_licence(&r, &op, &a.id, licence("OLD", &d(-1000), &d(-2))).await.unwrap();
+        let soon = t.store.create_licence(&r, &op, &a.id, licence("SOON", &d(-300), &d(40))).await.unwrap();
+        t.store.create_licence(&r, &op, &a.id, licence("LATER", &d(-300), &d(400))).await.unwrap();
+        assert_eq!(soon.state, "expiring");
+        assert_eq!(invalid(t.store.create_licence(&r, &op, &a.id, licence("SOON", &d(-1), &d(10))).await),
+            [("number".to_owned(), "already_exists".to_owned())]);
+        let e = t.store.enterprise(&r, &a.id).await.unwrap();
+        assert_eq!((e.expired_licences, e.expiring_licences), (1, 1));
+        let expiring = LicenceFilter { state: Some("expiring".into()), ..LicenceFilter::default() };
+        let ledger = t.store.licence_ledger(&r, &expiring, PageRequest::default()).await.unwrap();
+        assert_eq!(ledger.items.iter().map(|l| l.licence.number.as_str()).collect::<Vec<_>>(), ["SOON"]);
+        assert_eq!(t.store.licence_ledger(&scope(&tree.west), &expiring, PageRequest::default()).await.unwrap().total, 0);
+        // The expiring licence's 90-day reminder is already past: its 30-day one and the day
+        // itself remain; the later one keeps all three; the expired one has none left.
+        assert_eq!(t.store.pending_deadlines().await.unwrap(), 2);
+        t.clock.advance(chrono::Duration::days(15));
+        let due = t.store.due_stages(10).await.unwrap();
+        assert_eq!(due.iter().map(|s| s.stage.as_str()).collect::<Vec<_>>(), ["remind_30"]);
+        // Withdrawing stops the clock.
+        t.store.withdraw_licence(&r, &op, &a.id, &soon.id, "换证").await.unwrap();
+        assert_eq!(t.store.pending_deadlines().await.unwrap(), 1);
+    }
+}
