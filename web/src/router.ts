@@ -5,7 +5,8 @@ import { can, loadMe, session, type Permission } from './session'
 declare module 'vue-router' {
   interface RouteMeta {
     public?: boolean
-    permission?: Permission
+    /** Any of these. */
+    permission?: Permission | Permission[]
     title?: string
   }
 }
@@ -82,6 +83,18 @@ const routes: RouteRecordRaw[] = [
       {
         path: 'incidents/:id', name: 'incident', component: () => import('./views/incident/IncidentDetailView.vue'),
         meta: { title: 'nav.incidents', permission: 'read_incidents' },
+      },
+      {
+        path: 'enterprises', name: 'enterprises', component: () => import('./views/enterprise/EnterprisesView.vue'),
+        meta: { title: 'nav.enterprises', permission: ['read_enterprises', 'own_enterprise'] },
+      },
+      {
+        path: 'enterprises/licences', name: 'licences', component: () => import('./views/enterprise/LicencesView.vue'),
+        meta: { title: 'nav.licences', permission: ['read_enterprises', 'own_enterprise'] },
+      },
+      {
+        path: 'enterprises/:id', name: 'enterprise', component: () => import('./views/enterprise/EnterpriseDetailView.vue'),
+        meta: { title: 'nav.enterprises', permission: ['read_enterprises', 'own_enterprise'] },
       },
       {
         path: 'calendar', name: 'calendar', component: () => import('./views/calendar/HolidaysView.vue'),

@@ -5,6 +5,7 @@ export type Permission =
   | 'manage_org' | 'manage_security' | 'read_audit' | 'view_accounts' | 'manage_calendar'
   | 'read_duty' | 'manage_duty' | 'read_duty_log' | 'write_duty_log'
   | 'read_incidents' | 'report_incident' | 'handle_incidents' | 'lead_incidents'
+  | 'read_enterprises' | 'manage_enterprises' | 'own_enterprise'
 
 /** The signed-in user, shared by the whole UI. */
 export const session = reactive<{ me: Me | null; checked: boolean }>({ me: null, checked: false })
@@ -19,8 +20,9 @@ export async function loadMe(): Promise<Me | null> {
   return session.me
 }
 
-export function can(permission: Permission): boolean {
-  return session.me?.permissions.includes(permission) ?? false
+export function can(permission: Permission | Permission[]): boolean {
+  const wanted = Array.isArray(permission) ? permission : [permission]
+  return wanted.some((p) => session.me?.permissions.includes(p) ?? false)
 }
 
 export async function signOut() {

@@ -245,6 +245,7 @@ pub async fn seed(store: &Store, passwords: &Passwords) -> Result<()> {
     let calendar = store.work_calendar().await?;
     crate::demo_duty::seed(store, passwords, &calendar).await?;
     crate::demo_incident::seed(store).await?;
+    crate::demo_enterprise::seed(store).await?;
     Ok(())
 }
 
@@ -290,6 +291,33 @@ async fn ensure_unit(
 // sectors of the core or of the ring around it, townships sub-sectors of their district. Sector
 // edges are wobbly rays whose wobble depends only on the angle, so neighbours share their edges
 // exactly and the outlines tile the city.
+
+/// Every demo township: its code and a point inside it for each pair of fractions in [0, 1)
+/// (the enterprises' demo locations).
+pub(crate) fn township_points() -> Vec<(String, Box<dyn Fn(f64, f64) -> [f64; 2]>)> {
+    let mut out: Vec<(String, Box<dyn Fn(f64, f64) -> [f64; 2]>)> = Vec::new();
+    for district in &DISTRICTS {
+        let share = (district.to - district.from) / district.townships.len() as f64;
+        for (i, (suffix, _)) in district.townships.iter().enumerate() {
+            let from = district.from + share * i as f64;
+            let core = district.core;
+            out.push((
+                format!("{}{suffix}", district.code),
+                Box::new(move |u: f64, v: f64| {
+                    let t = (from + share * (0.2 + 0.6 * u)) * TAU;
+                    let r = if core {
+                        core_radius(t) * (0.25 + 0.6 * v)
+                    } else {
+                        let inner = core_radius(t);
+                        inner + (outer_radius(t) - inner) * (0.2 + 0.6 * v)
+                    };
+                    to_lon_lat(r, t)
+                }),
+            ));
+        }
+    }
+    out
+}
 
 fn outer_radius(t: f64) -> f64 {
     1.0 + 0.12 * (3.0 * t).sin() + 0.07 * (5.0 * t + 1.0).cos() + 0.03 * (11.0 * t + 2.0).sin()

@@ -4,6 +4,7 @@ mod commands;
 mod config;
 mod demo;
 mod demo_duty;
+mod demo_enterprise;
 mod demo_incident;
 
 use std::net::SocketAddr;

@@ -1356,6 +1356,323 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/enterprises": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The register: enterprises the caller reaches, by name. */
+        get: operations["list_enterprises"];
+        put?: never;
+        /** Registers an enterprise (regulators), in a unit of the caller's scope. */
+        post: operations["create_enterprise"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_enterprise"];
+        /**
+         * Rewrites the register data (every field is sent). The enterprise's own change to its code,
+         *     name or unit waits for its regulator; the rest applies.
+         */
+        put: operations["update_enterprise"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Suspends, closes or reopens an enterprise (regulators); a closed enterprise keeps its record. */
+        post: operations["set_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every change to the enterprise, its licences and risk points, oldest first. */
+        get: operations["enterprise_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/changes/{change_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirms or rejects an identity change the enterprise asked for (regulators). */
+        post: operations["decide_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/licences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_licences"];
+        put?: never;
+        /** Adds a licence or certificate; its expiry clock starts (reminders at 90 and 30 days). */
+        post: operations["create_licence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/licences/{licence_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["update_licence"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/licences/{licence_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraws a licence (revoked, replaced, surrendered); it stays on record. */
+        post: operations["withdraw_licence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/licences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The licence ledger: licences in force of the enterprises the caller reaches, soonest expiry
+         *     first.
+         */
+        get: operations["licence_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/risk-points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_risk_points"];
+        put?: never;
+        /** Adds a risk point with its first evaluation; the enterprise's colour follows. */
+        post: operations["create_risk_point"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/risk-points/{point_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Rewrites a risk point; new L, E or C values are kept as a re-evaluation. */
+        put: operations["update_risk_point"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/risk-points/{point_id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retires a risk point; it stays on record and no longer colours the enterprise. */
+        post: operations["retire_risk_point"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/risk-points/{point_id}/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every evaluation of a risk point, newest first. */
+        get: operations["list_evaluations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The four-colour map: located enterprises coloured by risk, and counts by colour per unit. */
+        get: operations["risk_map"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-cutoffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_cutoffs"];
+        /**
+         * Sets the LEC colour cut-offs for the deployment and recolours every risk point (regulators
+         *     of the top unit).
+         */
+        put: operations["set_cutoffs"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprise-reference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The register's reference data: classifications, marks, licence kinds, accident types and
+         *     the LEC scales.
+         */
+        get: operations["reference"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/enterprise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Ties an `enterprise` account to its enterprise (system administrator of a unit above both). */
+        put: operations["bind_account"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/calendar/years": {
         parameters: {
             query?: never;
@@ -1540,6 +1857,10 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccountEnterprise: {
+            /** @description The enterprise; `null` frees the account. */
+            enterprise_id?: string | null;
+        };
         /**
          * @description A name locked out after repeated failed sign-ins. The name may not belong to any account:
          *     unknown names lock the same way so lockout does not reveal which accounts exist.
@@ -1699,12 +2020,22 @@ export interface components {
              */
             next_hop_minutes: number;
         };
+        ChangeDecision: {
+            confirm: boolean;
+            /** @description Required when rejecting. */
+            reason?: string;
+        };
         ChangePasswordRequest: {
             current_password: string;
             new_password: string;
         };
         CloseIncident: {
             summary: string;
+        };
+        /** @description A code and its Chinese name. */
+        Code: {
+            code: string;
+            name: string;
         };
         CreateFeed: {
             /** @description Unit code for a unit's roster; absent for the caller's own shifts. */
@@ -2012,6 +2343,128 @@ export interface components {
             contact?: string | null;
             sections?: null | components["schemas"]["ReportSections"];
         };
+        Enterprise: {
+            id: string;
+            uscc: string;
+            name: string;
+            former_names: string[];
+            legal_representative: string;
+            safety_principal: string;
+            safety_phone: string;
+            address: string;
+            /** Format: double */
+            lon?: number | null;
+            /** Format: double */
+            lat?: number | null;
+            unit: components["schemas"]["UnitName"];
+            department?: null | components["schemas"]["UnitName"];
+            section: string;
+            sector: string;
+            /** Format: int32 */
+            employees: number;
+            designated_size: boolean;
+            /** @description `operating`, `suspended` or `closed`. */
+            status: string;
+            standard_grade?: string | null;
+            /** Format: date */
+            standard_expires?: string | null;
+            marks: string[];
+            tags: string[];
+            colour?: null | components["schemas"]["RiskColour"];
+            /**
+             * Format: int64
+             * @description Licences in force that expired (flagged on the register).
+             */
+            expired_licences: number;
+            /**
+             * Format: int64
+             * @description Licences in force that expire within 90 days.
+             */
+            expiring_licences: number;
+            /** @description A change to its identity waits for the regulator. */
+            pending_change: boolean;
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        EnterpriseChange: {
+            id: string;
+            enterprise_id: string;
+            /** @description Field → the value asked for (`uscc`, `name`, `unit_id`). */
+            fields: Record<string, never>;
+            /** @description `pending`, `confirmed`, `rejected` or `replaced`. */
+            status: string;
+            requested_name: string;
+            /** Format: date-time */
+            requested_at: string;
+            decided_name?: string | null;
+            /** Format: date-time */
+            decided_at?: string | null;
+            reason: string;
+        };
+        EnterpriseReference: {
+            sections: components["schemas"]["Code"][];
+            sectors: components["schemas"]["Code"][];
+            marks: components["schemas"]["Code"][];
+            standard_grades: components["schemas"]["Code"][];
+            licence_kinds: components["schemas"]["Code"][];
+            accident_types: components["schemas"]["Code"][];
+            control_levels: components["schemas"]["Code"][];
+            l_scale: number[];
+            e_scale: number[];
+            c_scale: number[];
+        };
+        EnterpriseSaved: {
+            enterprise: components["schemas"]["Enterprise"];
+            pending_change?: null | components["schemas"]["EnterpriseChange"];
+        };
+        /**
+         * @description The register fields an enterprise sends or a regulator types. Identity fields (`uscc`,
+         *     `name`, `unit_id`) changed by the enterprise itself wait for its regulator
+         *     ([`EnterpriseChange`]).
+         */
+        EnterpriseWrite: {
+            /** @description The unified social credit code; trimmed and upper-cased. */
+            uscc: string;
+            name: string;
+            former_names?: string[];
+            legal_representative?: string;
+            /** @description The principal responsible for safety (安全负责人). */
+            safety_principal?: string;
+            safety_phone?: string;
+            address?: string;
+            /** Format: double */
+            lon?: number | null;
+            /** Format: double */
+            lat?: number | null;
+            /** @description The territorial unit (a township or street, or a district for enterprises it keeps). */
+            unit_id: string;
+            /** @description The supervising department (a unit of level `department`). */
+            department_id?: string | null;
+            /** @description GB/T 4754-2017 section, `A`–`T`. */
+            section: string;
+            /** @description The supervised sector (`hazardous_chemicals`, `metallurgy`, …, `other`). */
+            sector: string;
+            /** Format: int32 */
+            employees?: number;
+            /** @description Above designated size (规模以上). */
+            designated_size?: boolean;
+            /** @description `operating` or `suspended`; closing is its own action. */
+            status?: string;
+            standard_grade?: string | null;
+            /** Format: date */
+            standard_expires?: string | null;
+            marks?: string[];
+            tags?: string[];
+            /**
+             * Format: int64
+             * @description On update: the version read; a change made since is refused (`stale_version`).
+             */
+            version?: number | null;
+        };
         ErrorBody: {
             /** @description Stable code, e.g. `validation_failed`, `account_locked`. */
             code: string;
@@ -2036,6 +2489,21 @@ export interface components {
              *     say which rule (`password: {"min_length": 10, "min_classes": 3, "max_length": 128}`).
              */
             rules?: Record<string, never> | null;
+        };
+        Evaluation: {
+            method: string;
+            /** Format: double */
+            l: number;
+            /** Format: double */
+            e: number;
+            /** Format: double */
+            c: number;
+            /** Format: double */
+            d: number;
+            colour: components["schemas"]["RiskColour"];
+            evaluated_by: string;
+            /** Format: date-time */
+            evaluated_at: string;
         };
         /** @description Something that happened, as subscribers receive it. */
         Event: {
@@ -2346,11 +2814,67 @@ export interface components {
         KindTally: components["schemas"]["Tally"] & {
             kind: components["schemas"]["IncidentKind"];
         };
+        /** @description The lowest D of each colour above blue. */
+        LecCutoffs: {
+            /** Format: double */
+            red: number;
+            /** Format: double */
+            orange: number;
+            /** Format: double */
+            yellow: number;
+        };
         /**
          * @description How urgent a card or an item is: its colour.
          * @enum {string}
          */
         Level: "ok" | "info" | "warning" | "danger";
+        Licence: {
+            id: string;
+            enterprise_id: string;
+            kind: string;
+            number: string;
+            issuer: string;
+            /** Format: date */
+            issued_on: string;
+            /** Format: date */
+            expires_on: string;
+            scope_text: string;
+            holder_name: string;
+            withdrawn: boolean;
+            /** @description `valid`, `expiring` (within 90 days), `expired` or `withdrawn`, as of today. */
+            state: string;
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A row of the licence ledger: the licence and its enterprise. */
+        LicenceLedgerRow: components["schemas"]["Licence"] & {
+            enterprise_name: string;
+            enterprise_uscc: string;
+            unit_name: string;
+        };
+        LicenceWrite: {
+            /** @description `safety_production`, `hazchem_business`, … (`GET /enterprises/reference`). */
+            kind: string;
+            number: string;
+            issuer?: string;
+            /** Format: date */
+            issued_on: string;
+            /** Format: date */
+            expires_on: string;
+            /** @description What the licence permits (许可范围). */
+            scope_text?: string;
+            /** @description The person a personal certificate names (special work, special equipment). */
+            holder_name?: string;
+            /**
+             * Format: int64
+             * @description On update: the version read.
+             */
+            version?: number | null;
+        };
         LoginRequest: {
             username: string;
             password: string;
@@ -2458,6 +2982,62 @@ export interface components {
             per_page: number;
         };
         /** @description A page of results with the total count, for list endpoints. */
+        Page_Enterprise: {
+            items: {
+                id: string;
+                uscc: string;
+                name: string;
+                former_names: string[];
+                legal_representative: string;
+                safety_principal: string;
+                safety_phone: string;
+                address: string;
+                /** Format: double */
+                lon?: number | null;
+                /** Format: double */
+                lat?: number | null;
+                unit: components["schemas"]["UnitName"];
+                department?: null | components["schemas"]["UnitName"];
+                section: string;
+                sector: string;
+                /** Format: int32 */
+                employees: number;
+                designated_size: boolean;
+                /** @description `operating`, `suspended` or `closed`. */
+                status: string;
+                standard_grade?: string | null;
+                /** Format: date */
+                standard_expires?: string | null;
+                marks: string[];
+                tags: string[];
+                colour?: null | components["schemas"]["RiskColour"];
+                /**
+                 * Format: int64
+                 * @description Licences in force that expired (flagged on the register).
+                 */
+                expired_licences: number;
+                /**
+                 * Format: int64
+                 * @description Licences in force that expire within 90 days.
+                 */
+                expiring_licences: number;
+                /** @description A change to its identity waits for the regulator. */
+                pending_change: boolean;
+                /** Format: int64 */
+                version: number;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+        };
+        /** @description A page of results with the total count, for list endpoints. */
         Page_Incident: {
             items: {
                 id: string;
@@ -2522,6 +3102,20 @@ export interface components {
                 /** Format: int64 */
                 version: number;
             }[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+        };
+        /** @description A page of results with the total count, for list endpoints. */
+        Page_LicenceLedgerRow: {
+            items: (components["schemas"]["Licence"] & {
+                enterprise_name: string;
+                enterprise_uscc: string;
+                unit_name: string;
+            })[];
             /** Format: int64 */
             total: number;
             /** Format: int32 */
@@ -2603,6 +3197,9 @@ export interface components {
         Published: {
             shifts_published: number;
             people_notified: number;
+        };
+        Reason: {
+            reason: string;
         };
         RecordHopBody: {
             /** @description `phone`, `fax`, `system` or `other`. */
@@ -2740,6 +3337,109 @@ export interface components {
         ResponseLevel: "i" | "ii" | "iii" | "iv";
         ReturnReport: {
             reason: string;
+        };
+        /**
+         * @description The four risk colours, lowest first so that `max` is the most severe.
+         * @enum {string}
+         */
+        RiskColour: "blue" | "yellow" | "orange" | "red";
+        RiskMap: {
+            points: components["schemas"]["RiskMapPoint"][];
+            /**
+             * Format: int64
+             * @description Enterprises of the filter without a location (not on the map).
+             */
+            unlocated: number;
+            /** @description The units under `of`, each with its counts by colour. */
+            units: components["schemas"]["RiskMapUnit"][];
+            cutoffs: components["schemas"]["LecCutoffs"];
+        };
+        /** @description An enterprise on the four-colour map. */
+        RiskMapPoint: {
+            id: string;
+            name: string;
+            /** Format: double */
+            lon: number;
+            /** Format: double */
+            lat: number;
+            colour?: null | components["schemas"]["RiskColour"];
+            sector: string;
+        };
+        /** @description Enterprises of a unit's territory by colour (the choropleth). */
+        RiskMapUnit: {
+            unit_id: string;
+            unit_name: string;
+            /** Format: int64 */
+            red: number;
+            /** Format: int64 */
+            orange: number;
+            /** Format: int64 */
+            yellow: number;
+            /** Format: int64 */
+            blue: number;
+            /**
+             * Format: int64
+             * @description Without any risk point yet.
+             */
+            none: number;
+        };
+        RiskPoint: {
+            id: string;
+            enterprise_id: string;
+            name: string;
+            place: string;
+            accident_types: string[];
+            method: string;
+            /** Format: double */
+            l: number;
+            /** Format: double */
+            e: number;
+            /** Format: double */
+            c: number;
+            /** Format: double */
+            d: number;
+            colour: components["schemas"]["RiskColour"];
+            measures: string;
+            control_level: string;
+            responsible_person: string;
+            /** Format: date */
+            next_review?: string | null;
+            /** @description The review date has passed. */
+            review_overdue: boolean;
+            retired: boolean;
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        RiskPointWrite: {
+            /** @description The place or installation (储罐区, 配电室…). */
+            name: string;
+            place?: string;
+            /** @description GB 6441 accident types this point may cause. */
+            accident_types: string[];
+            /** @description `lec` (the only method computed today). */
+            method?: string;
+            /** Format: double */
+            l: number;
+            /** Format: double */
+            e: number;
+            /** Format: double */
+            c: number;
+            /** @description Control measures (管控措施). */
+            measures?: string;
+            /** @description `company`, `workshop`, `team` or `post`. */
+            control_level: string;
+            responsible_person?: string;
+            /** Format: date */
+            next_review?: string | null;
+            /**
+             * Format: int64
+             * @description On update: the version read.
+             */
+            version?: number | null;
         };
         /** @enum {string} */
         Role: "duty_officer" | "duty_leader" | "leader" | "inspector" | "petition_officer" | "staff" | "enterprise" | "system_admin" | "security_admin" | "audit_admin" | "viewer";
@@ -2913,6 +3613,11 @@ export interface components {
              */
             min_staff: number;
         };
+        StatusChange: {
+            /** @description `operating`, `suspended` or `closed`. */
+            status: string;
+            reason: string;
+        };
         Swap: {
             id: string;
             unit_id: string;
@@ -3003,6 +3708,10 @@ export interface components {
          * @enum {string}
          */
         UnitLevel: "province" | "city" | "district" | "township" | "community" | "department";
+        UnitName: {
+            id: string;
+            name: string;
+        };
         /** @description A unit named inside another record. */
         UnitRef: {
             id: string;
@@ -6888,6 +7597,966 @@ export interface operations {
             };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_enterprises: {
+        parameters: {
+            query?: {
+                /** @description Enterprises of this unit's territory (unit id; the unit and beneath). */
+                unit?: string;
+                /** @description Supervised by this department (unit id). */
+                department?: string;
+                /** @description GB/T 4754 section, `A`–`T`. */
+                section?: string;
+                sector?: string;
+                colour?: components["schemas"]["RiskColour"];
+                status?: string;
+                mark?: string;
+                /** @description Only those with an expired licence in force. */
+                expired_licence?: boolean;
+                /** @description A fragment of the name, a former name, the code or the address. */
+                q?: string;
+                /** @description From 1; default 1. */
+                page?: number;
+                /** @description 1 to 200; default 20. */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Enterprise"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_enterprise: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnterpriseWrite"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enterprise"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `uscc: check_character`, `uscc: organisation_code_check`, `uscc: already_exists`, `section: unknown`, `unit_id: not_found`, `department_id: not_a_department`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_enterprise: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enterprise"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_enterprise: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnterpriseWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnterpriseSaved"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `stale_version`, `enterprise_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enterprise"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `status_unchanged` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    enterprise_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineEntry"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_changes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnterpriseChange"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    decide_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                change_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeDecision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnterpriseChange"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_pending` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_licences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Licence"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_licence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LicenceWrite"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Licence"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `expires_on: before_issued`, `kind: unknown`, `number: already_exists`, `holder_name: required`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_licence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                licence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LicenceWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Licence"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    withdraw_licence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                licence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reason"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Licence"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    licence_ledger: {
+        parameters: {
+            query?: {
+                /** @description `expiring` (in force, expires within `within_days`, default 90) or `expired`. */
+                state?: string;
+                within_days?: number;
+                kind?: string;
+                /** @description Unit id: licences of enterprises in its territory. */
+                unit?: string;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LicenceLedgerRow"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_risk_points: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskPoint"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_risk_point: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskPointWrite"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskPoint"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `l: not_on_scale`, `accident_types[0]: unknown`, `control_level: unknown`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_risk_point: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                point_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskPointWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskPoint"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retire_risk_point: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                point_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reason"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskPoint"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_evaluations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                point_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluation"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    risk_map: {
+        parameters: {
+            query?: {
+                /** @description Unit id whose units below are counted (the caller's unit by default). */
+                of?: string;
+                unit?: string;
+                department?: string;
+                section?: string;
+                sector?: string;
+                colour?: components["schemas"]["RiskColour"];
+                mark?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskMap"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_cutoffs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LecCutoffs"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    set_cutoffs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LecCutoffs"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LecCutoffs"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            /** @description `forbidden`: not a regulator of the top unit */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `cutoffs: not_ascending` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reference: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnterpriseReference"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    bind_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountEnterprise"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `user_id: not_an_enterprise_account`, `enterprise_id: not_found` */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -30,6 +30,7 @@ export function notificationParams(data: Record<string, unknown>): Record<string
     reportName: data.report_kind ? reportName(str(data.report_kind), Number(data.sequence ?? 0)) : '',
     reason: str(data.reason),
     doc_number: str(data.doc_number),
+    licenceName: data.licence_kind ? tOr(`enterprise.licenceKinds.${str(data.licence_kind)}`, str(data.licence_kind)) : '',
   }
 }
 

@@ -150,6 +150,9 @@ impl Principal {
         .into_iter()
         .filter(|(p, _)| self.can(*p))
         .map(|(_, name)| name)
+        // Not a permission of its own: an `enterprise` account reaches the register reduced
+        // to its own enterprise (`api::enterprise`), and the web shows it that page.
+        .chain(self.roles.contains(&Role::Enterprise).then_some("own_enterprise"))
         .collect()
     }
 }

@@ -49,7 +49,9 @@ backend_tests! {
                 "read_incidents",
                 "report_incident",
                 "handle_incidents",
-                "lead_incidents"
+                "lead_incidents",
+                "read_enterprises",
+                "manage_enterprises"
             ])
         );
         let me = t.get(&audit, "/api/v1/me").await.json();
@@ -195,7 +197,10 @@ backend_tests! {
         t.send(as_token(axum::http::Method::GET, "/api/v1/users")).await.expect(StatusCode::FORBIDDEN);
         t.send(as_token(axum::http::Method::GET, "/api/v1/incidents")).await.expect(StatusCode::OK);
         let me = t.send(as_token(axum::http::Method::GET, "/api/v1/me")).await.json();
-        assert_eq!(me["permissions"], json!(["read_duty", "read_incidents", "report_incident"]));
+        assert_eq!(
+            me["permissions"],
+            json!(["read_duty", "read_incidents", "report_incident", "read_enterprises"])
+        );
     }
 
     async fn only_an_administrator_of_the_top_unit_edits_the_holiday_calendar(t: TestApp) {

@@ -7,6 +7,7 @@ mod auth;
 mod cluster;
 mod contract;
 mod duty;
+mod enterprise;
 mod events;
 mod faults;
 mod http;

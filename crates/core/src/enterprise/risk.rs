@@ -88,6 +88,7 @@ impl Lec {
 
 /// The lowest D of each colour above blue.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LecCutoffs {
     pub red: f64,
     pub orange: f64,

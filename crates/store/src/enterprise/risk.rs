@@ -174,10 +174,17 @@ fn point_of(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<RiskPoint, StoreE
     })
 }
 
-/// An enterprise on the four-colour map: `[id, name, lon, lat, colour or "", sector]`, compact
-/// because a city's map carries every enterprise.
+/// An enterprise on the four-colour map.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct RiskMapPoint(pub String, pub String, pub f64, pub f64, pub String, pub String);
+pub struct RiskMapPoint {
+    pub id: String,
+    pub name: String,
+    pub lon: f64,
+    pub lat: f64,
+    /// None before its first risk point.
+    pub colour: Option<RiskColour>,
+    pub sector: String,
+}
 
 /// Enterprises of a unit's territory by colour (the choropleth).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -551,8 +558,13 @@ impl Store {
             .await?;
         let points = rows
             .into_iter()
-            .map(|p| {
-                RiskMapPoint(p.id, p.name, p.lon, p.lat, p.colour.unwrap_or_default(), p.sector)
+            .map(|p| RiskMapPoint {
+                colour: p.colour.as_deref().and_then(RiskColour::parse),
+                id: p.id,
+                name: p.name,
+                lon: p.lon,
+                lat: p.lat,
+                sector: p.sector,
             })
             .collect();
         let mut unlocated = Sql::new(

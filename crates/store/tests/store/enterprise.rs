@@ -201,7 +201,7 @@ backend_tests! {
         assert_eq!(t.store.enterprise(&r, &a.id).await.unwrap().colour, Some(RiskColour::Yellow));
         let map = t.store.risk_map(&scope(&tree.city), &EnterpriseFilter::default(), &tree.city).await.unwrap();
         assert_eq!(map.points.len(), 1);
-        assert_eq!(map.points[0].4, "yellow");
+        assert_eq!(map.points[0].colour, Some(RiskColour::Yellow));
         let east = map.units.iter().find(|u| u.unit_id == tree.east).unwrap();
         assert_eq!((east.yellow, east.red), (1, 0));
         assert!(map.units.iter().all(|u| u.unit_id != tree.west));
