@@ -9,6 +9,7 @@ use beacon_core::clock::china_offset;
 use beacon_core::org::Permission;
 use beacon_core::page::PageRequest;
 use beacon_store::duty::DutyLogFilter;
+use beacon_store::enterprise::{EnterpriseFilter, Reach};
 use beacon_store::incident::IncidentFilter;
 use beacon_store::org::UserFilter;
 use chrono::{DateTime, Utc};
@@ -98,6 +99,11 @@ pub const SEARCHERS: &[Searcher] = &[
         kind: "user",
         permissions: &[Permission::ViewAccounts],
         find: |s, p, q, n| Box::pin(users(s, p, q, n)),
+    },
+    Searcher {
+        kind: "enterprise",
+        permissions: &[Permission::ReadEnterprises],
+        find: |s, p, q, n| Box::pin(enterprises(s, p, q, n)),
     },
     Searcher {
         kind: "duty_log",
@@ -197,12 +203,35 @@ async fn calls(state: &AppState, principal: &Principal, q: &str, limit: u32) -> 
     Ok(found(items, limit))
 }
 
+async fn enterprises(
+    state: &AppState,
+    principal: &Principal,
+    q: &str,
+    limit: u32,
+) -> ApiResult<Found> {
+    let filter = EnterpriseFilter { q: Some(q.to_owned()), ..EnterpriseFilter::default() };
+    let reach = Reach::Scope(principal.scope());
+    let page = state.store().enterprises(&reach, &filter, page_of(limit)).await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|e| Hit {
+            label: e.name,
+            detail: format!("{} · {}", e.uscc, e.unit.name),
+            link: format!("/enterprises/{}", e.id),
+            id: e.id,
+        })
+        .collect();
+    Ok(found(items, limit))
+}
+
 /// The list page that shows every hit of a kind.
 fn list_of(kind: &str) -> Option<String> {
     match kind {
         "incident" => Some("/incidents".to_owned()),
         "user" => Some("/users".to_owned()),
         "duty_log" => Some("/duty/log".to_owned()),
+        "enterprise" => Some("/enterprises".to_owned()),
         _ => None,
     }
 }

@@ -69,6 +69,8 @@ export default {
     manage_duty: 'Make rosters, approve swaps, set duty settings', read_duty_log: 'Read the duty log', write_duty_log: 'Record calls in the duty log',
     read_incidents: 'See incidents and their reporting clocks', report_incident: 'Register incidents',
     handle_incidents: 'Update incidents, acknowledge and record reports, close', lead_incidents: 'Override grades, set reporting time limits',
+    read_enterprises: 'See the enterprises of the territory and supervised sectors', manage_enterprises: 'Register and keep enterprises, licences and risk points',
+    own_enterprise: 'Keep the own enterprise\'s record, licences and risk points',
   },
   units: {
     title: 'Units', filter: 'Filter by name or code', code: 'Code', name: 'Name', level: 'Level',
@@ -117,12 +119,12 @@ export default {
     field: 'Field', before: 'Before', after: 'After', noDetail: 'Nothing more was recorded for this action', gone: '{kind} (no longer exists)',
     targetTypes: {
       incident: 'Incident', unit: 'Unit', user: 'User', api_token: 'API token', duty_shift: 'Shift', duty_swap: 'Swap request',
-      duty_log: 'Duty log entry', duty_period: 'Special period', duty_feed: 'Calendar feed', calendar_year: 'Holiday year', setting: 'Setting',
+      duty_log: 'Duty log entry', duty_period: 'Special period', duty_feed: 'Calendar feed', calendar_year: 'Holiday year', setting: 'Setting', enterprise: 'Enterprise',
     },
   },
   search: {
-    placeholder: 'Search incidents, units, people, calls (/)', searching: 'Searching…', none: 'Nothing found', more: 'See all',
-    kinds: { incident: 'Incidents', unit: 'Units', user: 'People', duty_log: 'Duty log' },
+    placeholder: 'Search incidents, enterprises, units, people, calls (/)', searching: 'Searching…', none: 'Nothing found', more: 'See all',
+    kinds: { incident: 'Incidents', unit: 'Units', user: 'People', duty_log: 'Duty log', enterprise: 'Enterprises' },
   },
   documents: { time: '{y}-{m}-{d} {hh}:{mm}' },
   actors: {

@@ -69,6 +69,8 @@ export default {
     read_duty_log: '查阅值班日志', write_duty_log: '登记值班日志',
     read_incidents: '查看突发事件与报告时限', report_incident: '登记突发事件',
     handle_incidents: '续报、确认接报与登记报送、办结', lead_incidents: '调整事件等级、设置报告时限',
+    read_enterprises: '查看辖区和主管行业的企业档案', manage_enterprises: '登记和维护企业档案、证照、风险点',
+    own_enterprise: '维护本企业的档案、证照和风险点',
   },
   units: {
     title: '单位管理', filter: '输入名称或代码筛选', code: '单位代码', name: '单位名称', level: '层级',
@@ -117,12 +119,12 @@ export default {
     field: '字段', before: '修改前', after: '修改后', noDetail: '此操作没有更多记录内容', gone: '{kind}（已不存在）',
     targetTypes: {
       incident: '事件', unit: '单位', user: '用户', api_token: '接口令牌', duty_shift: '班次', duty_swap: '换班申请',
-      duty_log: '值班记录', duty_period: '重点时段', duty_feed: '日历订阅', calendar_year: '节假日年度', setting: '设置',
+      duty_log: '值班记录', duty_period: '重点时段', duty_feed: '日历订阅', calendar_year: '节假日年度', setting: '设置', enterprise: '企业',
     },
   },
   search: {
-    placeholder: '搜索事件、单位、人员、值班记录（/）', searching: '正在搜索…', none: '没有找到相关记录', more: '查看全部',
-    kinds: { incident: '事件', unit: '单位', user: '人员', duty_log: '值班记录' },
+    placeholder: '搜索事件、企业、单位、人员、值班记录（/）', searching: '正在搜索…', none: '没有找到相关记录', more: '查看全部',
+    kinds: { incident: '事件', unit: '单位', user: '人员', duty_log: '值班记录', enterprise: '企业' },
   },
   documents: { time: '{y}年{m}月{d}日 {hh}:{mm}' },
   actors: {
