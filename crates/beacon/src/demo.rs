@@ -292,10 +292,13 @@ async fn ensure_unit(
 // edges are wobbly rays whose wobble depends only on the angle, so neighbours share their edges
 // exactly and the outlines tile the city.
 
+/// A point inside a township for two fractions in [0, 1).
+pub(crate) type PointIn = Box<dyn Fn(f64, f64) -> [f64; 2]>;
+
 /// Every demo township: its code and a point inside it for each pair of fractions in [0, 1)
 /// (the enterprises' demo locations).
-pub(crate) fn township_points() -> Vec<(String, Box<dyn Fn(f64, f64) -> [f64; 2]>)> {
-    let mut out: Vec<(String, Box<dyn Fn(f64, f64) -> [f64; 2]>)> = Vec::new();
+pub(crate) fn township_points() -> Vec<(String, PointIn)> {
+    let mut out: Vec<(String, PointIn)> = Vec::new();
     for district in &DISTRICTS {
         let share = (district.to - district.from) / district.townships.len() as f64;
         for (i, (suffix, _)) in district.townships.iter().enumerate() {
