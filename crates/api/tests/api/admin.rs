@@ -199,7 +199,7 @@ backend_tests! {
         let me = t.send(as_token(axum::http::Method::GET, "/api/v1/me")).await.json();
         assert_eq!(
             me["permissions"],
-            json!(["read_duty", "read_incidents", "report_incident", "read_enterprises"])
+            json!(["read_duty", "read_incidents", "report_incident", "read_enterprises", "own_enterprise"])
         );
     }
 

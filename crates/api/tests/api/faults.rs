@@ -331,9 +331,13 @@ async fn two_schedulers_one_killed_mid_batch_fire_each_stage_once() {
         let state = t.state.clone();
         async move { beacon_api::notify::run_due_deadlines(&state).await }
     });
+    // The instance to be killed starts first, so it holds claims when it dies.
+    tokio::time::sleep(Duration::from_millis(20)).await;
     let survivor = tokio::spawn(async move { beacon_api::notify::run_due_deadlines(&other).await });
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    assert!(!killed.is_finished(), "killed while it works");
+    tokio::time::sleep(Duration::from_millis(130)).await;
+    if killed.is_finished() {
+        panic!("killed while it works: {:?}", killed.await);
+    }
     killed.abort();
     let _ = killed.await;
     survivor.await.unwrap().unwrap();
