@@ -3,7 +3,7 @@
 //! days before it expires and an alert on the day, to the enterprise's own accounts and its
 //! regulators. Withdrawn licences stay on record.
 
-use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
+use beacon_core::audit::Actor;
 use beacon_core::clock::{china_offset, from_millis, to_millis};
 use beacon_core::enterprise::{
     LICENCE_KINDS, LICENCE_REMINDER_DAYS, licence_names_holder, reference,
@@ -18,11 +18,11 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::{Reach, Reached, date_of, iso, today};
+use super::{Reach, date_of, iso, record_under, today};
 use crate::deadline::{self, DueStage, NewDeadline};
 use crate::notify::{self, Delivery, NewNotification};
 use crate::sql::Sql;
-use crate::{Page, Store, StoreError, Tx, audit, timeline};
+use crate::{Page, Store, StoreError, Tx, timeline};
 
 /// The deadline kind of a licence's expiry.
 pub const LICENCE_DEADLINE: &str = "enterprise.licence";
@@ -308,21 +308,20 @@ impl Store {
             other => other,
         })?;
         schedule_expiry(&mut tx, now, &id, &e.unit_id, write.expires_on).await?;
-        record(
+        record_under(
             &mut tx,
             now,
             actor,
             &e,
             "licence_added",
-            "enterprise.licence_added",
-            &id,
+            ("licence_id", &id),
             json!({
                 "kind": write.kind, "number": write.number, "expires_on": write.expires_on,
             }),
         )
         .await?;
         tx.commit().await?;
-        self.licence(enterprise_id, &id).await
+        self.licence(self.reader(), enterprise_id, &id).await
     }
 
     pub async fn update_licence(
@@ -337,7 +336,7 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let e = self.reached_enterprise(&mut tx, reach, enterprise_id).await?;
-        let before = self.licence_in(&mut tx, enterprise_id, id).await?;
+        let before = self.licence(&mut *tx, enterprise_id, id).await?;
         if before.withdrawn {
             return Err(StoreError::Conflict("licence_withdrawn"));
         }
@@ -385,19 +384,18 @@ impl Store {
         pair("scope_text", json!(before.scope_text), json!(write.scope_text));
         pair("holder_name", json!(before.holder_name), json!(write.holder_name));
         diff.insert("number_now".into(), json!(write.number));
-        record(
+        record_under(
             &mut tx,
             now,
             actor,
             &e,
             "licence_updated",
-            "enterprise.licence_updated",
-            id,
+            ("licence_id", id),
             Value::Object(diff),
         )
         .await?;
         tx.commit().await?;
-        self.licence(enterprise_id, id).await
+        self.licence(self.reader(), enterprise_id, id).await
     }
 
     /// Withdraws a licence (revoked, replaced, surrendered): it stays on record, its clock stops.
@@ -414,7 +412,7 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let e = self.reached_enterprise(&mut tx, reach, enterprise_id).await?;
-        let before = self.licence_in(&mut tx, enterprise_id, id).await?;
+        let before = self.licence(&mut *tx, enterprise_id, id).await?;
         if before.withdrawn {
             return Err(StoreError::Conflict("licence_withdrawn"));
         }
@@ -428,46 +426,38 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         deadline::finish(&mut tx, now, ("enterprise_licence", id)).await?;
-        record(
+        record_under(
             &mut tx,
             now,
             actor,
             &e,
             "licence_withdrawn",
-            "enterprise.licence_withdrawn",
-            id,
+            ("licence_id", id),
             json!({
                 "kind": before.kind, "number": before.number, "reason": reason,
             }),
         )
         .await?;
         tx.commit().await?;
-        self.licence(enterprise_id, id).await
+        self.licence(self.reader(), enterprise_id, id).await
     }
 
-    async fn licence(&self, enterprise_id: &str, id: &str) -> Result<Licence, StoreError> {
-        let mut conn = self.reader().acquire().await?;
-        let row =
-            sqlx::query("SELECT * FROM enterprise_licences WHERE id = $1 AND enterprise_id = $2")
-                .bind(id.to_owned())
-                .bind(enterprise_id.to_owned())
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-        licence_of(&row, today(self.now()))
-    }
-
-    async fn licence_in(
+    /// One licence of the enterprise, read through `executor` (the reader, or
+    /// the transaction that is changing it).
+    async fn licence<'c, E>(
         &self,
-        tx: &mut Tx,
+        executor: E,
         enterprise_id: &str,
         id: &str,
-    ) -> Result<Licence, StoreError> {
+    ) -> Result<Licence, StoreError>
+    where
+        E: sqlx::Executor<'c, Database = sqlx::Any>,
+    {
         let row =
             sqlx::query("SELECT * FROM enterprise_licences WHERE id = $1 AND enterprise_id = $2")
                 .bind(id.to_owned())
                 .bind(enterprise_id.to_owned())
-                .fetch_optional(&mut **tx)
+                .fetch_optional(executor)
                 .await?
                 .ok_or(StoreError::NotFound)?;
         licence_of(&row, today(self.now()))
@@ -555,31 +545,4 @@ impl Store {
             .collect();
         notify::send(tx, now, mail, notes).await
     }
-}
-
-/// The timeline entry on the enterprise and the audit record of a change to a licence.
-#[allow(clippy::too_many_arguments)]
-async fn record(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    e: &Reached,
-    entry: &str,
-    action: &str,
-    licence_id: &str,
-    detail: Value,
-) -> Result<(), StoreError> {
-    let mut data = detail.clone();
-    data["licence_id"] = json!(licence_id);
-    timeline::append(tx, now, actor, ("enterprise", &e.id), Some(&e.unit_id), entry, data).await?;
-    audit::append(
-        tx,
-        now,
-        NewAuditRecord::new(actor, action, Outcome::Success)
-            .target("enterprise", &e.id)
-            .unit(Some(&e.unit_id))
-            .detail(detail),
-    )
-    .await?;
-    Ok(())
 }

@@ -1069,6 +1069,32 @@ async fn announce(
     .await
 }
 
+/// The timeline entry on the enterprise and its audit record (`enterprise.<entry>`) for a change
+/// to something it holds (a licence, a risk point), whose id the entry names under `child.0`.
+pub(crate) async fn record_under(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    e: &Reached,
+    entry: &str,
+    child: (&str, &str),
+    detail: Value,
+) -> Result<(), StoreError> {
+    let mut data = detail.clone();
+    data[child.0] = json!(child.1);
+    timeline::append(tx, now, actor, ("enterprise", &e.id), Some(&e.unit_id), entry, data).await?;
+    audit::append(
+        tx,
+        now,
+        NewAuditRecord::new(actor, &format!("enterprise.{entry}"), Outcome::Success)
+            .target("enterprise", &e.id)
+            .unit(Some(&e.unit_id))
+            .detail(detail),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Recomputes an enterprise's colour from its risk points in use.
 pub(crate) async fn refresh_colour(tx: &mut Tx, enterprise_id: &str) -> Result<(), StoreError> {
     let rows = sqlx::query(

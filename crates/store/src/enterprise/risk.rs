@@ -11,13 +11,13 @@ use beacon_core::id::new_id;
 use beacon_core::text::{free_text, plain_text};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::{EnterpriseFilter, Reach, Reached, date_of, iso, refresh_colour, today};
+use super::{EnterpriseFilter, Reach, date_of, iso, record_under, refresh_colour, today};
 use crate::sql::Sql;
-use crate::{Store, StoreError, Tx, audit, settings, timeline};
+use crate::{Store, StoreError, Tx, audit, settings};
 
 const CUTOFFS_KEY: &str = "enterprise.lec_cutoffs";
 
@@ -382,20 +382,20 @@ impl Store {
         .await?;
         insert_evaluation(&mut tx, now, actor, &id, &write.method, &lec, colour).await?;
         refresh_colour(&mut tx, enterprise_id).await?;
-        record(
+        record_under(
             &mut tx,
             now,
             actor,
             &e,
             "risk_point_added",
-            &id,
+            ("risk_point_id", &id),
             json!({
                 "name": write.name, "d": lec.d(), "colour": colour,
             }),
         )
         .await?;
         tx.commit().await?;
-        self.risk_point(enterprise_id, &id).await
+        self.risk_point(self.reader(), enterprise_id, &id).await
     }
 
     /// Rewrites a risk point; new L, E or C values are a re-evaluation, kept with the others.
@@ -411,7 +411,7 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let e = self.reached_enterprise(&mut tx, reach, enterprise_id).await?;
-        let before = self.risk_point_in(&mut tx, enterprise_id, id).await?;
+        let before = self.risk_point(&mut *tx, enterprise_id, id).await?;
         if before.retired {
             return Err(StoreError::Conflict("risk_point_retired"));
         }
@@ -456,9 +456,10 @@ impl Store {
             detail["d"] = json!({ "before": before.d, "after": lec.d() });
             detail["colour"] = json!({ "before": before.colour, "after": colour });
         }
-        record(&mut tx, now, actor, &e, "risk_point_updated", id, detail).await?;
+        record_under(&mut tx, now, actor, &e, "risk_point_updated", ("risk_point_id", id), detail)
+            .await?;
         tx.commit().await?;
-        self.risk_point(enterprise_id, id).await
+        self.risk_point(self.reader(), enterprise_id, id).await
     }
 
     /// Retires a risk point (the installation is gone); it stays on record without colouring
@@ -475,7 +476,7 @@ impl Store {
         let now = self.now();
         let mut tx = self.begin().await?;
         let e = self.reached_enterprise(&mut tx, reach, enterprise_id).await?;
-        let before = self.risk_point_in(&mut tx, enterprise_id, id).await?;
+        let before = self.risk_point(&mut *tx, enterprise_id, id).await?;
         if before.retired {
             return Err(StoreError::Conflict("risk_point_retired"));
         }
@@ -486,42 +487,37 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         refresh_colour(&mut tx, enterprise_id).await?;
-        record(
+        record_under(
             &mut tx,
             now,
             actor,
             &e,
             "risk_point_retired",
-            id,
+            ("risk_point_id", id),
             json!({
                 "name": before.name, "reason": reason,
             }),
         )
         .await?;
         tx.commit().await?;
-        self.risk_point(enterprise_id, id).await
+        self.risk_point(self.reader(), enterprise_id, id).await
     }
 
-    async fn risk_point(&self, enterprise_id: &str, id: &str) -> Result<RiskPoint, StoreError> {
-        let row = sqlx::query("SELECT * FROM risk_points WHERE id = $1 AND enterprise_id = $2")
-            .bind(id.to_owned())
-            .bind(enterprise_id.to_owned())
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        point_of(&row, today(self.now()))
-    }
-
-    async fn risk_point_in(
+    /// One risk point of the enterprise, read through `executor` (the reader, or
+    /// the transaction that is changing it).
+    async fn risk_point<'c, E>(
         &self,
-        tx: &mut Tx,
+        executor: E,
         enterprise_id: &str,
         id: &str,
-    ) -> Result<RiskPoint, StoreError> {
+    ) -> Result<RiskPoint, StoreError>
+    where
+        E: sqlx::Executor<'c, Database = sqlx::Any>,
+    {
         let row = sqlx::query("SELECT * FROM risk_points WHERE id = $1 AND enterprise_id = $2")
             .bind(id.to_owned())
             .bind(enterprise_id.to_owned())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(executor)
             .await?
             .ok_or(StoreError::NotFound)?;
         point_of(&row, today(self.now()))
@@ -614,28 +610,4 @@ impl Store {
         units.sort_by(|a, b| a.unit_name.cmp(&b.unit_name));
         Ok(RiskMap { points, unlocated, units, cutoffs: self.lec_cutoffs().await? })
     }
-}
-
-async fn record(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    e: &Reached,
-    entry: &str,
-    point_id: &str,
-    detail: Value,
-) -> Result<(), StoreError> {
-    let mut data = detail.clone();
-    data["risk_point_id"] = json!(point_id);
-    timeline::append(tx, now, actor, ("enterprise", &e.id), Some(&e.unit_id), entry, data).await?;
-    audit::append(
-        tx,
-        now,
-        NewAuditRecord::new(actor, &format!("enterprise.{entry}"), Outcome::Success)
-            .target("enterprise", &e.id)
-            .unit(Some(&e.unit_id))
-            .detail(detail),
-    )
-    .await?;
-    Ok(())
 }
