@@ -156,6 +156,7 @@ async fn list_enterprises(
 /// Registers an enterprise (regulators), in a unit of the caller's scope.
 #[utoipa::path(post, path = "/enterprises", tag = "enterprise", request_body = EnterpriseWrite,
     responses((status = 201, body = Enterprise),
+        (status = 409, description = "`already_exists`: registered at the same moment by another request", body = ErrorBody),
         (status = 422, description = "`uscc: check_character`, `uscc: organisation_code_check`, `uscc: already_exists`, `section: unknown`, `unit_id: not_found`, `department_id: not_a_department`…", body = ErrorBody)))]
 async fn create_enterprise(
     State(state): State<AppState>,
@@ -310,6 +311,7 @@ async fn list_licences(
 /// Adds a licence or certificate; its expiry clock starts (reminders at 90 and 30 days).
 #[utoipa::path(post, path = "/enterprises/{id}/licences", tag = "enterprise", request_body = LicenceWrite,
     responses((status = 201, body = Licence), (status = 404, body = ErrorBody),
+        (status = 409, description = "`enterprise_closed`", body = ErrorBody),
         (status = 422, description = "`expires_on: before_issued`, `kind: unknown`, `number: already_exists`, `holder_name: required`…", body = ErrorBody)))]
 async fn create_licence(
     State(state): State<AppState>,
@@ -429,6 +431,7 @@ async fn list_risk_points(
 #[utoipa::path(post, path = "/enterprises/{id}/risk-points", tag = "enterprise",
     request_body = RiskPointWrite,
     responses((status = 201, body = RiskPoint), (status = 404, body = ErrorBody),
+        (status = 409, description = "`enterprise_closed`", body = ErrorBody),
         (status = 422, description = "`l: not_on_scale`, `accident_types[0]: unknown`, `control_level: unknown`…", body = ErrorBody)))]
 async fn create_risk_point(
     State(state): State<AppState>,

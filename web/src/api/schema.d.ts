@@ -7679,6 +7679,15 @@ export interface operations {
             400: components["responses"]["InvalidJson"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            /** @description `already_exists`: registered at the same moment by another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description `uscc: check_character`, `uscc: organisation_code_check`, `uscc: already_exists`, `section: unknown`, `unit_id: not_found`, `department_id: not_a_department`… */
@@ -8016,6 +8025,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `enterprise_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description `expires_on: before_issued`, `kind: unknown`, `number: already_exists`, `holder_name: required`… */
@@ -8235,6 +8253,15 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `enterprise_closed` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
