@@ -1,0 +1,83 @@
+import { expect, test, type Page } from '@playwright/test'
+import { signIn } from './helpers'
+
+// The safety-production register on the demo city: the city's inspector finds an enterprise by
+// a fragment of its name, evaluates a new risk point by LEC and sees the enterprise turn red on
+// its page and on the four-colour map; the enterprise's own account sees only itself and its
+// renaming waits for the regulator.
+
+async function pick(page: Page, select: ReturnType<Page['getByTestId']>, option: string) {
+  // One dropdown at a time: the previous one fades out while the next opens.
+  await expect(page.locator('.el-select-dropdown:visible')).toHaveCount(0)
+  await select.click()
+  await page.locator('.el-select-dropdown:visible .el-select-dropdown__item').getByText(option, { exact: true }).click()
+}
+
+test('an inspector evaluates a red risk point and the enterprise turns red', async ({ page }) => {
+  await signIn(page, 'inspector')
+  await expect(page.getByTestId('nav-home')).toBeVisible()
+  await page.goto('/enterprises')
+  await page.getByTestId('enterprise-search').fill('港华化工')
+  await page.getByTestId('enterprise-search').press('Enter')
+  const rows = page.getByTestId('enterprise-table').locator('tbody tr')
+  await expect(rows).toHaveCount(1)
+  await rows.first().click()
+  await expect(page.getByTestId('enterprise-title')).toContainText('临江港华化工有限公司')
+
+  await page.getByRole('tab', { name: '风险点' }).click()
+  await page.getByTestId('risk-add').click()
+  const form = page.getByTestId('risk-form')
+  await expect(form).toBeVisible()
+  const name = `液氯储罐区 ${Date.now() % 100000}`
+  await form.getByTestId('risk-name').fill(name)
+  await form.getByTestId('risk-types').click()
+  await page.locator('.el-select-dropdown:visible .el-select-dropdown__item', { hasText: '中毒和窒息' }).click()
+  await form.getByTestId('risk-name').click()
+  await pick(page, form.getByTestId('risk-l'), '6')
+  await pick(page, form.getByTestId('risk-e'), '10')
+  await pick(page, form.getByTestId('risk-c'), '7')
+  await expect(form.getByTestId('risk-d')).toHaveText('420')
+  const saved = page.waitForResponse((r) => r.request().method() === 'POST' && /\/risk-points$/.test(new URL(r.url()).pathname))
+  await form.getByTestId('risk-save').click()
+  expect((await saved).status()).toBe(201)
+  await expect(page.getByTestId('risk-table')).toContainText(name)
+  await expect(page.getByTestId('enterprise-title')).toContainText('重大风险')
+
+  // The four-colour map answers the same colour for it.
+  const id = new URL(page.url()).pathname.split('/').pop()
+  const map = await (await page.request.get('/api/v1/risk-map?colour=red')).json()
+  expect(map.points.some((p: { id: string }) => p.id === id)).toBe(true)
+  await page.goto('/enterprises')
+  await page.getByTestId('enterprise-view-map').click()
+  await expect(page.getByTestId('risk-map')).toBeVisible()
+
+  // The licence ledger lists the demo's expiring licences.
+  await page.goto('/enterprises/licences')
+  await expect(page.getByTestId('licence-ledger').locator('tbody tr').first()).toBeVisible()
+})
+
+test('an enterprise account sees only its own enterprise and a renaming waits for the regulator', async ({ page }) => {
+  await signIn(page, 'enterprise')
+  await expect(page.getByTestId('nav-home')).toBeVisible()
+  const list = await (await page.request.get('/api/v1/enterprises')).json()
+  expect(list.total).toBe(1)
+  const own = list.items[0]
+  await page.goto(`/enterprises/${own.id}`)
+  await expect(page.getByTestId('enterprise-title')).toContainText(own.name)
+  await page.getByTestId('enterprise-edit').click()
+  const form = page.getByTestId('enterprise-form')
+  await expect(form).toBeVisible()
+  await form.getByTestId('enterprise-name').fill(`${own.name}（新）`)
+  const saved = page.waitForResponse((r) => r.request().method() === 'PUT' && new URL(r.url()).pathname === `/api/v1/enterprises/${own.id}`)
+  await form.getByTestId('enterprise-save').click()
+  expect((await saved).ok()).toBe(true)
+  // The name stays until a regulator confirms; the request is listed.
+  await expect(page.getByTestId('enterprise-title')).toContainText(own.name)
+  await expect(page.getByTestId('enterprise-title')).not.toContainText('（新）')
+  await page.getByRole('tab', { name: '变更申请' }).click()
+  await expect(page.getByTestId('change-table')).toContainText('（新）')
+
+  // Another enterprise is simply not there.
+  const other = await page.request.get('/api/v1/enterprises/00000000-0000-7000-8000-000000000000')
+  expect(other.status()).toBe(404)
+})
