@@ -54,6 +54,10 @@ test('an inspector evaluates a red risk point and the enterprise turns red', asy
   // The licence ledger lists the demo's expiring licences.
   await page.goto('/enterprises/licences')
   await expect(page.getByTestId('licence-ledger').locator('tbody tr').first()).toBeVisible()
+  // …and hands the same filter over as a workbook.
+  const download = page.waitForEvent('download')
+  await page.getByTestId('licences-export').click()
+  expect((await download).suggestedFilename()).toMatch(/^licences-\d{8}\.xlsx$/)
 })
 
 test('an enterprise account sees only its own enterprise and a renaming waits for the regulator', async ({ page }) => {

@@ -33,8 +33,11 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
+use crate::http::{XLSX, download};
 use crate::org::auth::{Authorized, ManageOrg};
 use crate::org::{Principal, check_id};
+use axum::response::Response;
+use beacon_export::{Cell, Ledger, ledger_xlsx};
 
 /// What the caller reaches for reading: its own enterprise (an `enterprise` account), or the
 /// register of its scope.
@@ -85,6 +88,8 @@ pub struct EnterpriseParams {
     /// 1 to 200; default 20.
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
+    /// The workbook's language (`.xlsx` only): `zh` (default) or `en`.
+    pub lang: Option<String>,
 }
 
 fn optional_id(errors: &mut ValidationErrors, field: &str, value: Option<&str>) -> Option<String> {
@@ -385,6 +390,29 @@ pub struct LicenceParams {
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
+    /// The workbook's language (`.xlsx` only): `zh` (default) or `en`.
+    pub lang: Option<String>,
+}
+
+fn licence_filter(q: &LicenceParams) -> ApiResult<LicenceFilter> {
+    let mut errors = ValidationErrors::new();
+    if q.state.as_deref().is_some_and(|s| !["expiring", "expired"].contains(&s)) {
+        errors.add("state", "unknown");
+    }
+    if q.within_days.is_some_and(|d| !(1..=3660).contains(&d)) {
+        errors.add("within_days", "out_of_range");
+    }
+    if q.kind.as_deref().is_some_and(|k| !LICENCE_KINDS.iter().any(|(c, _)| *c == k)) {
+        errors.add("kind", "unknown");
+    }
+    let unit_id = optional_id(&mut errors, "unit", q.unit.as_deref());
+    errors.into_result()?;
+    Ok(LicenceFilter {
+        state: q.state.clone(),
+        within_days: q.within_days,
+        kind: q.kind.clone(),
+        unit_id,
+    })
 }
 
 /// The licence ledger: licences in force of the enterprises the caller reaches, soonest expiry
@@ -398,20 +426,7 @@ async fn licence_ledger(
 ) -> ApiResult<Json<Page<LicenceLedgerRow>>> {
     let reach = read_reach(&state, &principal).await?;
     let page = PageRequest::parse(q.page, q.per_page)?;
-    let mut errors = ValidationErrors::new();
-    if q.state.as_deref().is_some_and(|s| !["expiring", "expired"].contains(&s)) {
-        errors.add("state", "unknown");
-    }
-    if q.within_days.is_some_and(|d| !(1..=3660).contains(&d)) {
-        errors.add("within_days", "out_of_range");
-    }
-    if q.kind.as_deref().is_some_and(|k| !LICENCE_KINDS.iter().any(|(c, _)| *c == k)) {
-        errors.add("kind", "unknown");
-    }
-    let unit_id = optional_id(&mut errors, "unit", q.unit.as_deref());
-    errors.into_result()?;
-    let filter =
-        LicenceFilter { state: q.state, within_days: q.within_days, kind: q.kind, unit_id };
+    let filter = licence_filter(&q)?;
     Ok(Json(state.store().licence_ledger(&reach, &filter, page).await?))
 }
 
@@ -534,6 +549,7 @@ async fn risk_map(
         q: None,
         page: None,
         per_page: None,
+        lang: None,
     };
     let filter = params.filter()?;
     let of = match q.of.as_deref() {
@@ -647,6 +663,212 @@ async fn bind_account(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// At most this many rows in one exported workbook; a larger register is exported by territory.
+const EXPORT_ROWS: usize = 20_000;
+const EXPORT_PAGE: u32 = 200;
+
+/// Every page of a list, for an export; `export_too_large` (422) past [`EXPORT_ROWS`].
+async fn all_pages<T, F, Fut>(mut fetch: F) -> ApiResult<Vec<T>>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, beacon_store::StoreError>>,
+{
+    let mut rows = Vec::new();
+    for page in 1.. {
+        let chunk = fetch(PageRequest { page, per_page: EXPORT_PAGE }).await?;
+        if chunk.total > EXPORT_ROWS as i64 {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "export_too_large"));
+        }
+        let done = chunk.items.len() < EXPORT_PAGE as usize;
+        rows.extend(chunk.items);
+        if done {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
+fn reference_name(table: &[(&'static str, &'static str)], code: &str) -> String {
+    table.iter().find(|(c, _)| *c == code).map_or_else(|| code.to_owned(), |(_, n)| (*n).to_owned())
+}
+
+fn date_cell(date: Option<chrono::NaiveDate>) -> Cell {
+    date.map_or(Cell::Empty, |d| Cell::Text(d.format("%Y-%m-%d").to_string()))
+}
+
+/// The register as an Excel ledger, with the list's filters. Reference values (sector, status,
+/// colour) carry the standards' Chinese names in either language.
+#[utoipa::path(get, path = "/enterprises.xlsx", tag = "enterprise", params(EnterpriseParams),
+    responses((status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 422, description = "`export_too_large`: more than 20,000 rows; narrow the filter", body = ErrorBody)))]
+async fn enterprises_xlsx(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<EnterpriseParams>,
+) -> ApiResult<Response> {
+    let reach = read_reach(&state, &principal).await?;
+    let filter = q.filter()?;
+    let store = state.store();
+    let items = all_pages(|page| store.enterprises(&reach, &filter, page)).await?;
+    let rows = items
+        .into_iter()
+        .map(|e| {
+            vec![
+                Cell::from(e.uscc),
+                Cell::from(e.name),
+                Cell::from(e.unit.name),
+                Cell::from(e.department.map(|d| d.name)),
+                Cell::Text(format!(
+                    "{} {}",
+                    e.section,
+                    reference_name(&industry::SECTIONS, &e.section)
+                )),
+                Cell::Text(reference_name(&industry::SECTORS, &e.sector)),
+                Cell::from(e.legal_representative),
+                Cell::from(e.safety_principal),
+                Cell::from(e.safety_phone),
+                Cell::from(e.address),
+                Cell::Number(f64::from(e.employees)),
+                Cell::from(match e.status.as_str() {
+                    "operating" => "正常经营",
+                    "suspended" => "停产停业",
+                    _ => "已注销",
+                }),
+                Cell::from(e.standard_grade.map(|g| reference_name(&STANDARD_GRADES, &g))),
+                Cell::from(e.colour.map(|c| c.grade_name().to_owned())),
+                Cell::Number(e.expired_licences as f64),
+                Cell::Text(
+                    e.marks
+                        .iter()
+                        .map(|m| reference_name(&MARKS, m))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                ),
+            ]
+        })
+        .collect();
+    let english = q.lang.as_deref() == Some("en");
+    let headers: &[&str] = if english {
+        &[
+            "Credit code",
+            "Name",
+            "Territory",
+            "Supervising department",
+            "Section",
+            "Sector",
+            "Legal representative",
+            "Safety principal",
+            "Phone",
+            "Address",
+            "Employees",
+            "Status",
+            "Standardisation grade",
+            "Risk colour",
+            "Expired licences",
+            "Marks",
+        ]
+    } else {
+        &[
+            "统一社会信用代码",
+            "企业名称",
+            "属地",
+            "行业监管部门",
+            "行业门类",
+            "监管行业",
+            "法定代表人",
+            "安全负责人",
+            "联系电话",
+            "地址",
+            "从业人数",
+            "经营状态",
+            "标准化等级",
+            "风险等级",
+            "过期证照",
+            "重点标记",
+        ]
+    };
+    let title = if english { "Enterprise register" } else { "企业安全生产档案台账" };
+    let bytes =
+        ledger_xlsx(&Ledger { sheet: title, title, headers, rows }).map_err(ApiError::internal)?;
+    let filename = format!("enterprises-{}.xlsx", store.now().format("%Y%m%d"));
+    Ok(download(&filename, XLSX, bytes))
+}
+
+/// The licence ledger as an Excel ledger, with the ledger's filters.
+#[utoipa::path(get, path = "/licences.xlsx", tag = "enterprise", params(LicenceParams),
+    responses((status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 422, description = "`export_too_large`: more than 20,000 rows; narrow the filter", body = ErrorBody)))]
+async fn licences_xlsx(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<LicenceParams>,
+) -> ApiResult<Response> {
+    let reach = read_reach(&state, &principal).await?;
+    let filter = licence_filter(&q)?;
+    let store = state.store();
+    let items = all_pages(|page| store.licence_ledger(&reach, &filter, page)).await?;
+    let english = q.lang.as_deref() == Some("en");
+    let rows = items
+        .into_iter()
+        .map(|r| {
+            let state = match (r.licence.state.as_str(), english) {
+                ("expired", false) => "已过期",
+                ("expiring", false) => "即将到期",
+                ("withdrawn", false) => "已注销",
+                (_, false) => "有效",
+                ("expired", true) => "Expired",
+                ("expiring", true) => "Expiring",
+                ("withdrawn", true) => "Withdrawn",
+                (_, true) => "Valid",
+            };
+            vec![
+                Cell::from(r.enterprise_name),
+                Cell::from(r.enterprise_uscc),
+                Cell::from(r.unit_name),
+                Cell::Text(reference_name(&LICENCE_KINDS, &r.licence.kind)),
+                Cell::from(r.licence.number),
+                Cell::from(r.licence.holder_name),
+                Cell::from(r.licence.issuer),
+                date_cell(Some(r.licence.issued_on)),
+                date_cell(Some(r.licence.expires_on)),
+                Cell::from(state),
+            ]
+        })
+        .collect();
+    let headers: &[&str] = if english {
+        &[
+            "Enterprise",
+            "Credit code",
+            "Territory",
+            "Licence",
+            "Number",
+            "Holder",
+            "Issuer",
+            "Issued",
+            "Expires",
+            "State",
+        ]
+    } else {
+        &[
+            "企业名称",
+            "统一社会信用代码",
+            "属地",
+            "证照类别",
+            "证照编号",
+            "持证人",
+            "发证机关",
+            "发证日期",
+            "有效期至",
+            "状态",
+        ]
+    };
+    let title = if english { "Licence ledger" } else { "证照到期台账" };
+    let bytes =
+        ledger_xlsx(&Ledger { sheet: title, title, headers, rows }).map_err(ApiError::internal)?;
+    let filename = format!("licences-{}.xlsx", store.now().format("%Y%m%d"));
+    Ok(download(&filename, XLSX, bytes))
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_enterprises, create_enterprise))
@@ -659,6 +881,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(update_licence))
         .routes(routes!(withdraw_licence))
         .routes(routes!(licence_ledger))
+        .routes(routes!(licences_xlsx))
+        .routes(routes!(enterprises_xlsx))
         .routes(routes!(list_risk_points, create_risk_point))
         .routes(routes!(update_risk_point))
         .routes(routes!(retire_risk_point))

@@ -1531,6 +1531,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/licences.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The licence ledger as an Excel ledger, with the ledger's filters. */
+        get: operations["licences_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The register as an Excel ledger, with the list's filters. Reference values (sector, status,
+         *     colour) carry the standards' Chinese names in either language.
+         */
+        get: operations["enterprises_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/enterprises/{id}/risk-points": {
         parameters: {
             query?: never;
@@ -7628,6 +7665,8 @@ export interface operations {
                 page?: number;
                 /** @description 1 to 200; default 20. */
                 per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
             };
             header?: never;
             path?: never;
@@ -8168,6 +8207,8 @@ export interface operations {
                 unit?: string;
                 page?: number;
                 per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
             };
             header?: never;
             path?: never;
@@ -8185,6 +8226,100 @@ export interface operations {
             };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    licences_xlsx: {
+        parameters: {
+            query?: {
+                /** @description `expiring` (in force, expires within `within_days`, default 90) or `expired`. */
+                state?: string;
+                within_days?: number;
+                kind?: string;
+                /** @description Unit id: licences of enterprises in its territory. */
+                unit?: string;
+                page?: number;
+                per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            /** @description `export_too_large`: more than 20,000 rows; narrow the filter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    enterprises_xlsx: {
+        parameters: {
+            query?: {
+                /** @description Enterprises of this unit's territory (unit id; the unit and beneath). */
+                unit?: string;
+                /** @description Supervised by this department (unit id). */
+                department?: string;
+                /** @description GB/T 4754 section, `A`–`T`. */
+                section?: string;
+                sector?: string;
+                colour?: components["schemas"]["RiskColour"];
+                status?: string;
+                mark?: string;
+                /** @description Only those with an expired licence in force. */
+                expired_licence?: boolean;
+                /** @description A fragment of the name, a former name, the code or the address. */
+                q?: string;
+                /** @description From 1; default 1. */
+                page?: number;
+                /** @description 1 to 200; default 20. */
+                per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            /** @description `export_too_large`: more than 20,000 rows; narrow the filter */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -221,7 +221,7 @@ export default {
     admin_role_cli_only: 'Administrator roles are granted on the server with the beacon command', cannot_change_own_account: 'You cannot disable, move or change the roles of your own account',
     cannot_move_scope_root: 'You cannot move the unit at the top of your scope', cannot_delete_scope_root: 'You cannot delete the unit at the top of your scope',
     policy_top_unit_only: 'Only a security administrator of the top unit can change the policy',
-    not_found: 'No such record', method_not_allowed: 'Not allowed here', already_exists: 'Already exists',
+    not_found: 'No such record', export_too_large: 'More than 20,000 rows to export; narrow the filter', method_not_allowed: 'Not allowed here', already_exists: 'Already exists',
     still_referenced: 'Other records still refer to this one', unit_has_children: 'The unit still has units beneath it',
     unit_has_users: 'The unit still has users', unit_has_tokens: 'The unit still has API tokens',
     user_has_signed_in: 'This account has been used; disable it instead of deleting it', already_revoked: 'Already revoked',

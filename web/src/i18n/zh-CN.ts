@@ -221,7 +221,7 @@ export default {
     admin_role_cli_only: '管理员角色只能在服务器上用 beacon 命令授予', cannot_change_own_account: '不能停用、移动或修改本人账号的角色',
     cannot_move_scope_root: '不能移动本人管辖范围的顶级单位', cannot_delete_scope_root: '不能删除本人管辖范围的顶级单位',
     policy_top_unit_only: '只有最高一级单位的安全管理员可以修改安全策略',
-    not_found: '记录不存在', method_not_allowed: '不支持此操作', already_exists: '记录已存在',
+    not_found: '记录不存在', export_too_large: '导出行数超过 20000 行，请缩小筛选范围', method_not_allowed: '不支持此操作', already_exists: '记录已存在',
     still_referenced: '仍有其他记录引用此项，不能删除', unit_has_children: '该单位还有下级单位，不能删除',
     unit_has_users: '该单位还有用户，不能删除', unit_has_tokens: '该单位还有接口令牌，不能删除',
     user_has_signed_in: '该账号已使用过，不能删除，请改为停用', already_revoked: '已经吊销',

@@ -187,6 +187,7 @@ pub fn message_for(code: &str) -> &'static str {
         "cannot_delete_scope_root" => "You cannot delete the unit at the top of your scope.",
         "policy_top_unit_only" => "Only a security administrator of the top unit sets the policy.",
         "not_found" => "No such record.",
+        "export_too_large" => "More than 20,000 rows to export; narrow the filter.",
         "possible_duplicate" => {
             "Open incidents may be the same accident; send allow_duplicate to save it anyway."
         }

@@ -106,6 +106,18 @@ backend_tests! {
         // Named by code and name on the audit page.
         let audited = t.audit_actions("enterprise.created").await;
         assert_eq!(audited.len(), 2);
+
+        // The register as a workbook holds what the caller reaches and no more.
+        let sheet = t.get(&inspector, "/api/v1/enterprises.xlsx").await;
+        sheet.expect(StatusCode::OK);
+        let text = workbook_text(&sheet.bytes);
+        assert!(text.contains("临江甲化工股份") && text.contains("临江乙机械") && text.contains("统一社会信用代码"), "{text}");
+        let own_sheet = workbook_text(&t.get(&own, "/api/v1/enterprises.xlsx?lang=en").await.bytes);
+        assert!(own_sheet.contains("临江甲化工股份") && own_sheet.contains("Credit code"));
+        assert!(!own_sheet.contains("临江乙机械"), "another enterprise in its own export");
+        t.get(&admin, "/api/v1/enterprises.xlsx").await.expect(StatusCode::FORBIDDEN);
+        let bad = t.get(&inspector, "/api/v1/licences.xlsx?state=lost").await;
+        assert_eq!(bad.json()["fields"]["state"], "unknown");
     }
 
     async fn a_licence_reminds_its_regulators_before_it_expires(t: TestApp) {
@@ -138,5 +150,20 @@ backend_tests! {
         let ledger = t.get(&inspector, "/api/v1/licences?state=expiring").await.json();
         assert_eq!(ledger["total"], 1);
         assert_eq!(ledger["items"][0]["enterprise_name"], "临江甲化工");
+        let sheet = workbook_text(&t.get(&inspector, "/api/v1/licences.xlsx?state=expiring").await.bytes);
+        assert!(sheet.contains("临江甲化工") && sheet.contains("即将到期"), "{sheet}");
     }
+}
+
+/// The shared strings of an exported workbook (every text cell), joined.
+fn workbook_text(bytes: &[u8]) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an xlsx is a zip");
+    let mut text = String::new();
+    archive
+        .by_name("xl/sharedStrings.xml")
+        .expect("shared strings")
+        .read_to_string(&mut text)
+        .unwrap();
+    text
 }
