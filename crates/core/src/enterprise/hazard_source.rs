@@ -9,6 +9,39 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// Table 5: α by the number of people who may be exposed outside the plant (within 500 m of its
+/// boundary), as (code, α). The UI offers these; the identification accepts any α > 0.
+pub const ALPHA_STEPS: [(&str, f64); 5] = [
+    ("people_100_plus", 2.0),
+    ("people_50_99", 1.5),
+    ("people_30_49", 1.2),
+    ("people_1_29", 1.0),
+    ("people_0", 0.5),
+];
+
+/// Checks a CAS registry number (`7664-41-7`): two to seven digits, two digits, a check digit
+/// that is the sum of the other digits weighted 1, 2, 3… from the right, modulo 10.
+pub fn cas_number(s: &str) -> Result<String, &'static str> {
+    let s = s.trim();
+    let parts: Vec<&str> = s.split('-').collect();
+    let shaped = parts.len() == 3
+        && (2..=7).contains(&parts[0].len())
+        && parts[1].len() == 2
+        && parts[2].len() == 1
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    if !shaped {
+        return Err("invalid_format");
+    }
+    let digits: Vec<u32> =
+        s.bytes().filter(u8::is_ascii_digit).map(|b| u32::from(b - b'0')).collect();
+    let Some((check, body)) = digits.split_last() else { return Err("invalid_format") };
+    let sum: u32 = body.iter().rev().enumerate().map(|(i, d)| (i as u32 + 1) * d).sum();
+    if sum % 10 != *check {
+        return Err("check_character");
+    }
+    Ok(s.to_owned())
+}
+
 /// One substance held: the quantity present and the factors that apply to it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Holding {
@@ -153,6 +186,16 @@ mod tests {
         assert_eq!(found.grade, Some(HazardGrade::Third));
         let found = identify(2.0, &[h(50.0, 1.0, 1.0)]).unwrap();
         assert_eq!(found.grade, Some(HazardGrade::First));
+    }
+
+    #[test]
+    fn cas_numbers_check_their_last_digit() {
+        assert_eq!(cas_number(" 7664-41-7 ").unwrap(), "7664-41-7");
+        assert_eq!(cas_number("68476-85-7").unwrap(), "68476-85-7");
+        assert_eq!(cas_number("7664-41-8"), Err("check_character"));
+        assert_eq!(cas_number("7664417"), Err("invalid_format"));
+        assert_eq!(cas_number("7-41-7"), Err("invalid_format"));
+        assert_eq!(cas_number("76a4-41-7"), Err("invalid_format"));
     }
 
     #[test]

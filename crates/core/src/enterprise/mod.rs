@@ -7,7 +7,7 @@ pub mod industry;
 pub mod risk;
 pub mod uscc;
 
-pub use hazard_source::{HazardGrade, Holding, Identification, identify};
+pub use hazard_source::{ALPHA_STEPS, HazardGrade, Holding, Identification, cas_number, identify};
 pub use risk::{Lec, LecCutoffs, RiskColour};
 pub use uscc::Uscc;
 

@@ -28,10 +28,14 @@ use crate::timeline::TimelineEntry;
 use crate::{Page, Store, StoreError, Tx, audit, outbox, scope, timeline};
 
 mod change;
+mod hazard_source;
 mod licence;
 mod risk;
 
 pub use change::{ChangeDecision, EnterpriseChange};
+pub use hazard_source::{
+    HazardSource, HazardSourceWrite, HazardSubstance, HeldSubstance, HoldingWrite, SubstanceWrite,
+};
 pub use licence::{LICENCE_DEADLINE, Licence, LicenceFilter, LicenceLedgerRow, LicenceWrite};
 pub use risk::{Evaluation, RiskMap, RiskMapPoint, RiskMapUnit, RiskPoint, RiskPointWrite};
 

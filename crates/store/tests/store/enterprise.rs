@@ -1,13 +1,13 @@
 //! The safety-production database: the register, both sides of the responsibility chain, an
 //! enterprise's own reach, licences and their clocks, risk points and colours.
 
-use beacon_core::enterprise::{LecCutoffs, RiskColour};
+use beacon_core::enterprise::{HazardGrade, LecCutoffs, RiskColour};
 use beacon_core::org::UnitLevel;
 use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
 use beacon_store::enterprise::{
-    ChangeDecision, EnterpriseFilter, EnterpriseWrite, LicenceFilter, LicenceWrite, Reach,
-    RiskPointWrite,
+    ChangeDecision, EnterpriseFilter, EnterpriseWrite, HazardSourceWrite, LicenceFilter,
+    LicenceWrite, Reach, RiskPointWrite, SubstanceWrite,
 };
 use beacon_store::{StoreError, backend_tests};
 
@@ -42,6 +42,22 @@ fn licence(number: &str, issued: &str, expires: &str) -> LicenceWrite {
         "kind": "safety_production", "number": number, "issued_on": issued, "expires_on": expires,
     }))
     .unwrap()
+}
+
+fn hazard(name: &str, alpha: f64, held: &[(&str, f64)]) -> HazardSourceWrite {
+    let substances: Vec<_> = held
+        .iter()
+        .map(|(id, q)| serde_json::json!({ "substance_id": id, "quantity_t": q }))
+        .collect();
+    serde_json::from_value(serde_json::json!({
+        "name": name, "alpha": alpha, "substances": substances,
+    }))
+    .unwrap()
+}
+
+/// The id of a shipped substance by its name in GB 18218-2018.
+async fn substance(t: &TestStore, name: &str) -> String {
+    t.store.hazard_substances().await.unwrap().into_iter().find(|s| s.name == name).unwrap().id
 }
 
 fn scope(unit: &str) -> Reach {
@@ -241,5 +257,115 @@ backend_tests! {
         // Withdrawing stops the clock.
         t.store.withdraw_licence(&r, &op, &a.id, &soon.id, "换证").await.unwrap();
         assert_eq!(t.store.pending_deadlines().await.unwrap(), 1);
+    }
+
+    async fn hazard_sources_are_identified_and_graded(t: TestStore) {
+        let (tree, _) = with_department(&t).await;
+        let op = TestStore::operator();
+        let a = t.store.create_enterprise(&Scope::Global, &op, write(CODE_A, "甲化工", &tree.town, None)).await.unwrap();
+        let r = scope(&tree.east);
+        // The shipped reference data: Q of Table 1 and β of Table 3 where confirmed.
+        let shipped = t.store.hazard_substances().await.unwrap();
+        let ammonia = shipped.iter().find(|s| s.name == "氨").unwrap();
+        assert_eq!((ammonia.cas.as_str(), ammonia.critical_t, ammonia.beta), ("7664-41-7", Some(10.0), Some(2.0)));
+        assert!(ammonia.source.starts_with("GB 18218-2018 表1"));
+        let methanol = shipped.iter().find(|s| s.name == "甲醇").unwrap();
+        assert_eq!((methanol.critical_t, methanol.beta, methanol.complete), (Some(500.0), None, false));
+        let chlorine = substance(&t, "氯").await;
+        let ammonia = ammonia.id.clone();
+
+        // 40 t of chlorine (Q 5, β 4) and 30 t of ammonia (Q 10, β 2), α 1.5:
+        // S = 8 + 3 = 11, R = 1.5 · (4·8 + 2·3) = 57, 二级.
+        let made = t.store.create_hazard_source(&r, &op, &a.id, hazard("液氯液氨罐区", 1.5, &[(&chlorine, 40.0), (&ammonia, 30.0)])).await.unwrap();
+        assert_eq!((made.s, made.r, made.major, made.grade), (11.0, 57.0, true, Some(HazardGrade::Second)));
+        assert_eq!(made.substances[0].name, "氯");
+        assert_eq!((made.substances[0].critical_t, made.substances[0].beta), (5.0, 4.0));
+        // Below the threshold: recorded, not a major hazard source, no grade.
+        let small = t.store.create_hazard_source(&r, &op, &a.id, hazard("氨水配制", 1.0, &[(&ammonia, 9.0)])).await.unwrap();
+        assert_eq!((small.s, small.major, small.grade), (0.9, false, None));
+        // Exactly at R = 100: 一级 (62.5 t of chlorine with α 2: R = 2·4·12.5).
+        let first = t.store.create_hazard_source(&r, &op, &a.id, hazard("液氯库", 2.0, &[(&chlorine, 62.5)])).await.unwrap();
+        assert_eq!((first.r, first.grade), (100.0, Some(HazardGrade::First)));
+
+        // A substance whose β nobody confirmed yet is refused, naming the holding.
+        let methanol = substance(&t, "甲醇").await;
+        assert_eq!(invalid(t.store.create_hazard_source(&r, &op, &a.id, hazard("甲醇罐区", 1.0, &[(&ammonia, 1.0), (&methanol, 600.0)])).await),
+            [("substances[1].substance_id".to_owned(), "substance_incomplete".to_owned())]);
+        // Once the administrator enters β with its source, the same unit is identified.
+        let mut entered: SubstanceWrite = serde_json::from_value(serde_json::json!({
+            "name": "甲醇", "cas": "67-56-1", "critical_t": 500.0, "beta": 1.0,
+            "source": "GB 18218-2018 表1（Q）；表4 W5.3（β）",
+        })).unwrap();
+        entered.version = Some(1);
+        let edited = t.store.update_hazard_substance(&op, &methanol, entered.clone()).await.unwrap();
+        assert!(edited.complete);
+        assert!(matches!(t.store.update_hazard_substance(&op, &methanol, entered).await, Err(StoreError::Conflict("stale_version"))));
+        let mixed = t.store.create_hazard_source(&r, &op, &a.id, hazard("甲醇罐区", 1.0, &[(&methanol, 600.0)])).await.unwrap();
+        assert_eq!((mixed.s, mixed.r, mixed.grade), (1.2, 1.2, Some(HazardGrade::Fourth)));
+
+        // Input errors are named by field; a substance listed twice, a negative quantity.
+        let mut bad = hazard("", 0.0, &[(&ammonia, -1.0), (&ammonia, 1.0)]);
+        bad.filing_number = "临危源备 001".into();
+        assert_eq!(invalid(t.store.create_hazard_source(&r, &op, &a.id, bad).await), [
+            ("alpha".to_owned(), "must_be_positive".to_owned()),
+            ("filing_date".to_owned(), "required".to_owned()),
+            ("name".to_owned(), "required".to_owned()),
+            ("substances[0].quantity_t".to_owned(), "must_not_be_negative".to_owned()),
+            ("substances[1].substance_id".to_owned(), "duplicate".to_owned()),
+        ]);
+        let unknown = "0193f000-0000-7000-8000-999999999999";
+        assert_eq!(invalid(t.store.create_hazard_source(&r, &op, &a.id, hazard("罐区", 1.0, &[(unknown, 1.0)])).await),
+            [("substances[0].substance_id".to_owned(), "not_found".to_owned())]);
+
+        // Outside the reach: not found, for reading and writing alike; the enterprise's own
+        // account reaches its own.
+        assert!(matches!(t.store.hazard_sources(&scope(&tree.west), &a.id).await, Err(StoreError::NotFound)));
+        assert!(matches!(t.store.create_hazard_source(&scope(&tree.west), &op, &a.id, hazard("罐区", 1.0, &[(&ammonia, 1.0)])).await, Err(StoreError::NotFound)));
+        let own = Reach::Own(Some(a.id.clone()));
+        assert_eq!(t.store.hazard_sources(&own, &a.id).await.unwrap().len(), 4);
+        assert!(matches!(t.store.hazard_sources(&Reach::Own(None), &a.id).await, Err(StoreError::NotFound)));
+
+        // A rewrite is identified again; a stale version is refused; retiring keeps the record.
+        let mut more = hazard("液氯液氨罐区", 1.5, &[(&chlorine, 10.0)]);
+        more.filing_number = "临应急危源备〔2025〕001号".into();
+        more.filing_date = Some(chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap());
+        more.version = Some(made.version);
+        let updated = t.store.update_hazard_source(&own, &op, &a.id, &made.id, more.clone()).await.unwrap();
+        assert_eq!((updated.s, updated.r, updated.grade), (2.0, 12.0, Some(HazardGrade::Third)));
+        assert_eq!(updated.filing_number, "临应急危源备〔2025〕001号");
+        assert!(matches!(t.store.update_hazard_source(&own, &op, &a.id, &made.id, more.clone()).await, Err(StoreError::Conflict("stale_version"))));
+        let retired = t.store.retire_hazard_source(&r, &op, &a.id, &small.id, "装置拆除").await.unwrap();
+        assert!(retired.retired);
+        let mut again = more;
+        again.version = Some(retired.version);
+        assert!(matches!(t.store.update_hazard_source(&r, &op, &a.id, &small.id, again).await, Err(StoreError::Conflict("hazard_source_retired"))));
+        let listed = t.store.hazard_sources(&r, &a.id).await.unwrap();
+        assert_eq!(listed.last().map(|h| h.id.as_str()), Some(small.id.as_str()));
+
+        // Every change is on the enterprise's timeline and in the audit trail.
+        let kinds: Vec<String> = t.store.enterprise_history(&r, &a.id).await.unwrap().into_iter().map(|h| h.kind).collect();
+        assert_eq!(kinds, ["registered", "hazard_source_added", "hazard_source_added", "hazard_source_added", "hazard_source_added", "hazard_source_updated", "hazard_source_retired"]);
+        let audited = t.store.search_audit(&Scope::Global, &beacon_store::audit::AuditFilter {
+            action: Some("enterprise.hazard_source_added".into()), ..Default::default()
+        }, PageRequest::default()).await.unwrap();
+        assert_eq!(audited.total, 4);
+    }
+
+    async fn substances_are_checked_and_named_once(t: TestStore) {
+        let op = TestStore::operator();
+        let write = |name: &str, cas: &str, q: Option<f64>, source: &str| -> SubstanceWrite {
+            serde_json::from_value(serde_json::json!({ "name": name, "cas": cas, "critical_t": q, "source": source })).unwrap()
+        };
+        assert_eq!(invalid(t.store.create_hazard_substance(&op, write("某物质", "7664-41-8", Some(0.0), "")).await), [
+            ("cas".to_owned(), "check_character".to_owned()),
+            ("critical_t".to_owned(), "must_be_positive".to_owned()),
+            ("source".to_owned(), "required".to_owned()),
+        ]);
+        assert_eq!(invalid(t.store.create_hazard_substance(&op, write("氨", "", None, "")).await),
+            [("name".to_owned(), "already_exists".to_owned())]);
+        // Without Q or β yet: kept, but not usable until they are entered.
+        let added = t.store.create_hazard_substance(&op, write("某混合物", "", None, "")).await.unwrap();
+        assert!(!added.complete);
+        assert_eq!(t.store.hazard_substances().await.unwrap().last().map(|s| s.id.clone()), Some(added.id));
     }
 }
