@@ -41,7 +41,3 @@ export function onDutyEvent(reload: () => void, wait = 300): () => void {
   }
 }
 
-/** The user's language for server-made files (`lang=` of the Excel exports). */
-export function exportLang(locale: string): 'en' | 'zh' {
-  return locale === 'en' ? 'en' : 'zh'
-}

@@ -159,6 +159,7 @@ export default {
     enterprise_change_requested: 'Enterprise asks to change identity', enterprise_change_confirmed: 'Confirm enterprise change', enterprise_change_rejected: 'Reject enterprise change',
     enterprise_licence_added: 'Add licence', enterprise_licence_updated: 'Edit licence', enterprise_licence_withdrawn: 'Withdraw licence',
     enterprise_risk_point_added: 'Add risk point', enterprise_risk_point_updated: 'Edit risk point', enterprise_risk_point_retired: 'Retire risk point',
+    enterprise_substance_added: 'Add hazardous substance', enterprise_substance_updated: 'Edit a substance\'s critical quantity or factor',
     enterprise_cutoffs_changed: 'Change risk thresholds', user_enterprise_bound: 'Bind enterprise account',
     auth_login: 'Sign-in', auth_logout: 'Sign-out', auth_lockout: 'Account locked',
     auth_password_change: 'Own password changed', user_create: 'User created', user_update: 'User changed',
@@ -211,7 +212,7 @@ export default {
   },
   errors: {
     enterprise_closed: 'The enterprise is closed and can no longer change', status_unchanged: 'The status is already that', not_pending: 'This request was already decided',
-    licence_withdrawn: 'The licence is withdrawn', risk_point_retired: 'The risk point is retired',
+    licence_withdrawn: 'The licence is withdrawn', risk_point_retired: 'The risk point is retired', hazard_source_retired: 'The major hazard source is retired',
     invalid_json: 'The request is malformed', validation_failed: 'Some fields are invalid; see the marked fields',
     unsupported_media_type: 'Unsupported request type', unauthenticated: 'Please sign in', session_expired: 'Your session has ended; please sign in again',
     invalid_credentials: 'Wrong username or password', invalid_token: 'The API token is unknown, revoked or expired',
@@ -560,7 +561,8 @@ export default {
       registered: 'Registered', updated: 'Record edited', status: 'Status changed', change_requested: 'Identity change requested', change_confirmed: 'Change confirmed',
       change_rejected: 'Change rejected', licence_added: 'Licence added', licence_updated: 'Licence edited', licence_withdrawn: 'Licence withdrawn',
       licence_expiring: 'Licence expiring', licence_expired: 'Licence expired', risk_point_added: 'Risk point added', risk_point_updated: 'Risk point edited',
-      risk_point_retired: 'Risk point retired',
+      risk_point_retired: 'Risk point retired', hazard_source_added: 'Major hazard source added', hazard_source_updated: 'Major hazard source edited',
+      hazard_source_retired: 'Major hazard source retired',
     },
   },
   calendar: {

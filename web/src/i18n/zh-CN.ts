@@ -159,6 +159,7 @@ export default {
     enterprise_change_requested: '企业申请变更身份信息', enterprise_change_confirmed: '确认企业信息变更', enterprise_change_rejected: '驳回企业信息变更',
     enterprise_licence_added: '登记证照', enterprise_licence_updated: '修改证照', enterprise_licence_withdrawn: '注销证照',
     enterprise_risk_point_added: '新增风险点', enterprise_risk_point_updated: '修改风险点', enterprise_risk_point_retired: '停用风险点',
+    enterprise_substance_added: '新增危险化学品', enterprise_substance_updated: '修改危险化学品临界量或校正系数',
     enterprise_cutoffs_changed: '修改风险分级界限', user_enterprise_bound: '绑定企业账号',
     auth_login: '登录', auth_logout: '退出登录', auth_lockout: '账号锁定',
     auth_password_change: '修改本人密码', user_create: '新建用户', user_update: '修改用户',
@@ -211,7 +212,7 @@ export default {
   },
   errors: {
     enterprise_closed: '企业已注销，不能再修改', status_unchanged: '状态没有变化', not_pending: '该申请已处理',
-    licence_withdrawn: '证照已注销', risk_point_retired: '风险点已停用',
+    licence_withdrawn: '证照已注销', risk_point_retired: '风险点已停用', hazard_source_retired: '重大危险源已核销',
     invalid_json: '请求格式错误', validation_failed: '填写的内容有误，请检查标红的字段',
     unsupported_media_type: '请求类型不受支持', unauthenticated: '请先登录', session_expired: '会话已结束，请重新登录',
     invalid_credentials: '用户名或密码错误', invalid_token: '接口令牌无效、已吊销或已过期',
@@ -560,7 +561,8 @@ export default {
       registered: '登记', updated: '修改档案', status: '变更状态', change_requested: '申请变更身份信息', change_confirmed: '确认变更',
       change_rejected: '驳回变更', licence_added: '登记证照', licence_updated: '修改证照', licence_withdrawn: '注销证照',
       licence_expiring: '证照即将到期', licence_expired: '证照过期', risk_point_added: '新增风险点', risk_point_updated: '修改风险点',
-      risk_point_retired: '停用风险点',
+      risk_point_retired: '停用风险点', hazard_source_added: '新增重大危险源', hazard_source_updated: '修改重大危险源',
+      hazard_source_retired: '核销重大危险源',
     },
   },
   calendar: {
