@@ -1,6 +1,7 @@
 //! The safety-production database over HTTP (docs/enterprises.md): the register, licences and
-//! their ledger, risk points and the four-colour map, identity changes an enterprise asks for,
-//! and the binding of `enterprise` accounts.
+//! their ledger, risk points and the four-colour map, major hazard sources and the substance
+//! reference data they are identified with, identity changes an enterprise asks for, and the
+//! binding of `enterprise` accounts.
 //!
 //! Who reaches what: holders of `ReadEnterprises` reach the enterprises of their territory and
 //! of the departments in their scope; an `enterprise` account reaches its own enterprise only,
@@ -14,7 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use beacon_core::enterprise::risk::{ACCIDENT_TYPES, C_SCALE, CONTROL_LEVELS, E_SCALE, L_SCALE};
 use beacon_core::enterprise::{
-    LICENCE_KINDS, LecCutoffs, MARKS, RiskColour, STANDARD_GRADES, STATUSES, industry,
+    ALPHA_STEPS, LICENCE_KINDS, LecCutoffs, MARKS, RiskColour, STANDARD_GRADES, STATUSES, industry,
 };
 use beacon_core::error::ValidationErrors;
 use beacon_core::org::{Permission, Role};
@@ -22,8 +23,8 @@ use beacon_core::page::PageRequest;
 use beacon_store::Page;
 use beacon_store::enterprise::{
     ChangeDecision, Enterprise, EnterpriseChange, EnterpriseFilter, EnterpriseWrite, Evaluation,
-    Licence, LicenceFilter, LicenceLedgerRow, LicenceWrite, Reach, RiskMap, RiskPoint,
-    RiskPointWrite,
+    HazardSource, HazardSourceWrite, HazardSubstance, Licence, LicenceFilter, LicenceLedgerRow,
+    LicenceWrite, Reach, RiskMap, RiskPoint, RiskPointWrite, SubstanceWrite,
 };
 use beacon_store::timeline::TimelineEntry;
 use serde::{Deserialize, Serialize};
@@ -588,6 +589,163 @@ async fn set_cutoffs(
     Ok(Json(state.store().set_lec_cutoffs(&principal.actor(), body).await?))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HazardSubstanceList {
+    pub items: Vec<HazardSubstance>,
+    /// The caller may add and correct substances (a regulator of the top unit).
+    pub editable: bool,
+}
+
+/// Who keeps the substance reference data: a regulator of the top unit, as for the LEC
+/// cut-offs (the values hold for the whole deployment).
+fn keeps_reference_data(principal: &Principal) -> bool {
+    principal.can(Permission::ManageEnterprises)
+        && principal.top_of_tree
+        && !principal.roles.contains(&Role::Enterprise)
+}
+
+/// The substances a hazard source can hold, with their critical quantity Q and correction
+/// factor β (GB 18218-2018); a value not yet confirmed is `null`.
+#[utoipa::path(get, path = "/hazard-substances", tag = "enterprise",
+    responses((status = 200, body = HazardSubstanceList)))]
+async fn list_substances(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<HazardSubstanceList>> {
+    read_reach(&state, &principal).await?;
+    let items = state.store().hazard_substances().await?;
+    Ok(Json(HazardSubstanceList { items, editable: keeps_reference_data(&principal) }))
+}
+
+/// Adds a substance to the reference data (regulators of the top unit).
+#[utoipa::path(post, path = "/hazard-substances", tag = "enterprise", request_body = SubstanceWrite,
+    responses((status = 201, body = HazardSubstance),
+        (status = 403, description = "`forbidden`: not a regulator of the top unit", body = ErrorBody),
+        (status = 422, description = "`name: already_exists`, `cas: check_character`, `critical_t: must_be_positive`, `source: required`…", body = ErrorBody)))]
+async fn create_substance(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<SubstanceWrite>,
+) -> ApiResult<(StatusCode, Json<HazardSubstance>)> {
+    principal.require(Permission::ManageEnterprises)?;
+    if !keeps_reference_data(&principal) {
+        return Err(ApiError::forbidden("forbidden"));
+    }
+    let created = state.store().create_hazard_substance(&principal.actor(), body).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Corrects a substance's name, CAS number, Q or β with their source (regulators of the top
+/// unit). Hazard sources keep the values they were identified with until next written.
+#[utoipa::path(put, path = "/hazard-substances/{id}", tag = "enterprise", request_body = SubstanceWrite,
+    responses((status = 200, body = HazardSubstance), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`stale_version`", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn update_substance(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SubstanceWrite>,
+) -> ApiResult<Json<HazardSubstance>> {
+    let id = check_id(&id)?;
+    principal.require(Permission::ManageEnterprises)?;
+    if !keeps_reference_data(&principal) {
+        return Err(ApiError::forbidden("forbidden"));
+    }
+    Ok(Json(state.store().update_hazard_substance(&principal.actor(), &id, body).await?))
+}
+
+#[utoipa::path(get, path = "/enterprises/{id}/hazard-sources", tag = "enterprise",
+    responses((status = 200, body = Vec<HazardSource>), (status = 404, body = ErrorBody)))]
+async fn list_hazard_sources(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<HazardSource>>> {
+    let id = check_id(&id)?;
+    let reach = read_reach(&state, &principal).await?;
+    Ok(Json(state.store().hazard_sources(&reach, &id).await?))
+}
+
+/// Registers a major hazard source candidate: the server computes S, R, whether it is a major
+/// hazard source and its grade (GB 18218-2018).
+#[utoipa::path(post, path = "/enterprises/{id}/hazard-sources", tag = "enterprise",
+    request_body = HazardSourceWrite,
+    responses((status = 201, body = HazardSource), (status = 404, body = ErrorBody),
+        (status = 409, description = "`enterprise_closed`", body = ErrorBody),
+        (status = 422, description = "`substances[0].substance_id: substance_incomplete` (its Q or β is not known yet), `substances[0].substance_id: not_found`, `substances[1].substance_id: duplicate`, `substances[0].quantity_t: must_not_be_negative`, `alpha: must_be_positive`, `filing_date: required`…", body = ErrorBody)))]
+async fn create_hazard_source(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<HazardSourceWrite>,
+) -> ApiResult<(StatusCode, Json<HazardSource>)> {
+    let id = check_id(&id)?;
+    let reach = write_reach(&state, &principal, &id).await?;
+    let created = state.store().create_hazard_source(&reach, &principal.actor(), &id, body).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(get, path = "/enterprises/{id}/hazard-sources/{source_id}", tag = "enterprise",
+    responses((status = 200, body = HazardSource), (status = 404, body = ErrorBody)))]
+async fn get_hazard_source(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, source_id)): Path<(String, String)>,
+) -> ApiResult<Json<HazardSource>> {
+    let id = check_id(&id)?;
+    let source_id = check_id(&source_id)?;
+    let reach = read_reach(&state, &principal).await?;
+    Ok(Json(state.store().hazard_source(&reach, &id, &source_id).await?))
+}
+
+/// Rewrites a hazard source; the identification is computed again with today's reference data.
+#[utoipa::path(put, path = "/enterprises/{id}/hazard-sources/{source_id}", tag = "enterprise",
+    request_body = HazardSourceWrite,
+    responses((status = 200, body = HazardSource), (status = 404, body = ErrorBody),
+        (status = 409, description = "`stale_version`, `hazard_source_retired`, `enterprise_closed`", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn update_hazard_source(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, source_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<HazardSourceWrite>,
+) -> ApiResult<Json<HazardSource>> {
+    let id = check_id(&id)?;
+    let source_id = check_id(&source_id)?;
+    let reach = write_reach(&state, &principal, &id).await?;
+    Ok(Json(
+        state
+            .store()
+            .update_hazard_source(&reach, &principal.actor(), &id, &source_id, body)
+            .await?,
+    ))
+}
+
+/// Retires a hazard source (核销); it stays on record.
+#[utoipa::path(post, path = "/enterprises/{id}/hazard-sources/{source_id}/retire", tag = "enterprise",
+    request_body = Reason,
+    responses((status = 200, body = HazardSource), (status = 404, body = ErrorBody),
+        (status = 409, description = "`hazard_source_retired`", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn retire_hazard_source(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, source_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Reason>,
+) -> ApiResult<Json<HazardSource>> {
+    let id = check_id(&id)?;
+    let source_id = check_id(&source_id)?;
+    let reach = write_reach(&state, &principal, &id).await?;
+    Ok(Json(
+        state
+            .store()
+            .retire_hazard_source(&reach, &principal.actor(), &id, &source_id, &body.reason)
+            .await?,
+    ))
+}
+
 /// A code and its Chinese name.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Code {
@@ -607,6 +765,15 @@ pub struct EnterpriseReference {
     pub l_scale: Vec<f64>,
     pub e_scale: Vec<f64>,
     pub c_scale: Vec<f64>,
+    /// GB 18218-2018 Table 5: α by the people who may be exposed outside the plant.
+    pub alpha_steps: Vec<AlphaStep>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlphaStep {
+    /// `people_100_plus`, `people_50_99`, `people_30_49`, `people_1_29`, `people_0`.
+    pub code: &'static str,
+    pub alpha: f64,
 }
 
 fn codes(table: &[(&'static str, &'static str)]) -> Vec<Code> {
@@ -629,6 +796,7 @@ async fn reference(_principal: Principal) -> Json<EnterpriseReference> {
         l_scale: L_SCALE.to_vec(),
         e_scale: E_SCALE.to_vec(),
         c_scale: C_SCALE.to_vec(),
+        alpha_steps: ALPHA_STEPS.iter().map(|&(code, alpha)| AlphaStep { code, alpha }).collect(),
     })
 }
 
@@ -887,6 +1055,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(update_risk_point))
         .routes(routes!(retire_risk_point))
         .routes(routes!(list_evaluations))
+        .routes(routes!(list_hazard_sources, create_hazard_source))
+        .routes(routes!(get_hazard_source, update_hazard_source))
+        .routes(routes!(retire_hazard_source))
+        .routes(routes!(list_substances, create_substance))
+        .routes(routes!(update_substance))
         .routes(routes!(risk_map))
         .routes(routes!(get_cutoffs, set_cutoffs))
         .routes(routes!(reference))

@@ -1636,6 +1636,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/enterprises/{id}/hazard-sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_hazard_sources"];
+        put?: never;
+        /**
+         * Registers a major hazard source candidate: the server computes S, R, whether it is a major
+         *     hazard source and its grade (GB 18218-2018).
+         */
+        post: operations["create_hazard_source"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/hazard-sources/{source_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_hazard_source"];
+        /** Rewrites a hazard source; the identification is computed again with today's reference data. */
+        put: operations["update_hazard_source"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/{id}/hazard-sources/{source_id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retires a hazard source (核销); it stays on record. */
+        post: operations["retire_hazard_source"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hazard-substances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The substances a hazard source can hold, with their critical quantity Q and correction
+         *     factor β (GB 18218-2018); a value not yet confirmed is `null`.
+         */
+        get: operations["list_substances"];
+        put?: never;
+        /** Adds a substance to the reference data (regulators of the top unit). */
+        post: operations["create_substance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hazard-substances/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Corrects a substance's name, CAS number, Q or β with their source (regulators of the top
+         *     unit). Hazard sources keep the values they were identified with until next written.
+         */
+        put: operations["update_substance"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/risk-map": {
         parameters: {
             query?: never;
@@ -1921,6 +2016,12 @@ export interface components {
             kind: string;
             /** @description `/api/v1/…`. */
             path: string;
+        };
+        AlphaStep: {
+            /** @description `people_100_plus`, `people_50_99`, `people_30_49`, `people_1_29`, `people_0`. */
+            code: string;
+            /** Format: double */
+            alpha: number;
         };
         /** @description An integration's credential. The secret itself is shown once, at creation, and never stored. */
         ApiToken: {
@@ -2453,6 +2554,8 @@ export interface components {
             l_scale: number[];
             e_scale: number[];
             c_scale: number[];
+            /** @description GB 18218-2018 Table 5: α by the people who may be exposed outside the plant. */
+            alpha_steps: components["schemas"]["AlphaStep"][];
         };
         EnterpriseSaved: {
             enterprise: components["schemas"]["Enterprise"];
@@ -2661,6 +2764,95 @@ export interface components {
             open_items: components["schemas"]["HandoverItem"][];
             notes?: string;
         };
+        /** @enum {string} */
+        HazardGrade: "first" | "second" | "third" | "fourth";
+        HazardSource: {
+            id: string;
+            enterprise_id: string;
+            name: string;
+            /** Format: double */
+            alpha: number;
+            substances: components["schemas"]["HeldSubstance"][];
+            /**
+             * Format: double
+             * @description S = Σ q/Q.
+             */
+            s: number;
+            /**
+             * Format: double
+             * @description R = α·Σ β·q/Q.
+             */
+            r: number;
+            /** @description S ≥ 1: a major hazard source. */
+            major: boolean;
+            grade?: null | components["schemas"]["HazardGrade"];
+            filing_number: string;
+            /** Format: date */
+            filing_date?: string | null;
+            /** @description Retired (核销): kept on record, no longer in use. */
+            retired: boolean;
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A hazard source as sent: the unit, α and what it holds, and its filing (备案). */
+        HazardSourceWrite: {
+            /** @description The production or storage unit (罐区, 装置…). */
+            name: string;
+            /**
+             * Format: double
+             * @description α, GB 18218-2018 Table 5 (people who may be exposed outside the plant); > 0.
+             */
+            alpha: number;
+            substances: components["schemas"]["HoldingWrite"][];
+            /** @description The filing number given by the regulator (备案编号). */
+            filing_number?: string;
+            /** Format: date */
+            filing_date?: string | null;
+            /**
+             * Format: int64
+             * @description On update: the version read.
+             */
+            version?: number | null;
+        };
+        /**
+         * @description A hazardous substance with its critical quantity and correction factor. A value nobody has
+         *     confirmed from the standard is `null` and an identification that needs it is refused.
+         */
+        HazardSubstance: {
+            id: string;
+            name: string;
+            /** @description CAS registry number; empty for a mixture the standard names without one. */
+            cas: string;
+            /**
+             * Format: double
+             * @description Q, tonnes (GB 18218-2018 Table 1 or 2).
+             */
+            critical_t?: number | null;
+            /**
+             * Format: double
+             * @description β (Table 3 or 4).
+             */
+            beta?: number | null;
+            /** @description Where Q and β come from (`GB 18218-2018 表1 序号1（Q）；表3（β）`). */
+            source: string;
+            /** @description Both Q and β are known: the substance can be used in an identification. */
+            complete: boolean;
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        HazardSubstanceList: {
+            items: components["schemas"]["HazardSubstance"][];
+            /** @description The caller may add and correct substances (a regulator of the top unit). */
+            editable: boolean;
+        };
         Health: {
             /**
              * @description `ok`; `degraded` when the database answers but live events do not reach the bus (writes
@@ -2679,6 +2871,27 @@ export interface components {
              */
             event_backlog: number;
         };
+        /** @description A substance as a hazard source used it: the reference values of the day it was written. */
+        HeldSubstance: {
+            substance_id: string;
+            name: string;
+            cas: string;
+            /**
+             * Format: double
+             * @description q, tonnes.
+             */
+            quantity_t: number;
+            /**
+             * Format: double
+             * @description Q, tonnes, as used.
+             */
+            critical_t: number;
+            /**
+             * Format: double
+             * @description β, as used.
+             */
+            beta: number;
+        };
         /** @description One record found. */
         Hit: {
             id: string;
@@ -2688,6 +2901,16 @@ export interface components {
             detail: string;
             /** @description The web app's page of the record. */
             link: string;
+        };
+        /** @description One substance held by a unit, as sent. */
+        HoldingWrite: {
+            /** @description A substance of `GET /hazard-substances`. */
+            substance_id: string;
+            /**
+             * Format: double
+             * @description q, tonnes: the most that can be present (design capacity of the vessels and pipes).
+             */
+            quantity_t: number;
         };
         /** @description One year's State Council holiday arrangement (国务院办公厅关于 YYYY 年部分节假日安排的通知). */
         HolidayYear: {
@@ -3654,6 +3877,22 @@ export interface components {
             /** @description `operating`, `suspended` or `closed`. */
             status: string;
             reason: string;
+        };
+        /** @description A substance as an administrator of the top unit enters or corrects it. */
+        SubstanceWrite: {
+            name: string;
+            cas?: string;
+            /** Format: double */
+            critical_t?: number | null;
+            /** Format: double */
+            beta?: number | null;
+            /** @description The table (and edition) Q and β were taken from; required with either. */
+            source?: string;
+            /**
+             * Format: int64
+             * @description On update: the version read.
+             */
+            version?: number | null;
         };
         Swap: {
             id: string;
@@ -8550,6 +8789,365 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_hazard_sources: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HazardSource"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_hazard_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HazardSourceWrite"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HazardSource"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `enterprise_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `substances[0].substance_id: substance_incomplete` (its Q or β is not known yet), `substances[0].substance_id: not_found`, `substances[1].substance_id: duplicate`, `substances[0].quantity_t: must_not_be_negative`, `alpha: must_be_positive`, `filing_date: required`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_hazard_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                source_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HazardSource"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_hazard_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                source_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HazardSourceWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HazardSource"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `stale_version`, `hazard_source_retired`, `enterprise_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retire_hazard_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                source_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reason"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HazardSource"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `hazard_source_retired` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_substances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HazardSubstanceList"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    create_substance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubstanceWrite"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HazardSubstance"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            /** @description `forbidden`: not a regulator of the top unit */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `name: already_exists`, `cas: check_character`, `critical_t: must_be_positive`, `source: required`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_substance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubstanceWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HazardSubstance"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `stale_version` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -153,6 +153,110 @@ backend_tests! {
         let sheet = workbook_text(&t.get(&inspector, "/api/v1/licences.xlsx?state=expiring").await.bytes);
         assert!(sheet.contains("临江甲化工") && sheet.contains("即将到期"), "{sheet}");
     }
+
+    async fn hazard_sources_are_graded_by_the_server_within_reach(t: TestApp) {
+        let inspector = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
+        let west = t.signed_in("west.inspector", &t.tree.west, &[Role::Inspector]).await;
+        let viewer = t.signed_in("east.viewer", &t.tree.east, &[Role::Viewer]).await;
+        let city = t.signed_in("city.inspector", &t.tree.city, &[Role::Inspector]).await;
+        let a = t.post(&inspector, "/api/v1/enterprises", body("91350100M000100Y43", "临江甲化工", &t.tree.town)).await.json();
+        let id = a["id"].as_str().unwrap().to_owned();
+        let b = t.post(&inspector, "/api/v1/enterprises", body("91110000802100433B", "临江乙化工", &t.tree.town)).await.json();
+        let other = b["id"].as_str().unwrap().to_owned();
+
+        // Everyone who reads the register reads the substances; only the top unit's regulator edits.
+        let list = t.get(&viewer, "/api/v1/hazard-substances").await;
+        list.expect(StatusCode::OK);
+        let list = list.json();
+        assert_eq!(list["editable"], false);
+        let find = |name: &str| -> Value {
+            list["items"].as_array().unwrap().iter().find(|s| s["name"] == name).cloned().unwrap()
+        };
+        let ammonia = find("氨")["id"].as_str().unwrap().to_owned();
+        let chlorine = find("氯")["id"].as_str().unwrap().to_owned();
+        let methanol = find("甲醇");
+        assert_eq!(methanol["beta"], Value::Null);
+        let methanol = methanol["id"].as_str().unwrap().to_owned();
+        assert_eq!(t.get(&city, "/api/v1/hazard-substances").await.json()["editable"], true);
+        let new = json!({ "name": "某毒性气体", "cas": "", "critical_t": 5.0, "beta": 2.0, "source": "GB 18218-2018 表2 J1；表4 J1" });
+        t.post(&inspector, "/api/v1/hazard-substances", new.clone()).await.expect(StatusCode::FORBIDDEN);
+        t.post(&city, "/api/v1/hazard-substances", new).await.expect(StatusCode::CREATED);
+        let bad_cas = t.put(&city, &format!("/api/v1/hazard-substances/{methanol}"), json!({ "name": "甲醇", "cas": "67-56-2", "critical_t": 500.0 })).await;
+        bad_cas.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad_cas.json()["fields"]["cas"], "check_character");
+        assert_eq!(bad_cas.json()["fields"]["source"], "required");
+
+        // The server computes S, R and the grade: 40 t chlorine + 30 t ammonia, α 1.5 → 二级.
+        let path = format!("/api/v1/enterprises/{id}/hazard-sources");
+        let source = json!({
+            "name": "罐区", "alpha": 1.5,
+            "substances": [{ "substance_id": chlorine, "quantity_t": 40 }, { "substance_id": ammonia, "quantity_t": 30 }],
+            "filing_number": "临应急危源备〔2025〕001号", "filing_date": "2025-06-01",
+        });
+        let made = t.post(&inspector, &path, source.clone()).await;
+        made.expect(StatusCode::CREATED);
+        let made = made.json();
+        assert_eq!((made["s"].as_f64(), made["r"].as_f64()), (Some(11.0), Some(57.0)));
+        assert_eq!((made["major"].as_bool(), made["grade"].as_str()), (Some(true), Some("second")));
+        let one = format!("{path}/{}", made["id"].as_str().unwrap());
+        assert_eq!(t.get(&viewer, &one).await.json()["grade"], "second");
+
+        // A substance without a confirmed β, and bad input, are named by their field.
+        let incomplete = t.post(&inspector, &path, json!({ "name": "甲醇罐区", "alpha": 1, "substances": [{ "substance_id": methanol, "quantity_t": 600 }] })).await;
+        incomplete.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(incomplete.json()["fields"]["substances[0].substance_id"], "substance_incomplete");
+        let negative = t.post(&inspector, &path, json!({ "name": "罐区", "alpha": 0, "substances": [{ "substance_id": ammonia, "quantity_t": -1 }] })).await;
+        negative.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(negative.json()["fields"]["alpha"], "must_be_positive");
+        assert_eq!(negative.json()["fields"]["substances[0].quantity_t"], "must_not_be_negative");
+        let typed = t.post(&inspector, &path, json!({ "name": "罐区", "alpha": "高", "substances": [] })).await;
+        typed.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(typed.json()["fields"]["alpha"], "invalid_type");
+        let garbled = t.send(
+            axum::http::Request::post(path.as_str())
+                .header(axum::http::header::COOKIE, &inspector.cookie)
+                .header(axum::http::header::CONTENT_TYPE, "application/json")
+                .body(axum::body::Body::from("{\"name\": "))
+                .unwrap(),
+        ).await;
+        garbled.expect(StatusCode::BAD_REQUEST);
+
+        // Another district does not learn the enterprise exists, even when it writes; a reader
+        // in scope is refused the write.
+        t.get(&west, &path).await.expect(StatusCode::NOT_FOUND);
+        t.get(&west, &one).await.expect(StatusCode::NOT_FOUND);
+        t.post(&west, &path, source.clone()).await.expect(StatusCode::NOT_FOUND);
+        t.put(&west, &one, source.clone()).await.expect(StatusCode::NOT_FOUND);
+        t.post(&viewer, &path, source.clone()).await.expect(StatusCode::FORBIDDEN);
+
+        // The enterprise's own account keeps its own hazard sources and no one else's.
+        let admin = t.signed_in("east.admin", &t.tree.east, &[Role::SystemAdmin]).await;
+        let officer = t.user("jia.safety", &t.tree.town, &[Role::Enterprise]).await;
+        t.put(&admin, &format!("/api/v1/users/{officer}/enterprise"), json!({ "enterprise_id": id })).await.expect(StatusCode::NO_CONTENT);
+        let own = t.login("jia.safety", crate::PASSWORD).await.session();
+        t.get(&own, "/api/v1/hazard-substances").await.expect(StatusCode::OK);
+        let mut lower = source.clone();
+        lower["substances"] = json!([{ "substance_id": ammonia, "quantity_t": 5 }]);
+        lower["version"] = made["version"].clone();
+        let lowered = t.put(&own, &one, lower).await;
+        lowered.expect(StatusCode::OK);
+        assert_eq!((lowered.json()["major"].as_bool(), lowered.json()["grade"].clone()), (Some(false), Value::Null));
+        t.post(&own, &format!("/api/v1/enterprises/{other}/hazard-sources"), source.clone()).await.expect(StatusCode::NOT_FOUND);
+        t.get(&own, &format!("/api/v1/enterprises/{other}/hazard-sources")).await.expect(StatusCode::NOT_FOUND);
+        t.post(&own, "/api/v1/hazard-substances", json!({ "name": "又一种", "source": "" })).await.expect(StatusCode::FORBIDDEN);
+        let retired = t.post(&own, &format!("{one}/retire"), json!({ "reason": "装置拆除" })).await;
+        retired.expect(StatusCode::OK);
+        assert_eq!(retired.json()["retired"], true);
+        assert_eq!(t.post(&own, &format!("{one}/retire"), json!({ "reason": "再次" })).await.code(), "hazard_source_retired");
+
+        let history = t.get(&inspector, &format!("/api/v1/enterprises/{id}/history")).await.json();
+        let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["registered", "hazard_source_added", "hazard_source_updated", "hazard_source_retired"]);
+        for action in ["added", "updated", "retired"] {
+            assert_eq!(t.audit_actions(&format!("enterprise.hazard_source_{action}")).await.len(), 1, "{action}");
+        }
+        assert_eq!(t.audit_actions("enterprise.substance_added").await.len(), 1);
+    }
 }
 
 /// The shared strings of an exported workbook (every text cell), joined.
