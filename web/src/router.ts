@@ -93,6 +93,10 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.licences', permission: ['read_enterprises', 'own_enterprise'] },
       },
       {
+        path: 'enterprises/hazard-substances', name: 'hazard-substances', component: () => import('./views/enterprise/HazardSubstancesView.vue'),
+        meta: { title: 'nav.hazardSubstances', permission: ['read_enterprises', 'own_enterprise'] },
+      },
+      {
         path: 'enterprises/:id', name: 'enterprise', component: () => import('./views/enterprise/EnterpriseDetailView.vue'),
         meta: { title: 'nav.enterprises', permission: ['read_enterprises', 'own_enterprise'] },
       },

@@ -1,7 +1,9 @@
 //! The demo's safety-production database: about 300 fictional enterprises across the demo
 //! townships with valid credit codes, realistic sectors, licences (some expiring this month,
-//! some expired), risk points in all four colours, and the demo `enterprise` account tied to
-//! 临江港华化工有限公司. Deterministic; skipped when enterprises exist.
+//! some expired), risk points in all four colours, major hazard sources at hazardous-chemical
+//! enterprises (identified with the substances whose Q and β ship confirmed from
+//! GB 18218-2018), and the demo `enterprise` account tied to 临江港华化工有限公司.
+//! Deterministic; skipped when enterprises exist.
 
 use anyhow::Result;
 use beacon_core::audit::Actor;
@@ -12,7 +14,7 @@ use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
 use beacon_store::Store;
 use beacon_store::enterprise::{
-    EnterpriseFilter, EnterpriseWrite, LicenceWrite, Reach, RiskPointWrite,
+    EnterpriseFilter, EnterpriseWrite, HazardSourceWrite, LicenceWrite, Reach, RiskPointWrite,
 };
 use chrono::{Days, Utc};
 use serde_json::json;
@@ -46,6 +48,35 @@ const POINTS: [(&str, f64, f64, f64); 6] = [
     ("办公区", 1.0, 6.0, 3.0),     // 18 blue
     ("仓库", 3.0, 6.0, 3.0),       // 54 blue
 ];
+
+/// A hazard source to seed: the unit, α, what it holds (substance, q in tonnes), and whether it
+/// is filed.
+struct Planned {
+    unit: &'static str,
+    alpha: f64,
+    held: Vec<(&'static str, f64)>,
+    filed: bool,
+}
+
+/// Hazard sources of 临江港华化工有限公司.
+/// 液氨: S = 6, R = 1.5·2·6 = 18, 三级; 液氯: S = 8, R = 2·4·8 = 64, 二级; the desulphurisation
+/// unit holds too little hydrogen sulphide to be a major hazard source (S = 0.4).
+fn ganghua_sources() -> Vec<Planned> {
+    vec![
+        Planned { unit: "液氨储罐区", alpha: 1.5, held: vec![("氨", 60.0)], filed: true },
+        Planned { unit: "液氯储存库", alpha: 2.0, held: vec![("氯", 40.0)], filed: true },
+        Planned { unit: "脱硫装置", alpha: 1.0, held: vec![("硫化氢", 2.0)], filed: false },
+    ]
+}
+/// What other hazardous-chemical enterprises hold: one of these, in a quantity that varies.
+const HELD: [(&str, &str, f64); 4] = [
+    ("液氨罐区", "氨", 10.0),
+    ("二氧化硫储罐", "二氧化硫", 20.0),
+    ("环氧乙烷球罐", "环氧乙烷", 10.0),
+    ("氯化氢缓冲罐", "氯化氢(无水)", 20.0),
+];
+/// GB 18218-2018 Table 5 values, cycled through.
+const ALPHAS: [f64; 5] = [1.0, 1.2, 1.5, 2.0, 0.5];
 
 /// A small deterministic generator (the demo must be the same on every machine).
 struct Lcg(u64);
@@ -88,6 +119,14 @@ pub async fn seed(store: &Store) -> Result<()> {
     let mut bound = None;
     let mut licences = 0;
     let mut points = 0;
+    let mut sources = 0;
+    let substances: std::collections::HashMap<String, String> = store
+        .hazard_substances()
+        .await?
+        .into_iter()
+        .filter(|s| s.complete)
+        .map(|s| (s.name, s.id))
+        .collect();
     for i in 0..COUNT {
         let (town_code, place) = &towns[i % towns.len()];
         let unit = store.get_unit_by_code(&Scope::Global, town_code).await?;
@@ -183,10 +222,45 @@ pub async fn seed(store: &Store) -> Result<()> {
                 points += 1;
             }
         }
+        // Hazard sources: the bound enterprise's three, and one at every third hazardous-chemical
+        // enterprise, from a fraction of the critical quantity to several times it.
+        let planned = if i == 0 {
+            ganghua_sources()
+        } else if sector == "hazardous_chemicals" && i % 3 == 0 {
+            let (unit, substance, critical) = HELD[(i / 3) % HELD.len()];
+            let q = critical * (0.4 + (i % 9) as f64 * 0.7);
+            let alpha = ALPHAS[i % ALPHAS.len()];
+            vec![Planned { unit, alpha, held: vec![(substance, q)], filed: q >= critical }]
+        } else {
+            Vec::new()
+        };
+        for (k, Planned { unit, alpha, held, filed }) in planned.into_iter().enumerate() {
+            let held: Option<Vec<_>> = held
+                .iter()
+                .map(|(name, q)| {
+                    substances.get(*name).map(|id| json!({ "substance_id": id, "quantity_t": q }))
+                })
+                .collect();
+            // The reference data was edited away from what shipped: leave this one out.
+            let Some(held) = held else { continue };
+            let filed_on = today - Days::new(100 + (i * 13 % 700) as u64);
+            let source: HazardSourceWrite = serde_json::from_value(json!({
+                "name": unit,
+                "alpha": alpha,
+                "substances": held,
+                "filing_number": if filed { format!("临应急危源备〔{}〕{:03}号", 2022 + i % 3, i + k) } else { String::new() },
+                "filing_date": filed.then(|| filed_on.to_string()),
+            }))?;
+            store.create_hazard_source(&all, &actor, &e.id, source).await?;
+            sources += 1;
+        }
     }
     if let (Some(enterprise), Some(user)) = (bound, store.find_login("enterprise").await?) {
         store.bind_enterprise_account(&Scope::Global, &actor, &user.id, Some(&enterprise)).await?;
     }
-    println!("Demo enterprises: {COUNT}, with {licences} licences and {points} risk points.");
+    println!(
+        "Demo enterprises: {COUNT}, with {licences} licences, {points} risk points and {sources} \
+         hazard sources."
+    );
     Ok(())
 }

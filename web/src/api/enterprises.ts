@@ -1,5 +1,6 @@
 // What the enterprise pages share: the register's reference data (loaded once), the colours
-// of the four risk grades, and the shape of an empty enterprise form.
+// of the four risk grades, the shape of an empty enterprise form, and the identification of a
+// major hazard source as the server computes it (for display while typing; the server decides).
 import { api, call, type Schemas } from './client'
 
 export type Enterprise = Schemas['Enterprise']
@@ -8,6 +9,10 @@ export type Licence = Schemas['Licence']
 export type RiskPoint = Schemas['RiskPoint']
 export type Reference = Schemas['EnterpriseReference']
 export type RiskColour = Schemas['RiskColour']
+export type HazardSource = Schemas['HazardSource']
+export type HazardSourceWrite = Schemas['HazardSourceWrite']
+export type HazardSubstance = Schemas['HazardSubstance']
+export type HazardGrade = Schemas['HazardGrade']
 
 export const COLOURS: RiskColour[] = ['red', 'orange', 'yellow', 'blue']
 
@@ -53,5 +58,43 @@ export function toWrite(e: Enterprise): EnterpriseWrite {
     employees: e.employees, designated_size: e.designated_size,
     status: e.status === 'closed' ? 'operating' : e.status, standard_grade: e.standard_grade ?? null,
     standard_expires: e.standard_expires ?? null, marks: [...e.marks], tags: [...e.tags], version: e.version,
+  }
+}
+
+/** One substance as an identification uses it: q and Q in tonnes, and β. */
+export interface Holding { quantity_t: number; critical_t: number; beta: number }
+
+export interface Identification { s: number; r: number; major: boolean; grade: HazardGrade | null }
+
+/** Sums of ratios carry binary noise; the server compares at a millionth, and so does this. */
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6
+}
+
+/** GB 18218-2018 Table 6: grade 1 from R = 100, grade 2 from 50, grade 3 from 10, grade 4 below. */
+export function hazardGrade(r: number): HazardGrade {
+  return r >= 100 ? 'first' : r >= 50 ? 'second' : r >= 10 ? 'third' : 'fourth'
+}
+
+/**
+ * S = Σ q/Q (a major hazard source when S ≥ 1) and R = α·Σ β·q/Q, as `core::enterprise::
+ * hazard_source::identify` computes them; null while an input is missing or out of range.
+ */
+export function identifyHazard(alpha: number, holdings: Holding[]): Identification | null {
+  if (!(alpha > 0) || holdings.length === 0) return null
+  if (holdings.some((h) => !(h.quantity_t >= 0) || !(h.critical_t > 0) || !(h.beta > 0))) return null
+  const s = round6(holdings.reduce((sum, h) => sum + h.quantity_t / h.critical_t, 0))
+  const r = round6(alpha * holdings.reduce((sum, h) => sum + (h.beta * h.quantity_t) / h.critical_t, 0))
+  const major = s >= 1
+  return { s, r, major, grade: major ? hazardGrade(r) : null }
+}
+
+/** The colour of a hazard source's grade tag (Element Plus tag types). */
+export function gradeTagType(grade: HazardGrade | null | undefined): 'danger' | 'warning' | 'primary' | 'info' {
+  switch (grade) {
+    case 'first': return 'danger'
+    case 'second': return 'warning'
+    case 'third': return 'primary'
+    default: return 'info'
   }
 }

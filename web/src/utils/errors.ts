@@ -43,7 +43,9 @@ export function fieldErrors(error: unknown): Record<string, string> {
  */
 export function fieldLabel(path: string): string {
   if (i18n.global.te(`fields.${path}`) || i18n.global.te(`fields.${path}`, 'zh-CN')) return tOr(`fields.${path}`, path)
+  // A position in a list may come as `substances[0].quantity_t` or `people.0.user_id`.
   return path
+    .replace(/\[(\d+)\]/g, '.$1')
     .split('.')
     .map((part) => (/^\d+$/.test(part) ? `#${Number(part) + 1}` : tOr(`fields.${part}`, tOr(`levels.${part}`, tOr(`duty.slotKinds.${part}`, part)))))
     .join(' ')
