@@ -24,6 +24,10 @@ test('an inspector evaluates a red risk point and the enterprise turns red', asy
   await rows.first().click()
   await expect(page.getByTestId('enterprise-title')).toContainText('临江港华化工有限公司')
 
+  // The demo's liquid-chlorine store is a major hazard source graded 二级 by GB 18218.
+  await page.getByRole('tab', { name: '重大危险源' }).click()
+  await expect(page.getByTestId('hazard-table').locator('tr', { hasText: '液氯储存库' })).toContainText('二级')
+
   await page.getByRole('tab', { name: '风险点' }).click()
   await page.getByTestId('risk-add').click()
   const form = page.getByTestId('risk-form')

@@ -11,9 +11,9 @@ const PAGES: Record<string, string[]> = {
   'duty.leader': [
     '/', '/notifications', '/duty', '/duty/roster', '/duty/swaps', '/duty/log', '/duty/directory', '/duty/feeds',
     '/duty/settings', '/incidents', '/incidents/console', '/incidents/stats', '/calendar', 'incident',
-    '/enterprises', '/enterprises/licences', 'enterprise',
+    '/enterprises', '/enterprises/licences', '/enterprises/hazard-substances', 'enterprise',
   ],
-  inspector: ['/', '/enterprises', '/enterprises/licences', 'enterprise'],
+  inspector: ['/', '/enterprises', '/enterprises/licences', '/enterprises/hazard-substances', 'enterprise'],
   enterprise: ['/', '/enterprises', 'enterprise'],
   sysadmin: ['/', '/units', '/users', '/tokens', '/calendar'],
   secadmin: ['/security', '/users'],
@@ -25,7 +25,7 @@ const KEY = /\b(?:common|nav|auth|home|workbench|status|units|users|tokens|secur
 // A server code shown as it is sent: `shift_lead`, `hazardous_chemicals`.
 const CODE = /\b[a-z]+(?:_[a-z]+)+\b/
 // ASCII words a Chinese interface uses as they are.
-const ASCII_OK = new Set(['ics', 'Beacon', 'English', 'API', 'IP', 'Excel', 'iCalendar', 'CalDAV', 'SMTP', 'GeoJSON', 'SSE', 'LEC', 'URL', 'ID', 'GB', 'JSON', 'HTTP', 'HTTPS', 'CSV', 'ICS'])
+const ASCII_OK = new Set(['ics', 'Beacon', 'English', 'API', 'IP', 'Excel', 'iCalendar', 'CalDAV', 'SMTP', 'GeoJSON', 'SSE', 'LEC', 'CAS', 'URL', 'ID', 'GB', 'JSON', 'HTTP', 'HTTPS', 'CSV', 'ICS'])
 
 interface Finding {
   kind: string
