@@ -583,7 +583,7 @@ async fn set_cutoffs(
     ApiJson(body): ApiJson<LecCutoffs>,
 ) -> ApiResult<Json<LecCutoffs>> {
     principal.require(Permission::ManageEnterprises)?;
-    if !principal.top_of_tree || principal.roles.contains(&Role::Enterprise) {
+    if !keeps_reference_data(&principal) {
         return Err(ApiError::forbidden("forbidden"));
     }
     Ok(Json(state.store().set_lec_cutoffs(&principal.actor(), body).await?))
@@ -596,8 +596,8 @@ pub struct HazardSubstanceList {
     pub editable: bool,
 }
 
-/// Who keeps the substance reference data: a regulator of the top unit, as for the LEC
-/// cut-offs (the values hold for the whole deployment).
+/// Who keeps the register's reference data (the substances, the LEC cut-offs): a regulator of
+/// the top unit, since the values hold for the whole deployment.
 fn keeps_reference_data(principal: &Principal) -> bool {
     principal.can(Permission::ManageEnterprises)
         && principal.top_of_tree
