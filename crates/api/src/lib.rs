@@ -8,6 +8,7 @@ pub mod duty;
 pub mod enterprise;
 pub mod events;
 pub mod http;
+pub mod imports;
 pub mod incident;
 pub mod mail;
 pub mod names;

@@ -2,6 +2,7 @@
 //! be taken out as an Excel workbook laid out the way they are printed and filed.
 
 pub mod ical;
+pub mod sheet;
 
 use beacon_core::clock::china_offset;
 use chrono::{DateTime, Utc};
@@ -9,7 +10,7 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot build the workbook: {0}")]
-pub struct ExportError(#[from] XlsxError);
+pub struct ExportError(#[from] pub(crate) XlsxError);
 
 /// One cell of a ledger row.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +104,7 @@ pub fn ledger_xlsx(ledger: &Ledger<'_>) -> Result<Vec<u8>, ExportError> {
 }
 
 /// Excel holds at most 32,767 characters in a cell; longer text is cut with an ellipsis.
-fn excel_text(s: &str) -> String {
+pub(crate) fn excel_text(s: &str) -> String {
     const MAX: usize = 32_767;
     if s.chars().count() <= MAX {
         s.to_owned()
@@ -114,17 +115,17 @@ fn excel_text(s: &str) -> String {
     }
 }
 
-fn col_index(c: usize) -> u16 {
+pub(crate) fn col_index(c: usize) -> u16 {
     u16::try_from(c).unwrap_or(u16::MAX)
 }
 
 /// Width in "characters" as Excel counts them: CJK characters take two.
-fn display_width(text: &str) -> usize {
+pub(crate) fn display_width(text: &str) -> usize {
     text.chars().map(|c| if (c as u32) > 0x2E80 { 2 } else { 1 }).sum()
 }
 
 /// Excel sheet names: at most 31 characters, none of `[]:*?/\`.
-fn sanitize_sheet_name(name: &str) -> String {
+pub(crate) fn sanitize_sheet_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
         .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\'))

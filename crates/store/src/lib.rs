@@ -15,6 +15,7 @@ pub mod duty;
 pub mod enterprise;
 mod error;
 mod group;
+pub mod imports;
 pub mod incident;
 pub mod names;
 pub mod notify;

@@ -260,7 +260,7 @@ backend_tests! {
 }
 
 /// The shared strings of an exported workbook (every text cell), joined.
-fn workbook_text(bytes: &[u8]) -> String {
+pub(crate) fn workbook_text(bytes: &[u8]) -> String {
     use std::io::Read;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an xlsx is a zip");
     let mut text = String::new();

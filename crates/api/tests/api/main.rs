@@ -11,6 +11,7 @@ mod enterprise;
 mod events;
 mod faults;
 mod http;
+mod imports;
 mod incident;
 mod openapi;
 mod org;

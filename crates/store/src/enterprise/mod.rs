@@ -29,6 +29,7 @@ use crate::{Page, Store, StoreError, Tx, audit, outbox, scope, timeline};
 
 mod change;
 mod hazard_source;
+mod import;
 mod licence;
 mod risk;
 
@@ -36,6 +37,7 @@ pub use change::{ChangeDecision, EnterpriseChange};
 pub use hazard_source::{
     HazardSource, HazardSourceWrite, HazardSubstance, HeldSubstance, HoldingWrite, SubstanceWrite,
 };
+pub use import::{ENTERPRISE_IMPORT_COLUMNS, EnterpriseImport, enterprise_import_samples};
 pub use licence::{LICENCE_DEADLINE, Licence, LicenceFilter, LicenceLedgerRow, LicenceWrite};
 pub use risk::{Evaluation, RiskMap, RiskMapPoint, RiskMapUnit, RiskPoint, RiskPointWrite};
 

@@ -1,0 +1,184 @@
+//! Excel imports over HTTP: the dry run names every problem by row, column and code and writes
+//! nothing; the commit writes the valid rows; a second import of the same file changes nothing;
+//! the history and the annotated workbook stay in scope.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use beacon_core::org::Role;
+use beacon_export::{Cell, Ledger, ledger_xlsx};
+use beacon_store::backend_tests;
+use serde_json::{Value, json};
+
+use crate::{Response, Session, TestApp};
+
+/// A register workbook as offices keep it: a title row above the headers, the columns in their
+/// own order and spacing, and the rows.
+fn workbook(rows: &[[&str; 6]]) -> Vec<u8> {
+    let headers =
+        ["企业 名称", "*统一社会信用代码", "属地", "行业门类", "监管行业", "标准化有效期至"];
+    let rows =
+        rows.iter().map(|r| r.iter().map(|c| Cell::Text((*c).to_owned())).collect()).collect();
+    let headers: Vec<&str> = headers.to_vec();
+    ledger_xlsx(&Ledger {
+        sheet: "企业", title: "江南区企业台账", headers: &headers, rows
+    })
+    .unwrap()
+}
+
+async fn upload(t: &TestApp, session: &Session, bytes: Vec<u8>) -> Response {
+    let request = Request::post("/api/v1/imports?kind=enterprises&name=%E5%8F%B0%E8%B4%A6.xlsx")
+        .header(header::COOKIE, &session.cookie)
+        .header(
+            header::CONTENT_TYPE,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .body(Body::from(bytes))
+        .unwrap();
+    t.send(request).await
+}
+
+/// Waits for the background run to finish and returns the import.
+async fn settled(t: &TestApp, session: &Session, id: &str) -> Value {
+    for _ in 0..500 {
+        let import = t.get(session, &format!("/api/v1/imports/{id}")).await.json();
+        if !matches!(import["status"].as_str(), Some("checking" | "committing")) {
+            return import;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("import {id} did not finish");
+}
+
+fn problem<'a>(import: &'a Value, row: u64, field: &str) -> &'a Value {
+    import["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["row"] == row && p["field"] == field)
+        .unwrap_or_else(|| panic!("no problem at row {row} {field}: {import}"))
+}
+
+backend_tests! {
+    async fn a_register_is_checked_then_committed_once(t: TestApp) {
+        let inspector = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
+        let west = t.signed_in("west.inspector", &t.tree.west, &[Role::Inspector]).await;
+        let viewer = t.signed_in("east.viewer", &t.tree.east, &[Role::Viewer]).await;
+        let admin = t.signed_in("east.admin", &t.tree.east, &[Role::SystemAdmin]).await;
+        // Another district already holds one of the codes.
+        t.post(&west, "/api/v1/enterprises", json!({
+            "uscc": "91440300708461136T", "name": "江北丙厂", "unit_id": t.tree.west,
+            "section": "C", "sector": "machinery",
+        })).await.expect(StatusCode::CREATED);
+
+        let file = workbook(&[
+            ["临江甲化工", "91350100M000100Y43", "滨江街道", "C", "危险化学品", ""],
+            ["乙公司", "91350100M000100Y44", "滨江街道", "C", "危险化学品", ""],
+            ["甲化工重复", "91350100m000100y43", "滨江街道", "C", "危险化学品", ""],
+            ["丁公司", "91110000802100433B", "西湖街道", "C", "冶金", "明年"],
+            ["丙厂", "91440300708461136T", "990102", "C", "机械", ""],
+        ]);
+        let made = upload(&t, &inspector, file.clone()).await;
+        made.expect(StatusCode::ACCEPTED);
+        let id = made.json()["id"].as_str().unwrap().to_owned();
+        let checked = settled(&t, &inspector, &id).await;
+        assert_eq!(checked["status"], "checked", "{checked}");
+        assert_eq!(checked["rows_total"], 5);
+        assert_eq!(checked["rows_created"], 1);
+        assert_eq!(checked["rows_refused"], 4);
+        assert_eq!(checked["created_by"], "east.inspector");
+        // Row 1 is the title, row 2 the headers: data starts at row 3. The code is column B.
+        let bad = problem(&checked, 4, "uscc");
+        assert_eq!(bad["code"], "check_character");
+        assert_eq!(bad["cell"], "B");
+        assert_eq!(bad["column"], "*统一社会信用代码");
+        assert_eq!(problem(&checked, 5, "uscc")["code"], "duplicate_in_file");
+        assert_eq!(problem(&checked, 6, "unit_id")["code"], "not_found");
+        assert_eq!(problem(&checked, 6, "standard_expires")["code"], "date_unreadable");
+        assert_eq!(problem(&checked, 7, "uscc")["code"], "already_exists");
+        // A dry run writes nothing.
+        assert_eq!(t.get(&inspector, "/api/v1/enterprises").await.json()["total"], 0);
+
+        // The annotated workbook keeps the rows and says what became of each.
+        let result = t.get(&inspector, &format!("/api/v1/imports/{id}/result.xlsx")).await;
+        result.expect(StatusCode::OK);
+        let text = crate::enterprise::workbook_text(&result.bytes);
+        for expected in ["江南区企业台账", "预检结果", "将新增", "拒绝", "日期无法识别", "文件中重复出现"] {
+            assert!(text.contains(expected), "{expected} in {text}");
+        }
+
+        // Scope first, then the role; the administrators do not import.
+        t.get(&west, &format!("/api/v1/imports/{id}")).await.expect(StatusCode::NOT_FOUND);
+        t.post(&west, &format!("/api/v1/imports/{id}/commit"), json!({})).await.expect(StatusCode::NOT_FOUND);
+        assert_eq!(t.get(&west, "/api/v1/imports").await.json()["total"], 0);
+        t.get(&viewer, &format!("/api/v1/imports/{id}")).await.expect(StatusCode::FORBIDDEN);
+        upload(&t, &admin, file.clone()).await.expect(StatusCode::FORBIDDEN);
+
+        t.post(&inspector, &format!("/api/v1/imports/{id}/commit"), json!({})).await.expect(StatusCode::ACCEPTED);
+        let committed = settled(&t, &inspector, &id).await;
+        assert_eq!(committed["status"], "committed", "{committed}");
+        assert_eq!(committed["rows_created"], 1);
+        assert_eq!(committed["committed_by"], "east.inspector");
+        let list = t.get(&inspector, "/api/v1/enterprises").await.json();
+        assert_eq!(list["total"], 1);
+        assert_eq!(list["items"][0]["name"], "临江甲化工");
+        let enterprise = list["items"][0]["id"].as_str().unwrap().to_owned();
+        let history = t.get(&inspector, &format!("/api/v1/enterprises/{enterprise}/history")).await.json();
+        assert!(history.to_string().contains("imported"), "{history}");
+        assert_eq!(t.audit_actions("import.committed").await.len(), 1);
+        // A commit runs once.
+        t.post(&inspector, &format!("/api/v1/imports/{id}/commit"), json!({})).await.expect(StatusCode::CONFLICT);
+
+        // The same file again changes nothing, and there is nothing to commit.
+        let again = upload(&t, &inspector, file).await.json();
+        let again_id = again["id"].as_str().unwrap().to_owned();
+        let again = settled(&t, &inspector, &again_id).await;
+        assert_eq!(again["rows_created"], 0);
+        assert_eq!(again["rows_unchanged"], 1);
+        let nothing = t.post(&inspector, &format!("/api/v1/imports/{again_id}/commit"), json!({})).await;
+        nothing.expect(StatusCode::CONFLICT);
+        assert_eq!(nothing.code(), "import_nothing_to_write");
+
+        // A changed row updates the enterprise it names.
+        let changed = workbook(&[["临江甲化工", "91350100M000100Y43", "滨江街道", "C", "冶金", ""]]);
+        let changed_id = upload(&t, &inspector, changed).await.json()["id"].as_str().unwrap().to_owned();
+        assert_eq!(settled(&t, &inspector, &changed_id).await["rows_updated"], 1);
+        t.post(&inspector, &format!("/api/v1/imports/{changed_id}/commit"), json!({})).await.expect(StatusCode::ACCEPTED);
+        settled(&t, &inspector, &changed_id).await;
+        let after = t.get(&inspector, &format!("/api/v1/enterprises/{enterprise}")).await.json();
+        assert_eq!(after["sector"], "metallurgy");
+        assert_eq!(t.get(&inspector, "/api/v1/imports?kind=enterprises").await.json()["total"], 3);
+    }
+
+    async fn a_file_that_cannot_be_read_is_refused_whole(t: TestApp) {
+        let inspector = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
+        let text = upload(&t, &inspector, b"uscc,name\n".to_vec()).await;
+        text.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(text.json()["fields"]["content"], "not_a_workbook");
+        upload(&t, &inspector, Vec::new()).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        let unknown = t.get(&inspector, "/api/v1/imports/template.xlsx?kind=people").await;
+        assert_eq!(unknown.json()["fields"]["kind"], "unknown");
+
+        // A sheet without the name column: the whole file fails, naming the column.
+        let headers = ["统一社会信用代码", "属地单位"];
+        let bytes = ledger_xlsx(&Ledger { sheet: "s", title: "t", headers: &headers, rows: vec![] }).unwrap();
+        let id = upload(&t, &inspector, bytes).await.json()["id"].as_str().unwrap().to_owned();
+        let failed = settled(&t, &inspector, &id).await;
+        assert_eq!(failed["status"], "failed");
+        assert_eq!(failed["error"], "column_missing");
+        let missing: Vec<&str> = failed["problems"].as_array().unwrap().iter().map(|p| p["field"].as_str().unwrap()).collect();
+        assert_eq!(missing, vec!["name", "section", "sector"]);
+        t.post(&inspector, &format!("/api/v1/imports/{id}/commit"), json!({})).await.expect(StatusCode::CONFLICT);
+
+        // The template reads back through the importer's own header matching.
+        let template = t.get(&inspector, "/api/v1/imports/template.xlsx?kind=enterprises").await;
+        template.expect(StatusCode::OK);
+        let text = crate::enterprise::workbook_text(&template.bytes);
+        assert!(text.contains("*统一社会信用代码") && text.contains("一级 / 二级 / 三级"), "{text}");
+        let id = upload(&t, &inspector, template.bytes.clone()).await.json()["id"].as_str().unwrap().to_owned();
+        let sample = settled(&t, &inspector, &id).await;
+        // The sample row names a street that does not exist here: refused, not a column problem.
+        assert_eq!(sample["status"], "checked", "{sample}");
+        assert_eq!(sample["rows_total"], 1);
+        assert_eq!(problem(&sample, 2, "unit_id")["code"], "not_found");
+    }
+}

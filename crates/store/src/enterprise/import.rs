@@ -1,0 +1,510 @@
+//! Importing the register from an office's workbook (docs/imports.md): one row per enterprise,
+//! known by its credit code. A code the register does not hold is registered; one the caller
+//! reaches is updated where the row differs and left alone where it does not, so importing the
+//! same file twice changes nothing; one held outside the caller's reach is refused.
+
+use std::collections::HashMap;
+
+use beacon_core::audit::Actor;
+use beacon_core::id::new_id;
+use beacon_core::scope::Scope;
+use beacon_export::sheet::{Column, Row};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sqlx::Row as _;
+
+use super::{
+    COLUMNS as ENTERPRISE_COLUMNS, Enterprise, EnterpriseRow, EnterpriseWrite, Reach,
+    insert_enterprise, register_diff, select, today, update_row,
+};
+use crate::imports::{ImportKind, RowOutcome};
+use crate::sql::Sql;
+use crate::{Store, StoreError, Tx, scope, timeline};
+
+const fn column(
+    key: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    aliases: &'static [&'static str],
+    required: bool,
+    hint: (&'static str, &'static str),
+) -> Column {
+    Column { key, zh, en, aliases, required, hint }
+}
+
+/// The register's columns, in the template's order.
+pub static ENTERPRISE_IMPORT_COLUMNS: [Column; 20] = [
+    column(
+        "uscc",
+        "统一社会信用代码",
+        "Unified social credit code",
+        &["信用代码", "社会信用代码", "统一代码", "USCC"],
+        true,
+        (
+            "18 位，按 GB 32100 校验；同一文件中不得重复",
+            "18 characters, checked by GB 32100; once per file",
+        ),
+    ),
+    column(
+        "name",
+        "企业名称",
+        "Enterprise name",
+        &["单位名称", "企业全称", "名称"],
+        true,
+        ("营业执照上的全称", "The full name on the business licence"),
+    ),
+    column(
+        "former_names",
+        "曾用名",
+        "Former names",
+        &[],
+        false,
+        ("多个用“；”或“、”分隔", "Separate several with ; or 、"),
+    ),
+    column(
+        "legal_representative",
+        "法定代表人",
+        "Legal representative",
+        &["法人代表", "法人"],
+        false,
+        ("", ""),
+    ),
+    column(
+        "safety_principal",
+        "安全负责人",
+        "Safety principal",
+        &["安全生产负责人", "主要负责人"],
+        false,
+        ("", ""),
+    ),
+    column(
+        "safety_phone",
+        "安全负责人电话",
+        "Safety principal's phone",
+        &["联系电话", "电话", "手机"],
+        false,
+        ("手机或座机", "Mobile or landline"),
+    ),
+    column(
+        "address",
+        "地址",
+        "Address",
+        &["企业地址", "注册地址", "经营地址", "生产经营地址"],
+        false,
+        ("", ""),
+    ),
+    column(
+        "lon",
+        "经度",
+        "Longitude",
+        &[],
+        false,
+        ("十进制度，如 119.30，与纬度同填", "Decimal degrees such as 119.30, with the latitude"),
+    ),
+    column(
+        "lat",
+        "纬度",
+        "Latitude",
+        &[],
+        false,
+        ("十进制度，如 26.08", "Decimal degrees such as 26.08"),
+    ),
+    column(
+        "unit_id",
+        "属地单位",
+        "Territorial unit",
+        &["属地", "所属乡镇（街道）", "乡镇街道", "所属街道", "所属乡镇"],
+        true,
+        (
+            "乡镇（街道）或区县的名称或代码，须在本单位辖区内",
+            "Name or code of a township or district within your scope",
+        ),
+    ),
+    column(
+        "department_id",
+        "行业监管部门",
+        "Supervising department",
+        &["监管部门", "行业主管部门"],
+        false,
+        ("部门名称或代码", "Department name or code"),
+    ),
+    column(
+        "section",
+        "国民经济行业门类",
+        "GB/T 4754 section",
+        &["行业门类", "门类"],
+        true,
+        ("门类字母（C）或名称（制造业）", "Section letter (C) or its Chinese name"),
+    ),
+    column(
+        "sector",
+        "监管行业",
+        "Supervised sector",
+        &["行业类别", "监管类别", "行业"],
+        true,
+        ("如 危险化学品、冶金、工贸其他", "e.g. 危险化学品, 冶金, other"),
+    ),
+    column(
+        "employees",
+        "从业人员数",
+        "Employees",
+        &["从业人数", "职工人数", "员工人数"],
+        false,
+        ("整数", "A whole number"),
+    ),
+    column(
+        "designated_size",
+        "规模以上",
+        "Above designated size",
+        &["是否规上", "规上企业"],
+        false,
+        ("是 / 否", "yes / no"),
+    ),
+    column(
+        "status",
+        "经营状态",
+        "Status",
+        &["状态", "生产状态"],
+        false,
+        ("在营 / 停产；空为在营", "operating / suspended; blank is operating"),
+    ),
+    column(
+        "standard_grade",
+        "安全生产标准化等级",
+        "Standardisation grade",
+        &["标准化等级"],
+        false,
+        ("一级 / 二级 / 三级", "一级 / 二级 / 三级"),
+    ),
+    column(
+        "standard_expires",
+        "标准化有效期至",
+        "Standardisation expires",
+        &["标准化有效期", "标准化到期日"],
+        false,
+        ("日期，如 2027-06-30", "A date such as 2027-06-30"),
+    ),
+    column(
+        "marks",
+        "重点标记",
+        "Key marks",
+        &["重点企业标记", "标记"],
+        false,
+        ("多个用“；”分隔", "Separate several with ;"),
+    ),
+    column("tags", "标签", "Tags", &[], false, ("多个用“；”分隔", "Separate several with ;")),
+];
+
+/// Two sample rows for the template.
+pub fn enterprise_import_samples() -> Vec<Vec<&'static str>> {
+    vec![vec![
+        "91350100M000100Y43",
+        "示例化工有限公司",
+        "",
+        "张三",
+        "李四",
+        "13800000000",
+        "某路 1 号",
+        "119.30",
+        "26.08",
+        "某某街道",
+        "",
+        "C",
+        "危险化学品",
+        "120",
+        "是",
+        "在营",
+        "三级",
+        "2027-06-30",
+        "",
+        "",
+    ]]
+}
+
+fn at(key: &str) -> usize {
+    ENTERPRISE_IMPORT_COLUMNS.iter().position(|c| c.key == key).unwrap_or(usize::MAX)
+}
+
+/// Units a row may name, by their code or their name without spaces.
+#[derive(Default)]
+struct UnitNames(HashMap<String, Vec<String>>);
+
+impl UnitNames {
+    fn add(&mut self, id: &str, code: &str, name: &str) {
+        for key in [code, name] {
+            let key: String = key.chars().filter(|c| !c.is_whitespace()).collect();
+            if !key.is_empty() {
+                let ids = self.0.entry(key).or_default();
+                if !ids.iter().any(|i| i == id) {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
+    }
+
+    fn find(&self, text: &str) -> Result<String, &'static str> {
+        let key: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        match self.0.get(&key).map(Vec::as_slice) {
+            Some([one]) => Ok(one.clone()),
+            Some([_, _, ..]) => Err("ambiguous"),
+            _ => Err("not_found"),
+        }
+    }
+}
+
+/// An import of the register by a regulator of `scope`.
+pub struct EnterpriseImport {
+    import_id: String,
+    actor: Actor,
+    scope: Scope,
+    now: DateTime<Utc>,
+    units: UnitNames,
+    departments: UnitNames,
+}
+
+impl Store {
+    /// Prepares an import of enterprises into `scope`: the units a row may name.
+    pub async fn enterprise_import(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        import_id: &str,
+    ) -> Result<EnterpriseImport, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT u.id, u.code, u.name, u.level FROM units u WHERE u.level <> 'department'",
+        );
+        scope::filter(&mut sql, scope, "u.id");
+        let mut units = UnitNames::default();
+        for r in sql.fetch_all(self.reader()).await? {
+            units.add(
+                &r.try_get::<String, _>("id")?,
+                &r.try_get::<String, _>("code")?,
+                &r.try_get::<String, _>("name")?,
+            );
+        }
+        let mut departments = UnitNames::default();
+        for r in sqlx::query("SELECT id, code, name FROM units WHERE level = 'department'")
+            .fetch_all(self.reader())
+            .await?
+        {
+            departments.add(
+                &r.try_get::<String, _>("id")?,
+                &r.try_get::<String, _>("code")?,
+                &r.try_get::<String, _>("name")?,
+            );
+        }
+        Ok(EnterpriseImport {
+            import_id: import_id.to_owned(),
+            actor: actor.clone(),
+            scope: scope.clone(),
+            now: self.now(),
+            units,
+            departments,
+        })
+    }
+}
+
+impl EnterpriseImport {
+    /// The row as the register's write, or its problems.
+    fn write_of(&self, row: &Row<'_>) -> Result<EnterpriseWrite, Vec<(String, String)>> {
+        let mut problems: Vec<(String, String)> = Vec::new();
+        let mut problem =
+            |field: &str, code: &str| problems.push((field.to_owned(), code.to_owned()));
+        let text = |key: &str| row.text(at(key));
+        let number = |key: &str, problem: &mut dyn FnMut(&str, &str)| match row.number(at(key)) {
+            Ok(v) => v,
+            Err(code) => {
+                problem(key, code);
+                None
+            }
+        };
+        let lon = number("lon", &mut problem);
+        let lat = number("lat", &mut problem);
+        let employees = match number("employees", &mut problem) {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => n as u32,
+            Some(_) => {
+                problem("employees", "out_of_range");
+                0
+            }
+            None => 0,
+        };
+        let unit = text("unit_id");
+        let unit_id = if unit.is_empty() {
+            problem("unit_id", "required");
+            String::new()
+        } else {
+            self.units.find(&unit).unwrap_or_else(|code| {
+                problem("unit_id", code);
+                String::new()
+            })
+        };
+        let department = text("department_id");
+        let department_id = if department.is_empty() {
+            None
+        } else {
+            match self.departments.find(&department) {
+                Ok(id) => Some(id),
+                Err(code) => {
+                    problem("department_id", code);
+                    None
+                }
+            }
+        };
+        let designated_size = match row.yes_no(at("designated_size")) {
+            Ok(v) => v.unwrap_or(false),
+            Err(code) => {
+                problem("designated_size", code);
+                false
+            }
+        };
+        let status = match text("status").as_str() {
+            "" | "在营" | "营业" | "正常" | "生产" | "正常生产" | "operating" => {
+                "operating".to_owned()
+            }
+            "停产" | "停业" | "停产停业" | "suspended" => "suspended".to_owned(),
+            "关闭" | "注销" | "closed" => "closed".to_owned(),
+            other => other.to_owned(),
+        };
+        let standard_expires = match row.date(at("standard_expires")) {
+            Ok(d) => d,
+            Err(code) => {
+                problem("standard_expires", code);
+                None
+            }
+        };
+        let grade = text("standard_grade");
+        let write = EnterpriseWrite {
+            uscc: text("uscc"),
+            name: text("name"),
+            former_names: row.list(at("former_names")),
+            legal_representative: text("legal_representative"),
+            safety_principal: text("safety_principal"),
+            safety_phone: text("safety_phone"),
+            address: text("address"),
+            lon,
+            lat,
+            unit_id,
+            department_id,
+            section: text("section"),
+            sector: text("sector"),
+            employees,
+            designated_size,
+            status,
+            standard_grade: (!grade.is_empty()).then_some(grade),
+            standard_expires,
+            marks: row.list(at("marks")),
+            tags: row.list(at("tags")),
+            version: None,
+        };
+        match write.validate() {
+            Ok((_, write)) if problems.is_empty() => Ok(write),
+            Ok(_) => Err(problems),
+            Err(errors) => {
+                for (field, code) in errors.fields() {
+                    // A unit already reported unresolved is not reported again as missing.
+                    if !problems.iter().any(|(f, _)| f == field) {
+                        problems.push((field.clone(), code.clone()));
+                    }
+                }
+                Err(problems)
+            }
+        }
+    }
+}
+
+/// The enterprise `id` as the register shows it, read in `tx`.
+async fn enterprise_in(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: &str,
+) -> Result<Enterprise, StoreError> {
+    let mut sql = select(today(now));
+    sql.push(" AND e.id = ").bind(id.to_owned());
+    let backend = crate::db::backend_of(tx);
+    let rows: Vec<EnterpriseRow> = sql
+        .aggregate(&backend.json_rows(&ENTERPRISE_COLUMNS, "t.id"))
+        .fetch_json(&mut **tx)
+        .await?;
+    rows.into_iter().next().ok_or(StoreError::NotFound).and_then(Enterprise::try_from)
+}
+
+impl ImportKind for EnterpriseImport {
+    fn columns(&self) -> &'static [Column] {
+        &ENTERPRISE_IMPORT_COLUMNS
+    }
+
+    fn key(&self, row: &Row<'_>) -> Option<(&'static str, String)> {
+        let code = row.text(at("uscc")).trim().to_uppercase();
+        (!code.is_empty()).then_some(("uscc", code))
+    }
+
+    async fn apply(
+        &mut self,
+        tx: &mut Tx,
+        row: &Row<'_>,
+        write: bool,
+    ) -> Result<RowOutcome, StoreError> {
+        let w = match self.write_of(row) {
+            Ok(w) => w,
+            Err(problems) => return Ok(RowOutcome::Refused(problems)),
+        };
+        let existing = sqlx::query("SELECT id FROM enterprises WHERE uscc = $1")
+            .bind(w.uscc.clone())
+            .fetch_optional(&mut **tx)
+            .await?;
+        let entry = json!({ "import_id": self.import_id });
+        let Some(existing) = existing else {
+            if write {
+                let id = new_id();
+                insert_enterprise(tx, self.now, &id, &w).await?;
+                let mut data = entry;
+                data["uscc"] = json!(w.uscc);
+                data["name"] = json!(w.name);
+                timeline::append(
+                    tx,
+                    self.now,
+                    &self.actor,
+                    ("enterprise", &id),
+                    Some(&w.unit_id),
+                    "imported",
+                    data,
+                )
+                .await?;
+            }
+            return Ok(RowOutcome::Created);
+        };
+        let id: String = existing.try_get("id")?;
+        let reach = Reach::Scope(self.scope.clone());
+        let mut check = Sql::new("SELECT e.id FROM enterprises e WHERE e.id = ");
+        check.bind(id.clone());
+        reach.filter(&mut check);
+        if check.fetch_optional(&mut **tx).await?.is_none() {
+            // Held by another district: the same answer a registration gets.
+            return Ok(RowOutcome::refused("uscc", "already_exists"));
+        }
+        let before = enterprise_in(tx, self.now, &id).await?;
+        if before.status == "closed" {
+            return Ok(RowOutcome::refused("uscc", "enterprise_closed"));
+        }
+        let diff = register_diff(&before, &w);
+        if diff.is_empty() {
+            return Ok(RowOutcome::Unchanged);
+        }
+        if write {
+            update_row(tx, self.now, &id, &w).await?;
+            let mut data = Value::Object(diff);
+            data["import_id"] = json!(self.import_id);
+            timeline::append(
+                tx,
+                self.now,
+                &self.actor,
+                ("enterprise", &id),
+                Some(&w.unit_id),
+                "updated",
+                data,
+            )
+            .await?;
+        }
+        Ok(RowOutcome::Updated)
+    }
+}
