@@ -1805,6 +1805,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The imports of the caller's scope, newest first (who, when, what each did). */
+        get: operations["list"];
+        put?: never;
+        /** Uploads a workbook (the request body, at most 20 MiB) and starts its dry run. */
+        post: operations["upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The blank workbook to fill: the headers (required ones marked), a sample row, and notes. */
+        get: operations["template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One import: its status, progress while it runs, counts and first problems. */
+        get: operations["get_import"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Commits a checked import: every valid row is written in one transaction, in the background. */
+        post: operations["commit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/result.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The uploaded workbook with what became of each row: two columns added (outcome, problems) and
+         *     the cells at fault filled red.
+         */
+        get: operations["result"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/calendar/years": {
         parameters: {
             query?: never;
@@ -2946,6 +3035,63 @@ export interface components {
         };
         /** @enum {string} */
         HopStatus: "pending" | "done" | "late" | "overdue";
+        Import: {
+            id: string;
+            /** @description `enterprises`, `licences`, `risk_points`. */
+            kind: string;
+            file_name: string;
+            /** Format: int64 */
+            file_size: number;
+            /** @description `checking`, `checked`, `committing`, `committed` or `failed`. */
+            status: string;
+            /**
+             * @description Why the whole file failed (`not_a_workbook`, `no_header`, `column_missing`,
+             *     `too_many_rows`, `empty_sheet`, `interrupted`, `internal`).
+             */
+            error?: string | null;
+            /** Format: int64 */
+            rows_total: number;
+            /**
+             * Format: int64
+             * @description On a checked import, what a commit would do; on a committed one, what it did.
+             */
+            rows_created: number;
+            /** Format: int64 */
+            rows_updated: number;
+            /** Format: int64 */
+            rows_unchanged: number;
+            /** Format: int64 */
+            rows_refused: number;
+            /**
+             * Format: int64
+             * @description Rows processed so far while it runs (on the instance that runs it).
+             */
+            progress?: number | null;
+            /** Format: int64 */
+            problems_total: number;
+            /** @description The first problems (at most 500; the annotated workbook has them all). */
+            problems: components["schemas"]["ImportProblem"][];
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+            committed_by?: string | null;
+            /** Format: date-time */
+            committed_at?: string | null;
+        };
+        /** @description One problem of a run. */
+        ImportProblem: {
+            /**
+             * Format: int32
+             * @description The sheet row as Excel shows it.
+             */
+            row: number;
+            /** @description The column's header as the file has it; none for a problem with no column. */
+            column?: string | null;
+            /** @description The column's letter (`C`), when known. */
+            cell?: string | null;
+            field: string;
+            code: string;
+        };
         Incident: {
             id: string;
             /** @description Per registering unit and year: `990102-2026-0007`. */
@@ -3289,6 +3435,58 @@ export interface components {
                 created_at: string;
                 /** Format: date-time */
                 updated_at: string;
+            }[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+        };
+        /** @description A page of results with the total count, for list endpoints. */
+        Page_Import: {
+            items: {
+                id: string;
+                /** @description `enterprises`, `licences`, `risk_points`. */
+                kind: string;
+                file_name: string;
+                /** Format: int64 */
+                file_size: number;
+                /** @description `checking`, `checked`, `committing`, `committed` or `failed`. */
+                status: string;
+                /**
+                 * @description Why the whole file failed (`not_a_workbook`, `no_header`, `column_missing`,
+                 *     `too_many_rows`, `empty_sheet`, `interrupted`, `internal`).
+                 */
+                error?: string | null;
+                /** Format: int64 */
+                rows_total: number;
+                /**
+                 * Format: int64
+                 * @description On a checked import, what a commit would do; on a committed one, what it did.
+                 */
+                rows_created: number;
+                /** Format: int64 */
+                rows_updated: number;
+                /** Format: int64 */
+                rows_unchanged: number;
+                /** Format: int64 */
+                rows_refused: number;
+                /**
+                 * Format: int64
+                 * @description Rows processed so far while it runs (on the instance that runs it).
+                 */
+                progress?: number | null;
+                /** Format: int64 */
+                problems_total: number;
+                /** @description The first problems (at most 500; the annotated workbook has them all). */
+                problems: components["schemas"]["ImportProblem"][];
+                created_by: string;
+                /** Format: date-time */
+                created_at: string;
+                committed_by?: string | null;
+                /** Format: date-time */
+                committed_at?: string | null;
             }[];
             /** Format: int64 */
             total: number;
@@ -9325,6 +9523,239 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+        };
+    };
+    list: {
+        parameters: {
+            query?: {
+                kind?: string;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Import"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    upload: {
+        parameters: {
+            query: {
+                /** @description `enterprises`. */
+                kind: string;
+                /** @description The file's name as the user chose it. */
+                name?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            /** @description `file_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `content: not_a_workbook`, `kind: unknown` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    template: {
+        parameters: {
+            query: {
+                kind: string;
+                /** @description `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    commit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `import_not_checked`, `import_nothing_to_write` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    result: {
+        parameters: {
+            query?: {
+                /** @description `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `import_running` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
         };
     };
     list_years: {
