@@ -93,6 +93,10 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.licences', permission: ['read_enterprises', 'own_enterprise'] },
       },
       {
+        path: 'enterprises/import', name: 'enterprise-import', component: () => import('./views/enterprise/EnterpriseImportView.vue'),
+        meta: { title: 'nav.enterpriseImport', permission: 'manage_enterprises' },
+      },
+      {
         path: 'enterprises/hazard-substances', name: 'hazard-substances', component: () => import('./views/enterprise/HazardSubstancesView.vue'),
         meta: { title: 'nav.hazardSubstances', permission: ['read_enterprises', 'own_enterprise'] },
       },

@@ -103,7 +103,7 @@ fn file_name(name: Option<&str>) -> String {
     responses((status = 202, body = Import),
         (status = 413, description = "`file_too_large`", body = ErrorBody),
         (status = 422, description = "`content: not_a_workbook`, `kind: unknown`", body = ErrorBody)))]
-async fn upload(
+async fn upload_import(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<UploadParams>,
@@ -140,7 +140,7 @@ pub struct ImportListParams {
 /// The imports of the caller's scope, newest first (who, when, what each did).
 #[utoipa::path(get, path = "/imports", tag = "import", params(ImportListParams),
     responses((status = 200, body = Page<Import>), (status = 403, body = ErrorBody)))]
-async fn list(
+async fn list_imports(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(q): ApiQuery<ImportListParams>,
@@ -179,7 +179,7 @@ async fn get_import(
 #[utoipa::path(post, path = "/imports/{id}/commit", tag = "import",
     responses((status = 202, body = Import), (status = 404, body = ErrorBody),
         (status = 409, description = "`import_not_checked`, `import_nothing_to_write`", body = ErrorBody)))]
-async fn commit(
+async fn commit_import(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
@@ -214,7 +214,7 @@ fn lang_of(lang: Option<&str>) -> Lang {
 #[utoipa::path(get, path = "/imports/template.xlsx", tag = "import", params(TemplateParams),
     responses((status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 422, body = ErrorBody)))]
-async fn template(
+async fn import_template(
     principal: Principal,
     ApiQuery(q): ApiQuery<TemplateParams>,
 ) -> ApiResult<Response> {
@@ -237,7 +237,7 @@ async fn template(
 #[utoipa::path(get, path = "/imports/{id}/result.xlsx", tag = "import", params(LangParams),
     responses((status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 404, body = ErrorBody), (status = 409, description = "`import_running`", body = ErrorBody)))]
-async fn result(
+async fn import_result(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
@@ -370,11 +370,11 @@ fn problem_text(code: &str, lang: Lang) -> String {
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list, upload))
-        .routes(routes!(template))
+        .routes(routes!(list_imports, upload_import))
+        .routes(routes!(import_template))
         .routes(routes!(get_import))
-        .routes(routes!(commit))
-        .routes(routes!(result))
+        .routes(routes!(commit_import))
+        .routes(routes!(import_result))
 }
 
 #[cfg(test)]

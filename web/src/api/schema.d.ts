@@ -1813,10 +1813,10 @@ export interface paths {
             cookie?: never;
         };
         /** The imports of the caller's scope, newest first (who, when, what each did). */
-        get: operations["list"];
+        get: operations["list_imports"];
         put?: never;
         /** Uploads a workbook (the request body, at most 20 MiB) and starts its dry run. */
-        post: operations["upload"];
+        post: operations["upload_import"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1831,7 +1831,7 @@ export interface paths {
             cookie?: never;
         };
         /** The blank workbook to fill: the headers (required ones marked), a sample row, and notes. */
-        get: operations["template"];
+        get: operations["import_template"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1867,7 +1867,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Commits a checked import: every valid row is written in one transaction, in the background. */
-        post: operations["commit"];
+        post: operations["commit_import"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1885,7 +1885,7 @@ export interface paths {
          * The uploaded workbook with what became of each row: two columns added (outcome, problems) and
          *     the cells at fault filled red.
          */
-        get: operations["result"];
+        get: operations["import_result"];
         put?: never;
         post?: never;
         delete?: never;
@@ -9525,7 +9525,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_imports: {
         parameters: {
             query?: {
                 kind?: string;
@@ -9558,7 +9558,7 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
         };
     };
-    upload: {
+    upload_import: {
         parameters: {
             query: {
                 /** @description `enterprises`. */
@@ -9608,7 +9608,7 @@ export interface operations {
             };
         };
     };
-    template: {
+    import_template: {
         parameters: {
             query: {
                 kind: string;
@@ -9673,7 +9673,7 @@ export interface operations {
             };
         };
     };
-    commit: {
+    commit_import: {
         parameters: {
             query?: never;
             header?: never;
@@ -9713,7 +9713,7 @@ export interface operations {
             };
         };
     };
-    result: {
+    import_result: {
         parameters: {
             query?: {
                 /** @description `zh` (default) or `en`. */

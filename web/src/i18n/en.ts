@@ -11,7 +11,7 @@ export default {
     listSep: ', ', labelValue: '{label}: {value}',
   },
   nav: {
-    enterpriseGroup: 'Work safety', enterprises: 'Enterprises', licences: 'Licences', hazardSubstances: 'Critical quantities',
+    enterpriseGroup: 'Work safety', enterpriseImport: 'Import', enterprises: 'Enterprises', licences: 'Licences', hazardSubstances: 'Critical quantities',
     notifications: 'Notifications',
     home: 'Home', org: 'Organisation', units: 'Units', users: 'Users', tokens: 'API tokens',
     security: 'Security policy', audit: 'Audit trail', apiDocs: 'API docs',
@@ -160,6 +160,7 @@ export default {
     enterprise_licence_added: 'Add licence', enterprise_licence_updated: 'Edit licence', enterprise_licence_withdrawn: 'Withdraw licence',
     enterprise_risk_point_added: 'Add risk point', enterprise_risk_point_updated: 'Edit risk point', enterprise_risk_point_retired: 'Retire risk point',
     enterprise_cutoffs_changed: 'Change risk thresholds',
+    import_uploaded: 'Upload import file', import_committed: 'Commit import',
     enterprise_hazard_source_added: 'Add hazard source', enterprise_hazard_source_updated: 'Edit hazard source', enterprise_hazard_source_retired: 'Retire hazard source',
     enterprise_substance_added: 'Add hazardous substance', enterprise_substance_updated: 'Edit hazardous substance', user_enterprise_bound: 'Bind enterprise account',
     auth_login: 'Sign-in', auth_logout: 'Sign-out', auth_lockout: 'Account locked',
@@ -212,6 +213,7 @@ export default {
     },
   },
   errors: {
+    file_too_large: 'The file is too large', import_not_checked: 'This import has not been checked, or was already committed', import_nothing_to_write: 'No row to write', import_running: 'The import is still running',
     enterprise_closed: 'The enterprise is closed and can no longer change', status_unchanged: 'The status is already that', not_pending: 'This request was already decided',
     licence_withdrawn: 'The licence is withdrawn', risk_point_retired: 'The risk point is retired', hazard_source_retired: 'The hazard source is retired',
     invalid_json: 'The request is malformed', validation_failed: 'Some fields are invalid; see the marked fields',
@@ -250,6 +252,8 @@ export default {
     follow_up_pending: 'Casualties changed and the follow-up report is not sent yet',
   },
   fieldErrors: {
+    ambiguous: 'more than one has this name; use the code', date_unreadable: 'date not readable (e.g. 2026-05-01)', number_unreadable: 'number not readable', yes_no_unreadable: 'should be yes or no',
+    duplicate_in_file: 'appears more than once in the file', column_missing: 'column missing', column_duplicated: 'column appears twice', not_a_workbook: 'not an Excel (.xlsx) file',
     length: 'wrong length (18 characters)', invalid_character: 'has a character codes do not use (no I, O, S, V, Z)',
     organisation_code_check: 'the organisation code\'s check digit is wrong', check_character: 'the check character is wrong; check the code',
     not_a_department: 'choose a supervising department', is_a_department: 'the territory must be a township or district, not a department', use_close: 'use "Close"',
@@ -498,6 +502,24 @@ export default {
       created: 'Registered', facts_changed: 'Facts changed', hop_done: 'Hop done', hop_overdue: 'Hop overdue',
       grade_overridden: 'Grade overridden', closed: 'Closed', report_created: 'Report drafted', report_edited: 'Report edited',
       report_submitted: 'Report submitted', report_returned: 'Report returned', report_approved: 'Report approved and sent', follow_up_required: 'Follow-up required',
+    },
+  },
+  imports: {
+    enterprisesTitle: 'Import enterprises', template: 'Download template', choose: 'Choose an Excel file',
+    hint: 'Fill in the template; column order, spacing and a title row do not matter, and common header names are understood. At most 200,000 rows and 20 MB per file. Check first, then import.',
+    checking: 'Checking, {n} rows so far…', committing: 'Importing, {n} of {total} rows…',
+    summary: '{total} rows: {created} to create, {updated} to update, {unchanged} unchanged, {refused} refused',
+    committedSummary: 'Imported: {created} created, {updated} updated, {unchanged} unchanged, {refused} refused',
+    commit: 'Import {n} rows', commitTitle: 'Confirm import', commitConfirm: '{refused} rows have problems and will be left out; the other {n} rows are written in one go. Continue?',
+    result: 'Download annotated result', again: 'Choose another file', toRegister: 'Open the register', nothingToCommit: 'No row to write (all unchanged or refused)',
+    problems: 'Problems', row: 'Row', column: 'Column', field: 'Field', problem: 'Problem',
+    moreProblems: 'Showing the first {shown} of {total}; the annotated result has them all',
+    history: 'Import history', file: 'File', status: 'Status', by: 'By', at: 'When', counts: 'Created / updated / unchanged / refused',
+    statuses: { checking: 'Checking', checked: 'Checked', committing: 'Importing', committed: 'Imported', failed: 'Failed' },
+    failures: {
+      not_a_workbook: 'Not an Excel (.xlsx) file', no_header: 'No header row in the first 10 rows', column_missing: 'Required columns are missing',
+      too_many_rows: 'More than 200,000 rows; split the file', empty_sheet: 'The sheet is empty', interrupted: 'Interrupted (the server restarted); upload again',
+      internal: 'Processing failed; it was logged', cancelled: 'Cancelled',
     },
   },
   enterprise: {

@@ -11,7 +11,7 @@ export default {
     listSep: '、', labelValue: '{label}：{value}',
   },
   nav: {
-    enterpriseGroup: '安全生产', enterprises: '企业档案', licences: '证照台账', hazardSubstances: '危险化学品临界量',
+    enterpriseGroup: '安全生产', enterpriseImport: '批量导入', enterprises: '企业档案', licences: '证照台账', hazardSubstances: '危险化学品临界量',
     notifications: '通知中心',
     home: '首页', org: '组织机构', units: '单位管理', users: '用户管理', tokens: '接口令牌',
     security: '安全策略', audit: '审计日志', apiDocs: '接口文档',
@@ -160,6 +160,7 @@ export default {
     enterprise_licence_added: '登记证照', enterprise_licence_updated: '修改证照', enterprise_licence_withdrawn: '注销证照',
     enterprise_risk_point_added: '新增风险点', enterprise_risk_point_updated: '修改风险点', enterprise_risk_point_retired: '停用风险点',
     enterprise_cutoffs_changed: '修改风险分级界限',
+    import_uploaded: '上传导入文件', import_committed: '确认导入',
     enterprise_hazard_source_added: '登记危险源', enterprise_hazard_source_updated: '修改危险源', enterprise_hazard_source_retired: '核销危险源',
     enterprise_substance_added: '新增危险化学品临界量', enterprise_substance_updated: '修改危险化学品临界量', user_enterprise_bound: '绑定企业账号',
     auth_login: '登录', auth_logout: '退出登录', auth_lockout: '账号锁定',
@@ -212,6 +213,7 @@ export default {
     },
   },
   errors: {
+    file_too_large: '文件过大', import_not_checked: '该导入未完成预检或已导入', import_nothing_to_write: '没有可以写入的行', import_running: '导入正在进行，请稍候',
     enterprise_closed: '企业已注销，不能再修改', status_unchanged: '状态没有变化', not_pending: '该申请已处理',
     licence_withdrawn: '证照已注销', risk_point_retired: '风险点已停用', hazard_source_retired: '危险源已核销',
     invalid_json: '请求格式错误', validation_failed: '填写的内容有误，请检查标红的字段',
@@ -250,6 +252,8 @@ export default {
     follow_up_pending: '伤亡人数变化后尚未续报',
   },
   fieldErrors: {
+    ambiguous: '同名不止一个，请填写代码', date_unreadable: '日期无法识别（如 2026-05-01）', number_unreadable: '数字无法识别', yes_no_unreadable: '应填“是”或“否”',
+    duplicate_in_file: '在文件中重复出现', column_missing: '缺少此列', column_duplicated: '此列出现了两次', not_a_workbook: '不是 Excel（.xlsx）文件',
     length: '长度不对（应为 18 位）', invalid_character: '含有代码中不允许的字符（不用 I、O、S、V、Z）',
     organisation_code_check: '组织机构代码校验位不对', check_character: '校验位不对，请核对代码',
     not_a_department: '须选择行业主管部门', is_a_department: '属地须选择乡镇街道或区县，不能选部门', use_close: '请用“注销”操作',
@@ -498,6 +502,24 @@ export default {
       created: '登记', facts_changed: '事实变化', hop_done: '完成上报', hop_overdue: '上报超时',
       grade_overridden: '等级调整', closed: '办结', report_created: '起草报告', report_edited: '修改报告',
       report_submitted: '提交报告', report_returned: '退回报告', report_approved: '签发报告', follow_up_required: '须续报',
+    },
+  },
+  imports: {
+    enterprisesTitle: '导入企业档案', template: '下载模板', choose: '选择 Excel 文件',
+    hint: '按模板填写；列的顺序、空格和标题行不限，表头可用常见写法。每个文件最多 200,000 行、20 MB。先预检，确认无误后再导入。',
+    checking: '正在预检，已处理 {n} 行…', committing: '正在导入，已处理 {n} / {total} 行…',
+    summary: '共 {total} 行：将新增 {created}，将更新 {updated}，无变化 {unchanged}，拒绝 {refused}',
+    committedSummary: '已导入：新增 {created}，更新 {updated}，无变化 {unchanged}，拒绝 {refused}',
+    commit: '确认导入 {n} 行', commitTitle: '确认导入', commitConfirm: '{refused} 行有问题，将不导入；其余 {n} 行将一次写入。是否继续？',
+    result: '下载标注结果', again: '重新选择文件', toRegister: '查看企业档案', nothingToCommit: '没有可以写入的行（全部无变化或被拒绝）',
+    problems: '问题清单', row: '行', column: '列', field: '字段', problem: '问题',
+    moreProblems: '仅显示前 {shown} 条，共 {total} 条；完整内容见标注结果',
+    history: '导入记录', file: '文件', status: '状态', by: '导入人', at: '时间', counts: '新增 / 更新 / 无变化 / 拒绝',
+    statuses: { checking: '预检中', checked: '已预检', committing: '导入中', committed: '已导入', failed: '失败' },
+    failures: {
+      not_a_workbook: '不是 Excel（.xlsx）文件', no_header: '前 10 行中没有找到表头', column_missing: '缺少必需的列',
+      too_many_rows: '超过 200,000 行，请拆分后导入', empty_sheet: '工作表是空的', interrupted: '导入被中断（服务重启），请重新上传',
+      internal: '处理时出错，已记录日志', cancelled: '已取消',
     },
   },
   enterprise: {
