@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test'
 import { signIn } from './helpers'
+import { xlsx } from './xlsx'
 
 // The safety-production register on the demo city: the city's inspector finds an enterprise by
 // a fragment of its name, evaluates a new risk point by LEC and sees the enterprise turn red on
@@ -88,4 +89,45 @@ test('an enterprise account sees only its own enterprise and a renaming waits fo
   // Another enterprise is simply not there.
   const other = await page.request.get('/api/v1/enterprises/00000000-0000-7000-8000-000000000000')
   expect(other.status()).toBe(404)
+})
+
+test('an inspector imports the register from a workbook and finds the enterprise on the map and its page', async ({ page }) => {
+  await signIn(page, 'inspector')
+  await expect(page.getByTestId('nav-home')).toBeVisible()
+  await page.goto('/enterprises')
+  await page.getByTestId('enterprise-import').click()
+  await expect(page).toHaveURL(/\/enterprises\/import$/)
+
+  // An office's own sheet: a title row, its own header names, one good row and one mistyped code.
+  const name = `江南导入化工 ${Date.now() % 100000}`
+  const file = xlsx([
+    ['江南区企业台账'],
+    ['企业名称', '统一社会信用代码', '属地', '行业门类', '监管行业', '经度', '纬度'],
+    [name, '91350100M000100Y43', '滨江街道', 'C', '危险化学品', '118.10', '30.55'],
+    ['错码公司', '91350100M000100Y44', '滨江街道', 'C', '冶金', '', ''],
+  ])
+  await page.locator('.el-upload input[type=file]').setInputFiles({ name: '江南区企业台账.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: file })
+  await expect(page.getByTestId('import-status')).toHaveText('已预检', { timeout: 30_000 })
+  const problems = page.getByTestId('import-problems')
+  await expect(problems.locator('tbody tr')).toHaveCount(1)
+  await expect(problems).toContainText('4')
+  await expect(problems).toContainText('校验位不对')
+
+  await page.getByTestId('import-commit').click()
+  await page.locator('.el-message-box').getByRole('button', { name: /确定|OK/ }).click()
+  await expect(page.getByTestId('import-status')).toHaveText('已导入', { timeout: 30_000 })
+  await expect(page.getByTestId('import-history').locator('tbody tr').first()).toContainText('陈检查')
+
+  // On the four-colour map (no risk points yet, so uncoloured), then its page.
+  const map = await (await page.request.get('/api/v1/risk-map')).json()
+  const point = map.points.find((p: { name: string }) => p.name === name)
+  expect(point).toBeTruthy()
+  await page.getByTestId('import-done').click()
+  await page.getByTestId('enterprise-search').fill(name)
+  await page.getByTestId('enterprise-search').press('Enter')
+  const rows = page.getByTestId('enterprise-table').locator('tbody tr')
+  await expect(rows).toHaveCount(1)
+  await rows.first().click()
+  await expect(page.getByTestId('enterprise-title')).toContainText(name)
+  expect(new URL(page.url()).pathname).toBe(`/enterprises/${point.id}`)
 })
