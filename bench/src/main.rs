@@ -22,6 +22,7 @@ use beacon_store::testing::TestDatabase;
 use beacon_store::{Backend, ConnectOptions, Store};
 
 mod cluster;
+mod import;
 mod incident;
 mod soak;
 
@@ -61,6 +62,7 @@ async fn main() -> Result<()> {
     let mut beacon = None;
     let mut roster_only = None;
     let mut incident_only = None;
+    let mut import_only = None;
     let mut cluster = false;
     let mut soak = None;
     let backend_of = |flag: &str, value: Option<String>| match value.as_deref() {
@@ -75,6 +77,8 @@ async fn main() -> Result<()> {
             "--roster-only" => roster_only = Some(backend_of(&arg, args.next())?),
             // Only the incident figures, on one backend.
             "--incident-only" => incident_only = Some(backend_of(&arg, args.next())?),
+            // Only the 100,000-row Excel import, on one backend (issue 14).
+            "--import-only" => import_only = Some(backend_of(&arg, args.next())?),
             // Two instances on PostgreSQL and NATS against one (issue 12).
             "--cluster" => cluster = true,
             // A long mixed load: minutes, then the backend (issue 12).
@@ -83,7 +87,7 @@ async fn main() -> Result<()> {
                 soak = Some((minutes, backend_of(&arg, args.next())?));
             }
             other => bail!(
-                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres] [--incident-only sqlite|postgres] [--cluster] [--soak MINUTES sqlite|postgres]"
+                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres] [--incident-only sqlite|postgres] [--import-only sqlite|postgres] [--cluster] [--soak MINUTES sqlite|postgres]"
             ),
         }
     }
@@ -99,6 +103,9 @@ async fn main() -> Result<()> {
     }
     if cluster {
         return cluster::cluster_run(&beacon.context("--beacon PATH is required")?).await;
+    }
+    if let Some(backend) = import_only {
+        return import::import_run(&beacon.context("--beacon PATH is required")?, backend).await;
     }
     if let Some(backend) = incident_only {
         return incident_only_run(&beacon.context("--beacon PATH is required")?, backend).await;

@@ -1,0 +1,169 @@
+//! `--import-only sqlite|postgres`: a 100,000-row register imported through the API into the
+//! demo city — the dry run, the commit, the server's peak memory, and a second dry run of the
+//! same file, which must find every row unchanged (issue 14: < 60 s and < 300 MiB).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use beacon_core::enterprise::uscc::{Uscc, organisation_check};
+use beacon_export::{Cell, Ledger, ledger_xlsx};
+use beacon_store::Backend;
+use serde_json::Value;
+
+use crate::{seeded, sign_in, start_server};
+
+const ROWS: usize = 100_000;
+/// Townships of the demo city the rows are spread over, by name as offices write them.
+const TOWNS: [&str; 8] =
+    ["滨江街道", "望江街道", "南湖街道", "北门街道", "港口街道", "青山镇", "云岭镇", "溪口镇"];
+const SECTORS: [&str; 4] = ["危险化学品", "冶金", "机械", "商贸"];
+
+fn code(i: usize) -> Result<String> {
+    let org8 = format!("{:08}", 10_000_000 + i);
+    let check = organisation_check(org8.as_bytes()).context("check digit")? as char;
+    Ok(Uscc::complete(&format!("91350100{org8}{check}"))
+        .context("credit code")?
+        .as_str()
+        .to_owned())
+}
+
+fn workbook() -> Result<Vec<u8>> {
+    let headers = [
+        "统一社会信用代码",
+        "企业名称",
+        "属地单位",
+        "国民经济行业门类",
+        "监管行业",
+        "地址",
+        "从业人员数",
+        "经度",
+        "纬度",
+    ];
+    let mut rows = Vec::with_capacity(ROWS);
+    for i in 0..ROWS {
+        rows.push(vec![
+            Cell::Text(code(i)?),
+            Cell::Text(format!("导入测试企业{i:06}有限公司")),
+            Cell::Text(TOWNS[i % TOWNS.len()].to_owned()),
+            Cell::Text("C".to_owned()),
+            Cell::Text(SECTORS[i % SECTORS.len()].to_owned()),
+            Cell::Text(format!("工业路 {} 号", i % 5000)),
+            Cell::Number((i % 900 + 10) as f64),
+            Cell::Number(118.0 + (i % 1000) as f64 / 5000.0),
+            Cell::Number(30.5 + (i % 777) as f64 / 5000.0),
+        ]);
+    }
+    Ok(ledger_xlsx(&Ledger {
+        sheet: "企业", title: "企业导入基准", headers: &headers, rows
+    })?)
+}
+
+fn peak_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .context("VmHWM not found")
+}
+
+async fn wait(client: &reqwest::Client, base: &str, cookie: &str, id: &str) -> Result<Value> {
+    loop {
+        let import: Value = client
+            .get(format!("{base}/api/v1/imports/{id}"))
+            .header("cookie", cookie)
+            .send()
+            .await?
+            .json()
+            .await?;
+        if !matches!(import["status"].as_str(), Some("checking" | "committing")) {
+            return Ok(import);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn upload(client: &reqwest::Client, base: &str, cookie: &str, file: &[u8]) -> Result<String> {
+    let response = client
+        .post(format!("{base}/api/v1/imports?kind=enterprises&name=bench.xlsx"))
+        .header("cookie", cookie)
+        .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .body(file.to_vec())
+        .send()
+        .await?;
+    if response.status() != reqwest::StatusCode::ACCEPTED {
+        bail!("upload: {} {}", response.status(), response.text().await?);
+    }
+    let body: Value = response.json().await?;
+    Ok(body["id"].as_str().context("import id")?.to_owned())
+}
+
+pub async fn import_run(beacon: &PathBuf, backend: Backend) -> Result<()> {
+    let (database, data) = seeded(beacon, backend).await?;
+    let client = reqwest::Client::new();
+    let (mut server, base, _) = start_server(beacon, &client, &database.url, &data).await?;
+    let pid = server.0.id();
+    let cookie = sign_in(&client, &base, "inspector").await?;
+    let file = workbook()?;
+    let baseline = crate::rss_kib(pid)?;
+
+    let started = Instant::now();
+    let id = upload(&client, &base, &cookie, &file).await?;
+    let checked = wait(&client, &base, &cookie, &id).await?;
+    let dry_run = started.elapsed();
+    if checked["status"] != "checked" || checked["rows_created"] != ROWS as u64 {
+        bail!("dry run: {checked}");
+    }
+    let started = Instant::now();
+    let response = client
+        .post(format!("{base}/api/v1/imports/{id}/commit"))
+        .header("cookie", &cookie)
+        .send()
+        .await?;
+    if response.status() != reqwest::StatusCode::ACCEPTED {
+        bail!("commit: {}", response.text().await?);
+    }
+    let committed = wait(&client, &base, &cookie, &id).await?;
+    let commit = started.elapsed();
+    if committed["status"] != "committed" || committed["rows_created"] != ROWS as u64 {
+        bail!("commit: {committed}");
+    }
+    let peak = peak_kib(pid)?;
+
+    // The same file again: every row unchanged.
+    let started = Instant::now();
+    let again = upload(&client, &base, &cookie, &file).await?;
+    let again = wait(&client, &base, &cookie, &again).await?;
+    let second = started.elapsed();
+    if again["rows_unchanged"] != ROWS as u64 {
+        bail!("second dry run: {again}");
+    }
+    let peak_after = peak_kib(pid)?;
+    server.stop();
+
+    let mib = |k: u64| k as f64 / 1024.0;
+    println!(
+        "| figure ({} rows, {:.1} MiB workbook) | {} | floor |",
+        ROWS,
+        file.len() as f64 / 1048576.0,
+        backend.name()
+    );
+    println!("|---|---|---|");
+    println!("| upload + dry run | {:.1} s | |", dry_run.as_secs_f64());
+    println!("| commit (one transaction) | {:.1} s | |", commit.as_secs_f64());
+    println!("| upload + dry run + commit | {:.1} s | < 60 s |", (dry_run + commit).as_secs_f64());
+    println!(
+        "| server peak resident memory (VmHWM; {:.0} MiB before) | {:.0} MiB | < 300 MiB |",
+        mib(baseline),
+        mib(peak)
+    );
+    println!(
+        "| second dry run of the same file (all unchanged) | {:.1} s (peak {:.0} MiB) | |",
+        second.as_secs_f64(),
+        mib(peak_after)
+    );
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
+}
