@@ -14,7 +14,10 @@ use beacon_core::org::Permission;
 use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
 use beacon_export::sheet::{Lang, RowNote, annotated_xlsx, template_xlsx};
-use beacon_store::enterprise::{ENTERPRISE_IMPORT_COLUMNS, enterprise_import_samples};
+use beacon_store::enterprise::{
+    ENTERPRISE_IMPORT_COLUMNS, LICENCE_IMPORT_COLUMNS, RISK_POINT_IMPORT_COLUMNS,
+    enterprise_import_samples, licence_import_samples, risk_point_import_samples,
+};
 use beacon_store::imports::{Import, ImportProblem, MAX_ROWS};
 use beacon_store::{Page, Store};
 use serde::Deserialize;
@@ -33,25 +36,31 @@ pub const IMPORT_LIMIT: usize = 20 * 1024 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ImportKindName {
     Enterprises,
+    Licences,
+    RiskPoints,
 }
 
 impl ImportKindName {
     fn parse(kind: &str) -> ApiResult<Self> {
         match kind {
             "enterprises" => Ok(Self::Enterprises),
+            "licences" => Ok(Self::Licences),
+            "risk_points" => Ok(Self::RiskPoints),
             _ => Err(ApiError::field("kind", "unknown")),
         }
     }
 
     fn permission(self) -> Permission {
         match self {
-            Self::Enterprises => Permission::ManageEnterprises,
+            Self::Enterprises | Self::Licences | Self::RiskPoints => Permission::ManageEnterprises,
         }
     }
 
     fn name(self) -> &'static str {
         match self {
             Self::Enterprises => "enterprises",
+            Self::Licences => "licences",
+            Self::RiskPoints => "risk_points",
         }
     }
 }
@@ -73,6 +82,12 @@ fn spawn_run(
                 Ok(k) => store.run_import(&actor, &id, k, write).await,
                 Err(e) => Err(e),
             },
+            ImportKindName::Licences => {
+                store.run_import(&actor, &id, store.licence_import(&scope, &actor), write).await
+            }
+            ImportKindName::RiskPoints => {
+                store.run_import(&actor, &id, store.risk_point_import(&scope, &actor), write).await
+            }
         };
         if let Err(e) = result {
             tracing::error!(import = %id, error = %e, "import failed");
@@ -83,7 +98,7 @@ fn spawn_run(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
-    /// `enterprises`.
+    /// `enterprises`, `licences` or `risk_points`.
     pub kind: String,
     /// The file's name as the user chose it.
     #[serde(default)]
@@ -227,6 +242,16 @@ async fn import_template(
             &ENTERPRISE_IMPORT_COLUMNS[..],
             enterprise_import_samples(),
         ),
+        ImportKindName::Licences => (
+            if lang == Lang::En { "Licences" } else { "证照信息" },
+            &LICENCE_IMPORT_COLUMNS[..],
+            licence_import_samples(),
+        ),
+        ImportKindName::RiskPoints => (
+            if lang == Lang::En { "Risk points" } else { "风险点" },
+            &RISK_POINT_IMPORT_COLUMNS[..],
+            risk_point_import_samples(),
+        ),
     };
     let bytes = template_xlsx(sheet, columns, &samples, lang).map_err(ApiError::internal)?;
     Ok(download(&format!("{}-template.xlsx", kind.name()), XLSX, bytes))
@@ -361,6 +386,9 @@ fn problem_text(code: &str, lang: Lang) -> String {
         ("is_a_department", "应填属地，不是部门", "is a department, not a territory"),
         ("column_missing", "缺少此列", "column missing"),
         ("column_duplicated", "此列重复", "column appears twice"),
+        ("licence_withdrawn", "该证照已注销，不能导入修改", "the licence was withdrawn"),
+        ("before_issued", "有效期须晚于发证日期", "must be after the issue date"),
+        ("not_on_scale", "不是该量表上的取值", "not a value of the scale"),
     ];
     TABLE.iter().find(|(c, _, _)| *c == code).map_or_else(
         || code.to_owned(),

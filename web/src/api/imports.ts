@@ -4,7 +4,8 @@ import { ApiError, type ErrorBody, type Schemas } from './client'
 
 export type Import = Schemas['Import']
 export type ImportProblem = Schemas['ImportProblem']
-export type ImportKind = 'enterprises'
+export type ImportKind = 'enterprises' | 'licences' | 'risk_points'
+export const IMPORT_KINDS: ImportKind[] = ['enterprises', 'licences', 'risk_points']
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 

@@ -9561,7 +9561,7 @@ export interface operations {
     upload_import: {
         parameters: {
             query: {
-                /** @description `enterprises`. */
+                /** @description `enterprises`, `licences` or `risk_points`. */
                 kind: string;
                 /** @description The file's name as the user chose it. */
                 name?: string;

@@ -505,7 +505,8 @@ export default {
     },
   },
   imports: {
-    enterprisesTitle: 'Import enterprises', template: 'Download template', choose: 'Choose an Excel file',
+    kinds: { enterprises: 'Enterprises', licences: 'Licences', risk_points: 'Risk points' },
+    title: 'Import from Excel', template: 'Download template', choose: 'Choose an Excel file',
     hint: 'Fill in the template; column order, spacing and a title row do not matter, and common header names are understood. At most 200,000 rows and 20 MB per file. Check first, then import.',
     checking: 'Checking, {n} rows so far…', committing: 'Importing, {n} of {total} rows…',
     summary: '{total} rows: {created} to create, {updated} to update, {unchanged} unchanged, {refused} refused',

@@ -505,7 +505,8 @@ export default {
     },
   },
   imports: {
-    enterprisesTitle: '导入企业档案', template: '下载模板', choose: '选择 Excel 文件',
+    kinds: { enterprises: '企业档案', licences: '证照', risk_points: '风险点' },
+    title: '批量导入', template: '下载模板', choose: '选择 Excel 文件',
     hint: '按模板填写；列的顺序、空格和标题行不限，表头可用常见写法。每个文件最多 200,000 行、20 MB。先预检，确认无误后再导入。',
     checking: '正在预检，已处理 {n} 行…', committing: '正在导入，已处理 {n} / {total} 行…',
     summary: '共 {total} 行：将新增 {created}，将更新 {updated}，无变化 {unchanged}，拒绝 {refused}',

@@ -25,15 +25,27 @@ fn workbook(rows: &[[&str; 6]]) -> Vec<u8> {
     .unwrap()
 }
 
+/// Any sheet: a title row, the headers, the rows.
+fn sheet(headers: &[&str], rows: &[Vec<&str>]) -> Vec<u8> {
+    let rows =
+        rows.iter().map(|r| r.iter().map(|c| Cell::Text((*c).to_owned())).collect()).collect();
+    ledger_xlsx(&Ledger { sheet: "s", title: "台账", headers, rows }).unwrap()
+}
+
 async fn upload(t: &TestApp, session: &Session, bytes: Vec<u8>) -> Response {
-    let request = Request::post("/api/v1/imports?kind=enterprises&name=%E5%8F%B0%E8%B4%A6.xlsx")
-        .header(header::COOKIE, &session.cookie)
-        .header(
-            header::CONTENT_TYPE,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        .body(Body::from(bytes))
-        .unwrap();
+    upload_kind(t, session, "enterprises", bytes).await
+}
+
+async fn upload_kind(t: &TestApp, session: &Session, kind: &str, bytes: Vec<u8>) -> Response {
+    let request =
+        Request::post(format!("/api/v1/imports?kind={kind}&name=%E5%8F%B0%E8%B4%A6.xlsx"))
+            .header(header::COOKIE, &session.cookie)
+            .header(
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+            .body(Body::from(bytes))
+            .unwrap();
     t.send(request).await
 }
 
@@ -180,5 +192,61 @@ backend_tests! {
         assert_eq!(sample["status"], "checked", "{sample}");
         assert_eq!(sample["rows_total"], 1);
         assert_eq!(problem(&sample, 2, "unit_id")["code"], "not_found");
+    }
+
+    async fn licences_and_risk_points_import_under_their_enterprises(t: TestApp) {
+        let inspector = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
+        let west = t.signed_in("west.inspector", &t.tree.west, &[Role::Inspector]).await;
+        let made = t.post(&inspector, "/api/v1/enterprises", json!({
+            "uscc": "91350100M000100Y43", "name": "临江甲化工", "unit_id": t.tree.town,
+            "section": "C", "sector": "hazardous_chemicals",
+        })).await;
+        let id = made.json()["id"].as_str().unwrap().to_owned();
+        t.post(&west, "/api/v1/enterprises", json!({
+            "uscc": "91440300708461136T", "name": "江北丙厂", "unit_id": t.tree.west,
+            "section": "C", "sector": "machinery",
+        })).await.expect(StatusCode::CREATED);
+
+        let headers = ["统一社会信用代码", "证照类型", "证书编号", "发证日期", "有效期至", "持证人"];
+        let licences = sheet(&headers, &[
+            vec!["91350100M000100Y43", "安全生产许可证", "WH-2024-001", "2024-03-01", "2027-02-28", ""],
+            vec!["91440300708461136T", "安全生产许可证", "WH-2024-002", "2024-03-01", "2027-02-28", ""],
+            vec!["91350100M000100Y43", "危险化学品经营许可证", "JY-01", "2024-03-01", "2023-03-01", ""],
+            vec!["91350100M000100Y43", "特种作业操作证", "T-9", "2024-03-01", "2030-03-01", ""],
+        ]);
+        let import = upload_kind(&t, &inspector, "licences", licences.clone()).await.json();
+        let import_id = import["id"].as_str().unwrap().to_owned();
+        let checked = settled(&t, &inspector, &import_id).await;
+        assert_eq!(checked["status"], "checked", "{checked}");
+        assert_eq!(checked["rows_created"], 1);
+        // Another district's enterprise is not told apart from one that does not exist.
+        assert_eq!(problem(&checked, 4, "uscc")["code"], "not_found");
+        assert_eq!(problem(&checked, 5, "expires_on")["code"], "before_issued");
+        assert_eq!(problem(&checked, 6, "holder_name")["code"], "required");
+        t.post(&inspector, &format!("/api/v1/imports/{import_id}/commit"), json!({})).await.expect(StatusCode::ACCEPTED);
+        assert_eq!(settled(&t, &inspector, &import_id).await["status"], "committed");
+        let listed = t.get(&inspector, &format!("/api/v1/enterprises/{id}/licences")).await.json();
+        assert_eq!(listed.as_array().map_or(0, Vec::len), 1, "{listed}");
+        let again = upload_kind(&t, &inspector, "licences", licences).await.json();
+        let again = settled(&t, &inspector, again["id"].as_str().unwrap()).await;
+        assert_eq!(again["rows_unchanged"], 1);
+
+        let headers = ["统一社会信用代码", "风险点名称", "事故类型", "L", "E", "C", "管控层级"];
+        let points = sheet(&headers, &[
+            vec!["91350100M000100Y43", "液氯储罐区", "中毒和窒息；火灾", "6", "10", "7", "公司级"],
+            vec!["91350100M000100Y43", "配电室", "触电", "4", "6", "3", "车间级"],
+        ]);
+        let import = upload_kind(&t, &inspector, "risk_points", points).await.json();
+        let import_id = import["id"].as_str().unwrap().to_owned();
+        let checked = settled(&t, &inspector, &import_id).await;
+        assert_eq!(checked["rows_created"], 1, "{checked}");
+        assert_eq!(problem(&checked, 4, "l")["code"], "not_on_scale");
+        t.post(&inspector, &format!("/api/v1/imports/{import_id}/commit"), json!({})).await.expect(StatusCode::ACCEPTED);
+        settled(&t, &inspector, &import_id).await;
+        // D = 6 × 10 × 7 = 420: red, and the enterprise with it.
+        let enterprise = t.get(&inspector, &format!("/api/v1/enterprises/{id}")).await.json();
+        assert_eq!(enterprise["colour"], "red", "{enterprise}");
+        let template = t.get(&inspector, "/api/v1/imports/template.xlsx?kind=risk_points&lang=en").await;
+        assert!(crate::enterprise::workbook_text(&template.bytes).contains("Control level"));
     }
 }

@@ -6,16 +6,19 @@
 use std::collections::HashMap;
 
 use beacon_core::audit::Actor;
+use beacon_core::enterprise::{LICENCE_KINDS, Uscc, reference};
 use beacon_core::id::new_id;
 use beacon_core::scope::Scope;
 use beacon_export::sheet::{Column, Row};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
 use sqlx::Row as _;
 
+use super::licence::{add_licence, change_licence, licence_of};
+use super::risk::{add_risk_point, change_risk_point, point_of};
 use super::{
-    COLUMNS as ENTERPRISE_COLUMNS, Enterprise, EnterpriseRow, EnterpriseWrite, Reach,
-    insert_enterprise, register_diff, select, today, update_row,
+    COLUMNS as ENTERPRISE_COLUMNS, Enterprise, EnterpriseRow, EnterpriseWrite, LicenceWrite, Reach,
+    Reached, RiskPointWrite, insert_enterprise, register_diff, select, today, update_row,
 };
 use crate::imports::{ImportKind, RowOutcome};
 use crate::sql::Sql;
@@ -504,6 +507,451 @@ impl ImportKind for EnterpriseImport {
                 data,
             )
             .await?;
+        }
+        Ok(RowOutcome::Updated)
+    }
+}
+
+/// The enterprise a row names by its credit code, when the caller reaches it; the code's own
+/// problem otherwise (`not_found` also for one outside the reach: it is not told apart).
+async fn named_enterprise(
+    tx: &mut Tx,
+    reach: &Reach,
+    code: &str,
+) -> Result<Result<Reached, (String, String)>, StoreError> {
+    let uscc = match Uscc::parse(code) {
+        Ok(u) => u,
+        Err(c) => return Ok(Err(("uscc".to_owned(), c.to_owned()))),
+    };
+    let mut sql = Sql::new(
+        "SELECT e.id, e.unit_id, e.department_id, e.status, e.name FROM enterprises e WHERE e.uscc = ",
+    );
+    sql.bind(uscc.as_str().to_owned());
+    reach.filter(&mut sql);
+    let Some(row) = sql.fetch_optional(&mut **tx).await? else {
+        return Ok(Err(("uscc".to_owned(), "not_found".to_owned())));
+    };
+    let e = Reached {
+        id: row.try_get("id")?,
+        unit_id: row.try_get("unit_id")?,
+        department_id: row.try_get("department_id")?,
+        status: row.try_get("status")?,
+        name: row.try_get("name")?,
+    };
+    if e.status == "closed" {
+        return Ok(Err(("uscc".to_owned(), "enterprise_closed".to_owned())));
+    }
+    Ok(Ok(e))
+}
+
+/// A date cell, with its problem added when unreadable.
+fn date_in(
+    row: &Row<'_>,
+    index: usize,
+    field: &str,
+    problems: &mut Vec<(String, String)>,
+) -> Option<NaiveDate> {
+    match row.date(index) {
+        Ok(d) => d,
+        Err(code) => {
+            problems.push((field.to_owned(), code.to_owned()));
+            None
+        }
+    }
+}
+
+/// The licence columns, in the template's order.
+pub static LICENCE_IMPORT_COLUMNS: [Column; 8] = [
+    column(
+        "uscc",
+        "统一社会信用代码",
+        "Unified social credit code",
+        &["信用代码", "社会信用代码", "企业信用代码"],
+        true,
+        (
+            "持证企业的代码；企业须已在档案中且在本单位辖区内",
+            "The holder's code; the enterprise must be registered in your scope",
+        ),
+    ),
+    column(
+        "kind",
+        "证照类型",
+        "Licence kind",
+        &["证书类型", "许可证类型", "类型"],
+        true,
+        (
+            "如 安全生产许可证、危险化学品经营许可证、特种作业操作证",
+            "e.g. 安全生产许可证, 危险化学品经营许可证, 特种作业操作证",
+        ),
+    ),
+    column(
+        "number",
+        "证书编号",
+        "Number",
+        &["编号", "许可证编号", "证号"],
+        true,
+        ("同一企业同一类型内唯一", "Unique per enterprise and kind"),
+    ),
+    column("issuer", "发证机关", "Issuer", &["发证单位"], false, ("", "")),
+    column(
+        "issued_on",
+        "发证日期",
+        "Issued",
+        &["发证时间", "颁发日期"],
+        true,
+        ("日期，如 2024-03-01", "A date such as 2024-03-01"),
+    ),
+    column(
+        "expires_on",
+        "有效期至",
+        "Expires",
+        &["有效期", "到期日期", "截止日期"],
+        true,
+        ("日期，须晚于发证日期", "A date after the issue date"),
+    ),
+    column("scope_text", "许可范围", "Scope", &["经营范围", "许可内容"], false, ("", "")),
+    column(
+        "holder_name",
+        "持证人",
+        "Holder",
+        &["姓名", "持证人姓名"],
+        false,
+        ("特种作业、特种设备作业人员证必填", "Required for personal certificates"),
+    ),
+];
+
+pub fn licence_import_samples() -> Vec<Vec<&'static str>> {
+    vec![vec![
+        "91350100M000100Y43",
+        "安全生产许可证",
+        "（闽）WH安许证字〔2024〕001号",
+        "某市应急管理局",
+        "2024-03-01",
+        "2027-02-28",
+        "危险化学品生产",
+        "",
+    ]]
+}
+
+fn licence_at(key: &str) -> usize {
+    LICENCE_IMPORT_COLUMNS.iter().position(|c| c.key == key).unwrap_or(usize::MAX)
+}
+
+/// An import of licences by a regulator of `scope`: one row per licence, known by its
+/// enterprise, kind and number.
+pub struct LicenceImport {
+    actor: Actor,
+    reach: Reach,
+    now: DateTime<Utc>,
+}
+
+impl Store {
+    pub fn licence_import(&self, scope: &Scope, actor: &Actor) -> LicenceImport {
+        LicenceImport { actor: actor.clone(), reach: Reach::Scope(scope.clone()), now: self.now() }
+    }
+}
+
+impl ImportKind for LicenceImport {
+    fn columns(&self) -> &'static [Column] {
+        &LICENCE_IMPORT_COLUMNS
+    }
+
+    fn key(&self, row: &Row<'_>) -> Option<(&'static str, String)> {
+        let code = row.text(licence_at("uscc")).trim().to_uppercase();
+        let kind = row.text(licence_at("kind"));
+        let kind = reference(&LICENCE_KINDS, &kind).map_or(kind, str::to_owned);
+        let number = row.text(licence_at("number"));
+        (!code.is_empty() && !number.is_empty())
+            .then(|| ("number", format!("{code}\u{1}{kind}\u{1}{number}")))
+    }
+
+    async fn apply(
+        &mut self,
+        tx: &mut Tx,
+        row: &Row<'_>,
+        write: bool,
+    ) -> Result<RowOutcome, StoreError> {
+        let mut problems = Vec::new();
+        let issued = date_in(row, licence_at("issued_on"), "issued_on", &mut problems);
+        let expires = date_in(row, licence_at("expires_on"), "expires_on", &mut problems);
+        let mut required = |field: &str, value: Option<NaiveDate>| {
+            if value.is_none() && !problems.iter().any(|(f, _)| f == field) {
+                problems.push((field.to_owned(), "required".to_owned()));
+            }
+        };
+        required("issued_on", issued);
+        required("expires_on", expires);
+        let e = match named_enterprise(tx, &self.reach, &row.text(licence_at("uscc"))).await? {
+            Ok(e) => Some(e),
+            Err(p) => {
+                problems.push(p);
+                None
+            }
+        };
+        let draft = LicenceWrite {
+            kind: row.text(licence_at("kind")),
+            number: row.text(licence_at("number")),
+            issuer: row.text(licence_at("issuer")),
+            issued_on: issued.unwrap_or_default(),
+            expires_on: expires.unwrap_or_default(),
+            scope_text: row.text(licence_at("scope_text")),
+            holder_name: row.text(licence_at("holder_name")),
+            version: None,
+        };
+        let w = match draft.validate() {
+            Ok(w) => Some(w),
+            Err(errors) => {
+                for (field, code) in errors.fields() {
+                    if !problems.iter().any(|(f, _)| f == field) {
+                        problems.push((field.clone(), code.clone()));
+                    }
+                }
+                None
+            }
+        };
+        let (Some(e), Some(w), true) = (e, w, problems.is_empty()) else {
+            return Ok(RowOutcome::Refused(problems));
+        };
+        let existing = sqlx::query("SELECT * FROM enterprise_licences WHERE enterprise_id = $1 AND kind = $2 AND number = $3")
+            .bind(e.id.clone())
+            .bind(w.kind.clone())
+            .bind(w.number.clone())
+            .fetch_optional(&mut **tx)
+            .await?;
+        let Some(existing) = existing else {
+            if write {
+                add_licence(tx, self.now, &self.actor, &e, &w).await?;
+            }
+            return Ok(RowOutcome::Created);
+        };
+        let before = licence_of(&existing, today(self.now))?;
+        if before.withdrawn {
+            return Ok(RowOutcome::refused("number", "licence_withdrawn"));
+        }
+        let same = before.issuer == w.issuer
+            && before.issued_on == w.issued_on
+            && before.expires_on == w.expires_on
+            && before.scope_text == w.scope_text
+            && before.holder_name == w.holder_name;
+        if same {
+            return Ok(RowOutcome::Unchanged);
+        }
+        if write {
+            change_licence(tx, self.now, &self.actor, &e, &before.id, &before, &w).await?;
+        }
+        Ok(RowOutcome::Updated)
+    }
+}
+
+/// The risk-point columns, in the template's order.
+pub static RISK_POINT_IMPORT_COLUMNS: [Column; 11] = [
+    column(
+        "uscc",
+        "统一社会信用代码",
+        "Unified social credit code",
+        &["信用代码", "社会信用代码", "企业信用代码"],
+        true,
+        (
+            "所属企业的代码；企业须已在档案中且在本单位辖区内",
+            "The enterprise's code; it must be registered in your scope",
+        ),
+    ),
+    column(
+        "name",
+        "风险点名称",
+        "Risk point",
+        &["风险点", "名称", "场所/设施"],
+        true,
+        ("同一企业内唯一，如 液氯储罐区", "Unique within the enterprise, e.g. 液氯储罐区"),
+    ),
+    column("place", "位置", "Place", &["所在位置", "区域"], false, ("", "")),
+    column(
+        "accident_types",
+        "可能导致的事故类型",
+        "Accident types",
+        &["事故类型", "事故类别"],
+        true,
+        (
+            "GB 6441 类别名称，多个用“；”分隔，如 中毒和窒息；火灾",
+            "GB 6441 names separated by ;, e.g. 中毒和窒息；火灾",
+        ),
+    ),
+    column(
+        "l",
+        "L（可能性）",
+        "L (likelihood)",
+        &["L", "L值", "可能性"],
+        true,
+        ("0.1、0.2、0.5、1、3、6、10 之一", "One of 0.1, 0.2, 0.5, 1, 3, 6, 10"),
+    ),
+    column(
+        "e",
+        "E（暴露频繁程度）",
+        "E (exposure)",
+        &["E", "E值", "暴露频繁程度"],
+        true,
+        ("0.5、1、2、3、6、10 之一", "One of 0.5, 1, 2, 3, 6, 10"),
+    ),
+    column(
+        "c",
+        "C（后果）",
+        "C (consequence)",
+        &["C", "C值", "后果严重程度"],
+        true,
+        ("1、3、7、15、40、100 之一", "One of 1, 3, 7, 15, 40, 100"),
+    ),
+    column("measures", "管控措施", "Control measures", &["主要管控措施"], false, ("", "")),
+    column(
+        "control_level",
+        "管控层级",
+        "Control level",
+        &["管控级别"],
+        true,
+        ("公司级、车间级、班组级、岗位级", "公司级, 车间级, 班组级 or 岗位级"),
+    ),
+    column("responsible_person", "责任人", "Responsible person", &["管控责任人"], false, ("", "")),
+    column(
+        "next_review",
+        "下次评估日期",
+        "Next review",
+        &["复评日期", "下次评审日期"],
+        false,
+        ("日期，如 2027-01-31", "A date such as 2027-01-31"),
+    ),
+];
+
+pub fn risk_point_import_samples() -> Vec<Vec<&'static str>> {
+    vec![vec![
+        "91350100M000100Y43",
+        "液氯储罐区",
+        "厂区东侧",
+        "中毒和窒息；火灾",
+        "3",
+        "6",
+        "15",
+        "设置泄漏报警和紧急切断",
+        "公司级",
+        "张三",
+        "2027-01-31",
+    ]]
+}
+
+fn risk_at(key: &str) -> usize {
+    RISK_POINT_IMPORT_COLUMNS.iter().position(|c| c.key == key).unwrap_or(usize::MAX)
+}
+
+/// An import of risk points by a regulator of `scope`: one row per risk point, known by its
+/// enterprise and name; new L, E or C values are a re-evaluation, kept like one typed in.
+pub struct RiskPointImport {
+    actor: Actor,
+    reach: Reach,
+    now: DateTime<Utc>,
+}
+
+impl Store {
+    pub fn risk_point_import(&self, scope: &Scope, actor: &Actor) -> RiskPointImport {
+        RiskPointImport {
+            actor: actor.clone(),
+            reach: Reach::Scope(scope.clone()),
+            now: self.now(),
+        }
+    }
+}
+
+impl ImportKind for RiskPointImport {
+    fn columns(&self) -> &'static [Column] {
+        &RISK_POINT_IMPORT_COLUMNS
+    }
+
+    fn key(&self, row: &Row<'_>) -> Option<(&'static str, String)> {
+        let code = row.text(risk_at("uscc")).trim().to_uppercase();
+        let name = row.text(risk_at("name"));
+        (!code.is_empty() && !name.is_empty()).then(|| ("name", format!("{code}\u{1}{name}")))
+    }
+
+    async fn apply(
+        &mut self,
+        tx: &mut Tx,
+        row: &Row<'_>,
+        write: bool,
+    ) -> Result<RowOutcome, StoreError> {
+        let mut problems = Vec::new();
+        let mut value = |key: &str| match row.number(risk_at(key)) {
+            Ok(Some(v)) => v,
+            Ok(None) => {
+                problems.push((key.to_owned(), "required".to_owned()));
+                0.0
+            }
+            Err(code) => {
+                problems.push((key.to_owned(), code.to_owned()));
+                0.0
+            }
+        };
+        let (l, e_value, c) = (value("l"), value("e"), value("c"));
+        let next_review = date_in(row, risk_at("next_review"), "next_review", &mut problems);
+        let enterprise = match named_enterprise(tx, &self.reach, &row.text(risk_at("uscc"))).await?
+        {
+            Ok(e) => Some(e),
+            Err(p) => {
+                problems.push(p);
+                None
+            }
+        };
+        let draft = RiskPointWrite {
+            name: row.text(risk_at("name")),
+            place: row.text(risk_at("place")),
+            accident_types: row.list(risk_at("accident_types")),
+            method: "lec".to_owned(),
+            l,
+            e: e_value,
+            c,
+            measures: row.text(risk_at("measures")),
+            control_level: row.text(risk_at("control_level")),
+            responsible_person: row.text(risk_at("responsible_person")),
+            next_review,
+            version: None,
+        };
+        let checked = match draft.validate() {
+            Ok(v) => Some(v),
+            Err(errors) => {
+                for (field, code) in errors.fields() {
+                    if !problems.iter().any(|(f, _)| f == field) {
+                        problems.push((field.clone(), code.clone()));
+                    }
+                }
+                None
+            }
+        };
+        let (Some(e), Some((lec, w)), true) = (enterprise, checked, problems.is_empty()) else {
+            return Ok(RowOutcome::Refused(problems));
+        };
+        let existing = sqlx::query(
+            "SELECT * FROM risk_points WHERE enterprise_id = $1 AND name = $2 AND retired = $3",
+        )
+        .bind(e.id.clone())
+        .bind(w.name.clone())
+        .bind(false)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(existing) = existing else {
+            if write {
+                add_risk_point(tx, self.now, &self.actor, &e, &lec, &w).await?;
+            }
+            return Ok(RowOutcome::Created);
+        };
+        let before = point_of(&existing, today(self.now))?;
+        let same = before.place == w.place
+            && before.accident_types == w.accident_types
+            && (before.l, before.e, before.c) == (lec.l, lec.e, lec.c)
+            && before.measures == w.measures
+            && before.control_level == w.control_level
+            && before.responsible_person == w.responsible_person
+            && before.next_review == w.next_review;
+        if same {
+            return Ok(RowOutcome::Unchanged);
+        }
+        if write {
+            change_risk_point(tx, self.now, &self.actor, &e, &before.id, &before, &lec, &w).await?;
         }
         Ok(RowOutcome::Updated)
     }

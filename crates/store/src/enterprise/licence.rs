@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::{Reach, date_of, iso, record_under, today};
+use super::{Reach, Reached, date_of, iso, record_under, today};
 use crate::deadline::{self, DueStage, NewDeadline};
 use crate::notify::{self, Delivery, NewNotification};
 use crate::sql::Sql;
@@ -124,7 +124,7 @@ fn state_of(withdrawn: bool, expires_on: NaiveDate, today: NaiveDate) -> &'stati
     }
 }
 
-fn licence_of(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<Licence, StoreError> {
+pub(super) fn licence_of(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<Licence, StoreError> {
     let withdrawn = crate::sql::get_bool(r, "withdrawn")?;
     let issued: String = r.try_get("issued_on")?;
     let expires: String = r.try_get("expires_on")?;
@@ -282,44 +282,7 @@ impl Store {
         if e.status == "closed" {
             return Err(StoreError::Conflict("enterprise_closed"));
         }
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO enterprise_licences (id, enterprise_id, kind, number, issuer, issued_on, \
-             expires_on, scope_text, holder_name, withdrawn, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11)",
-        )
-        .bind(id.clone())
-        .bind(enterprise_id.to_owned())
-        .bind(write.kind.clone())
-        .bind(write.number.clone())
-        .bind(write.issuer.clone())
-        .bind(iso(write.issued_on))
-        .bind(iso(write.expires_on))
-        .bind(write.scope_text.clone())
-        .bind(write.holder_name.clone())
-        .bind(false)
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Conflict("already_exists") => {
-                StoreError::invalid("number", "already_exists")
-            }
-            other => other,
-        })?;
-        schedule_expiry(&mut tx, now, &id, &e.unit_id, write.expires_on).await?;
-        record_under(
-            &mut tx,
-            now,
-            actor,
-            &e,
-            "licence_added",
-            ("licence_id", &id),
-            json!({
-                "kind": write.kind, "number": write.number, "expires_on": write.expires_on,
-            }),
-        )
-        .await?;
+        let id = add_licence(&mut tx, now, actor, &e, &write).await?;
         tx.commit().await?;
         self.licence(self.reader(), enterprise_id, &id).await
     }
@@ -345,55 +308,7 @@ impl Store {
         {
             return Err(StoreError::Conflict("stale_version"));
         }
-        sqlx::query(
-            "UPDATE enterprise_licences SET kind = $1, number = $2, issuer = $3, issued_on = $4, \
-             expires_on = $5, scope_text = $6, holder_name = $7, version = version + 1, \
-             updated_at = $8 WHERE id = $9",
-        )
-        .bind(write.kind.clone())
-        .bind(write.number.clone())
-        .bind(write.issuer.clone())
-        .bind(iso(write.issued_on))
-        .bind(iso(write.expires_on))
-        .bind(write.scope_text.clone())
-        .bind(write.holder_name.clone())
-        .bind(to_millis(now))
-        .bind(id.to_owned())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Conflict("already_exists") => {
-                StoreError::invalid("number", "already_exists")
-            }
-            other => other,
-        })?;
-        if before.expires_on != write.expires_on {
-            schedule_expiry(&mut tx, now, id, &e.unit_id, write.expires_on).await?;
-        }
-        let mut diff = serde_json::Map::new();
-        let mut pair = |field: &str, old: Value, new: Value| {
-            if old != new {
-                diff.insert(field.to_owned(), json!({ "before": old, "after": new }));
-            }
-        };
-        pair("kind", json!(before.kind), json!(write.kind));
-        pair("number", json!(before.number), json!(write.number));
-        pair("issuer", json!(before.issuer), json!(write.issuer));
-        pair("issued_on", json!(before.issued_on), json!(write.issued_on));
-        pair("expires_on", json!(before.expires_on), json!(write.expires_on));
-        pair("scope_text", json!(before.scope_text), json!(write.scope_text));
-        pair("holder_name", json!(before.holder_name), json!(write.holder_name));
-        diff.insert("number_now".into(), json!(write.number));
-        record_under(
-            &mut tx,
-            now,
-            actor,
-            &e,
-            "licence_updated",
-            ("licence_id", id),
-            Value::Object(diff),
-        )
-        .await?;
+        change_licence(&mut tx, now, actor, &e, id, &before, &write).await?;
         tx.commit().await?;
         self.licence(self.reader(), enterprise_id, id).await
     }
@@ -545,4 +460,105 @@ impl Store {
             .collect();
         notify::send(tx, now, mail, notes).await
     }
+}
+
+/// Adds a licence to a reached enterprise in `tx`: the row, its expiry clock, the timeline and
+/// the audit record. Returns its id.
+pub(super) async fn add_licence(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    e: &Reached,
+    write: &LicenceWrite,
+) -> Result<String, StoreError> {
+    let enterprise_id = e.id.as_str();
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO enterprise_licences (id, enterprise_id, kind, number, issuer, issued_on, \
+             expires_on, scope_text, holder_name, withdrawn, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11)",
+    )
+    .bind(id.clone())
+    .bind(enterprise_id.to_owned())
+    .bind(write.kind.clone())
+    .bind(write.number.clone())
+    .bind(write.issuer.clone())
+    .bind(iso(write.issued_on))
+    .bind(iso(write.expires_on))
+    .bind(write.scope_text.clone())
+    .bind(write.holder_name.clone())
+    .bind(false)
+    .bind(to_millis(now))
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Conflict("already_exists") => StoreError::invalid("number", "already_exists"),
+        other => other,
+    })?;
+    schedule_expiry(tx, now, &id, &e.unit_id, write.expires_on).await?;
+    record_under(
+        tx,
+        now,
+        actor,
+        e,
+        "licence_added",
+        ("licence_id", &id),
+        json!({
+            "kind": write.kind, "number": write.number, "expires_on": write.expires_on,
+        }),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Rewrites a licence of a reached enterprise in `tx`, with its clock, timeline and audit.
+pub(super) async fn change_licence(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    e: &Reached,
+    id: &str,
+    before: &Licence,
+    write: &LicenceWrite,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE enterprise_licences SET kind = $1, number = $2, issuer = $3, issued_on = $4, \
+             expires_on = $5, scope_text = $6, holder_name = $7, version = version + 1, \
+             updated_at = $8 WHERE id = $9",
+    )
+    .bind(write.kind.clone())
+    .bind(write.number.clone())
+    .bind(write.issuer.clone())
+    .bind(iso(write.issued_on))
+    .bind(iso(write.expires_on))
+    .bind(write.scope_text.clone())
+    .bind(write.holder_name.clone())
+    .bind(to_millis(now))
+    .bind(id.to_owned())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Conflict("already_exists") => StoreError::invalid("number", "already_exists"),
+        other => other,
+    })?;
+    if before.expires_on != write.expires_on {
+        schedule_expiry(tx, now, id, &e.unit_id, write.expires_on).await?;
+    }
+    let mut diff = serde_json::Map::new();
+    let mut pair = |field: &str, old: Value, new: Value| {
+        if old != new {
+            diff.insert(field.to_owned(), json!({ "before": old, "after": new }));
+        }
+    };
+    pair("kind", json!(before.kind), json!(write.kind));
+    pair("number", json!(before.number), json!(write.number));
+    pair("issuer", json!(before.issuer), json!(write.issuer));
+    pair("issued_on", json!(before.issued_on), json!(write.issued_on));
+    pair("expires_on", json!(before.expires_on), json!(write.expires_on));
+    pair("scope_text", json!(before.scope_text), json!(write.scope_text));
+    pair("holder_name", json!(before.holder_name), json!(write.holder_name));
+    diff.insert("number_now".into(), json!(write.number));
+    record_under(tx, now, actor, e, "licence_updated", ("licence_id", id), Value::Object(diff))
+        .await?;
+    Ok(())
 }

@@ -37,7 +37,11 @@ pub use change::{ChangeDecision, EnterpriseChange};
 pub use hazard_source::{
     HazardSource, HazardSourceWrite, HazardSubstance, HeldSubstance, HoldingWrite, SubstanceWrite,
 };
-pub use import::{ENTERPRISE_IMPORT_COLUMNS, EnterpriseImport, enterprise_import_samples};
+pub use import::{
+    ENTERPRISE_IMPORT_COLUMNS, EnterpriseImport, LICENCE_IMPORT_COLUMNS, LicenceImport,
+    RISK_POINT_IMPORT_COLUMNS, RiskPointImport, enterprise_import_samples, licence_import_samples,
+    risk_point_import_samples,
+};
 pub use licence::{LICENCE_DEADLINE, Licence, LicenceFilter, LicenceLedgerRow, LicenceWrite};
 pub use risk::{Evaluation, RiskMap, RiskMapPoint, RiskMapUnit, RiskPoint, RiskPointWrite};
 

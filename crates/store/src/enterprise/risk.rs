@@ -15,7 +15,7 @@ use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::{EnterpriseFilter, Reach, date_of, iso, record_under, refresh_colour, today};
+use super::{EnterpriseFilter, Reach, Reached, date_of, iso, record_under, refresh_colour, today};
 use crate::sql::Sql;
 use crate::{Store, StoreError, Tx, audit, settings};
 
@@ -144,7 +144,7 @@ fn colour_of(text: &str) -> Result<RiskColour, StoreError> {
     RiskColour::parse(text).ok_or_else(|| StoreError::corrupt(format!("colour {text}")))
 }
 
-fn point_of(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<RiskPoint, StoreError> {
+pub(super) fn point_of(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<RiskPoint, StoreError> {
     let types: String = r.try_get("accident_types")?;
     let colour: String = r.try_get("colour")?;
     let review: Option<String> = r.try_get("next_review")?;
@@ -352,48 +352,7 @@ impl Store {
         if e.status == "closed" {
             return Err(StoreError::Conflict("enterprise_closed"));
         }
-        let cutoffs: LecCutoffs = settings::read(&mut *tx, CUTOFFS_KEY).await?;
-        let colour = cutoffs.colour(lec.d());
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO risk_points (id, enterprise_id, name, place, accident_types, method, \
-             l_value, e_value, c_value, d_value, colour, measures, control_level, \
-             responsible_person, next_review, retired, version, created_at, updated_at) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $17)",
-        )
-        .bind(id.clone())
-        .bind(enterprise_id.to_owned())
-        .bind(write.name.clone())
-        .bind(write.place.clone())
-        .bind(serde_json::to_string(&write.accident_types).map_err(StoreError::corrupt)?)
-        .bind(write.method.clone())
-        .bind(lec.l)
-        .bind(lec.e)
-        .bind(lec.c)
-        .bind(lec.d())
-        .bind(colour.as_str())
-        .bind(write.measures.clone())
-        .bind(write.control_level.clone())
-        .bind(write.responsible_person.clone())
-        .bind(write.next_review.map(iso))
-        .bind(false)
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await?;
-        insert_evaluation(&mut tx, now, actor, &id, &write.method, &lec, colour).await?;
-        refresh_colour(&mut tx, enterprise_id).await?;
-        record_under(
-            &mut tx,
-            now,
-            actor,
-            &e,
-            "risk_point_added",
-            ("risk_point_id", &id),
-            json!({
-                "name": write.name, "d": lec.d(), "colour": colour,
-            }),
-        )
-        .await?;
+        let id = add_risk_point(&mut tx, now, actor, &e, &lec, &write).await?;
         tx.commit().await?;
         self.risk_point(self.reader(), enterprise_id, &id).await
     }
@@ -420,44 +379,7 @@ impl Store {
         {
             return Err(StoreError::Conflict("stale_version"));
         }
-        let cutoffs: LecCutoffs = settings::read(&mut *tx, CUTOFFS_KEY).await?;
-        let colour = cutoffs.colour(lec.d());
-        sqlx::query(
-            "UPDATE risk_points SET name = $1, place = $2, accident_types = $3, method = $4, \
-             l_value = $5, e_value = $6, c_value = $7, d_value = $8, colour = $9, measures = $10, \
-             control_level = $11, responsible_person = $12, next_review = $13, \
-             version = version + 1, updated_at = $14 WHERE id = $15",
-        )
-        .bind(write.name.clone())
-        .bind(write.place.clone())
-        .bind(serde_json::to_string(&write.accident_types).map_err(StoreError::corrupt)?)
-        .bind(write.method.clone())
-        .bind(lec.l)
-        .bind(lec.e)
-        .bind(lec.c)
-        .bind(lec.d())
-        .bind(colour.as_str())
-        .bind(write.measures.clone())
-        .bind(write.control_level.clone())
-        .bind(write.responsible_person.clone())
-        .bind(write.next_review.map(iso))
-        .bind(to_millis(now))
-        .bind(id.to_owned())
-        .execute(&mut *tx)
-        .await?;
-        let re_evaluated = (before.l, before.e, before.c, before.method.as_str())
-            != (lec.l, lec.e, lec.c, write.method.as_str());
-        if re_evaluated {
-            insert_evaluation(&mut tx, now, actor, id, &write.method, &lec, colour).await?;
-            refresh_colour(&mut tx, enterprise_id).await?;
-        }
-        let mut detail = json!({ "name": write.name });
-        if re_evaluated {
-            detail["d"] = json!({ "before": before.d, "after": lec.d() });
-            detail["colour"] = json!({ "before": before.colour, "after": colour });
-        }
-        record_under(&mut tx, now, actor, &e, "risk_point_updated", ("risk_point_id", id), detail)
-            .await?;
+        change_risk_point(&mut tx, now, actor, &e, id, &before, &lec, &write).await?;
         tx.commit().await?;
         self.risk_point(self.reader(), enterprise_id, id).await
     }
@@ -610,4 +532,113 @@ impl Store {
         units.sort_by(|a, b| a.unit_name.cmp(&b.unit_name));
         Ok(RiskMap { points, unlocated, units, cutoffs: self.lec_cutoffs().await? })
     }
+}
+
+/// Adds a risk point to a reached enterprise in `tx`: the row, its first evaluation, the
+/// enterprise's colour, the timeline and the audit record. Returns its id.
+pub(super) async fn add_risk_point(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    e: &Reached,
+    lec: &Lec,
+    write: &RiskPointWrite,
+) -> Result<String, StoreError> {
+    let enterprise_id = e.id.as_str();
+    let cutoffs: LecCutoffs = settings::read(&mut **tx, CUTOFFS_KEY).await?;
+    let colour = cutoffs.colour(lec.d());
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO risk_points (id, enterprise_id, name, place, accident_types, method, \
+             l_value, e_value, c_value, d_value, colour, measures, control_level, \
+             responsible_person, next_review, retired, version, created_at, updated_at) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $17)",
+    )
+    .bind(id.clone())
+    .bind(enterprise_id.to_owned())
+    .bind(write.name.clone())
+    .bind(write.place.clone())
+    .bind(serde_json::to_string(&write.accident_types).map_err(StoreError::corrupt)?)
+    .bind(write.method.clone())
+    .bind(lec.l)
+    .bind(lec.e)
+    .bind(lec.c)
+    .bind(lec.d())
+    .bind(colour.as_str())
+    .bind(write.measures.clone())
+    .bind(write.control_level.clone())
+    .bind(write.responsible_person.clone())
+    .bind(write.next_review.map(iso))
+    .bind(false)
+    .bind(to_millis(now))
+    .execute(&mut **tx)
+    .await?;
+    insert_evaluation(tx, now, actor, &id, &write.method, &lec, colour).await?;
+    refresh_colour(tx, enterprise_id).await?;
+    record_under(
+        tx,
+        now,
+        actor,
+        e,
+        "risk_point_added",
+        ("risk_point_id", &id),
+        json!({
+            "name": write.name, "d": lec.d(), "colour": colour,
+        }),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Rewrites a risk point in `tx`; new L, E or C values are a re-evaluation, kept with the others.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn change_risk_point(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    e: &Reached,
+    id: &str,
+    before: &RiskPoint,
+    lec: &Lec,
+    write: &RiskPointWrite,
+) -> Result<(), StoreError> {
+    let enterprise_id = e.id.as_str();
+    let cutoffs: LecCutoffs = settings::read(&mut **tx, CUTOFFS_KEY).await?;
+    let colour = cutoffs.colour(lec.d());
+    sqlx::query(
+        "UPDATE risk_points SET name = $1, place = $2, accident_types = $3, method = $4, \
+             l_value = $5, e_value = $6, c_value = $7, d_value = $8, colour = $9, measures = $10, \
+             control_level = $11, responsible_person = $12, next_review = $13, \
+             version = version + 1, updated_at = $14 WHERE id = $15",
+    )
+    .bind(write.name.clone())
+    .bind(write.place.clone())
+    .bind(serde_json::to_string(&write.accident_types).map_err(StoreError::corrupt)?)
+    .bind(write.method.clone())
+    .bind(lec.l)
+    .bind(lec.e)
+    .bind(lec.c)
+    .bind(lec.d())
+    .bind(colour.as_str())
+    .bind(write.measures.clone())
+    .bind(write.control_level.clone())
+    .bind(write.responsible_person.clone())
+    .bind(write.next_review.map(iso))
+    .bind(to_millis(now))
+    .bind(id.to_owned())
+    .execute(&mut **tx)
+    .await?;
+    let re_evaluated = (before.l, before.e, before.c, before.method.as_str())
+        != (lec.l, lec.e, lec.c, write.method.as_str());
+    if re_evaluated {
+        insert_evaluation(tx, now, actor, id, &write.method, &lec, colour).await?;
+        refresh_colour(tx, enterprise_id).await?;
+    }
+    let mut detail = json!({ "name": write.name });
+    if re_evaluated {
+        detail["d"] = json!({ "before": before.d, "after": lec.d() });
+        detail["colour"] = json!({ "before": before.colour, "after": colour });
+    }
+    record_under(tx, now, actor, e, "risk_point_updated", ("risk_point_id", id), detail).await?;
+    Ok(())
 }
