@@ -573,7 +573,7 @@ pub(super) async fn add_risk_point(
     .bind(to_millis(now))
     .execute(&mut **tx)
     .await?;
-    insert_evaluation(tx, now, actor, &id, &write.method, &lec, colour).await?;
+    insert_evaluation(tx, now, actor, &id, &write.method, lec, colour).await?;
     refresh_colour(tx, enterprise_id).await?;
     record_under(
         tx,
@@ -631,7 +631,7 @@ pub(super) async fn change_risk_point(
     let re_evaluated = (before.l, before.e, before.c, before.method.as_str())
         != (lec.l, lec.e, lec.c, write.method.as_str());
     if re_evaluated {
-        insert_evaluation(tx, now, actor, id, &write.method, &lec, colour).await?;
+        insert_evaluation(tx, now, actor, id, &write.method, lec, colour).await?;
         refresh_colour(tx, enterprise_id).await?;
     }
     let mut detail = json!({ "name": write.name });
