@@ -24,7 +24,8 @@ use beacon_store::Page;
 use beacon_store::enterprise::{
     ChangeDecision, Enterprise, EnterpriseChange, EnterpriseFilter, EnterpriseWrite, Evaluation,
     HazardSource, HazardSourceWrite, HazardSubstance, Licence, LicenceFilter, LicenceLedgerRow,
-    LicenceWrite, Reach, RiskMap, RiskPoint, RiskPointWrite, SubstanceWrite,
+    LicenceWrite, MAP_POINT_LIMIT, Reach, RiskMap, RiskPoint, RiskPointWrite, SubstanceWrite,
+    Viewport,
 };
 use beacon_store::timeline::TimelineEntry;
 use serde::{Deserialize, Serialize};
@@ -527,6 +528,44 @@ pub struct RiskMapParams {
     pub sector: Option<String>,
     pub colour: Option<RiskColour>,
     pub mark: Option<String>,
+    /// The part of the map shown, `min_lon,min_lat,max_lon,max_lat`; with `zoom`, a viewport
+    /// with more than 2,000 enterprises answers clusters instead of points.
+    pub bbox: Option<String>,
+    /// Leaflet's zoom level of the view (0–22), with `bbox`.
+    pub zoom: Option<f64>,
+}
+
+/// The viewport of `bbox` and `zoom`, both or neither.
+fn viewport(bbox: Option<&str>, zoom: Option<f64>) -> ApiResult<Option<Viewport>> {
+    let (bbox, zoom) = match (bbox, zoom) {
+        (None, None) => return Ok(None),
+        (Some(b), Some(z)) => (b, z),
+        (None, Some(_)) => return Err(ApiError::field("bbox", "required")),
+        (Some(_), None) => return Err(ApiError::field("zoom", "required")),
+    };
+    if !(0.0..=22.0).contains(&zoom) {
+        return Err(ApiError::field("zoom", "out_of_range"));
+    }
+    let numbers: Vec<f64> = bbox
+        .split(',')
+        .map(|n| n.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::field("bbox", "invalid"))?;
+    let [min_lon, min_lat, max_lon, max_lat] = numbers[..] else {
+        return Err(ApiError::field("bbox", "invalid"));
+    };
+    let lon = -180.0..=180.0;
+    let lat = -90.0..=90.0;
+    if !(lon.contains(&min_lon)
+        && lon.contains(&max_lon)
+        && lat.contains(&min_lat)
+        && lat.contains(&max_lat))
+        || min_lon > max_lon
+        || min_lat > max_lat
+    {
+        return Err(ApiError::field("bbox", "out_of_range"));
+    }
+    Ok(Some(Viewport { min_lon, min_lat, max_lon, max_lat, zoom, point_limit: MAP_POINT_LIMIT }))
 }
 
 /// The four-colour map: located enterprises coloured by risk, and counts by colour per unit.
@@ -558,7 +597,8 @@ async fn risk_map(
             .map_err(|_| ApiError::validation(ValidationErrors::single("of", "invalid")))?,
         None => principal.unit.id.clone(),
     };
-    Ok(Json(state.store().risk_map(&reach, &filter, &of).await?))
+    let view = viewport(q.bbox.as_deref(), q.zoom)?;
+    Ok(Json(state.store().risk_map(&reach, &filter, &of, view).await?))
 }
 
 #[utoipa::path(get, path = "/risk-cutoffs", tag = "enterprise",

@@ -3802,7 +3802,13 @@ export interface components {
          */
         RiskColour: "blue" | "yellow" | "orange" | "red";
         RiskMap: {
+            /**
+             * @description The enterprises themselves: all of the filter, or those in the viewport when there are
+             *     at most [`MAP_POINT_LIMIT`] of them.
+             */
             points: components["schemas"]["RiskMapPoint"][];
+            /** @description Instead of points, when a viewport holds more than [`MAP_POINT_LIMIT`]. */
+            clusters: components["schemas"]["RiskMapCluster"][];
             /**
              * Format: int64
              * @description Enterprises of the filter without a location (not on the map).
@@ -3811,6 +3817,28 @@ export interface components {
             /** @description The units under `of`, each with its counts by colour. */
             units: components["schemas"]["RiskMapUnit"][];
             cutoffs: components["schemas"]["LecCutoffs"];
+        };
+        /** @description Enterprises close together on the screen, drawn as one marker with their count by colour. */
+        RiskMapCluster: {
+            /**
+             * Format: double
+             * @description Where the marker goes: the mean of its enterprises' points.
+             */
+            lon: number;
+            /** Format: double */
+            lat: number;
+            /** Format: int64 */
+            count: number;
+            /** Format: int64 */
+            red: number;
+            /** Format: int64 */
+            orange: number;
+            /** Format: int64 */
+            yellow: number;
+            /** Format: int64 */
+            blue: number;
+            /** Format: int64 */
+            none: number;
         };
         /** @description An enterprise on the four-colour map. */
         RiskMapPoint: {
@@ -9366,6 +9394,13 @@ export interface operations {
                 sector?: string;
                 colour?: components["schemas"]["RiskColour"];
                 mark?: string;
+                /**
+                 * @description The part of the map shown, `min_lon,min_lat,max_lon,max_lat`; with `zoom`, a viewport
+                 *     with more than 2,000 enterprises answers clusters instead of points.
+                 */
+                bbox?: string;
+                /** @description Leaflet's zoom level of the view (0–22), with `bbox`. */
+                zoom?: number;
             };
             header?: never;
             path?: never;

@@ -43,7 +43,10 @@ pub use import::{
     risk_point_import_samples,
 };
 pub use licence::{LICENCE_DEADLINE, Licence, LicenceFilter, LicenceLedgerRow, LicenceWrite};
-pub use risk::{Evaluation, RiskMap, RiskMapPoint, RiskMapUnit, RiskPoint, RiskPointWrite};
+pub use risk::{
+    Evaluation, MAP_POINT_LIMIT, RiskMap, RiskMapCluster, RiskMapPoint, RiskMapUnit, RiskPoint,
+    RiskPointWrite, Viewport,
+};
 
 /// Which enterprises a caller reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]

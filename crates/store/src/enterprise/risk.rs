@@ -186,6 +186,44 @@ pub struct RiskMapPoint {
     pub sector: String,
 }
 
+/// What part of the map the client shows: a box in WGS 84 and Leaflet's zoom level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Viewport {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+    pub zoom: f64,
+    /// Located enterprises in the box beyond which clusters are answered
+    /// ([`MAP_POINT_LIMIT`] through the API).
+    pub point_limit: i64,
+}
+
+impl Viewport {
+    /// The side of a cluster's grid cell in degrees: about 64 screen pixels at this zoom
+    /// (a 256-pixel tile spans 360 / 2^zoom degrees of longitude).
+    pub fn cell(&self) -> f64 {
+        90.0 / 2f64.powf(self.zoom.clamp(0.0, 22.0))
+    }
+}
+
+/// Enterprises close together on the screen, drawn as one marker with their count by colour.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RiskMapCluster {
+    /// Where the marker goes: the mean of its enterprises' points.
+    pub lon: f64,
+    pub lat: f64,
+    pub count: i64,
+    pub red: i64,
+    pub orange: i64,
+    pub yellow: i64,
+    pub blue: i64,
+    pub none: i64,
+}
+
+/// Located enterprises in a viewport beyond which the map gets clusters instead of points.
+pub const MAP_POINT_LIMIT: i64 = 2_000;
+
 /// Enterprises of a unit's territory by colour (the choropleth).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct RiskMapUnit {
@@ -201,7 +239,11 @@ pub struct RiskMapUnit {
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct RiskMap {
+    /// The enterprises themselves: all of the filter, or those in the viewport when there are
+    /// at most [`MAP_POINT_LIMIT`] of them.
     pub points: Vec<RiskMapPoint>,
+    /// Instead of points, when a viewport holds more than [`MAP_POINT_LIMIT`].
+    pub clusters: Vec<RiskMapCluster>,
     /// Enterprises of the filter without a location (not on the map).
     pub unlocated: i64,
     /// The units under `of`, each with its counts by colour.
@@ -452,14 +494,30 @@ impl Store {
         reach: &Reach,
         filter: &EnterpriseFilter,
         of: &str,
+        viewport: Option<Viewport>,
     ) -> Result<RiskMap, StoreError> {
         let today = today(self.now());
-        let mut sql = Sql::new(
-            "SELECT e.id, e.name, e.lon, e.lat, e.colour, e.sector FROM enterprises e \
-             WHERE e.lon IS NOT NULL AND e.status <> 'closed'",
-        );
-        filter.apply(&mut sql, today);
-        reach.filter(&mut sql);
+        let located = |select: &str| {
+            let mut sql = Sql::new(select);
+            sql.push(" FROM enterprises e WHERE e.lon IS NOT NULL AND e.status <> 'closed'");
+            if let Some(v) = viewport {
+                sql.push(" AND e.lon >= ").bind(v.min_lon).push(" AND e.lon <= ").bind(v.max_lon);
+                sql.push(" AND e.lat >= ").bind(v.min_lat).push(" AND e.lat <= ").bind(v.max_lat);
+            }
+            filter.apply(&mut sql, today);
+            reach.filter(&mut sql);
+            sql
+        };
+        let mut clusters = Vec::new();
+        if let Some(v) = viewport
+            && self.count(located("SELECT COUNT(*) AS n")).await? > v.point_limit
+        {
+            clusters = self.clusters(v, located).await?;
+        }
+        let mut sql = located("SELECT e.id, e.name, e.lon, e.lat, e.colour, e.sector");
+        if !clusters.is_empty() {
+            sql.push(" AND 1 = 0");
+        }
         let columns = ["id", "name", "lon", "lat", "colour", "sector"];
         #[derive(Deserialize)]
         struct P {
@@ -530,7 +588,71 @@ impl Store {
             }
         }
         units.sort_by(|a, b| a.unit_name.cmp(&b.unit_name));
-        Ok(RiskMap { points, unlocated, units, cutoffs: self.lec_cutoffs().await? })
+        Ok(RiskMap { points, clusters, unlocated, units, cutoffs: self.lec_cutoffs().await? })
+    }
+
+    /// The viewport's enterprises grouped by grid cell and colour, in SQL.
+    async fn clusters(
+        &self,
+        v: Viewport,
+        located: impl Fn(&str) -> Sql,
+    ) -> Result<Vec<RiskMapCluster>, StoreError> {
+        let cell = v.cell();
+        // Both offsets are at least 0 inside the box, where a cast truncates like a floor;
+        // PostgreSQL's cast rounds, so it floors first.
+        let index = |column: &str, origin: f64| match self.backend() {
+            crate::Backend::Sqlite => format!("CAST((e.{column} - {origin}) / {cell} AS INTEGER)"),
+            crate::Backend::Postgres => {
+                format!("CAST(FLOOR((e.{column} - {origin}) / {cell}) AS BIGINT)")
+            }
+        };
+        let (gx, gy) = (index("lon", v.min_lon), index("lat", v.min_lat));
+        let mut sql = located(&format!(
+            "SELECT {gx} AS gx, {gy} AS gy, e.colour, COUNT(*) AS n, SUM(e.lon) AS sx, SUM(e.lat) AS sy"
+        ));
+        sql.push(&format!(" GROUP BY {gx}, {gy}, e.colour"));
+        let mut cells: std::collections::BTreeMap<(i64, i64), (RiskMapCluster, f64, f64)> =
+            std::collections::BTreeMap::new();
+        for r in sql.fetch_all(self.reader()).await? {
+            let key = (r.try_get::<i64, _>("gx")?, r.try_get::<i64, _>("gy")?);
+            let n: i64 = r.try_get("n")?;
+            let colour: Option<String> = r.try_get("colour")?;
+            let entry = cells.entry(key).or_insert_with(|| {
+                (
+                    RiskMapCluster {
+                        lon: 0.0,
+                        lat: 0.0,
+                        count: 0,
+                        red: 0,
+                        orange: 0,
+                        yellow: 0,
+                        blue: 0,
+                        none: 0,
+                    },
+                    0.0,
+                    0.0,
+                )
+            });
+            entry.0.count += n;
+            entry.1 += r.try_get::<f64, _>("sx")?;
+            entry.2 += r.try_get::<f64, _>("sy")?;
+            match colour.as_deref() {
+                Some("red") => entry.0.red += n,
+                Some("orange") => entry.0.orange += n,
+                Some("yellow") => entry.0.yellow += n,
+                Some("blue") => entry.0.blue += n,
+                _ => entry.0.none += n,
+            }
+        }
+        Ok(cells
+            .into_values()
+            .map(|(mut c, sx, sy)| {
+                let n = c.count.max(1) as f64;
+                c.lon = sx / n;
+                c.lat = sy / n;
+                c
+            })
+            .collect())
     }
 }
 

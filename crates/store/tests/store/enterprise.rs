@@ -7,7 +7,7 @@ use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
 use beacon_store::enterprise::{
     ChangeDecision, EnterpriseFilter, EnterpriseWrite, HazardSourceWrite, LicenceFilter,
-    LicenceWrite, Reach, RiskPointWrite, SubstanceWrite,
+    LicenceWrite, Reach, RiskPointWrite, SubstanceWrite, Viewport,
 };
 use beacon_store::{StoreError, backend_tests};
 
@@ -215,7 +215,7 @@ backend_tests! {
         // What is left (D = 70) is yellow under the stricter cut-offs (50 ≤ D < 90).
         t.store.retire_risk_point(&r, &op, &a.id, &red.id, "拆除").await.unwrap();
         assert_eq!(t.store.enterprise(&r, &a.id).await.unwrap().colour, Some(RiskColour::Yellow));
-        let map = t.store.risk_map(&scope(&tree.city), &EnterpriseFilter::default(), &tree.city).await.unwrap();
+        let map = t.store.risk_map(&scope(&tree.city), &EnterpriseFilter::default(), &tree.city, None).await.unwrap();
         assert_eq!(map.points.len(), 1);
         assert_eq!(map.points[0].colour, Some(RiskColour::Yellow));
         let east = map.units.iter().find(|u| u.unit_id == tree.east).unwrap();
@@ -367,5 +367,41 @@ backend_tests! {
         let added = t.store.create_hazard_substance(&op, write("某混合物", "", None, "")).await.unwrap();
         assert!(!added.complete);
         assert_eq!(t.store.hazard_substances().await.unwrap().last().map(|s| s.id.clone()), Some(added.id));
+    }
+
+    async fn a_crowded_map_answers_clusters_by_colour(t: TestStore) {
+        let (tree, _) = with_department(&t).await;
+        let op = TestStore::operator();
+        let at = |code: &str, name: &str, lon: f64, lat: f64| {
+            let mut w = write(code, name, &tree.town, None);
+            (w.lon, w.lat) = (Some(lon), Some(lat));
+            w
+        };
+        let a = t.store.create_enterprise(&Scope::Global, &op, at(CODE_A, "甲", 118.10, 30.55)).await.unwrap();
+        t.store.create_enterprise(&Scope::Global, &op, at(CODE_B, "乙", 118.11, 30.56)).await.unwrap();
+        t.store.create_enterprise(&Scope::Global, &op, at("91440300708461136T", "丙", 119.50, 31.50)).await.unwrap();
+        let r = scope(&tree.city);
+        t.store.create_risk_point(&r, &op, &a.id, point("罐区", 6.0, 10.0, 7.0)).await.unwrap();
+        let view = |zoom: f64, point_limit: i64| Viewport {
+            min_lon: 117.0, min_lat: 30.0, max_lon: 120.0, max_lat: 32.0, zoom, point_limit,
+        };
+        let filter = EnterpriseFilter::default();
+        // Few enough: the points themselves.
+        let map = t.store.risk_map(&r, &filter, &tree.city, Some(view(8.0, 10))).await.unwrap();
+        assert_eq!((map.points.len(), map.clusters.len()), (3, 0));
+        // Too many for the limit at zoom 8 (cells of 0.35°): the two neighbours share a cell.
+        let map = t.store.risk_map(&r, &filter, &tree.city, Some(view(8.0, 2))).await.unwrap();
+        assert!(map.points.is_empty());
+        let mut counts: Vec<(i64, i64, i64)> = map.clusters.iter().map(|c| (c.count, c.red, c.none)).collect();
+        counts.sort();
+        assert_eq!(counts, vec![(1, 0, 1), (2, 1, 1)]);
+        let pair = map.clusters.iter().find(|c| c.count == 2).unwrap();
+        assert!((pair.lon - 118.105).abs() < 1e-9 && (pair.lat - 30.555).abs() < 1e-9, "{pair:?}");
+        // Closer in, every enterprise has a cell of its own; outside the box nothing counts.
+        let map = t.store.risk_map(&r, &filter, &tree.city, Some(view(16.0, 2))).await.unwrap();
+        assert_eq!(map.clusters.len(), 3);
+        let small = Viewport { min_lon: 119.0, min_lat: 31.0, max_lon: 120.0, max_lat: 32.0, zoom: 8.0, point_limit: 2 };
+        let map = t.store.risk_map(&r, &filter, &tree.city, Some(small)).await.unwrap();
+        assert_eq!(map.points.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), vec!["丙"]);
     }
 }
