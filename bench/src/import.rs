@@ -11,7 +11,7 @@ use beacon_export::{Cell, Ledger, ledger_xlsx};
 use beacon_store::Backend;
 use serde_json::Value;
 
-use crate::{seeded, sign_in, start_server};
+use crate::{CLIENTS, list_latency, seeded, sign_in, start_server};
 
 const ROWS: usize = 100_000;
 /// Townships of the demo city the rows are spread over, by name as offices write them.
@@ -98,6 +98,128 @@ async fn upload(client: &reqwest::Client, base: &str, cookie: &str, file: &[u8])
     }
     let body: Value = response.json().await?;
     Ok(body["id"].as_str().context("import id")?.to_owned())
+}
+
+/// Risk points per imported enterprise in `--register-only` (500,000 for 100,000 enterprises).
+const POINTS_PER_ENTERPRISE: usize = 5;
+
+/// Imports the register through the API (upload, dry run, commit) and waits for the end.
+async fn import_register(client: &reqwest::Client, base: &str, cookie: &str) -> Result<()> {
+    let file = workbook()?;
+    let id = upload(client, base, cookie, &file).await?;
+    wait(client, base, cookie, &id).await?;
+    let response =
+        client.post(format!("{base}/api/v1/imports/{id}/commit")).header("cookie", cookie).send().await?;
+    if response.status() != reqwest::StatusCode::ACCEPTED {
+        bail!("commit: {}", response.text().await?);
+    }
+    let done = wait(client, base, cookie, &id).await?;
+    if done["rows_created"] != ROWS as u64 {
+        bail!("import: {done}");
+    }
+    Ok(())
+}
+
+/// Five risk points per imported enterprise, written straight into the database in batches
+/// (typing them in through the API would take the benchmark's whole budget), then each
+/// enterprise coloured by its highest point as the store does.
+async fn seed_risk_points(url: &str) -> Result<usize> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await?;
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM enterprises WHERE name LIKE '导入测试企业%' ORDER BY name")
+        .fetch_all(&pool)
+        .await?;
+    let levels = [(6.0, 10.0, 7.0, "red"), (3.0, 6.0, 15.0, "orange"), (3.0, 2.0, 15.0, "yellow"), (1.0, 6.0, 3.0, "blue")];
+    let rows: Vec<(String, usize)> = ids
+        .iter()
+        .enumerate()
+        .flat_map(|(i, id)| (0..POINTS_PER_ENTERPRISE).map(move |j| (id.clone(), i * POINTS_PER_ENTERPRISE + j)))
+        .collect();
+    let now = chrono::Utc::now().timestamp_millis();
+    for chunk in rows.chunks(1000) {
+        let mut sql = String::from(
+            "INSERT INTO risk_points (id, enterprise_id, name, place, accident_types, method, l_value, e_value, \
+             c_value, d_value, colour, measures, control_level, responsible_person, next_review, retired, version, \
+             created_at, updated_at) VALUES ",
+        );
+        for (k, _) in chunk.iter().enumerate() {
+            let b = k * 9;
+            if k > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, '', '[\"fire\"]', 'lec', ${}, ${}, ${}, ${}, ${}, '', 'company', '', NULL, ${}, 1, {now}, {now})",
+                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9
+            ));
+        }
+        let mut query = sqlx::query(&sql);
+        for (enterprise, n) in chunk {
+            // Mostly low risk, as in a real city: one point in 17 red.
+            let (l, e, c, colour) = levels[[3, 3, 2, 3, 1, 3, 2, 3, 3, 2, 3, 3, 1, 3, 2, 3, 0][n % 17]];
+            query = query
+                .bind(beacon_core::id::new_id())
+                .bind(enterprise.clone())
+                .bind(format!("风险点{n}"))
+                .bind(l)
+                .bind(e)
+                .bind(c)
+                .bind(l * e * c)
+                .bind(colour)
+                .bind(false);
+        }
+        query.execute(&pool).await?;
+    }
+    sqlx::query(
+        "UPDATE enterprises SET colour = (SELECT CASE MAX(CASE r.colour WHEN 'red' THEN 4 WHEN 'orange' THEN 3 \
+         WHEN 'yellow' THEN 2 ELSE 1 END) WHEN 4 THEN 'red' WHEN 3 THEN 'orange' WHEN 2 THEN 'yellow' ELSE 'blue' END \
+         FROM risk_points r WHERE r.enterprise_id = enterprises.id) WHERE name LIKE '导入测试企业%'",
+    )
+    .execute(&pool)
+    .await?;
+    pool.close().await;
+    Ok(rows.len())
+}
+
+/// `--register-only`: the register at scale — 100,000 enterprises imported, 500,000 risk points —
+/// then the list with filters and the name search under 64 clients, and the whole city's map.
+pub async fn register_run(beacon: &PathBuf, backend: Backend) -> Result<()> {
+    let (database, data) = seeded(beacon, backend).await?;
+    let client = reqwest::Client::new();
+    let (mut server, base, _) = start_server(beacon, &client, &database.url, &data).await?;
+    let cookie = sign_in(&client, &base, "inspector").await?;
+    import_register(&client, &base, &cookie).await?;
+    let points = seed_risk_points(&database.url).await?;
+    eprintln!("{ROWS} enterprises imported, {points} risk points written");
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let filtered = list_latency(&client, &base, "inspector", "/api/v1/enterprises?sector=hazardous_chemicals&colour=red&per_page=20").await?;
+    // "企业0123": a fragment of a name, as a user types it (100 enterprises match).
+    let search = list_latency(&client, &base, "inspector", "/api/v1/enterprises?q=%E4%BC%81%E4%B8%9A0123&per_page=20").await?;
+    let mut map = Vec::new();
+    for _ in 0..30 {
+        let started = Instant::now();
+        let response = client
+            .get(format!("{base}/api/v1/risk-map?bbox=117.0,29.5,119.5,31.5&zoom=8"))
+            .header("cookie", &cookie)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("risk map: {}", response.status());
+        }
+        let body: Value = response.json().await?;
+        map.push(started.elapsed());
+        if body["clusters"].as_array().is_none_or(Vec::is_empty) {
+            bail!("the city map answered no clusters");
+        }
+    }
+    map.sort();
+    server.stop();
+    println!("| figure ({ROWS} enterprises, {points} risk points) | {} | floor |", backend.name());
+    println!("|---|---|---|");
+    println!("| `GET /enterprises` sector + colour, p50 / p99, {CLIENTS} clients | {:.1} / {:.1} ms ({:.0}/s) | p99 < 50 ms |", ms(filtered.0), ms(filtered.1), filtered.2);
+    println!("| `GET /enterprises?q=` name fragment, p50 / p99, {CLIENTS} clients | {:.1} / {:.1} ms ({:.0}/s) | p99 < 50 ms |", ms(search.0), ms(search.1), search.2);
+    println!("| `GET /risk-map` whole city (clusters), p50 / max of 30, one client | {:.1} / {:.1} ms | < 200 ms |", ms(map[15]), ms(map[29]));
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
 }
 
 pub async fn import_run(beacon: &PathBuf, backend: Backend) -> Result<()> {

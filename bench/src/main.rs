@@ -63,6 +63,7 @@ async fn main() -> Result<()> {
     let mut roster_only = None;
     let mut incident_only = None;
     let mut import_only = None;
+    let mut register_only = None;
     let mut cluster = false;
     let mut soak = None;
     let backend_of = |flag: &str, value: Option<String>| match value.as_deref() {
@@ -79,6 +80,8 @@ async fn main() -> Result<()> {
             "--incident-only" => incident_only = Some(backend_of(&arg, args.next())?),
             // Only the 100,000-row Excel import, on one backend (issue 14).
             "--import-only" => import_only = Some(backend_of(&arg, args.next())?),
+            // The register at 100,000 enterprises and 500,000 risk points (issue 14).
+            "--register-only" => register_only = Some(backend_of(&arg, args.next())?),
             // Two instances on PostgreSQL and NATS against one (issue 12).
             "--cluster" => cluster = true,
             // A long mixed load: minutes, then the backend (issue 12).
@@ -87,7 +90,7 @@ async fn main() -> Result<()> {
                 soak = Some((minutes, backend_of(&arg, args.next())?));
             }
             other => bail!(
-                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres] [--incident-only sqlite|postgres] [--import-only sqlite|postgres] [--cluster] [--soak MINUTES sqlite|postgres]"
+                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres] [--incident-only sqlite|postgres] [--import-only sqlite|postgres] [--register-only sqlite|postgres] [--cluster] [--soak MINUTES sqlite|postgres]"
             ),
         }
     }
@@ -103,6 +106,9 @@ async fn main() -> Result<()> {
     }
     if cluster {
         return cluster::cluster_run(&beacon.context("--beacon PATH is required")?).await;
+    }
+    if let Some(backend) = register_only {
+        return import::register_run(&beacon.context("--beacon PATH is required")?, backend).await;
     }
     if let Some(backend) = import_only {
         return import::import_run(&beacon.context("--beacon PATH is required")?, backend).await;

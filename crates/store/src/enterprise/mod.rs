@@ -552,13 +552,27 @@ impl Store {
         filter.apply(&mut count, today);
         reach.filter(&mut count);
         let total = self.count(count).await?;
-        let mut sql = select(today);
-        filter.apply(&mut sql, today);
-        reach.filter(&mut sql);
-        sql.push(" ORDER BY e.name, e.id LIMIT ")
+        // The page's ids first, over the enterprises table alone (its name index gives the
+        // order), then the columns and the licence counts of those rows only: with 100,000
+        // enterprises, counting licences for every match before sorting was most of the time.
+        let mut ids = Sql::new("SELECT e.id FROM enterprises e WHERE 1 = 1");
+        filter.apply(&mut ids, today);
+        reach.filter(&mut ids);
+        ids.push(" ORDER BY e.name, e.id LIMIT ")
             .bind(i64::from(page.per_page))
             .push(" OFFSET ")
             .bind(page.offset());
+        let ids: Vec<String> = ids
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
+        if ids.is_empty() {
+            return Ok(Page { items: Vec::new(), total, page: page.page, per_page: page.per_page });
+        }
+        let mut sql = select(today);
+        sql.push(" AND e.id IN (").bind_list(ids).push(")");
         let rows: Vec<EnterpriseRow> = sql
             .aggregate(&self.backend().json_rows(&COLUMNS, "t.name_order, t.id"))
             .fetch_json(self.reader())
