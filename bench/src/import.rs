@@ -108,8 +108,11 @@ async fn import_register(client: &reqwest::Client, base: &str, cookie: &str) -> 
     let file = workbook()?;
     let id = upload(client, base, cookie, &file).await?;
     wait(client, base, cookie, &id).await?;
-    let response =
-        client.post(format!("{base}/api/v1/imports/{id}/commit")).header("cookie", cookie).send().await?;
+    let response = client
+        .post(format!("{base}/api/v1/imports/{id}/commit"))
+        .header("cookie", cookie)
+        .send()
+        .await?;
     if response.status() != reqwest::StatusCode::ACCEPTED {
         bail!("commit: {}", response.text().await?);
     }
@@ -126,14 +129,23 @@ async fn import_register(client: &reqwest::Client, base: &str, cookie: &str) -> 
 async fn seed_risk_points(url: &str) -> Result<usize> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(url).await?;
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM enterprises WHERE name LIKE '导入测试企业%' ORDER BY name")
-        .fetch_all(&pool)
-        .await?;
-    let levels = [(6.0, 10.0, 7.0, "red"), (3.0, 6.0, 15.0, "orange"), (3.0, 2.0, 15.0, "yellow"), (1.0, 6.0, 3.0, "blue")];
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM enterprises WHERE name LIKE '导入测试企业%' ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await?;
+    let levels = [
+        (6.0, 10.0, 7.0, "red"),
+        (3.0, 6.0, 15.0, "orange"),
+        (3.0, 2.0, 15.0, "yellow"),
+        (1.0, 6.0, 3.0, "blue"),
+    ];
     let rows: Vec<(String, usize)> = ids
         .iter()
         .enumerate()
-        .flat_map(|(i, id)| (0..POINTS_PER_ENTERPRISE).map(move |j| (id.clone(), i * POINTS_PER_ENTERPRISE + j)))
+        .flat_map(|(i, id)| {
+            (0..POINTS_PER_ENTERPRISE).map(move |j| (id.clone(), i * POINTS_PER_ENTERPRISE + j))
+        })
         .collect();
     let now = chrono::Utc::now().timestamp_millis();
     for chunk in rows.chunks(1000) {
@@ -155,7 +167,8 @@ async fn seed_risk_points(url: &str) -> Result<usize> {
         let mut query = sqlx::query(&sql);
         for (enterprise, n) in chunk {
             // Mostly low risk, as in a real city: one point in 17 red.
-            let (l, e, c, colour) = levels[[3, 3, 2, 3, 1, 3, 2, 3, 3, 2, 3, 3, 1, 3, 2, 3, 0][n % 17]];
+            let (l, e, c, colour) =
+                levels[[3, 3, 2, 3, 1, 3, 2, 3, 3, 2, 3, 3, 1, 3, 2, 3, 0][n % 17]];
             query = query
                 .bind(beacon_core::id::new_id())
                 .bind(enterprise.clone())
@@ -191,9 +204,21 @@ pub async fn register_run(beacon: &PathBuf, backend: Backend) -> Result<()> {
     let points = seed_risk_points(&database.url).await?;
     eprintln!("{ROWS} enterprises imported, {points} risk points written");
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let filtered = list_latency(&client, &base, "inspector", "/api/v1/enterprises?sector=hazardous_chemicals&colour=red&per_page=20").await?;
+    let filtered = list_latency(
+        &client,
+        &base,
+        "inspector",
+        "/api/v1/enterprises?sector=hazardous_chemicals&colour=red&per_page=20",
+    )
+    .await?;
     // "企业0123": a fragment of a name, as a user types it (100 enterprises match).
-    let search = list_latency(&client, &base, "inspector", "/api/v1/enterprises?q=%E4%BC%81%E4%B8%9A0123&per_page=20").await?;
+    let search = list_latency(
+        &client,
+        &base,
+        "inspector",
+        "/api/v1/enterprises?q=%E4%BC%81%E4%B8%9A0123&per_page=20",
+    )
+    .await?;
     let mut map = Vec::new();
     for _ in 0..30 {
         let started = Instant::now();
@@ -215,10 +240,30 @@ pub async fn register_run(beacon: &PathBuf, backend: Backend) -> Result<()> {
     server.stop();
     println!("| figure ({ROWS} enterprises, {points} risk points) | {} | floor |", backend.name());
     println!("|---|---|---|");
-    println!("| `GET /enterprises` sector + colour, p50 / p99, {CLIENTS} clients | {:.1} / {:.1} ms ({:.0}/s) | p99 < 50 ms |", ms(filtered.0), ms(filtered.1), filtered.2);
-    println!("| `GET /enterprises?q=` name fragment, p50 / p99, {CLIENTS} clients | {:.1} / {:.1} ms ({:.0}/s) | p99 < 50 ms |", ms(search.0), ms(search.1), search.2);
-    println!("| `GET /risk-map` whole city (clusters), p50 / max of 30, one client | {:.1} / {:.1} ms | < 200 ms |", ms(map[15]), ms(map[29]));
-    let _ = std::fs::remove_dir_all(&data);
+    println!(
+        "| `GET /enterprises` sector + colour, p50 / p99, {CLIENTS} clients | {:.1} / {:.1} ms ({:.0}/s) | p99 < 50 ms |",
+        ms(filtered.0),
+        ms(filtered.1),
+        filtered.2
+    );
+    println!(
+        "| `GET /enterprises?q=` name fragment, p50 / p99, {CLIENTS} clients | {:.1} / {:.1} ms ({:.0}/s) | p99 < 50 ms |",
+        ms(search.0),
+        ms(search.1),
+        search.2
+    );
+    println!(
+        "| `GET /risk-map` whole city (clusters), p50 / max of 30, one client | {:.1} / {:.1} ms | < 200 ms |",
+        ms(map[15]),
+        ms(map[29])
+    );
+    // BEACON_BENCH_KEEP=1 keeps the database for a look at the query plans.
+    if std::env::var_os("BEACON_BENCH_KEEP").is_some() {
+        eprintln!("kept: {} ({})", data.display(), database.url);
+        std::mem::forget(database);
+    } else {
+        let _ = std::fs::remove_dir_all(&data);
+    }
     Ok(())
 }
 

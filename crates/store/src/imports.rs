@@ -595,6 +595,11 @@ impl Store {
             )
             .await?;
             tx.commit().await?;
+            // Thousands of new rows change what the query planner should know (which index
+            // narrows a filter); bulk user creation does the same.
+            if let Err(error) = self.optimize().await {
+                tracing::warn!(%error, "refreshing query statistics after an import failed");
+            }
         } else {
             drop(tx);
             query.execute(self.writer()).await?;
