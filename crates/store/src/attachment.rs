@@ -103,7 +103,7 @@ async fn record(
     now: DateTime<Utc>,
     actor: &Actor,
     owner: &Owner,
-    entry: &str,
+    (entry, action): (&str, &str),
     attachment_id: &str,
     detail: Value,
 ) -> Result<(), StoreError> {
@@ -116,7 +116,7 @@ async fn record(
     audit::append(
         tx,
         now,
-        NewAuditRecord::new(actor, &format!("attachment.{entry}"), Outcome::Success)
+        NewAuditRecord::new(actor, action, Outcome::Success)
             .target("attachment", attachment_id)
             .unit(Some(&owner.unit_id))
             .detail(data),
@@ -169,7 +169,8 @@ impl Store {
             "file_name": new.file_name, "purpose": new.purpose.as_str(),
             "size": new.content.size, "sha256": new.content.sha256,
         });
-        record(&mut tx, now, actor, owner, "attachment_added", &id, detail).await?;
+        let names = ("attachment_added", "attachment.added");
+        record(&mut tx, now, actor, owner, names, &id, detail).await?;
         tx.commit().await?;
         self.attachment(&id).await
     }
@@ -246,7 +247,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let detail = json!({ "file_name": file_name, "reason": reason });
-        record(&mut tx, now, actor, owner, "attachment_removed", id, detail).await?;
+        let names = ("attachment_removed", "attachment.removed");
+        record(&mut tx, now, actor, owner, names, id, detail).await?;
         tx.commit().await?;
         self.attachment(id).await
     }

@@ -142,7 +142,7 @@ backend_tests! {
         assert_eq!(t.store.blob_counts().await.unwrap().0, 2);
 
         // The history of the enterprise tells it; so does the audit trail.
-        assert_eq!(t.audit_actions("attachment.attachment_added").await.len(), 2);
+        assert_eq!(t.audit_actions("attachment.added").await.len(), 2);
 
         // A PDF gets no thumbnail.
         let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
