@@ -1,6 +1,6 @@
 import { deflateSync } from 'node:zlib'
 import { expect, test } from '@playwright/test'
-import { signIn, watchForProblems } from './helpers'
+import { openAsInspector, watchForProblems } from './helpers'
 
 // Attachments in the browser: the city's inspector opens a licence of the demo's
 // 临江港华化工有限公司, uploads a scan (a PNG made here), sees its thumbnail, and downloads
@@ -44,15 +44,7 @@ function png(width: number, height: number): Buffer {
 
 test('an inspector attaches a scan to a licence, sees its thumbnail and downloads it', async ({ page }) => {
   const problems = watchForProblems(page)
-  await signIn(page, 'inspector')
-  await expect(page.getByTestId('nav-home')).toBeVisible()
-  await page.goto('/enterprises')
-  await page.getByTestId('enterprise-search').fill('港华化工')
-  await page.getByTestId('enterprise-search').press('Enter')
-  const rows = page.getByTestId('enterprise-table').locator('tbody tr')
-  await expect(rows).toHaveCount(1)
-  await rows.first().click()
-  await expect(page.getByTestId('enterprise-title')).toContainText('临江港华化工有限公司')
+  await openAsInspector(page, '港华化工', '临江港华化工有限公司')
 
   await page.getByRole('tab', { name: '证照' }).click()
   const licence = page.getByTestId('licence-table').locator('tbody tr.el-table__row').first()
