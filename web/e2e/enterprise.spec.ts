@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { signIn } from './helpers'
+import { openAsInspector, signIn } from './helpers'
 import { xlsx } from './xlsx'
 
 // The safety-production register on the demo city: the city's inspector finds an enterprise by
@@ -15,15 +15,7 @@ async function pick(page: Page, select: ReturnType<Page['getByTestId']>, option:
 }
 
 test('an inspector evaluates a red risk point and the enterprise turns red', async ({ page }) => {
-  await signIn(page, 'inspector')
-  await expect(page.getByTestId('nav-home')).toBeVisible()
-  await page.goto('/enterprises')
-  await page.getByTestId('enterprise-search').fill('港华化工')
-  await page.getByTestId('enterprise-search').press('Enter')
-  const rows = page.getByTestId('enterprise-table').locator('tbody tr')
-  await expect(rows).toHaveCount(1)
-  await rows.first().click()
-  await expect(page.getByTestId('enterprise-title')).toContainText('临江港华化工有限公司')
+  await openAsInspector(page, '港华化工', '临江港华化工有限公司')
 
   // The demo's liquid-chlorine store is a major hazard source graded 二级 by GB 18218.
   await page.getByRole('tab', { name: '重大危险源' }).click()

@@ -32,3 +32,16 @@ export function watchForProblems(page: Page): string[] {
   })
   return problems
 }
+
+/** Signs the demo inspector in and opens the one enterprise a fragment of its name finds. */
+export async function openAsInspector(page: Page, fragment: string, fullName: string) {
+  await signIn(page, 'inspector')
+  await expect(page.getByTestId('nav-home')).toBeVisible()
+  await page.goto('/enterprises')
+  await page.getByTestId('enterprise-search').fill(fragment)
+  await page.getByTestId('enterprise-search').press('Enter')
+  const rows = page.getByTestId('enterprise-table').locator('tbody tr')
+  await expect(rows).toHaveCount(1)
+  await rows.first().click()
+  await expect(page.getByTestId('enterprise-title')).toContainText(fullName)
+}

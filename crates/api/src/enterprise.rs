@@ -67,6 +67,24 @@ async fn write_reach(state: &AppState, principal: &Principal, id: &str) -> ApiRe
     Ok(reach)
 }
 
+/// A record of the register that files are attached to (`crate::attachment`): read with the
+/// register's read reach; a write needs the enterprise's own account or `ManageEnterprises`,
+/// and a record outside the reach answers 404 before any role is checked.
+pub(crate) async fn attachment_owner(
+    state: &AppState,
+    principal: &Principal,
+    kind: &str,
+    id: &str,
+    write: bool,
+) -> ApiResult<beacon_store::attachment::Owner> {
+    let reach = read_reach(state, principal).await?;
+    let owner = state.store().attachment_owner(&reach, kind, id).await?;
+    if write && !reach.is_own() {
+        principal.require(Permission::ManageEnterprises)?;
+    }
+    Ok(owner)
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EnterpriseParams {

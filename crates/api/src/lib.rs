@@ -2,6 +2,7 @@
 //! extractors every handler uses, OpenAPI generated from the routes, live events over SSE, and
 //! the embedded single-page application.
 
+pub mod attachment;
 pub mod audit;
 pub mod calendar;
 pub mod duty;
@@ -39,6 +40,9 @@ pub use crate::password::{PasswordParams, Passwords};
 pub struct ApiConfig {
     /// Largest JSON body accepted, in bytes.
     pub json_limit: usize,
+    /// Largest file an upload may send, in bytes, whatever its purpose allows (by default the
+    /// largest purpose's limit, 50 MiB). Uploads stream to disk; this bounds the disk, not memory.
+    pub upload_limit: u64,
     /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// When the session cookie carries `Secure`.
@@ -68,6 +72,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             json_limit: 1024 * 1024,
+            upload_limit: beacon_core::attachment::largest_size(),
             trusted_proxies: Vec::new(),
             cookie_secure: CookieSecure::Auto,
             public_origin: None,

@@ -35,6 +35,7 @@ use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
         (name = "calendar", description = "Working days and public holidays"),
         (name = "enterprise", description = "The safety-production database: enterprises, licences, risk points"),
         (name = "import", description = "Excel imports of the ledgers: template, dry run, commit, annotated result"),
+        (name = "attachments", description = "Files attached to records: scans, photos, documents"),
         (name = "notify", description = "One's notifications"),
         (name = "workbench", description = "The home page's cards: what to do or know now"),
         (name = "search", description = "The global search: records of every kind the caller may read, in scope"),

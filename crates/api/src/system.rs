@@ -90,6 +90,7 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::incident::routes())
         .merge(crate::enterprise::routes())
         .merge(crate::imports::routes())
+        .merge(crate::attachment::routes())
         .merge(crate::calendar::routes())
         .merge(crate::notify::routes())
         .merge(crate::workbench::routes())
@@ -126,10 +127,17 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), mw::csrf))
         .layer(middleware::from_fn_with_state(state.clone(), mw::security_headers))
         // Static files (the UI bundle) are compressed; API answers are small and compressing
-        // each of them costs more CPU than the intranet saves in transfer time.
-        .layer(CompressionLayer::new().compress_when(
-            DefaultPredicate::new().and(NotForContentType::const_new("application/json")),
-        ))
+        // each of them costs more CPU than the intranet saves in transfer time. Attachments
+        // (PDF, Office files: already compressed; images are skipped by default) keep their
+        // length.
+        .layer(
+            CompressionLayer::new().compress_when(
+                DefaultPredicate::new()
+                    .and(NotForContentType::const_new("application/json"))
+                    .and(NotForContentType::const_new("application/pdf"))
+                    .and(NotForContentType::const_new("application/vnd.openxmlformats")),
+            ),
+        )
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -160,8 +160,11 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode> {
 
 async fn connect(config: &Config) -> Result<Store> {
     let clock: SharedClock = Arc::new(SystemClock);
-    let options =
-        ConnectOptions { max_connections: config.max_connections, ..ConnectOptions::default() };
+    let options = ConnectOptions {
+        max_connections: config.max_connections,
+        files_dir: Some(config.data_dir.join("files")),
+        ..ConnectOptions::default()
+    };
     Store::connect(&config.database_url, &options, clock)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&config.database_url)))

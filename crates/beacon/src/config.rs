@@ -24,6 +24,8 @@ pub struct FileConfig {
     pub cookie_secure: Option<CookieSecure>,
     pub max_connections: Option<u32>,
     pub json_limit_bytes: Option<usize>,
+    /// Largest attachment upload (each purpose has its own smaller or equal limit).
+    pub upload_limit_bytes: Option<u64>,
     /// Outgoing e-mail for notifications (`[smtp]` with host, port, from, username, password).
     pub smtp: Option<beacon_api::mail::SmtpConfig>,
     /// NATS server(s) for live events between instances.
@@ -123,6 +125,11 @@ impl Config {
         if !(1024..=64 * 1024 * 1024).contains(&json_limit) {
             bail!("json_limit_bytes must be between 1 KiB and 64 MiB");
         }
+        let upload_limit =
+            file.upload_limit_bytes.unwrap_or_else(beacon_core::attachment::largest_size);
+        if !(1024 * 1024..=1024 * 1024 * 1024).contains(&upload_limit) {
+            bail!("upload_limit_bytes must be between 1 MiB and 1 GiB");
+        }
         let header_timeout = file.header_timeout_secs.unwrap_or(10);
         if !(1..=300).contains(&header_timeout) {
             bail!("header_timeout_secs must be between 1 and 300");
@@ -181,6 +188,7 @@ impl Config {
             max_connections,
             api: ApiConfig {
                 json_limit,
+                upload_limit,
                 trusted_proxies,
                 cookie_secure: overrides
                     .cookie_secure

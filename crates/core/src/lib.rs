@@ -1,6 +1,7 @@
 //! Beacon's domain: types that can only hold valid values, and the rules of the business as pure
 //! functions. Nothing here performs IO; the current time is always passed in (see [`clock`]).
 
+pub mod attachment;
 pub mod audit;
 pub mod calendar;
 pub mod clock;

@@ -96,11 +96,15 @@ pub struct ConnectOptions {
     /// How long a request waits for a connection (and a first connection may take) before the
     /// store reports the database unreachable.
     pub acquire_timeout: Duration,
+    /// Where SQLite keeps attached files (`DATA_DIR/files`); by default `files` beside the
+    /// database file. On PostgreSQL files are kept in the database and this directory only
+    /// holds uploads while they arrive (the system's temporary directory by default).
+    pub files_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5), files_dir: None }
     }
 }
 
@@ -118,6 +122,8 @@ pub struct Store {
     /// What modules keep for the life of the store (a queue of writes waiting for their batch,
     /// a relay's cursor), one value per type, made on first use: see [`Store::kept`].
     kept: Arc<Mutex<HashMap<TypeId, Arc<dyn std::any::Any + Send + Sync>>>>,
+    /// Attached files (SQLite) and uploads on their way in (both backends): see [`crate::blob`].
+    files_dir: Arc<std::path::PathBuf>,
 }
 
 /// Totals of list queries, kept briefly. Counting every row of a scope for each page of a list is
@@ -249,8 +255,20 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
-        let store =
-            Self { backend, read, write, clock, counts: Arc::default(), kept: Arc::default() };
+        let files_dir = match (&options.files_dir, backend) {
+            (Some(dir), _) => dir.clone(),
+            (None, Backend::Sqlite) => crate::blob::default_files_dir(url),
+            (None, Backend::Postgres) => std::env::temp_dir().join("beacon-uploads"),
+        };
+        let store = Self {
+            backend,
+            read,
+            write,
+            clock,
+            counts: Arc::default(),
+            kept: Arc::default(),
+            files_dir: Arc::new(files_dir),
+        };
         if backend == Backend::Sqlite {
             store.spawn_checkpointer(sqlite_url(url));
         }
@@ -300,6 +318,11 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// See [`ConnectOptions::files_dir`].
+    pub fn files_dir(&self) -> &std::path::Path {
+        &self.files_dir
     }
 
     pub fn clock(&self) -> &SharedClock {

@@ -32,6 +32,9 @@ pub enum StoreError {
     /// The database does not answer (connection refused, pool exhausted past its timeout).
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
+    /// The attached files' directory (SQLite) or an upload's spool file failed.
+    #[error("file store: {0}")]
+    Io(std::io::Error),
     #[error("database error: {0}")]
     Database(sqlx::Error),
 }

@@ -7,7 +7,9 @@
 //! Every query on scoped data goes through [`scope::filter`]: the territorial rule lives there.
 //! Every write appends its audit record in the same transaction (see [`audit`]).
 
+pub mod attachment;
 pub mod audit;
+pub mod blob;
 pub mod calendar;
 mod db;
 pub mod deadline;

@@ -155,6 +155,7 @@ export default {
     department: 'Department',
   },
   actions: {
+    attachment_added: 'Attach a file', attachment_removed: 'Remove an attached file',
     enterprise_created: 'Register enterprise', enterprise_updated: 'Edit enterprise', enterprise_status_changed: 'Change enterprise status',
     enterprise_change_requested: 'Enterprise asks to change identity', enterprise_change_confirmed: 'Confirm enterprise change', enterprise_change_rejected: 'Reject enterprise change',
     enterprise_licence_added: 'Add licence', enterprise_licence_updated: 'Edit licence', enterprise_licence_withdrawn: 'Withdraw licence',
@@ -212,8 +213,16 @@ export default {
       incident_report_returned: 'Report returned', incident_report_received: 'Report received', incident_follow_up_required: 'Follow-up required',
     },
   },
+  attachments: {
+    title: 'Attachments', upload: 'Upload a file', uploading: 'Uploading {percent}%', download: 'Download', remove: 'Remove', removeTitle: 'Remove the attachment',
+    removeReason: 'Reason for removing', removeHint: 'A removed file stays on record but no longer shows in the list.', removed: 'Removed', empty: 'No attachments',
+    uploadedBy: 'Uploaded by', uploadedAt: 'Uploaded', size: 'Size', uploaded: 'Uploaded', thumbnail: 'Thumbnail',
+    purposes: { scan: 'Scan', photo: 'Photo', document: 'Document' },
+    limits: { scan: 'PDF, JPEG, PNG, up to 20 MB', photo: 'JPEG, PNG, WebP, up to 10 MB', document: 'PDF, images, Word, Excel, up to 50 MB' },
+  },
   errors: {
-    file_too_large: 'The file is too large', import_not_checked: 'This import has not been checked, or was already committed', import_nothing_to_write: 'No row to write', import_running: 'The import is still running',
+    import_not_checked: 'This import has not been checked, or was already committed', import_nothing_to_write: 'No row to write', import_running: 'The import is still running',
+    file_too_large: 'The file is larger than allowed', upload_incomplete: 'The upload broke off; send the file again', attachment_removed: 'The attachment was removed already',
     enterprise_closed: 'The enterprise is closed and can no longer change', status_unchanged: 'The status is already that', not_pending: 'This request was already decided',
     licence_withdrawn: 'The licence is withdrawn', risk_point_retired: 'The risk point is retired', hazard_source_retired: 'The hazard source is retired',
     invalid_json: 'The request is malformed', validation_failed: 'Some fields are invalid; see the marked fields',
@@ -254,6 +263,7 @@ export default {
   fieldErrors: {
     ambiguous: 'more than one has this name; use the code', date_unreadable: 'date not readable (e.g. 2026-05-01)', number_unreadable: 'number not readable', yes_no_unreadable: 'should be yes or no',
     duplicate_in_file: 'appears more than once in the file', column_missing: 'column missing', column_duplicated: 'column appears twice', not_a_workbook: 'not an Excel (.xlsx) file',
+    file_empty: 'the file is empty', file_type_not_allowed: 'this type of file is not allowed (judged by its content)',
     length: 'wrong length (18 characters)', invalid_character: 'has a character codes do not use (no I, O, S, V, Z)',
     organisation_code_check: 'the organisation code\'s check digit is wrong', check_character: 'the check character is wrong; check the code',
     not_a_department: 'choose a supervising department', is_a_department: 'the territory must be a township or district, not a department', use_close: 'use "Close"',
@@ -295,6 +305,7 @@ export default {
     password_too_long: 'At most {max_length} characters',
   },
   fields: {
+    owner_kind: 'Record of the file', purpose: 'Purpose of the file', content: 'File',
     uscc: 'Credit code', former_names: 'Former names', legal_representative: 'Legal representative', safety_principal: 'Safety principal',
     safety_phone: 'Safety principal\'s phone', address: 'Address', department_id: 'Supervising department', section: 'Industry section', sector: 'Supervised sector',
     employees: 'Employees', designated_size: 'Above designated size', standard_grade: 'Standardisation grade', standard_expires: 'Standardisation expires',
@@ -535,7 +546,7 @@ export default {
     mapShown: '{shown} on the map; {unlocated} without a location', unitCounts: 'Risk by territory', none: 'Not assessed',
     licencesExpired: '{n} licences expired', licencesExpiring: '{n} licences expire within 90 days', pendingChange: 'A change awaits confirmation',
     savedPending: 'Saved; the new code, name or territory awaits the regulator', saved: 'Saved',
-    tabs: { profile: 'Profile', licences: 'Licences', risk: 'Risk points', hazards: 'Major hazard sources', history: 'History', changes: 'Change requests' },
+    tabs: { attachments: 'Attachments', profile: 'Profile', licences: 'Licences', risk: 'Risk points', hazards: 'Major hazard sources', history: 'History', changes: 'Change requests' },
     close: 'Close', suspend: 'Suspend', reopen: 'Reopen', reasonPrompt: 'Give the reason', reason: 'Reason',
     statuses: { operating: 'Operating', suspended: 'Suspended', closed: 'Closed' },
     colours: { red: 'Major', orange: 'High', yellow: 'Moderate', blue: 'Low' },
@@ -603,7 +614,7 @@ export default {
     },
     history: {
       registered: 'Registered', updated: 'Record edited', status: 'Status changed', change_requested: 'Identity change requested', change_confirmed: 'Change confirmed',
-      change_rejected: 'Change rejected', licence_added: 'Licence added', licence_updated: 'Licence edited', licence_withdrawn: 'Licence withdrawn',
+      change_rejected: 'Change rejected', attachment_added: 'File attached', attachment_removed: 'Attached file removed', licence_added: 'Licence added', licence_updated: 'Licence edited', licence_withdrawn: 'Licence withdrawn',
       licence_expiring: 'Licence expiring', licence_expired: 'Licence expired', risk_point_added: 'Risk point added', risk_point_updated: 'Risk point edited',
       risk_point_retired: 'Risk point retired', hazard_source_added: 'Hazard source added', hazard_source_updated: 'Hazard source edited', hazard_source_retired: 'Hazard source retired',
     },

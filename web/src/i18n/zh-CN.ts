@@ -155,6 +155,7 @@ export default {
     department: '部门',
   },
   actions: {
+    attachment_added: '上传附件', attachment_removed: '删除附件',
     enterprise_created: '登记企业', enterprise_updated: '修改企业档案', enterprise_status_changed: '变更企业状态',
     enterprise_change_requested: '企业申请变更身份信息', enterprise_change_confirmed: '确认企业信息变更', enterprise_change_rejected: '驳回企业信息变更',
     enterprise_licence_added: '登记证照', enterprise_licence_updated: '修改证照', enterprise_licence_withdrawn: '注销证照',
@@ -212,8 +213,16 @@ export default {
       incident_report_returned: '报告被退回', incident_report_received: '收到报告', incident_follow_up_required: '须续报',
     },
   },
+  attachments: {
+    title: '附件', upload: '上传文件', uploading: '正在上传 {percent}%', download: '下载', remove: '删除', removeTitle: '删除附件',
+    removeReason: '删除原因', removeHint: '附件删除后仍留存备查，不再显示在列表中。', removed: '已删除', empty: '暂无附件',
+    uploadedBy: '上传人', uploadedAt: '上传时间', size: '大小', uploaded: '已上传', thumbnail: '缩略图',
+    purposes: { scan: '扫描件', photo: '照片', document: '文档' },
+    limits: { scan: 'PDF、JPEG、PNG，不超过 20 MB', photo: 'JPEG、PNG、WebP，不超过 10 MB', document: 'PDF、图片、Word、Excel，不超过 50 MB' },
+  },
   errors: {
-    file_too_large: '文件过大', import_not_checked: '该导入未完成预检或已导入', import_nothing_to_write: '没有可以写入的行', import_running: '导入正在进行，请稍候',
+    import_not_checked: '该导入未完成预检或已导入', import_nothing_to_write: '没有可以写入的行', import_running: '导入正在进行，请稍候',
+    file_too_large: '文件超过允许的大小', upload_incomplete: '上传中断，请重新上传', attachment_removed: '该附件已删除',
     enterprise_closed: '企业已注销，不能再修改', status_unchanged: '状态没有变化', not_pending: '该申请已处理',
     licence_withdrawn: '证照已注销', risk_point_retired: '风险点已停用', hazard_source_retired: '危险源已核销',
     invalid_json: '请求格式错误', validation_failed: '填写的内容有误，请检查标红的字段',
@@ -254,6 +263,7 @@ export default {
   fieldErrors: {
     ambiguous: '同名不止一个，请填写代码', date_unreadable: '日期无法识别（如 2026-05-01）', number_unreadable: '数字无法识别', yes_no_unreadable: '应填“是”或“否”',
     duplicate_in_file: '在文件中重复出现', column_missing: '缺少此列', column_duplicated: '此列出现了两次', not_a_workbook: '不是 Excel（.xlsx）文件',
+    file_empty: '文件为空', file_type_not_allowed: '文件类型不允许（按文件内容识别）',
     length: '长度不对（应为 18 位）', invalid_character: '含有代码中不允许的字符（不用 I、O、S、V、Z）',
     organisation_code_check: '组织机构代码校验位不对', check_character: '校验位不对，请核对代码',
     not_a_department: '须选择行业主管部门', is_a_department: '属地须选择乡镇街道或区县，不能选部门', use_close: '请用“注销”操作',
@@ -295,6 +305,7 @@ export default {
     password_too_long: '最多 {max_length} 个字符',
   },
   fields: {
+    owner_kind: '附件所属记录', purpose: '附件用途', content: '文件',
     uscc: '统一社会信用代码', former_names: '曾用名', legal_representative: '法定代表人', safety_principal: '安全负责人',
     safety_phone: '安全负责人电话', address: '地址', department_id: '行业主管部门', section: '国民经济行业门类', sector: '监管行业',
     employees: '从业人员数', designated_size: '规模以上', standard_grade: '标准化等级', standard_expires: '标准化有效期',
@@ -535,7 +546,7 @@ export default {
     mapShown: '图上 {shown} 家，另有 {unlocated} 家未标注位置', unitCounts: '各属地风险分布', none: '未评估',
     licencesExpired: '过期证照 {n} 个', licencesExpiring: '{n} 个证照 90 天内到期', pendingChange: '有待确认的变更',
     savedPending: '已保存；代码、名称或属地的变更待监管部门确认', saved: '已保存',
-    tabs: { profile: '基本信息', licences: '证照', risk: '风险点', hazards: '重大危险源', history: '变更记录', changes: '变更申请' },
+    tabs: { attachments: '附件', profile: '基本信息', licences: '证照', risk: '风险点', hazards: '重大危险源', history: '变更记录', changes: '变更申请' },
     close: '注销', suspend: '停产', reopen: '恢复经营', reasonPrompt: '请填写事由', reason: '事由',
     statuses: { operating: '正常经营', suspended: '停产停业', closed: '已注销' },
     colours: { red: '重大风险', orange: '较大风险', yellow: '一般风险', blue: '低风险' },
@@ -603,7 +614,7 @@ export default {
     },
     history: {
       registered: '登记', updated: '修改档案', status: '变更状态', change_requested: '申请变更身份信息', change_confirmed: '确认变更',
-      change_rejected: '驳回变更', licence_added: '登记证照', licence_updated: '修改证照', licence_withdrawn: '注销证照',
+      change_rejected: '驳回变更', attachment_added: '上传附件', attachment_removed: '删除附件', licence_added: '登记证照', licence_updated: '修改证照', licence_withdrawn: '注销证照',
       licence_expiring: '证照即将到期', licence_expired: '证照过期', risk_point_added: '新增风险点', risk_point_updated: '修改风险点',
       risk_point_retired: '停用风险点', hazard_source_added: '登记危险源', hazard_source_updated: '修改危险源', hazard_source_retired: '核销危险源',
     },

@@ -27,3 +27,36 @@ pub(crate) fn download(
     )
         .into_response()
 }
+
+/// A `Content-Disposition` value (`attachment` or `inline`) naming a file in any script: an
+/// ASCII fallback for old clients and the UTF-8 name as RFC 6266 / RFC 5987 give it.
+pub(crate) fn content_disposition(kind: &str, filename: &str) -> String {
+    let fallback: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let mut encoded = String::with_capacity(filename.len() * 3);
+    for byte in filename.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn content_disposition_names_any_script() {
+        assert_eq!(
+            super::content_disposition("attachment", "许可证 1.pdf"),
+            "attachment; filename=\"___ 1.pdf\"; filename*=UTF-8''%E8%AE%B8%E5%8F%AF%E8%AF%81%201.pdf"
+        );
+        assert_eq!(
+            super::content_disposition("inline", "a\"b.png"),
+            "inline; filename=\"a_b.png\"; filename*=UTF-8''a%22b.png"
+        );
+    }
+}

@@ -161,7 +161,11 @@ async fn postgres_killed_under_load_fails_fast_and_recovers() {
     let postgres = OwnPostgres::start();
     let clock =
         Arc::new(ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 3, 2, 1, 30, 0).unwrap()));
-    let options = ConnectOptions { max_connections: 8, acquire_timeout: Duration::from_secs(2) };
+    let options = ConnectOptions {
+        max_connections: 8,
+        acquire_timeout: Duration::from_secs(2),
+        ..ConnectOptions::default()
+    };
     let store = Store::connect_and_migrate(&postgres.url(), &options, clock.clone()).await.unwrap();
     let city = testing::add_unit(&store, None, "990100", "临江市", UnitLevel::City).await;
     let config =

@@ -1144,3 +1144,46 @@ pub(crate) async fn refresh_colour(tx: &mut Tx, enterprise_id: &str) -> Result<(
         .await?;
     Ok(())
 }
+
+/// The kinds of the register's records that take attachments.
+pub const ATTACHMENT_OWNERS: [&str; 4] = ["enterprise", "licence", "risk_point", "hazard_source"];
+
+impl Store {
+    /// A record of the register that files are attached to (`kind` one of
+    /// [`ATTACHMENT_OWNERS`]), when the caller reaches its enterprise; not found otherwise. Its
+    /// files tell their story on the enterprise's timeline; a closed enterprise takes no new
+    /// files.
+    pub async fn attachment_owner(
+        &self,
+        reach: &Reach,
+        kind: &str,
+        id: &str,
+    ) -> Result<crate::attachment::Owner, StoreError> {
+        let table = match kind {
+            "enterprise" => None,
+            "licence" => Some("enterprise_licences"),
+            "risk_point" => Some("risk_points"),
+            "hazard_source" => Some("hazard_sources"),
+            _ => return Err(StoreError::NotFound),
+        };
+        let mut sql = match table {
+            None => Sql::new("SELECT e.id, e.unit_id, e.status FROM enterprises e WHERE e.id = "),
+            Some(table) => Sql::new(&format!(
+                "SELECT e.id, e.unit_id, e.status FROM {table} x \
+                 JOIN enterprises e ON e.id = x.enterprise_id WHERE x.id = "
+            )),
+        };
+        sql.bind(id.to_owned());
+        reach.filter(&mut sql);
+        let row = sql.fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
+        let enterprise: String = row.try_get("id")?;
+        let status: String = row.try_get("status")?;
+        Ok(crate::attachment::Owner {
+            kind: kind.to_owned(),
+            id: id.to_owned(),
+            unit_id: row.try_get("unit_id")?,
+            timeline: ("enterprise".to_owned(), enterprise),
+            frozen: (status == "closed").then_some("enterprise_closed"),
+        })
+    }
+}

@@ -1,6 +1,7 @@
 //! Store tests: every test runs on SQLite and on PostgreSQL (`name::sqlite`, `name::postgres`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod attachment;
 mod audit;
 mod duty;
 mod enterprise;
