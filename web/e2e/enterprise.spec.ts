@@ -40,6 +40,13 @@ test('an inspector evaluates a red risk point and the enterprise turns red', asy
   await expect(page.getByTestId('risk-table')).toContainText(name)
   await expect(page.getByTestId('enterprise-title')).toContainText('重大风险')
 
+  // Its notice card, to post at the place: the red band and the point's name.
+  await page.getByTestId(`risk-card-${name}`).click()
+  await expect(page.getByTestId('risk-card-name')).toHaveText(name)
+  await expect(page.getByTestId('risk-card-level')).toHaveText('重大风险（红色）')
+  await page.goBack()
+  await expect(page.getByTestId('enterprise-title')).toContainText('重大风险')
+
   // The four-colour map answers the same colour for it.
   const id = new URL(page.url()).pathname.split('/').pop()
   const map = await (await page.request.get('/api/v1/risk-map?colour=red')).json()

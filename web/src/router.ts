@@ -119,6 +119,11 @@ const routes: RouteRecordRaw[] = [
     ],
   },
   {
+    path: '/enterprises/:id/risk-points/:point/card', name: 'risk-card',
+    component: () => import('./views/enterprise/RiskCardPrintView.vue'),
+    meta: { title: 'enterprise.risk.card', permission: ['read_enterprises', 'own_enterprise'] },
+  },
+  {
     path: '/incidents/:id/reports/:report/print', name: 'incident-report-print',
     component: () => import('./views/incident/IncidentReportPrintView.vue'),
     meta: { title: 'incident.report.printTitle', permission: 'read_incidents' },

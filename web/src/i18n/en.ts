@@ -535,6 +535,15 @@ export default {
     },
   },
   enterprise: {
+    card: {
+      levelLine: '{level} ({colour})',
+      title: 'Risk notice card', back: 'Back to the enterprise', print: 'Print', enterprise: 'Enterprise', point: 'Risk point', place: 'Place',
+      evaluation: 'Evaluation', lec: 'LEC: L = {l}, E = {e}, C = {c}, D = {d}', accidents: 'Possible accidents',
+      measures: 'Control measures', level: 'Control level', responsible: 'Responsible person', phones: 'Emergency phones',
+      ownPhone: '{name} {phone}', safetyOffice: 'Safety office', publicPhones: 'Fire 119, ambulance 120, police 110',
+      evaluatedOn: 'Evaluated: {date}', nextReview: 'Next review: {date}',
+      colourNames: { red: 'red', orange: 'orange', yellow: 'yellow', blue: 'blue' },
+    },
     title: 'Enterprises', new: 'Register enterprise', edit: 'Edit enterprise', uscc: 'Credit code', name: 'Name', formerNames: 'Former names',
     unit: 'Territory', department: 'Supervising department', section: 'Industry section', sector: 'Sector', legalRepresentative: 'Legal representative',
     safetyPrincipal: 'Safety principal', safetyPhone: 'Phone', employees: 'Employees', address: 'Address', lon: 'Longitude', lat: 'Latitude',

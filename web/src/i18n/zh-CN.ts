@@ -535,6 +535,15 @@ export default {
     },
   },
   enterprise: {
+    card: {
+      levelLine: '{level}（{colour}）',
+      title: '安全风险告知卡', back: '返回企业', print: '打印', enterprise: '企业名称', point: '风险点（场所/设施）', place: '所在位置',
+      evaluation: '风险评价', lec: '作业条件危险性分析法（LEC）：L = {l}，E = {e}，C = {c}，D = {d}', accidents: '可能导致的事故类型',
+      measures: '主要管控措施', level: '管控层级', responsible: '管控责任人', phones: '应急联系电话',
+      ownPhone: '{name} {phone}', safetyOffice: '企业安全管理部门', publicPhones: '火警 119　急救 120　报警 110',
+      evaluatedOn: '评估日期：{date}', nextReview: '下次评估：{date}',
+      colourNames: { red: '红色', orange: '橙色', yellow: '黄色', blue: '蓝色' },
+    },
     title: '企业档案', new: '登记企业', edit: '修改企业档案', uscc: '统一社会信用代码', name: '企业名称', formerNames: '曾用名',
     unit: '属地', department: '行业主管部门', section: '行业门类', sector: '监管行业', legalRepresentative: '法定代表人',
     safetyPrincipal: '安全负责人', safetyPhone: '联系电话', employees: '从业人员', address: '地址', lon: '经度', lat: '纬度',
