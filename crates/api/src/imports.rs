@@ -148,7 +148,11 @@ async fn upload_import(
 #[into_params(parameter_in = Query)]
 pub struct ImportListParams {
     pub kind: Option<String>,
+    /// From 1; default 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    /// 1 to 200; default 20.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 

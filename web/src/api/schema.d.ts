@@ -9666,7 +9666,9 @@ export interface operations {
         parameters: {
             query?: {
                 kind?: string;
+                /** @description From 1; default 1. */
                 page?: number;
+                /** @description 1 to 200; default 20. */
                 per_page?: number;
             };
             header?: never;

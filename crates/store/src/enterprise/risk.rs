@@ -508,87 +508,99 @@ impl Store {
             reach.filter(&mut sql);
             sql
         };
-        let mut clusters = Vec::new();
-        if let Some(v) = viewport
-            && self.count(located("SELECT COUNT(*) AS n")).await? > v.point_limit
-        {
-            clusters = self.clusters(v, located).await?;
-        }
-        let mut sql = located("SELECT e.id, e.name, e.lon, e.lat, e.colour, e.sector");
-        if !clusters.is_empty() {
-            sql.push(" AND 1 = 0");
-        }
-        let columns = ["id", "name", "lon", "lat", "colour", "sector"];
-        #[derive(Deserialize)]
-        struct P {
-            id: String,
-            name: String,
-            lon: f64,
-            lat: f64,
-            colour: Option<String>,
-            sector: String,
-        }
-        let rows: Vec<P> = sql
-            .aggregate(&self.backend().json_rows(&columns, "t.id"))
-            .fetch_json(self.reader())
-            .await?;
-        let points = rows
-            .into_iter()
-            .map(|p| RiskMapPoint {
-                colour: p.colour.as_deref().and_then(RiskColour::parse),
-                id: p.id,
-                name: p.name,
-                lon: p.lon,
-                lat: p.lat,
-                sector: p.sector,
-            })
-            .collect();
-        let mut unlocated = Sql::new(
-            "SELECT COUNT(*) AS n FROM enterprises e WHERE e.lon IS NULL AND e.status <> 'closed'",
-        );
-        filter.apply(&mut unlocated, today);
-        reach.filter(&mut unlocated);
-        let unlocated = self.count(unlocated).await?;
-        let mut sql = Sql::new(
-            "SELECT c.ancestor_id AS unit_id, x.name AS unit_name, e.colour, COUNT(*) AS n \
-             FROM enterprises e JOIN unit_closure c ON c.descendant_id = e.unit_id \
-             JOIN units x ON x.id = c.ancestor_id WHERE x.parent_id = ",
-        );
-        sql.bind(of.to_owned()).push(" AND e.status <> 'closed'");
-        filter.apply(&mut sql, today);
-        reach.filter(&mut sql);
-        sql.push(" GROUP BY c.ancestor_id, x.name, e.colour");
-        let mut units: Vec<RiskMapUnit> = Vec::new();
-        for r in sql.fetch_all(self.reader()).await? {
-            let unit_id: String = r.try_get("unit_id")?;
-            let colour: Option<String> = r.try_get("colour")?;
-            let n: i64 = r.try_get("n")?;
-            let at = match units.iter().position(|u| u.unit_id == unit_id) {
-                Some(i) => i,
-                None => {
-                    units.push(RiskMapUnit {
-                        unit_id,
-                        unit_name: r.try_get("unit_name")?,
-                        red: 0,
-                        orange: 0,
-                        yellow: 0,
-                        blue: 0,
-                        none: 0,
-                    });
-                    units.len() - 1
-                }
-            };
-            let u = &mut units[at];
-            match colour.as_deref() {
-                Some("red") => u.red += n,
-                Some("orange") => u.orange += n,
-                Some("yellow") => u.yellow += n,
-                Some("blue") => u.blue += n,
-                _ => u.none += n,
+        // The map's parts are independent: read them at once (the pool has readers to spare).
+        let marks = async {
+            let mut clusters = Vec::new();
+            if let Some(v) = viewport
+                && self.count(located("SELECT COUNT(*) AS n")).await? > v.point_limit
+            {
+                clusters = self.clusters(v, located).await?;
             }
-        }
-        units.sort_by(|a, b| a.unit_name.cmp(&b.unit_name));
-        Ok(RiskMap { points, clusters, unlocated, units, cutoffs: self.lec_cutoffs().await? })
+            let mut sql = located("SELECT e.id, e.name, e.lon, e.lat, e.colour, e.sector");
+            if !clusters.is_empty() {
+                sql.push(" AND 1 = 0");
+            }
+            let columns = ["id", "name", "lon", "lat", "colour", "sector"];
+            #[derive(Deserialize)]
+            struct P {
+                id: String,
+                name: String,
+                lon: f64,
+                lat: f64,
+                colour: Option<String>,
+                sector: String,
+            }
+            let rows: Vec<P> = sql
+                .aggregate(&self.backend().json_rows(&columns, "t.id"))
+                .fetch_json(self.reader())
+                .await?;
+            let points = rows
+                .into_iter()
+                .map(|p| RiskMapPoint {
+                    colour: p.colour.as_deref().and_then(RiskColour::parse),
+                    id: p.id,
+                    name: p.name,
+                    lon: p.lon,
+                    lat: p.lat,
+                    sector: p.sector,
+                })
+                .collect();
+            Ok::<_, StoreError>((points, clusters))
+        };
+        let unlocated = async {
+            let mut unlocated = Sql::new(
+                "SELECT COUNT(*) AS n FROM enterprises e WHERE e.lon IS NULL AND e.status <> 'closed'",
+            );
+            filter.apply(&mut unlocated, today);
+            reach.filter(&mut unlocated);
+            let unlocated = self.count(unlocated).await?;
+            Ok::<_, StoreError>(unlocated)
+        };
+        let units = async {
+            let mut sql = Sql::new(
+                "SELECT c.ancestor_id AS unit_id, x.name AS unit_name, e.colour, COUNT(*) AS n \
+                 FROM enterprises e JOIN unit_closure c ON c.descendant_id = e.unit_id \
+                 JOIN units x ON x.id = c.ancestor_id WHERE x.parent_id = ",
+            );
+            sql.bind(of.to_owned()).push(" AND e.status <> 'closed'");
+            filter.apply(&mut sql, today);
+            reach.filter(&mut sql);
+            sql.push(" GROUP BY c.ancestor_id, x.name, e.colour");
+            let mut units: Vec<RiskMapUnit> = Vec::new();
+            for r in sql.fetch_all(self.reader()).await? {
+                let unit_id: String = r.try_get("unit_id")?;
+                let colour: Option<String> = r.try_get("colour")?;
+                let n: i64 = r.try_get("n")?;
+                let at = match units.iter().position(|u| u.unit_id == unit_id) {
+                    Some(i) => i,
+                    None => {
+                        units.push(RiskMapUnit {
+                            unit_id,
+                            unit_name: r.try_get("unit_name")?,
+                            red: 0,
+                            orange: 0,
+                            yellow: 0,
+                            blue: 0,
+                            none: 0,
+                        });
+                        units.len() - 1
+                    }
+                };
+                let u = &mut units[at];
+                match colour.as_deref() {
+                    Some("red") => u.red += n,
+                    Some("orange") => u.orange += n,
+                    Some("yellow") => u.yellow += n,
+                    Some("blue") => u.blue += n,
+                    _ => u.none += n,
+                }
+            }
+            units.sort_by(|a, b| a.unit_name.cmp(&b.unit_name));
+            Ok::<_, StoreError>(units)
+        };
+        let ((points, clusters), unlocated, units, cutoffs) =
+            futures::try_join!(marks, unlocated, units, self.lec_cutoffs())?;
+        Ok(RiskMap { points, clusters, unlocated, units, cutoffs })
     }
 
     /// The viewport's enterprises grouped by grid cell and colour, in SQL.
