@@ -162,6 +162,8 @@ pub fn normalise_header(header: &str) -> String {
 pub struct Layout {
     /// The row of the headers (1-based).
     pub header_row: u32,
+    /// The expected columns, in the order of `positions`.
+    pub columns: &'static [Column],
     /// Per expected column (in the order given), its index in the sheet.
     pub positions: Vec<Option<usize>>,
     /// Required columns the header row lacks, by their template header.
@@ -205,7 +207,7 @@ pub fn layout(columns: &'static [Column], row: u32, cells: &[Option<Value>]) -> 
         .filter(|(c, p)| c.required && p.is_none())
         .map(|(c, _)| c)
         .collect();
-    Some(Layout { header_row: row, positions, missing, duplicated })
+    Some(Layout { header_row: row, columns, positions, missing, duplicated })
 }
 
 /// A cell as text, the way Excel shows it: whole numbers without `.0`, dates as `2026-05-01`.
@@ -228,19 +230,21 @@ pub struct Row<'a> {
 }
 
 impl Row<'_> {
-    fn cell(&self, column: usize) -> Option<&Value> {
+    /// The cell of the column whose key is `key`; none when blank or the sheet lacks the column.
+    fn cell(&self, key: &str) -> Option<&Value> {
+        let column = self.layout.columns.iter().position(|c| c.key == key)?;
         let index = self.layout.positions.get(column).copied().flatten()?;
         self.cells.get(index).and_then(Option::as_ref)
     }
 
     /// The cell's text, trimmed; empty when blank or absent.
-    pub fn text(&self, column: usize) -> String {
-        self.cell(column).map(render).unwrap_or_default()
+    pub fn text(&self, key: &str) -> String {
+        self.cell(key).map(render).unwrap_or_default()
     }
 
     /// Items separated by `;`, `；`, `、`, `,`, `，` or line breaks.
-    pub fn list(&self, column: usize) -> Vec<String> {
-        self.text(column)
+    pub fn list(&self, key: &str) -> Vec<String> {
+        self.text(key)
             .split([';', '；', '、', ',', '，', '\n'])
             .map(str::trim)
             .filter(|s| !s.is_empty())
@@ -250,8 +254,8 @@ impl Row<'_> {
 
     /// A date typed as an Excel date, `2026-05-01`, `2026/5/1`, `2026.5.1`, `2026年5月1日` or
     /// `20260501`. Error `date_unreadable`.
-    pub fn date(&self, column: usize) -> Result<Option<NaiveDate>, &'static str> {
-        match self.cell(column) {
+    pub fn date(&self, key: &str) -> Result<Option<NaiveDate>, &'static str> {
+        match self.cell(key) {
             None => Ok(None),
             Some(Value::Date(d)) => Ok(Some(*d)),
             Some(Value::Number(n))
@@ -272,8 +276,8 @@ impl Row<'_> {
     }
 
     /// A number; `number_unreadable` otherwise.
-    pub fn number(&self, column: usize) -> Result<Option<f64>, &'static str> {
-        match self.cell(column) {
+    pub fn number(&self, key: &str) -> Result<Option<f64>, &'static str> {
+        match self.cell(key) {
             None => Ok(None),
             Some(Value::Number(n)) => Ok(Some(*n)),
             Some(Value::Text(s)) => {
@@ -284,8 +288,8 @@ impl Row<'_> {
     }
 
     /// 是/否, Y/N, yes/no, true/false, 1/0, √/×; `yes_no_unreadable` otherwise.
-    pub fn yes_no(&self, column: usize) -> Result<Option<bool>, &'static str> {
-        match self.cell(column) {
+    pub fn yes_no(&self, key: &str) -> Result<Option<bool>, &'static str> {
+        match self.cell(key) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
             Some(Value::Number(n)) if *n == 1.0 => Ok(Some(true)),
@@ -569,8 +573,8 @@ mod tests {
         let (n, cells) = &data[0];
         let row = Row { number: *n, cells, layout: &layout };
         assert_eq!(row.number, 3);
-        assert_eq!(row.text(0), "91350100M000100Y43");
-        assert_eq!(row.text(1), "甲公司");
+        assert_eq!(row.text("uscc"), "91350100M000100Y43");
+        assert_eq!(row.text("name"), "甲公司");
     }
 
     #[test]
@@ -601,7 +605,7 @@ mod tests {
         let layout = layout.unwrap();
         let dates: Vec<_> = data
             .iter()
-            .map(|(n, cells)| Row { number: *n, cells, layout: &layout }.date(2))
+            .map(|(n, cells)| Row { number: *n, cells, layout: &layout }.date("since"))
             .collect();
         let d = NaiveDate::from_ymd_opt(2021, 3, 4).unwrap();
         assert_eq!(

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use beacon_core::audit::Actor;
 use beacon_core::enterprise::{LICENCE_KINDS, Uscc, reference};
+use beacon_core::error::ValidationErrors;
 use beacon_core::id::new_id;
 use beacon_core::scope::Scope;
 use beacon_export::sheet::{Column, Row};
@@ -224,10 +225,6 @@ pub fn enterprise_import_samples() -> Vec<Vec<&'static str>> {
     ]]
 }
 
-fn at(key: &str) -> usize {
-    ENTERPRISE_IMPORT_COLUMNS.iter().position(|c| c.key == key).unwrap_or(usize::MAX)
-}
-
 /// Units a row may name, by their code or their name without spaces.
 #[derive(Default)]
 struct UnitNames(HashMap<String, Vec<String>>);
@@ -313,8 +310,8 @@ impl EnterpriseImport {
         let mut problems: Vec<(String, String)> = Vec::new();
         let mut problem =
             |field: &str, code: &str| problems.push((field.to_owned(), code.to_owned()));
-        let text = |key: &str| row.text(at(key));
-        let number = |key: &str, problem: &mut dyn FnMut(&str, &str)| match row.number(at(key)) {
+        let text = |key: &str| row.text(key);
+        let number = |key: &str, problem: &mut dyn FnMut(&str, &str)| match row.number(key) {
             Ok(v) => v,
             Err(code) => {
                 problem(key, code);
@@ -353,7 +350,7 @@ impl EnterpriseImport {
                 }
             }
         };
-        let designated_size = match row.yes_no(at("designated_size")) {
+        let designated_size = match row.yes_no("designated_size") {
             Ok(v) => v.unwrap_or(false),
             Err(code) => {
                 problem("designated_size", code);
@@ -368,7 +365,7 @@ impl EnterpriseImport {
             "关闭" | "注销" | "closed" => "closed".to_owned(),
             other => other.to_owned(),
         };
-        let standard_expires = match row.date(at("standard_expires")) {
+        let standard_expires = match row.date("standard_expires") {
             Ok(d) => d,
             Err(code) => {
                 problem("standard_expires", code);
@@ -379,7 +376,7 @@ impl EnterpriseImport {
         let write = EnterpriseWrite {
             uscc: text("uscc"),
             name: text("name"),
-            former_names: row.list(at("former_names")),
+            former_names: row.list("former_names"),
             legal_representative: text("legal_representative"),
             safety_principal: text("safety_principal"),
             safety_phone: text("safety_phone"),
@@ -395,20 +392,15 @@ impl EnterpriseImport {
             status,
             standard_grade: (!grade.is_empty()).then_some(grade),
             standard_expires,
-            marks: row.list(at("marks")),
-            tags: row.list(at("tags")),
+            marks: row.list("marks"),
+            tags: row.list("tags"),
             version: None,
         };
         match write.validate() {
             Ok((_, write)) if problems.is_empty() => Ok(write),
             Ok(_) => Err(problems),
             Err(errors) => {
-                for (field, code) in errors.fields() {
-                    // A unit already reported unresolved is not reported again as missing.
-                    if !problems.iter().any(|(f, _)| f == field) {
-                        problems.push((field.clone(), code.clone()));
-                    }
-                }
+                add_errors(&mut problems, &errors);
                 Err(problems)
             }
         }
@@ -437,7 +429,7 @@ impl ImportKind for EnterpriseImport {
     }
 
     fn key(&self, row: &Row<'_>) -> Option<(&'static str, String)> {
-        let code = row.text(at("uscc")).trim().to_uppercase();
+        let code = row.text("uscc").trim().to_uppercase();
         (!code.is_empty()).then_some(("uscc", code))
     }
 
@@ -545,17 +537,22 @@ async fn named_enterprise(
 }
 
 /// A date cell, with its problem added when unreadable.
-fn date_in(
-    row: &Row<'_>,
-    index: usize,
-    field: &str,
-    problems: &mut Vec<(String, String)>,
-) -> Option<NaiveDate> {
-    match row.date(index) {
+fn date_in(row: &Row<'_>, key: &str, problems: &mut Vec<(String, String)>) -> Option<NaiveDate> {
+    match row.date(key) {
         Ok(d) => d,
         Err(code) => {
-            problems.push((field.to_owned(), code.to_owned()));
+            problems.push((key.to_owned(), code.to_owned()));
             None
+        }
+    }
+}
+
+/// Adds a write's validation errors to a row's problems, except for fields the row already has
+/// a problem with (a unit reported unresolved is not reported again as missing).
+fn add_errors(problems: &mut Vec<(String, String)>, errors: &ValidationErrors) {
+    for (field, code) in errors.fields() {
+        if !problems.iter().any(|(f, _)| f == field) {
+            problems.push((field.clone(), code.clone()));
         }
     }
 }
@@ -633,10 +630,6 @@ pub fn licence_import_samples() -> Vec<Vec<&'static str>> {
     ]]
 }
 
-fn licence_at(key: &str) -> usize {
-    LICENCE_IMPORT_COLUMNS.iter().position(|c| c.key == key).unwrap_or(usize::MAX)
-}
-
 /// An import of licences by a regulator of `scope`: one row per licence, known by its
 /// enterprise, kind and number.
 pub struct LicenceImport {
@@ -657,10 +650,10 @@ impl ImportKind for LicenceImport {
     }
 
     fn key(&self, row: &Row<'_>) -> Option<(&'static str, String)> {
-        let code = row.text(licence_at("uscc")).trim().to_uppercase();
-        let kind = row.text(licence_at("kind"));
+        let code = row.text("uscc").trim().to_uppercase();
+        let kind = row.text("kind");
         let kind = reference(&LICENCE_KINDS, &kind).map_or(kind, str::to_owned);
-        let number = row.text(licence_at("number"));
+        let number = row.text("number");
         (!code.is_empty() && !number.is_empty())
             .then(|| ("number", format!("{code}\u{1}{kind}\u{1}{number}")))
     }
@@ -672,8 +665,8 @@ impl ImportKind for LicenceImport {
         write: bool,
     ) -> Result<RowOutcome, StoreError> {
         let mut problems = Vec::new();
-        let issued = date_in(row, licence_at("issued_on"), "issued_on", &mut problems);
-        let expires = date_in(row, licence_at("expires_on"), "expires_on", &mut problems);
+        let issued = date_in(row, "issued_on", &mut problems);
+        let expires = date_in(row, "expires_on", &mut problems);
         let mut required = |field: &str, value: Option<NaiveDate>| {
             if value.is_none() && !problems.iter().any(|(f, _)| f == field) {
                 problems.push((field.to_owned(), "required".to_owned()));
@@ -681,7 +674,7 @@ impl ImportKind for LicenceImport {
         };
         required("issued_on", issued);
         required("expires_on", expires);
-        let e = match named_enterprise(tx, &self.reach, &row.text(licence_at("uscc"))).await? {
+        let e = match named_enterprise(tx, &self.reach, &row.text("uscc")).await? {
             Ok(e) => Some(e),
             Err(p) => {
                 problems.push(p);
@@ -689,23 +682,19 @@ impl ImportKind for LicenceImport {
             }
         };
         let draft = LicenceWrite {
-            kind: row.text(licence_at("kind")),
-            number: row.text(licence_at("number")),
-            issuer: row.text(licence_at("issuer")),
+            kind: row.text("kind"),
+            number: row.text("number"),
+            issuer: row.text("issuer"),
             issued_on: issued.unwrap_or_default(),
             expires_on: expires.unwrap_or_default(),
-            scope_text: row.text(licence_at("scope_text")),
-            holder_name: row.text(licence_at("holder_name")),
+            scope_text: row.text("scope_text"),
+            holder_name: row.text("holder_name"),
             version: None,
         };
         let w = match draft.validate() {
             Ok(w) => Some(w),
             Err(errors) => {
-                for (field, code) in errors.fields() {
-                    if !problems.iter().any(|(f, _)| f == field) {
-                        problems.push((field.clone(), code.clone()));
-                    }
-                }
+                add_errors(&mut problems, &errors);
                 None
             }
         };
@@ -836,10 +825,6 @@ pub fn risk_point_import_samples() -> Vec<Vec<&'static str>> {
     ]]
 }
 
-fn risk_at(key: &str) -> usize {
-    RISK_POINT_IMPORT_COLUMNS.iter().position(|c| c.key == key).unwrap_or(usize::MAX)
-}
-
 /// An import of risk points by a regulator of `scope`: one row per risk point, known by its
 /// enterprise and name; new L, E or C values are a re-evaluation, kept like one typed in.
 pub struct RiskPointImport {
@@ -864,8 +849,8 @@ impl ImportKind for RiskPointImport {
     }
 
     fn key(&self, row: &Row<'_>) -> Option<(&'static str, String)> {
-        let code = row.text(risk_at("uscc")).trim().to_uppercase();
-        let name = row.text(risk_at("name"));
+        let code = row.text("uscc").trim().to_uppercase();
+        let name = row.text("name");
         (!code.is_empty() && !name.is_empty()).then(|| ("name", format!("{code}\u{1}{name}")))
     }
 
@@ -876,7 +861,7 @@ impl ImportKind for RiskPointImport {
         write: bool,
     ) -> Result<RowOutcome, StoreError> {
         let mut problems = Vec::new();
-        let mut value = |key: &str| match row.number(risk_at(key)) {
+        let mut value = |key: &str| match row.number(key) {
             Ok(Some(v)) => v,
             Ok(None) => {
                 problems.push((key.to_owned(), "required".to_owned()));
@@ -888,9 +873,8 @@ impl ImportKind for RiskPointImport {
             }
         };
         let (l, e_value, c) = (value("l"), value("e"), value("c"));
-        let next_review = date_in(row, risk_at("next_review"), "next_review", &mut problems);
-        let enterprise = match named_enterprise(tx, &self.reach, &row.text(risk_at("uscc"))).await?
-        {
+        let next_review = date_in(row, "next_review", &mut problems);
+        let enterprise = match named_enterprise(tx, &self.reach, &row.text("uscc")).await? {
             Ok(e) => Some(e),
             Err(p) => {
                 problems.push(p);
@@ -898,27 +882,23 @@ impl ImportKind for RiskPointImport {
             }
         };
         let draft = RiskPointWrite {
-            name: row.text(risk_at("name")),
-            place: row.text(risk_at("place")),
-            accident_types: row.list(risk_at("accident_types")),
+            name: row.text("name"),
+            place: row.text("place"),
+            accident_types: row.list("accident_types"),
             method: "lec".to_owned(),
             l,
             e: e_value,
             c,
-            measures: row.text(risk_at("measures")),
-            control_level: row.text(risk_at("control_level")),
-            responsible_person: row.text(risk_at("responsible_person")),
+            measures: row.text("measures"),
+            control_level: row.text("control_level"),
+            responsible_person: row.text("responsible_person"),
             next_review,
             version: None,
         };
         let checked = match draft.validate() {
             Ok(v) => Some(v),
             Err(errors) => {
-                for (field, code) in errors.fields() {
-                    if !problems.iter().any(|(f, _)| f == field) {
-                        problems.push((field.clone(), code.clone()));
-                    }
-                }
+                add_errors(&mut problems, &errors);
                 None
             }
         };
