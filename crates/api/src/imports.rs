@@ -74,7 +74,6 @@ fn spawn_run(
     id: String,
     write: bool,
 ) {
-    store.import_started(&id);
     tokio::spawn(async move {
         let result = match kind {
             ImportKindName::Enterprises => match store.enterprise_import(&scope, &actor, &id).await

@@ -342,13 +342,7 @@ impl Store {
         if n == 0 {
             return Err(StoreError::Conflict("import_not_checked"));
         }
-        self.kept::<Progress>().set(id, Some(0));
         self.import(scope, id).await
-    }
-
-    /// Marks an import as started on this instance, for the progress shown while it runs.
-    pub fn import_started(&self, id: &str) {
-        self.kept::<Progress>().set(id, Some(0));
     }
 
     /// Runs an import: the dry run (`write = false`, ends `checked`) or the commit (ends
