@@ -1356,6 +1356,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/licences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The licence ledger: licences in force of the enterprises the caller reaches, soonest expiry
+         *     first.
+         */
+        get: operations["licence_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/licences.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The licence ledger as an Excel ledger, with the ledger's filters. */
+        get: operations["licences_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The risk-point ledger: points in use of the enterprises the caller reaches, the most severe
+         *     (highest D) first.
+         */
+        get: operations["risk_point_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-points.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The risk-point ledger as an Excel workbook (风险点台账), with the ledger's filters. */
+        get: operations["risk_points_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hazard-sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The major hazard source ledger: major sources in use of the enterprises the caller reaches,
+         *     the highest R (so the highest grade) first.
+         */
+        get: operations["hazard_source_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hazard-sources.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The major hazard source ledger as an Excel workbook (重大危险源台账), with its filters. */
+        get: operations["hazard_sources_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/enterprises": {
         parameters: {
             query?: never;
@@ -1505,43 +1616,6 @@ export interface paths {
         put?: never;
         /** Withdraws a licence (revoked, replaced, surrendered); it stays on record. */
         post: operations["withdraw_licence"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/licences": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The licence ledger: licences in force of the enterprises the caller reaches, soonest expiry
-         *     first.
-         */
-        get: operations["licence_ledger"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/licences.xlsx": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The licence ledger as an Excel ledger, with the ledger's filters. */
-        get: operations["licences_xlsx"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2985,6 +3059,12 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description A row of the major hazard source ledger: the source and its enterprise. */
+        HazardSourceLedgerRow: components["schemas"]["HazardSource"] & {
+            enterprise_name: string;
+            enterprise_uscc: string;
+            unit_name: string;
+        };
         /** @description A hazard source as sent: the unit, α and what it holds, and its filing (备案). */
         HazardSourceWrite: {
             /** @description The production or storage unit (罐区, 装置…). */
@@ -3542,6 +3622,20 @@ export interface components {
             per_page: number;
         };
         /** @description A page of results with the total count, for list endpoints. */
+        Page_HazardSourceLedgerRow: {
+            items: (components["schemas"]["HazardSource"] & {
+                enterprise_name: string;
+                enterprise_uscc: string;
+                unit_name: string;
+            })[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+        };
+        /** @description A page of results with the total count, for list endpoints. */
         Page_Import: {
             items: {
                 id: string;
@@ -3695,6 +3789,20 @@ export interface components {
                 /** @description The web app's page of the record the notification is about ([`link`]). */
                 link?: string | null;
             }[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+        };
+        /** @description A page of results with the total count, for list endpoints. */
+        Page_RiskPointLedgerRow: {
+            items: (components["schemas"]["RiskPoint"] & {
+                enterprise_name: string;
+                enterprise_uscc: string;
+                unit_name: string;
+            })[];
             /** Format: int64 */
             total: number;
             /** Format: int32 */
@@ -4001,6 +4109,12 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /** @description A row of the risk-point ledger: the point and its enterprise. */
+        RiskPointLedgerRow: components["schemas"]["RiskPoint"] & {
+            enterprise_name: string;
+            enterprise_uscc: string;
+            unit_name: string;
         };
         RiskPointWrite: {
             /** @description The place or installation (储罐区, 配电室…). */
@@ -8211,6 +8325,256 @@ export interface operations {
             };
         };
     };
+    licence_ledger: {
+        parameters: {
+            query?: {
+                /** @description `expiring` (in force, expires within `within_days`, default 90) or `expired`. */
+                state?: string;
+                within_days?: number;
+                kind?: string;
+                /** @description Unit id: licences of enterprises in its territory. */
+                unit?: string;
+                page?: number;
+                per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LicenceLedgerRow"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    licences_xlsx: {
+        parameters: {
+            query?: {
+                /** @description `expiring` (in force, expires within `within_days`, default 90) or `expired`. */
+                state?: string;
+                within_days?: number;
+                kind?: string;
+                /** @description Unit id: licences of enterprises in its territory. */
+                unit?: string;
+                page?: number;
+                per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            /** @description `export_too_large`: more than 20,000 rows; narrow the filter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    risk_point_ledger: {
+        parameters: {
+            query?: {
+                /** @description Unit id: points of enterprises in its territory. */
+                unit?: string;
+                /** @description `red`, `orange`, `yellow` or `blue`. */
+                colour?: string;
+                /** @description `company`, `workshop`, `team` or `post`. */
+                control_level?: string;
+                /** @description Only points whose review date has passed. */
+                review_overdue?: boolean;
+                page?: number;
+                per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RiskPointLedgerRow"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    risk_points_xlsx: {
+        parameters: {
+            query?: {
+                /** @description Unit id: points of enterprises in its territory. */
+                unit?: string;
+                /** @description `red`, `orange`, `yellow` or `blue`. */
+                colour?: string;
+                /** @description `company`, `workshop`, `team` or `post`. */
+                control_level?: string;
+                /** @description Only points whose review date has passed. */
+                review_overdue?: boolean;
+                page?: number;
+                per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            /** @description `export_too_large`: more than 20,000 rows; narrow the filter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    hazard_source_ledger: {
+        parameters: {
+            query?: {
+                /** @description Unit id: sources of enterprises in its territory. */
+                unit?: string;
+                /** @description `first`, `second`, `third` or `fourth` (一级 to 四级). */
+                grade?: string;
+                /** @description Only sources without a filing (备案) number. */
+                unfiled?: boolean;
+                page?: number;
+                per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_HazardSourceLedgerRow"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    hazard_sources_xlsx: {
+        parameters: {
+            query?: {
+                /** @description Unit id: sources of enterprises in its territory. */
+                unit?: string;
+                /** @description `first`, `second`, `third` or `fourth` (一级 to 四级). */
+                grade?: string;
+                /** @description Only sources without a filing (备案) number. */
+                unfiled?: boolean;
+                page?: number;
+                per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            /** @description `export_too_large`: more than 20,000 rows; narrow the filter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_enterprises: {
         parameters: {
             query?: {
@@ -8753,88 +9117,6 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    licence_ledger: {
-        parameters: {
-            query?: {
-                /** @description `expiring` (in force, expires within `within_days`, default 90) or `expired`. */
-                state?: string;
-                within_days?: number;
-                kind?: string;
-                /** @description Unit id: licences of enterprises in its territory. */
-                unit?: string;
-                page?: number;
-                per_page?: number;
-                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
-                lang?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_LicenceLedgerRow"];
-                };
-            };
-            401: components["responses"]["Unauthenticated"];
-            403: components["responses"]["Forbidden"];
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    licences_xlsx: {
-        parameters: {
-            query?: {
-                /** @description `expiring` (in force, expires within `within_days`, default 90) or `expired`. */
-                state?: string;
-                within_days?: number;
-                kind?: string;
-                /** @description Unit id: licences of enterprises in its territory. */
-                unit?: string;
-                page?: number;
-                per_page?: number;
-                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
-                lang?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Excel workbook */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
-                };
-            };
-            401: components["responses"]["Unauthenticated"];
-            403: components["responses"]["Forbidden"];
-            /** @description `export_too_large`: more than 20,000 rows; narrow the filter */
             422: {
                 headers: {
                     [name: string]: unknown;

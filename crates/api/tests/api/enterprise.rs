@@ -257,6 +257,75 @@ backend_tests! {
         }
         assert_eq!(t.audit_actions("enterprise.substance_added").await.len(), 1);
     }
+
+    async fn ledgers_span_the_enterprises_in_reach(t: TestApp) {
+        let inspector = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
+        let west = t.signed_in("west.inspector", &t.tree.west, &[Role::Inspector]).await;
+        let admin = t.signed_in("east.admin", &t.tree.east, &[Role::SystemAdmin]).await;
+        let city = t.signed_in("city.inspector", &t.tree.city, &[Role::Inspector]).await;
+        let a = t.post(&inspector, "/api/v1/enterprises", body("91350100M000100Y43", "临江甲化工", &t.tree.town)).await.json();
+        let b = t.post(&west, "/api/v1/enterprises", body("91110000802100433B", "西区乙化工", &t.tree.west)).await.json();
+        let (a, b) = (a["id"].as_str().unwrap().to_owned(), b["id"].as_str().unwrap().to_owned());
+        let point = |name: &str, l: i32| json!({ "name": name, "accident_types": ["fire", "poisoning_asphyxiation"], "l": l, "e": 10, "c": 7, "control_level": "workshop", "next_review": "2020-01-01" });
+        t.post(&inspector, &format!("/api/v1/enterprises/{a}/risk-points"), point("液氯罐区", 6)).await.expect(StatusCode::CREATED);
+        t.post(&inspector, &format!("/api/v1/enterprises/{a}/risk-points"), point("配电室", 1)).await.expect(StatusCode::CREATED);
+        t.post(&west, &format!("/api/v1/enterprises/{b}/risk-points"), point("西区罐区", 6)).await.expect(StatusCode::CREATED);
+
+        // Most severe first, within the caller's reach only; the filters narrow it.
+        let ledger = t.get(&inspector, "/api/v1/risk-points").await.json();
+        assert_eq!(ledger["total"], 2);
+        assert_eq!(ledger["items"][0]["name"], "液氯罐区");
+        assert_eq!(ledger["items"][0]["colour"], "red");
+        assert_eq!(ledger["items"][0]["enterprise_name"], "临江甲化工");
+        assert_eq!(ledger["items"][0]["review_overdue"], true);
+        assert_eq!(t.get(&inspector, "/api/v1/risk-points?colour=red").await.json()["total"], 1);
+        assert_eq!(t.get(&inspector, "/api/v1/risk-points?review_overdue=true&control_level=team").await.json()["total"], 0);
+        assert_eq!(t.get(&city, "/api/v1/risk-points?colour=red").await.json()["total"], 2);
+        assert_eq!(t.get(&city, &format!("/api/v1/risk-points?unit={}", t.tree.west)).await.json()["total"], 1);
+        // Another district's unit named as a filter finds nothing, rather than its points.
+        assert_eq!(t.get(&inspector, &format!("/api/v1/risk-points?unit={}", t.tree.west)).await.json()["total"], 0);
+        let bad = t.get(&inspector, "/api/v1/risk-points?colour=purple&control_level=boss").await;
+        bad.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.json()["fields"]["colour"], "unknown");
+        assert_eq!(bad.json()["fields"]["control_level"], "unknown");
+        t.get(&admin, "/api/v1/risk-points").await.expect(StatusCode::FORBIDDEN);
+        let sheet = t.get(&inspector, "/api/v1/risk-points.xlsx").await;
+        sheet.expect(StatusCode::OK);
+        let text = workbook_text(&sheet.bytes);
+        assert!(text.contains("安全风险点台账") && text.contains("液氯罐区") && text.contains("火灾") && text.contains("重大风险"), "{text}");
+        assert!(!text.contains("西区罐区"), "another district's point in the export");
+
+        // Major hazard sources, highest R first; the unfiled ones on their own.
+        let substances = t.get(&inspector, "/api/v1/hazard-substances").await.json();
+        let chlorine = substances["items"].as_array().unwrap().iter().find(|s| s["name"] == "氯").unwrap()["id"].clone();
+        let source = |name: &str, q: f64, filing: &str| {
+            let mut s = json!({ "name": name, "alpha": 1.5, "substances": [{ "substance_id": chlorine, "quantity_t": q }] });
+            if !filing.is_empty() {
+                s["filing_number"] = json!(filing);
+                s["filing_date"] = json!("2025-06-01");
+            }
+            s
+        };
+        t.post(&inspector, &format!("/api/v1/enterprises/{a}/hazard-sources"), source("氯气储罐", 80.0, "")).await.expect(StatusCode::CREATED);
+        t.post(&inspector, &format!("/api/v1/enterprises/{a}/hazard-sources"), source("钢瓶库", 1.0, "")).await.expect(StatusCode::CREATED);
+        t.post(&west, &format!("/api/v1/enterprises/{b}/hazard-sources"), source("西区储罐", 20.0, "西应急危源备〔2025〕9号")).await.expect(StatusCode::CREATED);
+        let sources = t.get(&city, "/api/v1/hazard-sources").await.json();
+        // 1 t of chlorine is under its critical quantity: not a major source, not on the ledger.
+        assert_eq!(sources["total"], 2);
+        assert_eq!(sources["items"][0]["name"], "氯气储罐");
+        let unfiled = t.get(&city, "/api/v1/hazard-sources?unfiled=true").await.json();
+        assert_eq!(unfiled["total"], 1);
+        assert_eq!(unfiled["items"][0]["name"], "氯气储罐");
+        assert_eq!(t.get(&inspector, "/api/v1/hazard-sources").await.json()["total"], 1);
+        let grade = sources["items"][0]["grade"].as_str().unwrap().to_owned();
+        assert_eq!(t.get(&city, &format!("/api/v1/hazard-sources?grade={grade}")).await.json()["total"], 1);
+        let bad = t.get(&city, "/api/v1/hazard-sources?grade=fifth&unit=..x").await;
+        assert_eq!(bad.json()["fields"]["grade"], "unknown");
+        assert_eq!(bad.json()["fields"]["unit"], "invalid");
+        let text = workbook_text(&t.get(&city, "/api/v1/hazard-sources.xlsx?lang=en").await.bytes);
+        assert!(text.contains("Major hazard source ledger") && text.contains("氯气储罐") && text.contains("西应急危源备"), "{text}");
+        assert!(!text.contains("钢瓶库"));
+    }
 }
 
 /// The shared strings of an exported workbook (every text cell), joined.

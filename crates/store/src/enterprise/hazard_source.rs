@@ -16,8 +16,10 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::{Reach, Reached, announce, date_of, iso, record_under};
-use crate::{Store, StoreError, Tx, audit};
+use super::{LedgerOf, Reach, Reached, announce, date_of, iso, record_under};
+use crate::sql::Sql;
+use crate::{Page, Store, StoreError, Tx, audit};
+use beacon_core::page::PageRequest;
 
 /// Most substances one unit may list: a storage unit holds a handful, a plant a few dozen.
 const MAX_HOLDINGS: usize = 50;
@@ -217,6 +219,25 @@ pub struct HazardSource {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A row of the major hazard source ledger: the source and its enterprise.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HazardSourceLedgerRow {
+    #[serde(flatten)]
+    pub source: HazardSource,
+    pub enterprise_name: String,
+    pub enterprise_uscc: String,
+    pub unit_name: String,
+}
+
+/// Filters of the major hazard source ledger (major sources in use of enterprises not closed).
+#[derive(Debug, Clone, Default)]
+pub struct HazardSourceFilter {
+    pub unit_id: Option<String>,
+    pub grade: Option<HazardGrade>,
+    /// Only those without a filing (备案) number.
+    pub unfiled: bool,
 }
 
 fn source_of(r: &sqlx::any::AnyRow) -> Result<HazardSource, StoreError> {
@@ -459,6 +480,44 @@ impl Store {
         .fetch_all(self.reader())
         .await?;
         rows.iter().map(source_of).collect()
+    }
+
+    /// Major hazard sources across the enterprises the caller reaches, the highest R first
+    /// (so by grade): the ledger a regulator keeps and files upward.
+    pub async fn hazard_source_ledger(
+        &self,
+        reach: &Reach,
+        filter: &HazardSourceFilter,
+        page: PageRequest,
+    ) -> Result<Page<HazardSourceLedgerRow>, StoreError> {
+        let apply = |sql: &mut Sql| {
+            sql.push(" AND x.retired = ").bind(false).push(" AND x.major = ").bind(true);
+            if let Some(grade) = filter.grade {
+                sql.push(" AND x.grade = ").bind(grade.as_str().to_owned());
+            }
+            if filter.unfiled {
+                sql.push(" AND x.filing_number = ''");
+            }
+        };
+        self.enterprise_ledger(
+            reach,
+            LedgerOf {
+                table: "hazard_sources",
+                unit_id: filter.unit_id.as_deref(),
+                order: "x.r_value DESC, e.name, x.id",
+            },
+            apply,
+            page,
+            |r, holder| {
+                Ok(HazardSourceLedgerRow {
+                    source: source_of(r)?,
+                    enterprise_name: holder.enterprise_name,
+                    enterprise_uscc: holder.enterprise_uscc,
+                    unit_name: holder.unit_name,
+                })
+            },
+        )
+        .await
     }
 
     pub async fn hazard_source(

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::{Reach, Reached, date_of, iso, record_under, today};
+use super::{LedgerOf, Reach, Reached, date_of, iso, record_under, today};
 use crate::deadline::{self, DueStage, NewDeadline};
 use crate::notify::{self, Delivery, NewNotification};
 use crate::sql::Sql;
@@ -214,58 +214,43 @@ impl Store {
     ) -> Result<Page<LicenceLedgerRow>, StoreError> {
         let today = today(self.now());
         let apply = |sql: &mut Sql| {
-            sql.push(" AND l.withdrawn = ").bind(false);
+            sql.push(" AND x.withdrawn = ").bind(false);
             match filter.state.as_deref() {
                 Some("expired") => {
-                    sql.push(" AND l.expires_on < ").bind(iso(today));
+                    sql.push(" AND x.expires_on < ").bind(iso(today));
                 }
                 Some("expiring") => {
                     let days = u64::from(filter.within_days.unwrap_or(90).min(3660));
-                    sql.push(" AND l.expires_on >= ")
+                    sql.push(" AND x.expires_on >= ")
                         .bind(iso(today))
-                        .push(" AND l.expires_on < ")
+                        .push(" AND x.expires_on < ")
                         .bind(iso(today + chrono::Days::new(days)));
                 }
                 _ => {}
             }
             if let Some(kind) = &filter.kind {
-                sql.push(" AND l.kind = ").bind(kind.clone());
+                sql.push(" AND x.kind = ").bind(kind.clone());
             }
-            if let Some(unit) = &filter.unit_id {
-                sql.push(" AND e.unit_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ")
-                    .bind(unit.clone())
-                    .push(")");
-            }
-            sql.push(" AND e.status <> 'closed'");
-            reach.filter(sql);
         };
-        let from = " FROM enterprise_licences l JOIN enterprises e ON e.id = l.enterprise_id \
-                    JOIN units u ON u.id = e.unit_id WHERE 1 = 1";
-        let mut count = Sql::new(&format!("SELECT COUNT(*) AS n{from}"));
-        apply(&mut count);
-        let total = self.count(count).await?;
-        let mut sql = Sql::new(&format!(
-            "SELECT l.*, e.name AS enterprise_name, e.uscc AS enterprise_uscc, \
-             u.name AS unit_name{from}"
-        ));
-        apply(&mut sql);
-        sql.push(" ORDER BY l.expires_on, l.id LIMIT ")
-            .bind(i64::from(page.per_page))
-            .push(" OFFSET ")
-            .bind(page.offset());
-        let rows = sql.fetch_all(self.reader()).await?;
-        let items = rows
-            .iter()
-            .map(|r| {
+        self.enterprise_ledger(
+            reach,
+            LedgerOf {
+                table: "enterprise_licences",
+                unit_id: filter.unit_id.as_deref(),
+                order: "x.expires_on, x.id",
+            },
+            apply,
+            page,
+            |r, holder| {
                 Ok(LicenceLedgerRow {
                     licence: licence_of(r, today)?,
-                    enterprise_name: r.try_get("enterprise_name")?,
-                    enterprise_uscc: r.try_get("enterprise_uscc")?,
-                    unit_name: r.try_get("unit_name")?,
+                    enterprise_name: holder.enterprise_name,
+                    enterprise_uscc: holder.enterprise_uscc,
+                    unit_name: holder.unit_name,
                 })
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(Page { items, total, page: page.page, per_page: page.per_page })
+            },
+        )
+        .await
     }
 
     pub async fn create_licence(

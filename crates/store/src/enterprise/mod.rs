@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 use crate::audit::like_pattern;
 use crate::sql::{Sql, json_flag};
 use crate::timeline::TimelineEntry;
-use crate::{Page, Store, StoreError, Tx, audit, outbox, scope, timeline};
+use crate::{Backend, Page, Store, StoreError, Tx, audit, outbox, scope, timeline};
 
 mod change;
 mod hazard_source;
@@ -35,7 +35,8 @@ mod risk;
 
 pub use change::{ChangeDecision, EnterpriseChange};
 pub use hazard_source::{
-    HazardSource, HazardSourceWrite, HazardSubstance, HeldSubstance, HoldingWrite, SubstanceWrite,
+    HazardSource, HazardSourceFilter, HazardSourceLedgerRow, HazardSourceWrite, HazardSubstance,
+    HeldSubstance, HoldingWrite, SubstanceWrite,
 };
 pub use import::{
     ENTERPRISE_IMPORT_COLUMNS, EnterpriseImport, LICENCE_IMPORT_COLUMNS, LicenceImport,
@@ -45,7 +46,7 @@ pub use import::{
 pub use licence::{LICENCE_DEADLINE, Licence, LicenceFilter, LicenceLedgerRow, LicenceWrite};
 pub use risk::{
     Evaluation, MAP_POINT_LIMIT, RiskMap, RiskMapCluster, RiskMapPoint, RiskMapUnit, RiskPoint,
-    RiskPointWrite, Viewport,
+    RiskPointFilter, RiskPointLedgerRow, RiskPointWrite, Viewport,
 };
 
 /// Which enterprises a caller reaches.
@@ -464,7 +465,7 @@ pub struct EnterpriseFilter {
 }
 
 impl EnterpriseFilter {
-    fn apply(&self, sql: &mut Sql, today: NaiveDate) {
+    fn apply(&self, sql: &mut Sql, backend: Backend, today: NaiveDate) {
         if let Some(unit) = &self.unit_id {
             sql.push(
                 " AND e.unit_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ",
@@ -503,9 +504,20 @@ impl EnterpriseFilter {
             .push(")");
         }
         if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            sql.push(" AND e.search_text LIKE ")
-                .bind(like_pattern(&q.to_lowercase()))
-                .push(" ESCAPE '\\'");
+            let q = q.to_lowercase();
+            // SQLite's trigram index (migration 0014) answers a phrase of three characters or
+            // more; PostgreSQL's serves the LIKE itself. A shorter fragment is a scan on both.
+            if backend == Backend::Sqlite && q.chars().count() >= 3 {
+                sql.push(
+                    " AND e.id IN (SELECT k.enterprise_id FROM enterprise_search \
+                     JOIN enterprise_search_keys k ON k.n = enterprise_search.rowid \
+                     WHERE enterprise_search MATCH ",
+                )
+                .bind(format!("\"{}\"", q.replace('"', "\"\"")))
+                .push(")");
+            } else {
+                sql.push(" AND e.search_text LIKE ").bind(like_pattern(&q)).push(" ESCAPE '\\'");
+            }
         }
     }
 }
@@ -540,6 +552,81 @@ async fn check_unit(
     Ok(())
 }
 
+/// The enterprise a row of a cross-enterprise ledger belongs to, as a reader names it.
+pub(crate) struct Holder {
+    pub enterprise_name: String,
+    pub enterprise_uscc: String,
+    pub unit_name: String,
+}
+
+/// Which rows a cross-enterprise ledger reads: its table, the territory asked for, its order.
+pub(crate) struct LedgerOf<'a> {
+    pub table: &'a str,
+    pub unit_id: Option<&'a str>,
+    pub order: &'a str,
+}
+
+impl Holder {
+    fn of(r: &sqlx::any::AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            enterprise_name: r.try_get("enterprise_name")?,
+            enterprise_uscc: r.try_get("enterprise_uscc")?,
+            unit_name: r.try_get("unit_name")?,
+        })
+    }
+}
+
+impl Store {
+    /// A page of a ledger across the enterprises the caller reaches (licences, risk points,
+    /// hazard sources): rows of the ledger's table as `x`, each with its [`Holder`], of
+    /// enterprises not closed, in the unit's territory when given, under the ledger's own
+    /// conditions (`apply`, which may name `x` and `e`) and in its order.
+    pub(crate) async fn enterprise_ledger<T>(
+        &self,
+        reach: &Reach,
+        of: LedgerOf<'_>,
+        apply: impl Fn(&mut Sql),
+        page: PageRequest,
+        row: impl Fn(&sqlx::any::AnyRow, Holder) -> Result<T, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
+        let LedgerOf { table, unit_id, order } = of;
+        let from = format!(
+            " FROM {table} x JOIN enterprises e ON e.id = x.enterprise_id \
+             JOIN units u ON u.id = e.unit_id WHERE e.status <> 'closed'"
+        );
+        let conditions = |sql: &mut Sql| {
+            if let Some(unit) = unit_id {
+                sql.push(
+                    " AND e.unit_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ",
+                )
+                .bind(unit.to_owned())
+                .push(")");
+            }
+            apply(sql);
+            reach.filter(sql);
+        };
+        let mut count = Sql::new(&format!("SELECT COUNT(*) AS n{from}"));
+        conditions(&mut count);
+        let total = self.count(count).await?;
+        let mut sql = Sql::new(&format!(
+            "SELECT x.*, e.name AS enterprise_name, e.uscc AS enterprise_uscc, \
+             u.name AS unit_name{from}"
+        ));
+        conditions(&mut sql);
+        sql.push(&format!(" ORDER BY {order} LIMIT "))
+            .bind(i64::from(page.per_page))
+            .push(" OFFSET ")
+            .bind(page.offset());
+        let items = sql
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| row(r, Holder::of(r)?))
+            .collect::<Result<_, _>>()?;
+        Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    }
+}
+
 impl Store {
     pub async fn enterprises(
         &self,
@@ -549,14 +636,14 @@ impl Store {
     ) -> Result<Page<Enterprise>, StoreError> {
         let today = today(self.now());
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM enterprises e WHERE 1 = 1");
-        filter.apply(&mut count, today);
+        filter.apply(&mut count, self.backend(), today);
         reach.filter(&mut count);
         let total = self.count(count).await?;
         // The page's ids first, over the enterprises table alone (its name index gives the
         // order), then the columns and the licence counts of those rows only: with 100,000
         // enterprises, counting licences for every match before sorting was most of the time.
         let mut ids = Sql::new("SELECT e.id FROM enterprises e WHERE 1 = 1");
-        filter.apply(&mut ids, today);
+        filter.apply(&mut ids, self.backend(), today);
         reach.filter(&mut ids);
         ids.push(" ORDER BY e.name, e.id LIMIT ")
             .bind(i64::from(page.per_page))
@@ -594,7 +681,7 @@ impl Store {
     ) -> Result<Vec<Enterprise>, StoreError> {
         let today = today(self.now());
         let mut sql = select(today);
-        filter.apply(&mut sql, today);
+        filter.apply(&mut sql, self.backend(), today);
         reach.filter(&mut sql);
         sql.push(" ORDER BY e.name, e.id LIMIT ").bind(i64::from(limit));
         let rows: Vec<EnterpriseRow> = sql

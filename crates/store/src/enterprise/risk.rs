@@ -15,9 +15,12 @@ use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::{EnterpriseFilter, Reach, Reached, date_of, iso, record_under, refresh_colour, today};
+use super::{
+    EnterpriseFilter, LedgerOf, Reach, Reached, date_of, iso, record_under, refresh_colour, today,
+};
 use crate::sql::Sql;
-use crate::{Store, StoreError, Tx, audit, settings};
+use crate::{Page, Store, StoreError, Tx, audit, settings};
+use beacon_core::page::PageRequest;
 
 const CUTOFFS_KEY: &str = "enterprise.lec_cutoffs";
 
@@ -138,6 +141,27 @@ pub struct Evaluation {
     pub colour: RiskColour,
     pub evaluated_by: String,
     pub evaluated_at: DateTime<Utc>,
+}
+
+/// A row of the risk-point ledger: the point and its enterprise.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RiskPointLedgerRow {
+    #[serde(flatten)]
+    pub point: RiskPoint,
+    pub enterprise_name: String,
+    pub enterprise_uscc: String,
+    pub unit_name: String,
+}
+
+/// Filters of the risk-point ledger (points in use of enterprises not closed).
+#[derive(Debug, Clone, Default)]
+pub struct RiskPointFilter {
+    pub unit_id: Option<String>,
+    pub colour: Option<RiskColour>,
+    /// `company`, `workshop`, `team` or `post`.
+    pub control_level: Option<String>,
+    /// Only those whose review date has passed.
+    pub review_overdue: bool,
 }
 
 fn colour_of(text: &str) -> Result<RiskColour, StoreError> {
@@ -344,6 +368,48 @@ impl Store {
         rows.iter().map(|r| point_of(r, today)).collect()
     }
 
+    /// Risk points across the enterprises the caller reaches, the most severe first: the
+    /// district's red and orange points, and the reviews that are late.
+    pub async fn risk_point_ledger(
+        &self,
+        reach: &Reach,
+        filter: &RiskPointFilter,
+        page: PageRequest,
+    ) -> Result<Page<RiskPointLedgerRow>, StoreError> {
+        let today = today(self.now());
+        let apply = |sql: &mut Sql| {
+            sql.push(" AND x.retired = ").bind(false);
+            if let Some(colour) = filter.colour {
+                sql.push(" AND x.colour = ").bind(colour.as_str().to_owned());
+            }
+            if let Some(level) = &filter.control_level {
+                sql.push(" AND x.control_level = ").bind(level.clone());
+            }
+            if filter.review_overdue {
+                sql.push(" AND x.next_review < ").bind(iso(today));
+            }
+        };
+        self.enterprise_ledger(
+            reach,
+            LedgerOf {
+                table: "risk_points",
+                unit_id: filter.unit_id.as_deref(),
+                order: "x.d_value DESC, e.name, x.id",
+            },
+            apply,
+            page,
+            |r, holder| {
+                Ok(RiskPointLedgerRow {
+                    point: point_of(r, today)?,
+                    enterprise_name: holder.enterprise_name,
+                    enterprise_uscc: holder.enterprise_uscc,
+                    unit_name: holder.unit_name,
+                })
+            },
+        )
+        .await
+    }
+
     pub async fn risk_evaluations(
         &self,
         reach: &Reach,
@@ -504,17 +570,20 @@ impl Store {
                 sql.push(" AND e.lon >= ").bind(v.min_lon).push(" AND e.lon <= ").bind(v.max_lon);
                 sql.push(" AND e.lat >= ").bind(v.min_lat).push(" AND e.lat <= ").bind(v.max_lat);
             }
-            filter.apply(&mut sql, today);
+            filter.apply(&mut sql, self.backend(), today);
             reach.filter(&mut sql);
             sql
         };
         // The map's parts are independent: read them at once (the pool has readers to spare).
         let marks = async {
+            // The clusters count the viewport's enterprises as they group them: one pass over
+            // the place index (migration 0015) tells whether points would be too many.
             let mut clusters = Vec::new();
-            if let Some(v) = viewport
-                && self.count(located("SELECT COUNT(*) AS n")).await? > v.point_limit
-            {
+            if let Some(v) = viewport {
                 clusters = self.clusters(v, located).await?;
+                if clusters.iter().map(|c| c.count).sum::<i64>() <= v.point_limit {
+                    clusters.clear();
+                }
             }
             let mut sql = located("SELECT e.id, e.name, e.lon, e.lat, e.colour, e.sector");
             if !clusters.is_empty() {
@@ -551,21 +620,29 @@ impl Store {
             let mut unlocated = Sql::new(
                 "SELECT COUNT(*) AS n FROM enterprises e WHERE e.lon IS NULL AND e.status <> 'closed'",
             );
-            filter.apply(&mut unlocated, today);
+            filter.apply(&mut unlocated, self.backend(), today);
             reach.filter(&mut unlocated);
             let unlocated = self.count(unlocated).await?;
             Ok::<_, StoreError>(unlocated)
         };
         let units = async {
+            // Counted per territorial unit and colour first (one pass over an index that holds
+            // every column read), then summed up the unit tree: joining each enterprise to its
+            // ancestors before counting read the register once per level.
             let mut sql = Sql::new(
-                "SELECT c.ancestor_id AS unit_id, x.name AS unit_name, e.colour, COUNT(*) AS n \
-                 FROM enterprises e JOIN unit_closure c ON c.descendant_id = e.unit_id \
-                 JOIN units x ON x.id = c.ancestor_id WHERE x.parent_id = ",
+                "SELECT c.ancestor_id AS unit_id, x.name AS unit_name, g.colour, CAST(SUM(g.n) AS BIGINT) AS n \
+                 FROM (SELECT e.unit_id, e.colour, COUNT(*) AS n FROM enterprises e \
+                 WHERE e.status <> 'closed'",
             );
-            sql.bind(of.to_owned()).push(" AND e.status <> 'closed'");
-            filter.apply(&mut sql, today);
+            filter.apply(&mut sql, self.backend(), today);
             reach.filter(&mut sql);
-            sql.push(" GROUP BY c.ancestor_id, x.name, e.colour");
+            sql.push(
+                " GROUP BY e.unit_id, e.colour) g \
+                 JOIN unit_closure c ON c.descendant_id = g.unit_id \
+                 JOIN units x ON x.id = c.ancestor_id WHERE x.parent_id = ",
+            )
+            .bind(of.to_owned())
+            .push(" GROUP BY c.ancestor_id, x.name, g.colour");
             let mut units: Vec<RiskMapUnit> = Vec::new();
             for r in sql.fetch_all(self.reader()).await? {
                 let unit_id: String = r.try_get("unit_id")?;

@@ -148,6 +148,14 @@ backend_tests! {
             let f = EnterpriseFilter { q: Some(q.into()), ..EnterpriseFilter::default() };
             assert_eq!(names(t.store.enterprises(&Reach::Scope(Scope::Global), &f, p).await.unwrap()), ["甲化工"], "{q}");
         }
+        // Characters that mean something to LIKE or to a full-text query are only characters; a
+        // fragment found nowhere finds nothing, at every length.
+        for q in ["\"", "%", "_", "甲\"化工", "化工 OR 机械", "甲*", "乙化", "不存在的企业"] {
+            let f = EnterpriseFilter { q: Some(q.into()), ..EnterpriseFilter::default() };
+            assert_eq!(t.store.enterprises(&Reach::Scope(Scope::Global), &f, p).await.unwrap().total, 0, "{q}");
+        }
+        let f = EnterpriseFilter { q: Some("工业园区 2".into()), ..EnterpriseFilter::default() };
+        assert_eq!(names(t.store.enterprises(&Reach::Scope(Scope::Global), &f, p).await.unwrap()), ["乙机械"]);
         let f = EnterpriseFilter { mark: Some("dust_explosion".into()), unit_id: Some(tree.west.clone()), ..EnterpriseFilter::default() };
         assert_eq!(names(t.store.enterprises(&Reach::Scope(Scope::Global), &f, p).await.unwrap()), ["乙机械"]);
     }
@@ -178,6 +186,9 @@ backend_tests! {
         let after = t.store.enterprise(&own, &a.id).await.unwrap();
         assert_eq!(after.name, "甲化工（新名）");
         assert!(!after.pending_change);
+        // The search follows the new name (the trigram index is kept by the database itself).
+        let found = |q: &str| EnterpriseFilter { q: Some(q.into()), ..EnterpriseFilter::default() };
+        assert_eq!(t.store.enterprises(&own, &found("工（新名"), PageRequest::default()).await.unwrap().total, 1);
         let stale = write(CODE_A, "甲化工（新名）", &tree.town, Some(&dept));
         let mut stale = stale;
         stale.version = Some(a.version);

@@ -9,6 +9,8 @@
 //! enterprise's own account; a reader without either learns nothing of a record outside its
 //! scope (404 first, then 403).
 
+mod ledgers;
+
 use crate::http::Path;
 use axum::Json;
 use axum::extract::State;
@@ -23,9 +25,8 @@ use beacon_core::page::PageRequest;
 use beacon_store::Page;
 use beacon_store::enterprise::{
     ChangeDecision, Enterprise, EnterpriseChange, EnterpriseFilter, EnterpriseWrite, Evaluation,
-    HazardSource, HazardSourceWrite, HazardSubstance, Licence, LicenceFilter, LicenceLedgerRow,
-    LicenceWrite, MAP_POINT_LIMIT, Reach, RiskMap, RiskPoint, RiskPointWrite, SubstanceWrite,
-    Viewport,
+    HazardSource, HazardSourceWrite, HazardSubstance, Licence, LicenceWrite, MAP_POINT_LIMIT,
+    Reach, RiskMap, RiskPoint, RiskPointWrite, SubstanceWrite, Viewport,
 };
 use beacon_store::timeline::TimelineEntry;
 use serde::{Deserialize, Serialize};
@@ -394,60 +395,6 @@ async fn withdraw_licence(
             .withdraw_licence(&reach, &principal.actor(), &id, &licence_id, &body.reason)
             .await?,
     ))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LicenceParams {
-    /// `expiring` (in force, expires within `within_days`, default 90) or `expired`.
-    pub state: Option<String>,
-    #[param(minimum = 1, maximum = 3660)]
-    pub within_days: Option<u32>,
-    pub kind: Option<String>,
-    /// Unit id: licences of enterprises in its territory.
-    pub unit: Option<String>,
-    #[param(minimum = 1, maximum = 1000000)]
-    pub page: Option<u32>,
-    #[param(minimum = 1, maximum = 200)]
-    pub per_page: Option<u32>,
-    /// The workbook's language (`.xlsx` only): `zh` (default) or `en`.
-    pub lang: Option<String>,
-}
-
-fn licence_filter(q: &LicenceParams) -> ApiResult<LicenceFilter> {
-    let mut errors = ValidationErrors::new();
-    if q.state.as_deref().is_some_and(|s| !["expiring", "expired"].contains(&s)) {
-        errors.add("state", "unknown");
-    }
-    if q.within_days.is_some_and(|d| !(1..=3660).contains(&d)) {
-        errors.add("within_days", "out_of_range");
-    }
-    if q.kind.as_deref().is_some_and(|k| !LICENCE_KINDS.iter().any(|(c, _)| *c == k)) {
-        errors.add("kind", "unknown");
-    }
-    let unit_id = optional_id(&mut errors, "unit", q.unit.as_deref());
-    errors.into_result()?;
-    Ok(LicenceFilter {
-        state: q.state.clone(),
-        within_days: q.within_days,
-        kind: q.kind.clone(),
-        unit_id,
-    })
-}
-
-/// The licence ledger: licences in force of the enterprises the caller reaches, soonest expiry
-/// first.
-#[utoipa::path(get, path = "/licences", tag = "enterprise", params(LicenceParams),
-    responses((status = 200, body = Page<LicenceLedgerRow>), (status = 422, body = ErrorBody)))]
-async fn licence_ledger(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiQuery(q): ApiQuery<LicenceParams>,
-) -> ApiResult<Json<Page<LicenceLedgerRow>>> {
-    let reach = read_reach(&state, &principal).await?;
-    let page = PageRequest::parse(q.page, q.per_page)?;
-    let filter = licence_filter(&q)?;
-    Ok(Json(state.store().licence_ledger(&reach, &filter, page).await?))
 }
 
 #[utoipa::path(get, path = "/enterprises/{id}/risk-points", tag = "enterprise",
@@ -1020,83 +967,9 @@ async fn enterprises_xlsx(
     Ok(download(&filename, XLSX, bytes))
 }
 
-/// The licence ledger as an Excel ledger, with the ledger's filters.
-#[utoipa::path(get, path = "/licences.xlsx", tag = "enterprise", params(LicenceParams),
-    responses((status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 422, description = "`export_too_large`: more than 20,000 rows; narrow the filter", body = ErrorBody)))]
-async fn licences_xlsx(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiQuery(q): ApiQuery<LicenceParams>,
-) -> ApiResult<Response> {
-    let reach = read_reach(&state, &principal).await?;
-    let filter = licence_filter(&q)?;
-    let store = state.store();
-    let items = all_pages(|page| store.licence_ledger(&reach, &filter, page)).await?;
-    let english = q.lang.as_deref() == Some("en");
-    let rows = items
-        .into_iter()
-        .map(|r| {
-            let state = match (r.licence.state.as_str(), english) {
-                ("expired", false) => "已过期",
-                ("expiring", false) => "即将到期",
-                ("withdrawn", false) => "已注销",
-                (_, false) => "有效",
-                ("expired", true) => "Expired",
-                ("expiring", true) => "Expiring",
-                ("withdrawn", true) => "Withdrawn",
-                (_, true) => "Valid",
-            };
-            vec![
-                Cell::from(r.enterprise_name),
-                Cell::from(r.enterprise_uscc),
-                Cell::from(r.unit_name),
-                Cell::Text(reference_name(&LICENCE_KINDS, &r.licence.kind)),
-                Cell::from(r.licence.number),
-                Cell::from(r.licence.holder_name),
-                Cell::from(r.licence.issuer),
-                date_cell(Some(r.licence.issued_on)),
-                date_cell(Some(r.licence.expires_on)),
-                Cell::from(state),
-            ]
-        })
-        .collect();
-    let headers: &[&str] = if english {
-        &[
-            "Enterprise",
-            "Credit code",
-            "Territory",
-            "Licence",
-            "Number",
-            "Holder",
-            "Issuer",
-            "Issued",
-            "Expires",
-            "State",
-        ]
-    } else {
-        &[
-            "企业名称",
-            "统一社会信用代码",
-            "属地",
-            "证照类别",
-            "证照编号",
-            "持证人",
-            "发证机关",
-            "发证日期",
-            "有效期至",
-            "状态",
-        ]
-    };
-    let title = if english { "Licence ledger" } else { "证照到期台账" };
-    let bytes =
-        ledger_xlsx(&Ledger { sheet: title, title, headers, rows }).map_err(ApiError::internal)?;
-    let filename = format!("licences-{}.xlsx", store.now().format("%Y%m%d"));
-    Ok(download(&filename, XLSX, bytes))
-}
-
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(ledgers::routes())
         .routes(routes!(list_enterprises, create_enterprise))
         .routes(routes!(get_enterprise, update_enterprise))
         .routes(routes!(set_status))
@@ -1106,8 +979,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_licences, create_licence))
         .routes(routes!(update_licence))
         .routes(routes!(withdraw_licence))
-        .routes(routes!(licence_ledger))
-        .routes(routes!(licences_xlsx))
         .routes(routes!(enterprises_xlsx))
         .routes(routes!(list_risk_points, create_risk_point))
         .routes(routes!(update_risk_point))
