@@ -26,6 +26,15 @@ use crate::AppState;
 use crate::http::{ApiError, ApiQuery, ApiResult, ErrorBody, XLSX, download};
 use crate::org::Principal;
 
+/// The enterprise fragment of a ledger's filter, as long as the register's own (100 characters).
+fn fragment(errors: &mut ValidationErrors, q: Option<&str>) -> Option<String> {
+    let q = q.map(str::trim).filter(|q| !q.is_empty())?;
+    if q.chars().count() > 100 {
+        errors.add("q", "too_long");
+    }
+    Some(q.to_owned())
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LicenceParams {
@@ -36,6 +45,8 @@ pub struct LicenceParams {
     pub kind: Option<String>,
     /// Unit id: licences of enterprises in its territory.
     pub unit: Option<String>,
+    /// A fragment of the enterprise's name, code or address.
+    pub q: Option<String>,
     #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
@@ -56,12 +67,14 @@ fn licence_filter(q: &LicenceParams) -> ApiResult<LicenceFilter> {
         errors.add("kind", "unknown");
     }
     let unit_id = optional_id(&mut errors, "unit", q.unit.as_deref());
+    let search = fragment(&mut errors, q.q.as_deref());
     errors.into_result()?;
     Ok(LicenceFilter {
         state: q.state.clone(),
         within_days: q.within_days,
         kind: q.kind.clone(),
         unit_id,
+        q: search,
     })
 }
 
@@ -160,6 +173,8 @@ async fn licences_xlsx(
 pub struct RiskPointParams {
     /// Unit id: points of enterprises in its territory.
     pub unit: Option<String>,
+    /// A fragment of the enterprise's name, code or address.
+    pub q: Option<String>,
     /// `red`, `orange`, `yellow` or `blue`.
     pub colour: Option<String>,
     /// `company`, `workshop`, `team` or `post`.
@@ -187,12 +202,14 @@ fn risk_point_filter(q: &RiskPointParams) -> ApiResult<RiskPointFilter> {
         errors.add("control_level", "unknown");
     }
     let unit_id = optional_id(&mut errors, "unit", q.unit.as_deref());
+    let search = fragment(&mut errors, q.q.as_deref());
     errors.into_result()?;
     Ok(RiskPointFilter {
         unit_id,
         colour,
         control_level: q.control_level.clone(),
         review_overdue: q.review_overdue.unwrap_or(false),
+        q: search,
     })
 }
 
@@ -302,6 +319,8 @@ async fn risk_points_xlsx(
 pub struct HazardSourceParams {
     /// Unit id: sources of enterprises in its territory.
     pub unit: Option<String>,
+    /// A fragment of the enterprise's name, code or address.
+    pub q: Option<String>,
     /// `first`, `second`, `third` or `fourth` (一级 to 四级).
     pub grade: Option<String>,
     /// Only sources without a filing (备案) number.
@@ -324,8 +343,9 @@ fn hazard_source_filter(q: &HazardSourceParams) -> ApiResult<HazardSourceFilter>
         grade
     });
     let unit_id = optional_id(&mut errors, "unit", q.unit.as_deref());
+    let search = fragment(&mut errors, q.q.as_deref());
     errors.into_result()?;
-    Ok(HazardSourceFilter { unit_id, grade, unfiled: q.unfiled.unwrap_or(false) })
+    Ok(HazardSourceFilter { unit_id, grade, unfiled: q.unfiled.unwrap_or(false), q: search })
 }
 
 /// The major hazard source ledger: major sources in use of the enterprises the caller reaches,

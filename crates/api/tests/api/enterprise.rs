@@ -282,6 +282,12 @@ backend_tests! {
         assert_eq!(t.get(&inspector, "/api/v1/risk-points?review_overdue=true&control_level=team").await.json()["total"], 0);
         assert_eq!(t.get(&city, "/api/v1/risk-points?colour=red").await.json()["total"], 2);
         assert_eq!(t.get(&city, &format!("/api/v1/risk-points?unit={}", t.tree.west)).await.json()["total"], 1);
+        // A fragment of the enterprise's name, short or long, as in the register.
+        for q in ["%E7%94%B2%E5%8C%96", "%E4%B8%B4%E6%B1%9F%E7%94%B2"] {
+            assert_eq!(t.get(&city, &format!("/api/v1/risk-points?q={q}")).await.json()["total"], 2, "{q}");
+            assert_eq!(t.get(&city, &format!("/api/v1/licences?q={q}")).await.json()["total"], 0, "{q}");
+        }
+        assert_eq!(t.get(&city, "/api/v1/risk-points?q=%E8%A5%BF%E5%8C%BA%E4%B9%99").await.json()["items"][0]["name"], "西区罐区");
         // Another district's unit named as a filter finds nothing, rather than its points.
         assert_eq!(t.get(&inspector, &format!("/api/v1/risk-points?unit={}", t.tree.west)).await.json()["total"], 0);
         let bad = t.get(&inspector, "/api/v1/risk-points?colour=purple&control_level=boss").await;
@@ -322,6 +328,8 @@ backend_tests! {
         let bad = t.get(&city, "/api/v1/hazard-sources?grade=fifth&unit=..x").await;
         assert_eq!(bad.json()["fields"]["grade"], "unknown");
         assert_eq!(bad.json()["fields"]["unit"], "invalid");
+        let long = "x".repeat(101);
+        assert_eq!(t.get(&city, &format!("/api/v1/hazard-sources?q={long}")).await.json()["fields"]["q"], "too_long");
         let text = workbook_text(&t.get(&city, "/api/v1/hazard-sources.xlsx?lang=en").await.bytes);
         assert!(text.contains("Major hazard source ledger") && text.contains("氯气储罐") && text.contains("西应急危源备"), "{text}");
         assert!(!text.contains("钢瓶库"));

@@ -238,6 +238,8 @@ pub struct HazardSourceFilter {
     pub grade: Option<HazardGrade>,
     /// Only those without a filing (备案) number.
     pub unfiled: bool,
+    /// A fragment of the enterprise's name, code or address.
+    pub q: Option<String>,
 }
 
 fn source_of(r: &sqlx::any::AnyRow) -> Result<HazardSource, StoreError> {
@@ -504,6 +506,7 @@ impl Store {
             LedgerOf {
                 table: "hazard_sources",
                 unit_id: filter.unit_id.as_deref(),
+                q: filter.q.as_deref(),
                 order: "x.r_value DESC, e.name, x.id",
             },
             apply,

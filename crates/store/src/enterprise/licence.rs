@@ -110,6 +110,8 @@ pub struct LicenceFilter {
     pub within_days: Option<u32>,
     pub kind: Option<String>,
     pub unit_id: Option<String>,
+    /// A fragment of the enterprise's name, code or address.
+    pub q: Option<String>,
 }
 
 fn state_of(withdrawn: bool, expires_on: NaiveDate, today: NaiveDate) -> &'static str {
@@ -237,6 +239,7 @@ impl Store {
             LedgerOf {
                 table: "enterprise_licences",
                 unit_id: filter.unit_id.as_deref(),
+                q: filter.q.as_deref(),
                 order: "x.expires_on, x.id",
             },
             apply,

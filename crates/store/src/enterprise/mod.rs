@@ -563,6 +563,8 @@ pub(crate) struct Holder {
 pub(crate) struct LedgerOf<'a> {
     pub table: &'a str,
     pub unit_id: Option<&'a str>,
+    /// A fragment of the enterprise's name, code or address, found as the register finds it.
+    pub q: Option<&'a str>,
     pub order: &'a str,
 }
 
@@ -589,7 +591,9 @@ impl Store {
         page: PageRequest,
         row: impl Fn(&sqlx::any::AnyRow, Holder) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError> {
-        let LedgerOf { table, unit_id, order } = of;
+        let LedgerOf { table, unit_id, q, order } = of;
+        let search = EnterpriseFilter { q: q.map(str::to_owned), ..EnterpriseFilter::default() };
+        let today = today(self.now());
         let from = format!(
             " FROM {table} x JOIN enterprises e ON e.id = x.enterprise_id \
              JOIN units u ON u.id = e.unit_id WHERE e.status <> 'closed'"
@@ -602,6 +606,7 @@ impl Store {
                 .bind(unit.to_owned())
                 .push(")");
             }
+            search.apply(sql, self.backend(), today);
             apply(sql);
             reach.filter(sql);
         };

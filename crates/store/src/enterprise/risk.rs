@@ -162,6 +162,8 @@ pub struct RiskPointFilter {
     pub control_level: Option<String>,
     /// Only those whose review date has passed.
     pub review_overdue: bool,
+    /// A fragment of the enterprise's name, code or address.
+    pub q: Option<String>,
 }
 
 fn colour_of(text: &str) -> Result<RiskColour, StoreError> {
@@ -394,6 +396,7 @@ impl Store {
             LedgerOf {
                 table: "risk_points",
                 unit_id: filter.unit_id.as_deref(),
+                q: filter.q.as_deref(),
                 order: "x.d_value DESC, e.name, x.id",
             },
             apply,
