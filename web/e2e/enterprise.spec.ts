@@ -62,6 +62,24 @@ test('an inspector evaluates a red risk point and the enterprise turns red', asy
   const download = page.waitForEvent('download')
   await page.getByTestId('licences-export').click()
   expect((await download).suggestedFilename()).toMatch(/^licences-\d{8}\.xlsx$/)
+
+  // The risk-point ledger puts the new red point among the district's red ones, and a row
+  // opens its enterprise on the risk tab; the major hazard ledger holds the chlorine store.
+  await page.goto('/enterprises/risk-points')
+  await page.getByTestId('risk-points-colour').click()
+  await page.locator('.el-select-dropdown:visible .el-select-dropdown__item', { hasText: '重大风险' }).click()
+  await expect(page).toHaveURL(/colour=red/)
+  await page.getByTestId('ledger-q').fill('港华化工')
+  await page.getByTestId('ledger-q').press('Enter')
+  const row = page.getByTestId('risk-point-ledger').locator('tbody tr', { hasText: name })
+  await expect(row).toBeVisible()
+  await row.click()
+  await expect(page.getByTestId('risk-table')).toContainText(name)
+  await page.goto('/enterprises/hazard-sources')
+  await expect(page.getByTestId('hazard-source-ledger').locator('tbody tr', { hasText: '液氯储存库' })).toContainText('二级')
+  const sources = page.waitForEvent('download')
+  await page.getByTestId('hazard-sources-export').click()
+  expect((await sources).suggestedFilename()).toMatch(/^hazard-sources-\d{8}\.xlsx$/)
 })
 
 test('an enterprise account sees only its own enterprise and a renaming waits for the regulator', async ({ page }) => {

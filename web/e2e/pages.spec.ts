@@ -11,9 +11,13 @@ const PAGES: Record<string, string[]> = {
   'duty.leader': [
     '/', '/notifications', '/duty', '/duty/roster', '/duty/swaps', '/duty/log', '/duty/directory', '/duty/feeds',
     '/duty/settings', '/incidents', '/incidents/console', '/incidents/stats', '/calendar', 'incident',
-    '/enterprises', '/enterprises/licences', '/enterprises/hazard-substances', 'enterprise',
+    '/enterprises', '/enterprises/licences', '/enterprises/risk-points', '/enterprises/hazard-sources',
+    '/enterprises/hazard-substances', 'enterprise',
   ],
-  inspector: ['/', '/enterprises', '/enterprises/licences', '/enterprises/hazard-substances', '/enterprises/import', 'enterprise'],
+  inspector: [
+    '/', '/enterprises', '/enterprises/licences', '/enterprises/risk-points', '/enterprises/hazard-sources',
+    '/enterprises/hazard-substances', '/enterprises/import', 'enterprise',
+  ],
   enterprise: ['/', '/enterprises', 'enterprise'],
   sysadmin: ['/', '/units', '/users', '/tokens', '/calendar'],
   secadmin: ['/security', '/users'],
@@ -21,7 +25,7 @@ const PAGES: Record<string, string[]> = {
 }
 
 // Groups of the message files: `incident.kinds.fire` on screen is a key that was not found.
-const KEY = /\b(?:common|nav|auth|home|workbench|status|units|users|tokens|security|audit|outcomes|roles|levels|actions|events|notifications|errors|fieldErrors|fields|duty|incident|calendar|notifyKinds|search|actors|auditFields|documents|lang|permissions|enterprise|imports)\.[a-zA-Z_]+/
+const KEY = /\b(?:common|ledger|nav|auth|home|workbench|status|units|users|tokens|security|audit|outcomes|roles|levels|actions|events|notifications|errors|fieldErrors|fields|duty|incident|calendar|notifyKinds|search|actors|auditFields|documents|lang|permissions|enterprise|imports)\.[a-zA-Z_]+/
 // A server code shown as it is sent: `shift_lead`, `hazardous_chemicals`.
 const CODE = /\b[a-z]+(?:_[a-z]+)+\b/
 // ASCII words a Chinese interface uses as they are.

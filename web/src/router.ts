@@ -93,6 +93,14 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.licences', permission: ['read_enterprises', 'own_enterprise'] },
       },
       {
+        path: 'enterprises/risk-points', name: 'risk-points', component: () => import('./views/enterprise/RiskPointsView.vue'),
+        meta: { title: 'nav.riskPoints', permission: ['read_enterprises', 'own_enterprise'] },
+      },
+      {
+        path: 'enterprises/hazard-sources', name: 'hazard-sources', component: () => import('./views/enterprise/HazardSourcesView.vue'),
+        meta: { title: 'nav.hazardSources', permission: ['read_enterprises', 'own_enterprise'] },
+      },
+      {
         path: 'enterprises/import', name: 'enterprise-import', component: () => import('./views/enterprise/EnterpriseImportView.vue'),
         meta: { title: 'nav.enterpriseImport', permission: 'manage_enterprises' },
       },

@@ -8334,6 +8334,8 @@ export interface operations {
                 kind?: string;
                 /** @description Unit id: licences of enterprises in its territory. */
                 unit?: string;
+                /** @description A fragment of the enterprise's name, code or address. */
+                q?: string;
                 page?: number;
                 per_page?: number;
                 /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
@@ -8374,6 +8376,8 @@ export interface operations {
                 kind?: string;
                 /** @description Unit id: licences of enterprises in its territory. */
                 unit?: string;
+                /** @description A fragment of the enterprise's name, code or address. */
+                q?: string;
                 page?: number;
                 per_page?: number;
                 /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
@@ -8412,6 +8416,8 @@ export interface operations {
             query?: {
                 /** @description Unit id: points of enterprises in its territory. */
                 unit?: string;
+                /** @description A fragment of the enterprise's name, code or address. */
+                q?: string;
                 /** @description `red`, `orange`, `yellow` or `blue`. */
                 colour?: string;
                 /** @description `company`, `workshop`, `team` or `post`. */
@@ -8454,6 +8460,8 @@ export interface operations {
             query?: {
                 /** @description Unit id: points of enterprises in its territory. */
                 unit?: string;
+                /** @description A fragment of the enterprise's name, code or address. */
+                q?: string;
                 /** @description `red`, `orange`, `yellow` or `blue`. */
                 colour?: string;
                 /** @description `company`, `workshop`, `team` or `post`. */
@@ -8498,6 +8506,8 @@ export interface operations {
             query?: {
                 /** @description Unit id: sources of enterprises in its territory. */
                 unit?: string;
+                /** @description A fragment of the enterprise's name, code or address. */
+                q?: string;
                 /** @description `first`, `second`, `third` or `fourth` (一级 to 四级). */
                 grade?: string;
                 /** @description Only sources without a filing (备案) number. */
@@ -8538,6 +8548,8 @@ export interface operations {
             query?: {
                 /** @description Unit id: sources of enterprises in its territory. */
                 unit?: string;
+                /** @description A fragment of the enterprise's name, code or address. */
+                q?: string;
                 /** @description `first`, `second`, `third` or `fourth` (一级 to 四级). */
                 grade?: string;
                 /** @description Only sources without a filing (备案) number. */
