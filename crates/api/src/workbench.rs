@@ -155,6 +155,7 @@ pub type Source = for<'a> fn(&'a AppState, &'a Principal) -> BoxFuture<'a, ApiRe
 const SOURCES: &[Source] = &[
     crate::duty::workbench_cards,
     crate::incident::workbench_cards,
+    crate::enterprise::workbench_cards,
     crate::org::workbench_cards,
     crate::audit::workbench_cards,
     crate::calendar::workbench_cards,

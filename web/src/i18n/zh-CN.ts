@@ -46,6 +46,7 @@ export default {
       },
       admin: { locked_accounts: '已锁定账号', tokens_expiring: '即将到期的接口令牌' },
       calendar: { years: '节假日安排' },
+      enterprise: { licences: '证照到期', sources_unfiled: '未备案的重大危险源', reviews_overdue: '风险评估逾期' },
       audit: { chain: '审计链校验' },
     },
     tags: {
@@ -53,7 +54,7 @@ export default {
       handover_due: '待交班', overdue: '已超时', to_acknowledge: '待签收', unknown_account: '不存在的账号',
       expired: '已过期', expiring: '即将过期', calendar_entered: '已录入', calendar_missing: '未录入',
       chain_intact: '完整', chain_broken: '已被破坏', chain_checking: '正在校验', chain_removed: '记录被删除',
-      chain_altered: '记录被篡改', chain_relinked: '链接被改动',
+      chain_altered: '记录被篡改', chain_relinked: '链接被改动', not_filed: '未备案', review_overdue: '评估逾期',
     },
     reportKinds: { initial: '首报', follow_up: '续报', final: '终报' },
     actions: { check_in: '签到' }, actionDone: { check_in: '已签到' },

@@ -10,6 +10,9 @@
 //! scope (404 first, then 403).
 
 mod ledgers;
+mod workbench;
+
+pub(crate) use workbench::workbench_cards;
 
 use crate::http::Path;
 use axum::Json;

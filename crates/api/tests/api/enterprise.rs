@@ -333,6 +333,31 @@ backend_tests! {
         let text = workbook_text(&t.get(&city, "/api/v1/hazard-sources.xlsx?lang=en").await.bytes);
         assert!(text.contains("Major hazard source ledger") && text.contains("氯气储罐") && text.contains("西应急危源备"), "{text}");
         assert!(!text.contains("钢瓶库"));
+
+        // The register's mark follows its major sources: set by the first, off with the last.
+        let marks = |e: Value| e["marks"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        assert_eq!(marks(t.get(&inspector, &format!("/api/v1/enterprises/{a}")).await.json()), ["major_hazard"]);
+        let major = sources["items"][0]["id"].as_str().unwrap().to_owned();
+        t.post(&inspector, &format!("/api/v1/enterprises/{a}/hazard-sources/{major}/retire"), json!({ "reason": "装置拆除" })).await.expect(StatusCode::OK);
+        assert!(marks(t.get(&inspector, &format!("/api/v1/enterprises/{a}")).await.json()).is_empty());
+        let history = t.get(&inspector, &format!("/api/v1/enterprises/{a}/history")).await.json();
+        let last = history.as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["kind"], "hazard_source_retired");
+        assert_eq!(last["data"]["major_hazard_mark"], false, "{last}");
+
+        // The workbench tells the regulators what the ledgers hold: the west's unfiled source
+        // is gone with A's, the late reviews remain; a duty officer, who keeps no register, is
+        // not told.
+        let bench = t.get(&city, "/api/v1/workbench").await.json();
+        let card = |key: &str| bench["cards"].as_array().unwrap().iter().find(|c| c["key"] == key).cloned();
+        assert!(card("enterprise.sources_unfiled").is_none(), "{bench}");
+        let late = card("enterprise.reviews_overdue").expect("late reviews on the card");
+        assert_eq!(late["count"], 3);
+        assert_eq!(late["level"], "danger");
+        assert_eq!(late["items"][0]["link"].as_str().unwrap().split('?').nth(1), Some("tab=risk"));
+        let officer = t.signed_in("east.officer", &t.tree.east, &[Role::DutyOfficer]).await;
+        let desk = t.get(&officer, "/api/v1/workbench").await.json();
+        assert!(!desk["cards"].as_array().unwrap().iter().any(|c| c["key"].as_str().unwrap().starts_with("enterprise.")), "{desk}");
     }
 }
 

@@ -337,9 +337,61 @@ async fn record(
     id: &str,
     detail: Value,
 ) -> Result<(), StoreError> {
+    let mut detail = detail;
+    if let Some(marked) = follow_major_mark(tx, now, &e.id).await? {
+        detail["major_hazard_mark"] = json!(marked);
+    }
     record_under(tx, now, actor, e, entry, ("hazard_source_id", id), detail).await?;
     announce(tx, now, "enterprise.updated", &e.id, &e.unit_id, e.department_id.as_deref()).await
 }
+
+/// The enterprise's `major_hazard` mark follows its hazard sources: a change to one sets the
+/// mark while a source in use is major and takes it off when none is (the last retired, or
+/// under its critical quantities since). A mark set by hand before any source is entered stays
+/// until a source changes. Answers the mark's new state when it changed.
+async fn follow_major_mark(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    enterprise_id: &str,
+) -> Result<Option<bool>, StoreError> {
+    let majors: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM hazard_sources WHERE enterprise_id = $1 AND major = $2 \
+         AND retired = $3",
+    )
+    .bind(enterprise_id.to_owned())
+    .bind(true)
+    .bind(false)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("n")?;
+    let marks: String = sqlx::query("SELECT marks FROM enterprises WHERE id = $1")
+        .bind(enterprise_id.to_owned())
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("marks")?;
+    let mut marks: Vec<String> = serde_json::from_str(&marks).map_err(StoreError::corrupt)?;
+    let marked = marks.iter().any(|m| m == MAJOR_HAZARD_MARK);
+    if marked == (majors > 0) {
+        return Ok(None);
+    }
+    if marked {
+        marks.retain(|m| m != MAJOR_HAZARD_MARK);
+    } else {
+        marks.push(MAJOR_HAZARD_MARK.to_owned());
+    }
+    sqlx::query(
+        "UPDATE enterprises SET marks = $1, version = version + 1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(json_text(&marks)?)
+    .bind(to_millis(now))
+    .bind(enterprise_id.to_owned())
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(!marked))
+}
+
+/// The register's mark of an enterprise with a major hazard source.
+const MAJOR_HAZARD_MARK: &str = "major_hazard";
 
 impl Store {
     /// The substance reference data, in the order of the standard's Table 1 and then as added.
