@@ -153,6 +153,9 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode> {
             let store = connect(&config).await?;
             store.ping().await?;
             println!("database: reachable ({})", store.backend().name());
+            if let Some(warning) = store.text_search_warning().await? {
+                println!("database: warning: {warning}");
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -175,6 +178,9 @@ async fn open(config: &Config) -> Result<Store> {
     config.check_data_dir()?;
     let store = connect(config).await?;
     store.migrate().await.context("cannot apply the database migrations")?;
+    if let Some(warning) = store.text_search_warning().await? {
+        tracing::warn!("{warning}");
+    }
     Ok(store)
 }
 

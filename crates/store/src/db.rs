@@ -354,6 +354,28 @@ impl Store {
         Ok(())
     }
 
+    /// What is wrong with the database's setting for text search, when something is: on
+    /// PostgreSQL a character type that is not UTF-8 (`C`, `POSIX`), under which `pg_trgm` sees
+    /// no trigram in Chinese text and every name search reads the whole register.
+    pub async fn text_search_warning(&self) -> Result<Option<String>, StoreError> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let ctype: String = sqlx::query("SELECT current_setting('lc_ctype') AS c")
+            .fetch_one(&self.read)
+            .await?
+            .try_get("c")?;
+        let lower = ctype.to_ascii_lowercase();
+        if lower.contains("utf-8") || lower.contains("utf8") {
+            return Ok(None);
+        }
+        Ok(Some(format!(
+            "the database's character type is {ctype}, not UTF-8: Chinese name fragments are \
+             found by reading the whole register (create the database with LC_CTYPE C.UTF-8 or \
+             zh_CN.UTF-8)"
+        )))
+    }
+
     /// The value of type `T` that this store (and its clones) keeps, made with `T::default()`
     /// the first time a module asks. A module's private type keeps its state here without the
     /// store knowing it.

@@ -316,7 +316,7 @@ export default {
     control_level: 'Control level', measures: 'Control measures', responsible_person: 'Responsible person', next_review: 'Next review',
     enterprise_id: 'Enterprise', cutoffs: 'Thresholds', status: 'Status',
     alpha: 'Factor α', substances: 'Hazardous chemicals', substance_id: 'Substance', quantity_t: 'Quantity q (t)', critical_t: 'Critical quantity Q (t)',
-    beta: 'Factor β', cas: 'CAS number', s: 'Index S', r: 'Grading index R', major: 'Major hazard source', filing_number: 'Filing number', filing_date: 'Filing date',
+    beta: 'Factor β', cas: 'CAS number', s: 'Index S', r: 'Grading index R', major: 'Major hazard source', major_hazard_mark: 'Major hazard mark', filing_number: 'Filing number', filing_date: 'Filing date',
     from_log: 'Duty log entry', limit: 'Limit',
     username: 'Username', password: 'Password', display_name: 'Name', phone: 'Phone', unit_id: 'Unit',
     roles: 'Roles', code: 'Code', name: 'Name', level: 'Level', parent_id: 'Parent unit', sort_order: 'Order',

@@ -316,7 +316,7 @@ export default {
     control_level: '管控层级', measures: '管控措施', responsible_person: '责任人', next_review: '下次评估日期',
     enterprise_id: '企业', cutoffs: '分级界限', status: '状态',
     alpha: '校正系数 α', substances: '危险化学品', substance_id: '物质', quantity_t: '存在量 q（吨）', critical_t: '临界量 Q（吨）',
-    beta: '校正系数 β', cas: 'CAS 号', s: '辨识指标 S', r: '分级指标 R', major: '构成重大危险源', filing_number: '备案编号', filing_date: '备案日期',
+    beta: '校正系数 β', cas: 'CAS 号', s: '辨识指标 S', r: '分级指标 R', major: '构成重大危险源', major_hazard_mark: '重大危险源标记', filing_number: '备案编号', filing_date: '备案日期',
     from_log: '值班记录', limit: '条数',
     username: '用户名', password: '密码', display_name: '姓名', phone: '电话', unit_id: '所属单位',
     roles: '角色', code: '单位代码', name: '名称', level: '层级', parent_id: '上级单位', sort_order: '排序',

@@ -148,6 +148,8 @@ backend_tests! {
             let f = EnterpriseFilter { q: Some(q.into()), ..EnterpriseFilter::default() };
             assert_eq!(names(t.store.enterprises(&Reach::Scope(Scope::Global), &f, p).await.unwrap()), ["甲化工"], "{q}");
         }
+        // The test databases are made as Beacon's must be (UTF-8), so the trigram index serves.
+        assert_eq!(t.store.text_search_warning().await.unwrap(), None);
         // Characters that mean something to LIKE or to a full-text query are only characters; a
         // fragment found nowhere finds nothing, at every length.
         for q in ["\"", "%", "_", "甲\"化工", "化工 OR 机械", "甲*", "乙化", "不存在的企业"] {
