@@ -22,6 +22,23 @@ test('the workbench shows the duty desk its cards and an item opens its record',
   await expect(page.getByText(title.split(' ').slice(1).join(' ')).first()).toBeVisible()
 })
 
+// The inspector's workbench names the demo's licences about to expire; "view all" opens the
+// licence ledger on the expired ones, and an item opens its enterprise on the licences tab.
+test('the register tells an inspector of expiring licences and leads to them', async ({ page }) => {
+  await signIn(page, 'inspector')
+  await page.goto('/')
+  const card = page.locator('[data-card="enterprise.licences"]')
+  await expect(card).toBeVisible()
+  await expect(card.locator('.bench-card-title')).toHaveText('证照到期')
+  await card.getByRole('button', { name: '查看全部' }).click()
+  await expect(page).toHaveURL(/\/enterprises\/licences\?state=expired/)
+  await expect(page.getByTestId('licences-expired')).toHaveClass(/is-active/)
+  await page.goBack()
+  await card.locator('li.link').first().click()
+  await expect(page).toHaveURL(/\/enterprises\/[0-9a-f-]{36}\?tab=licences$/)
+  await expect(page.getByTestId('licence-table')).toBeVisible()
+})
+
 // An address that leads nowhere, and a page the role may not open, say so.
 test('an unknown address and a forbidden page answer plainly', async ({ page }) => {
   await signIn(page, 'jiangnan.officer')
