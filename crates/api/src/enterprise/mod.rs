@@ -29,7 +29,7 @@ use beacon_store::Page;
 use beacon_store::enterprise::{
     ChangeDecision, Enterprise, EnterpriseChange, EnterpriseFilter, EnterpriseWrite, Evaluation,
     HazardSource, HazardSourceWrite, HazardSubstance, Licence, LicenceWrite, MAP_POINT_LIMIT,
-    Reach, RiskMap, RiskPoint, RiskPointWrite, SubstanceWrite, Viewport,
+    Reach, RiskMap, RiskPoint, RiskPointWrite, SubstanceWrite, UnitName, Viewport,
 };
 use beacon_store::timeline::TimelineEntry;
 use serde::{Deserialize, Serialize};
@@ -808,6 +808,19 @@ async fn reference(_principal: Principal) -> Json<EnterpriseReference> {
     })
 }
 
+/// The supervising departments the caller may name on an enterprise: those of its own subtree
+/// and those of the units above it (a district's regulator names its own departments or the
+/// city's, never another district's). The register form's choices.
+#[utoipa::path(get, path = "/enterprise-departments", tag = "enterprise",
+    responses((status = 200, body = Vec<UnitName>), (status = 403, body = ErrorBody)))]
+async fn nameable_departments(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<UnitName>>> {
+    principal.require(Permission::ManageEnterprises)?;
+    Ok(Json(state.store().nameable_departments(&principal.scope()).await?))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountEnterprise {
@@ -995,5 +1008,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(risk_map))
         .routes(routes!(get_cutoffs, set_cutoffs))
         .routes(routes!(reference))
+        .routes(routes!(nameable_departments))
         .routes(routes!(bind_account))
 }

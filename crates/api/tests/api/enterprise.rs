@@ -271,6 +271,21 @@ backend_tests! {
         t.post(&inspector, &format!("/api/v1/enterprises/{a}/risk-points"), point("配电室", 1)).await.expect(StatusCode::CREATED);
         t.post(&west, &format!("/api/v1/enterprises/{b}/risk-points"), point("西区罐区", 6)).await.expect(StatusCode::CREATED);
 
+        // A regulator names its own departments or those above it, never another district's.
+        let city_dept = t.unit(Some(&t.tree.city), "990100901", "市危化监管处", UnitLevel::Department).await;
+        let west_dept = t.unit(Some(&t.tree.west), "990103901", "西区应急科", UnitLevel::Department).await;
+        let offered = t.get(&inspector, "/api/v1/enterprise-departments").await.json();
+        let ids: Vec<&str> = offered.as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+        assert!(ids.contains(&city_dept.as_str()) && !ids.contains(&west_dept.as_str()), "{offered}");
+        let mut supervised = body("91350100M000100Y43", "临江甲化工", &t.tree.town);
+        supervised["department_id"] = json!(west_dept);
+        let refused = t.put(&inspector, &format!("/api/v1/enterprises/{a}"), supervised.clone()).await;
+        refused.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(refused.json()["fields"]["department_id"], "not_found");
+        supervised["department_id"] = json!(city_dept);
+        t.put(&inspector, &format!("/api/v1/enterprises/{a}"), supervised).await.expect(StatusCode::OK);
+        t.get(&admin, "/api/v1/enterprise-departments").await.expect(StatusCode::FORBIDDEN);
+
         // Most severe first, within the caller's reach only; the filters narrow it.
         let ledger = t.get(&inspector, "/api/v1/risk-points").await.json();
         assert_eq!(ledger["total"], 2);

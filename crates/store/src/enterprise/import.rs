@@ -283,10 +283,9 @@ impl Store {
             );
         }
         let mut departments = UnitNames::default();
-        for r in sqlx::query("SELECT id, code, name FROM units WHERE level = 'department'")
-            .fetch_all(self.reader())
-            .await?
-        {
+        let mut sql = Sql::new("SELECT u.id, u.code, u.name FROM units u WHERE 1 = 1");
+        super::nameable_departments(&mut sql, scope);
+        for r in sql.fetch_all(self.reader()).await? {
             departments.add(
                 &r.try_get::<String, _>("id")?,
                 &r.try_get::<String, _>("code")?,

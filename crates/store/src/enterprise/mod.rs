@@ -522,8 +522,24 @@ impl EnterpriseFilter {
     }
 }
 
+/// Narrows `units u` to the supervising departments a caller of `scope` may name on an
+/// enterprise: those in its subtree and those of the units above it (a district's regulator
+/// names its own departments or the city's), never another district's.
+pub(crate) fn nameable_departments(sql: &mut Sql, scope: &Scope) {
+    sql.push(" AND u.level = 'department'");
+    if let Scope::Subtree { root, whole_tree: false } = scope {
+        sql.push(" AND (u.id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ")
+            .bind(root.clone())
+            .push(
+                ") OR u.parent_id IN (SELECT ancestor_id FROM unit_closure WHERE descendant_id = ",
+            )
+            .bind(root.clone())
+            .push("))");
+    }
+}
+
 /// A unit the caller names on a record: it must exist, be in the caller's scope (`in_scope`)
-/// and, for a department, be one.
+/// or, for a department, be one the caller may name ([`nameable_departments`]).
 async fn check_unit(
     tx: &mut Tx,
     scope: Option<&Scope>,
@@ -544,9 +560,16 @@ async fn check_unit(
             if department { "not_a_department" } else { "is_a_department" },
         ));
     }
-    if let Some(scope) = scope
-        && !scope::contains(&mut **tx, scope, unit_id).await?
-    {
+    let Some(scope) = scope else { return Ok(()) };
+    let reachable = if department {
+        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM units u WHERE u.id = ");
+        sql.bind(unit_id.to_owned());
+        nameable_departments(&mut sql, scope);
+        sql.fetch_one(&mut **tx).await?.try_get::<i64, _>("n")? > 0
+    } else {
+        scope::contains(&mut **tx, scope, unit_id).await?
+    };
+    if !reachable {
         return Err(StoreError::invalid(field, "not_found"));
     }
     Ok(())
@@ -633,6 +656,19 @@ impl Store {
 }
 
 impl Store {
+    /// The supervising departments the caller may name on an enterprise (the register form's
+    /// choices), by name.
+    pub async fn nameable_departments(&self, scope: &Scope) -> Result<Vec<UnitName>, StoreError> {
+        let mut sql = Sql::new("SELECT u.id, u.name FROM units u WHERE 1 = 1");
+        nameable_departments(&mut sql, scope);
+        sql.push(" ORDER BY u.sort_order, u.code");
+        sql.fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| Ok(UnitName { id: r.try_get("id")?, name: r.try_get("name")? }))
+            .collect()
+    }
+
     pub async fn enterprises(
         &self,
         reach: &Reach,
@@ -742,7 +778,7 @@ impl Store {
         let mut tx = self.begin().await?;
         check_unit(&mut tx, Some(scope), "unit_id", &write.unit_id, false).await?;
         if let Some(d) = &write.department_id {
-            check_unit(&mut tx, None, "department_id", d, true).await?;
+            check_unit(&mut tx, Some(scope), "department_id", d, true).await?;
         }
         if code_taken(&mut tx, uscc.as_str(), None).await? {
             return Err(StoreError::invalid("uscc", "already_exists"));
@@ -831,7 +867,7 @@ impl Store {
             if write.department_id != before.department.as_ref().map(|d| d.id.clone())
                 && let Some(d) = &write.department_id
             {
-                check_unit(&mut tx, None, "department_id", d, true).await?;
+                check_unit(&mut tx, Some(scope), "department_id", d, true).await?;
             }
             if uscc.as_str() != before.uscc && code_taken(&mut tx, uscc.as_str(), Some(id)).await? {
                 return Err(StoreError::invalid("uscc", "already_exists"));
