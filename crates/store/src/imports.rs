@@ -131,6 +131,35 @@ impl Progress {
 
 const SHOWN_PROBLEMS: usize = 500;
 
+/// The first `n` problems of a stored list, the rest skipped unread: a page polled while a
+/// large import runs (up to 100,000 problems kept) builds 500 of them, not all.
+fn first_problems(json: &str, n: usize) -> Result<Vec<ImportProblem>, StoreError> {
+    struct First(usize);
+    impl<'de> serde::de::Visitor<'de> for First {
+        type Value = Vec<ImportProblem>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of problems")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(self.0.min(seq.size_hint().unwrap_or(0)));
+            while out.len() < self.0 {
+                match seq.next_element()? {
+                    Some(problem) => out.push(problem),
+                    None => return Ok(out),
+                }
+            }
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(out)
+        }
+    }
+    let mut reader = serde_json::Deserializer::from_str(json);
+    serde::Deserializer::deserialize_seq(&mut reader, First(n))
+        .map_err(|e| StoreError::corrupt(e.to_string()))
+}
+
 fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
@@ -267,8 +296,8 @@ impl Store {
             error = Some("interrupted".to_owned());
         }
         let problems_json: String = row.try_get("problems")?;
-        let all: Vec<ImportProblem> = if with_problems {
-            serde_json::from_str(&problems_json).map_err(|e| StoreError::corrupt(e.to_string()))?
+        let shown: Vec<ImportProblem> = if with_problems {
+            first_problems(&problems_json, SHOWN_PROBLEMS)?
         } else {
             Vec::new()
         };
@@ -287,7 +316,7 @@ impl Store {
             rows_refused: row.try_get("rows_refused")?,
             progress,
             problems_total,
-            problems: all.into_iter().take(SHOWN_PROBLEMS).collect(),
+            problems: shown,
             created_by: row.try_get("created_by_name")?,
             created_at: instant(row.try_get("created_at")?),
             committed_by: row.try_get("committed_by_name")?,
@@ -612,7 +641,29 @@ fn hex_sha(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::column_letter;
+    use super::{ImportProblem, column_letter, first_problems};
+
+    #[test]
+    fn a_poll_reads_the_first_problems_only() {
+        let problem = |row: u32| ImportProblem {
+            row,
+            column: Some("统一社会信用代码".into()),
+            cell: Some("A".into()),
+            field: "uscc".into(),
+            code: "check_character".into(),
+        };
+        let all: Vec<ImportProblem> = (2..1_002).map(problem).collect();
+        let json = serde_json::to_string(&all).unwrap();
+        let first = first_problems(&json, 500).unwrap();
+        assert_eq!(first.len(), 500);
+        assert_eq!((first[0].row, first[499].row), (2, 501));
+        assert_eq!(first_problems(&json[..json.len() - 1], 500).map(|p| p.len()).ok(), None);
+        assert_eq!(first_problems("[]", 500).unwrap(), Vec::<ImportProblem>::new());
+        assert_eq!(
+            first_problems(&serde_json::to_string(&all[..3]).unwrap(), 500).unwrap(),
+            all[..3]
+        );
+    }
 
     #[test]
     fn column_letters_follow_excel() {
