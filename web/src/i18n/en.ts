@@ -8,7 +8,7 @@ export default {
     loading: 'Loading…', noData: 'No data', copy: 'Copy', copied: 'Copied', close: 'Close', all: 'All',
     export: 'Export to Excel', back: 'Back', saved: 'Saved', deleted: 'Deleted', notice: 'Notice',
     confirmTitle: 'Please confirm', readOnly: 'Read only: your roles cannot change this',
-    listSep: ', ', labelValue: '{label}: {value}',
+    listSep: ', ', clauseSep: '; ', labelValue: '{label}: {value}',
   },
   ledger: { total: '{n} in all', failed: 'The list could not be loaded: {reason}', retry: 'Retry' },
   nav: {

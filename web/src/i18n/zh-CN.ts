@@ -8,7 +8,7 @@ export default {
     loading: '加载中…', noData: '暂无数据', copy: '复制', copied: '已复制', close: '关闭', all: '全部',
     export: '导出 Excel', back: '返回', saved: '已保存', deleted: '已删除', notice: '提示',
     confirmTitle: '请确认', readOnly: '只读：当前角色不能修改',
-    listSep: '、', labelValue: '{label}：{value}',
+    listSep: '、', clauseSep: '；', labelValue: '{label}：{value}',
   },
   ledger: { total: '共 {n} 条', failed: '列表加载失败：{reason}', retry: '重试' },
   nav: {

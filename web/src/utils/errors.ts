@@ -7,9 +7,9 @@ export function errorText(error: unknown): string {
   if (error instanceof ApiError) {
     if (error.code === 'validation_failed') {
       const parts = Object.entries(error.fields).map(
-        ([field, code]) => `${fieldLabel(field)}：${fieldErrorText(code, ruleOf(error, field))}`,
+        ([field, code]) => t('common.labelValue', { label: fieldLabel(field), value: fieldErrorText(code, ruleOf(error, field)) }),
       )
-      return parts.length ? parts.join('；') : t('errors.validation_failed')
+      return parts.length ? parts.join(t('common.clauseSep')) : t('errors.validation_failed')
     }
     return tOr(`errors.${error.code}`, t('errors.unknown', { code: error.code }))
   }

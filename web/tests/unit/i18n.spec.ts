@@ -98,13 +98,14 @@ describe('translations', () => {
 })
 
 describe('components', () => {
-  it('keep Chinese text in the translation files only', () => {
+  it('keep Chinese text and full-width punctuation in the translation files only', () => {
     const src = join(__dirname, '..', '..', 'src')
     const offenders = files(src, /\.(vue|ts)$/)
       .filter((path) => !path.includes('/i18n/'))
       // Generated from the server's OpenAPI document, whose descriptions name Chinese terms.
       .filter((path) => !path.endsWith('/api/schema.d.ts'))
-      .filter((path) => /[\u3400-\u9fff]/.test(readFileSync(path, 'utf8')))
+      // Han characters, CJK punctuation (。、「」…) and full-width forms (：；，（）).
+      .filter((path) => /[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]/.test(readFileSync(path, 'utf8')))
     expect(offenders).toEqual([])
   })
 })
