@@ -26,6 +26,7 @@ test('the workbench shows the duty desk its cards and an item opens its record',
 // licence ledger on the expired ones, and an item opens its enterprise on the licences tab.
 test('the register tells an inspector of expiring licences and leads to them', async ({ page }) => {
   await signIn(page, 'inspector')
+  await expect(page.getByTestId('nav-home')).toBeVisible()
   await page.goto('/')
   const card = page.locator('[data-card="enterprise.licences"]')
   await expect(card).toBeVisible()
