@@ -22,7 +22,7 @@ function rows(from: number, count: number): Row[] {
 
 async function mountLedger(
   fetch: Fetch,
-  { at = '/list', options = {} }: { at?: string; options?: Partial<LedgerOptions<Row, Filter, Compact<Filter>>> } = {},
+  { at = '/list', options = {}, alternative = false }: { at?: string; options?: Partial<LedgerOptions<Row, Filter, Compact<Filter>>>; alternative?: boolean } = {},
 ) {
   let ledger!: Ledger<Row, Filter>
   const Harness = defineComponent({
@@ -30,6 +30,7 @@ async function mountLedger(
       ledger = useLedger<Row, Filter>({ filter: { ...FILTER }, fetch, exportPath: '/api/v1/things.xlsx', ...options })
       return () => h(LedgerTable, { ledger, searchTest: 'things-search', exportTest: 'things-export', 'data-test': 'things' }, {
         default: () => h(ElTableColumn, { prop: 'name', label: 'name' }),
+        ...(alternative ? { alternative: () => h('div', { 'data-test': 'map' }, 'map') } : {}),
       })
     },
   })
@@ -116,6 +117,16 @@ describe('ledger', () => {
     expect(wrapper.find('[data-test="ledger-error"]').exists()).toBe(false)
     expect(wrapper.get('[data-test="things"]').text()).toContain('row 7')
     expect(wrapper.get('[data-test="ledger-pager"]').text()).toContain('共 1 条')
+  })
+
+  it('leaves the list’s error to the list when another view of the filter shows', async () => {
+    const fetch = vi.fn<Fetch>().mockRejectedValue(new ApiError(0, undefined))
+    const { wrapper, ledger } = await mountLedger(fetch, { alternative: true })
+    await ledger.load()
+    await flushPromises()
+    expect(ledger.error).toBeInstanceOf(ApiError)
+    expect(wrapper.find('[data-test="map"]').exists()).toBe(true)
+    expect(wrapper.find('[data-test="ledger-error"]').exists()).toBe(false)
   })
 
   it('keeps the newest load when an older one answers last', async () => {
