@@ -10,7 +10,7 @@ use beacon_core::enterprise::risk::{ACCIDENT_TYPES, CONTROL_LEVELS};
 use beacon_core::enterprise::{HazardGrade, LICENCE_KINDS, RiskColour};
 use beacon_core::error::ValidationErrors;
 use beacon_core::page::PageRequest;
-use beacon_export::{Cell, Ledger, ledger_xlsx};
+use beacon_export::Cell;
 use beacon_store::Page;
 use beacon_store::enterprise::{
     HazardSourceFilter, HazardSourceLedgerRow, LicenceFilter, LicenceLedgerRow, RiskPointFilter,
@@ -21,9 +21,9 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{all_pages, date_cell, optional_id, read_reach, reference_name};
+use super::{all_pages, date_cell, optional_id, read_reach, reference_name, workbook};
 use crate::AppState;
-use crate::http::{ApiError, ApiQuery, ApiResult, ErrorBody, XLSX, download};
+use crate::http::{ApiQuery, ApiResult, ErrorBody};
 use crate::org::Principal;
 
 /// The enterprise fragment of a ledger's filter, as long as the register's own (100 characters).
@@ -162,10 +162,7 @@ async fn licences_xlsx(
         ]
     };
     let title = if english { "Licence ledger" } else { "证照到期台账" };
-    let bytes =
-        ledger_xlsx(&Ledger { sheet: title, title, headers, rows }).map_err(ApiError::internal)?;
-    let filename = format!("licences-{}.xlsx", store.now().format("%Y%m%d"));
-    Ok(download(&filename, XLSX, bytes))
+    workbook(store.now(), title, headers, rows, "licences")
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -308,10 +305,7 @@ async fn risk_points_xlsx(
         ]
     };
     let title = if english { "Risk point ledger" } else { "安全风险点台账" };
-    let bytes =
-        ledger_xlsx(&Ledger { sheet: title, title, headers, rows }).map_err(ApiError::internal)?;
-    let filename = format!("risk-points-{}.xlsx", store.now().format("%Y%m%d"));
-    Ok(download(&filename, XLSX, bytes))
+    workbook(store.now(), title, headers, rows, "risk-points")
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -438,10 +432,7 @@ async fn hazard_sources_xlsx(
         ]
     };
     let title = if english { "Major hazard source ledger" } else { "重大危险源台账" };
-    let bytes =
-        ledger_xlsx(&Ledger { sheet: title, title, headers, rows }).map_err(ApiError::internal)?;
-    let filename = format!("hazard-sources-{}.xlsx", store.now().format("%Y%m%d"));
-    Ok(download(&filename, XLSX, bytes))
+    workbook(store.now(), title, headers, rows, "hazard-sources")
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

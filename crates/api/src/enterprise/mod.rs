@@ -881,6 +881,19 @@ fn reference_name(table: &[(&'static str, &'static str)], code: &str) -> String 
     table.iter().find(|(c, _)| *c == code).map_or_else(|| code.to_owned(), |(_, n)| (*n).to_owned())
 }
 
+/// A ledger of the register as a workbook download named `<stem>-<date>.xlsx`.
+fn workbook(
+    now: chrono::DateTime<chrono::Utc>,
+    title: &str,
+    headers: &[&str],
+    rows: Vec<Vec<Cell>>,
+    stem: &str,
+) -> ApiResult<Response> {
+    let bytes =
+        ledger_xlsx(&Ledger { sheet: title, title, headers, rows }).map_err(ApiError::internal)?;
+    Ok(download(&format!("{stem}-{}.xlsx", now.format("%Y%m%d")), XLSX, bytes))
+}
+
 fn date_cell(date: Option<chrono::NaiveDate>) -> Cell {
     date.map_or(Cell::Empty, |d| Cell::Text(d.format("%Y-%m-%d").to_string()))
 }
@@ -977,10 +990,7 @@ async fn enterprises_xlsx(
         ]
     };
     let title = if english { "Enterprise register" } else { "企业安全生产档案台账" };
-    let bytes =
-        ledger_xlsx(&Ledger { sheet: title, title, headers, rows }).map_err(ApiError::internal)?;
-    let filename = format!("enterprises-{}.xlsx", store.now().format("%Y%m%d"));
-    Ok(download(&filename, XLSX, bytes))
+    workbook(store.now(), title, headers, rows, "enterprises")
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
