@@ -81,7 +81,7 @@ fn licence_filter(q: &LicenceParams) -> ApiResult<LicenceFilter> {
 /// The licence ledger: licences in force of the enterprises the caller reaches, soonest expiry
 /// first.
 #[utoipa::path(get, path = "/licences", tag = "enterprise", params(LicenceParams),
-    responses((status = 200, body = Page<LicenceLedgerRow>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Page<LicenceLedgerRow>), (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn licence_ledger(
     State(state): State<AppState>,
     principal: Principal,
@@ -96,6 +96,7 @@ async fn licence_ledger(
 /// The licence ledger as an Excel ledger, with the ledger's filters.
 #[utoipa::path(get, path = "/licences.xlsx", tag = "enterprise", params(LicenceParams),
     responses((status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody),
         (status = 422, description = "`export_too_large`: more than 20,000 rows; narrow the filter", body = ErrorBody)))]
 async fn licences_xlsx(
     State(state): State<AppState>,
@@ -213,7 +214,7 @@ fn risk_point_filter(q: &RiskPointParams) -> ApiResult<RiskPointFilter> {
 /// The risk-point ledger: points in use of the enterprises the caller reaches, the most severe
 /// (highest D) first.
 #[utoipa::path(get, path = "/risk-points", tag = "enterprise", params(RiskPointParams),
-    responses((status = 200, body = Page<RiskPointLedgerRow>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Page<RiskPointLedgerRow>), (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn risk_point_ledger(
     State(state): State<AppState>,
     principal: Principal,
@@ -228,6 +229,7 @@ async fn risk_point_ledger(
 /// The risk-point ledger as an Excel workbook (风险点台账), with the ledger's filters.
 #[utoipa::path(get, path = "/risk-points.xlsx", tag = "enterprise", params(RiskPointParams),
     responses((status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody),
         (status = 422, description = "`export_too_large`: more than 20,000 rows; narrow the filter", body = ErrorBody)))]
 async fn risk_points_xlsx(
     State(state): State<AppState>,
@@ -345,7 +347,7 @@ fn hazard_source_filter(q: &HazardSourceParams) -> ApiResult<HazardSourceFilter>
 /// The major hazard source ledger: major sources in use of the enterprises the caller reaches,
 /// the highest R (so the highest grade) first.
 #[utoipa::path(get, path = "/hazard-sources", tag = "enterprise", params(HazardSourceParams),
-    responses((status = 200, body = Page<HazardSourceLedgerRow>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Page<HazardSourceLedgerRow>), (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn hazard_source_ledger(
     State(state): State<AppState>,
     principal: Principal,
@@ -370,6 +372,7 @@ fn grade_name(grade: Option<HazardGrade>) -> &'static str {
 /// The major hazard source ledger as an Excel workbook (重大危险源台账), with its filters.
 #[utoipa::path(get, path = "/hazard-sources.xlsx", tag = "enterprise", params(HazardSourceParams),
     responses((status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody),
         (status = 422, description = "`export_too_large`: more than 20,000 rows; narrow the filter", body = ErrorBody)))]
 async fn hazard_sources_xlsx(
     State(state): State<AppState>,
