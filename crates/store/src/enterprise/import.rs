@@ -412,8 +412,7 @@ async fn enterprise_in(
     now: DateTime<Utc>,
     id: &str,
 ) -> Result<Enterprise, StoreError> {
-    let mut sql = select(today(now));
-    sql.push(" AND e.id = ").bind(id.to_owned());
+    let sql = select(today(now), Some(&[id.to_owned()]));
     let backend = crate::db::backend_of(tx);
     let rows: Vec<EnterpriseRow> = sql
         .aggregate(&backend.json_rows(&ENTERPRISE_COLUMNS, "t.id"))
