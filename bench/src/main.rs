@@ -66,6 +66,7 @@ async fn main() -> Result<()> {
     let mut register_only = None;
     let mut cluster = false;
     let mut soak = None;
+    let mut load = None;
     let backend_of = |flag: &str, value: Option<String>| match value.as_deref() {
         Some("sqlite") => Ok(Backend::Sqlite),
         Some("postgres") => Ok(Backend::Postgres),
@@ -89,10 +90,25 @@ async fn main() -> Result<()> {
                 let minutes = args.next().and_then(|m| m.parse().ok()).context("--soak MINUTES")?;
                 soak = Some((minutes, backend_of(&arg, args.next())?));
             }
+            // One list under 64 clients against a server already running (a kept bench
+            // database, for profiling): base address, demo user, path.
+            "--load" => {
+                let mut next = || args.next().context("--load BASE USER PATH");
+                load = Some((next()?, next()?, next()?));
+            }
             other => bail!(
-                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres] [--incident-only sqlite|postgres] [--import-only sqlite|postgres] [--register-only sqlite|postgres] [--cluster] [--soak MINUTES sqlite|postgres]"
+                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres] [--incident-only sqlite|postgres] [--import-only sqlite|postgres] [--register-only sqlite|postgres] [--cluster] [--soak MINUTES sqlite|postgres] | --load BASE USER PATH"
             ),
         }
+    }
+    if let Some((base, user, path)) = load {
+        let (p50, p99, rate) = list_latency(&reqwest::Client::new(), &base, &user, &path).await?;
+        println!(
+            "{path}: p50 {:.1} ms, p99 {:.1} ms, {rate:.0}/s",
+            p50.as_secs_f64() * 1000.0,
+            p99.as_secs_f64() * 1000.0
+        );
+        return Ok(());
     }
     if let Some(backend) = roster_only {
         let (database, data) =

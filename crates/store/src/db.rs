@@ -282,6 +282,8 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&self.write).await?;
+        // Data that SQL cannot rewrite: the register's search text (see its module).
+        crate::enterprise::refresh_search_texts(self).await?;
         Ok(())
     }
 

@@ -237,15 +237,73 @@ impl EnterpriseWrite {
     }
 }
 
+/// Ends every pair of characters in the search text's section of name pairs (a private-use
+/// character, which nobody types and which PostgreSQL's trigrams take for a separator).
+const PAIR_MARK: char = '\u{e000}';
+
 /// What a fragment typed in the search box is matched against: the name, the code, the address
-/// and the former names, lower-cased.
+/// and the former names, lower-cased; then every distinct pair of characters of the names, each
+/// between two [`PAIR_MARK`]s. A trigram index cannot answer a two-character fragment (a
+/// trade name such as 港华, the most common search), but it answers `港华` with its marks
+/// around it, three characters and more: see [`EnterpriseFilter::apply`].
 pub(crate) fn search_text(name: &str, uscc: &str, address: &str, former: &[String]) -> String {
     let mut text = format!("{name} {uscc} {address}");
     for n in former {
         text.push(' ');
         text.push_str(n);
     }
-    text.to_lowercase()
+    let mut text = text.replace(PAIR_MARK, "").to_lowercase();
+    let mut pairs = std::collections::BTreeSet::new();
+    for n in std::iter::once(name).chain(former.iter().map(String::as_str)) {
+        let chars: Vec<char> = n.to_lowercase().chars().filter(|c| *c != PAIR_MARK).collect();
+        for pair in chars.windows(2) {
+            pairs.insert(pair.iter().collect::<String>());
+        }
+    }
+    text.push(' ');
+    text.push(PAIR_MARK);
+    for pair in pairs {
+        text.push_str(&pair);
+        text.push(PAIR_MARK);
+    }
+    text
+}
+
+/// Rewrites the search text of enterprises written before it had its section of name pairs
+/// (migration 0016 adds nothing: SQL cannot cut a name into pairs), a thousand at a time.
+pub(crate) async fn refresh_search_texts(store: &Store) -> Result<u64, StoreError> {
+    let mut done = 0;
+    loop {
+        let mut tx = store.begin().await?;
+        let rows = sqlx::query(
+            "SELECT id, uscc, name, address, former_names FROM enterprises \
+             WHERE search_text NOT LIKE $1 LIMIT 1000",
+        )
+        .bind(format!("%{PAIR_MARK}%"))
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            tx.commit().await?;
+            return Ok(done);
+        }
+        for row in &rows {
+            let former: String = row.try_get("former_names")?;
+            let former: Vec<String> = serde_json::from_str(&former).map_err(StoreError::corrupt)?;
+            let text = search_text(
+                &row.try_get::<String, _>("name")?,
+                &row.try_get::<String, _>("uscc")?,
+                &row.try_get::<String, _>("address")?,
+                &former,
+            );
+            sqlx::query("UPDATE enterprises SET search_text = $1 WHERE id = $2")
+                .bind(text)
+                .bind(row.try_get::<String, _>("id")?)
+                .execute(&mut *tx)
+                .await?;
+        }
+        done += rows.len() as u64;
+        tx.commit().await?;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -513,28 +571,45 @@ impl EnterpriseFilter {
             .bind(iso(today))
             .push(")");
         }
-        if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let q = q.to_lowercase();
-            // SQLite's trigram index (migration 0014) answers a phrase of three characters or
-            // more; PostgreSQL's serves the LIKE itself. A shorter fragment is a scan on both.
-            // PostgreSQL keeps one generic plan per statement (`plan_cache_mode`), which for
-            // a LIKE is the trigram index whatever the pattern: a fragment of one or two
-            // characters, which has no trigram, would read the whole index (100 ms at 100,000
-            // enterprises). It is asked with `strpos` instead, a statement of its own whose plan
-            // reads the register in name order and stops at the page.
-            let short = q.chars().count() < 3;
-            if backend == Backend::Postgres && short {
-                sql.push(" AND strpos(e.search_text, ").bind(q).push(") > 0");
-            } else if backend == Backend::Sqlite && !short {
-                sql.push(
-                    " AND e.id IN (SELECT k.enterprise_id FROM enterprise_search \
-                     JOIN enterprise_search_keys k ON k.n = enterprise_search.rowid \
-                     WHERE enterprise_search MATCH ",
-                )
-                .bind(format!("\"{}\"", q.replace('"', "\"\"")))
-                .push(")");
-            } else {
-                sql.push(" AND e.search_text LIKE ").bind(like_pattern(&q)).push(" ESCAPE '\\'");
+        let q = self.q.as_deref().map(|q| q.replace(PAIR_MARK, "").trim().to_lowercase());
+        if let Some(q) = q.filter(|q| !q.is_empty()) {
+            // A fragment of three characters or more is answered by the trigram index
+            // (migration 0014): SQLite's FTS5 table as a phrase, PostgreSQL's GIN index serving
+            // the LIKE itself. Two characters are looked up as a pair of the names' section of
+            // pairs (see `search_text`), marks included: three characters and more. One
+            // character reads the register in name order (the first page stops early).
+            let phrase = match q.chars().count() {
+                1 => None,
+                2 => Some(format!("{PAIR_MARK}{q}{PAIR_MARK}")),
+                _ => Some(q.clone()),
+            };
+            match (backend, phrase) {
+                (Backend::Sqlite, Some(phrase)) => {
+                    sql.push(
+                        " AND e.id IN (SELECT k.enterprise_id FROM enterprise_search \
+                         JOIN enterprise_search_keys k ON k.n = enterprise_search.rowid \
+                         WHERE enterprise_search MATCH ",
+                    )
+                    .bind(format!("\"{}\"", phrase.replace('"', "\"\"")))
+                    .push(")");
+                }
+                (Backend::Postgres, Some(phrase)) => {
+                    sql.push(" AND e.search_text LIKE ")
+                        .bind(like_pattern(&phrase))
+                        .push(" ESCAPE '\\'");
+                }
+                // PostgreSQL keeps one generic plan per statement (`plan_cache_mode`), which
+                // for a LIKE is the trigram index whatever the pattern: one character, which
+                // has no trigram, would read the whole index. `strpos` is a statement of its
+                // own, whose plan walks the name index and stops at the page.
+                (Backend::Postgres, None) => {
+                    sql.push(" AND strpos(e.search_text, ").bind(q).push(") > 0");
+                }
+                (Backend::Sqlite, None) => {
+                    sql.push(" AND e.search_text LIKE ")
+                        .bind(like_pattern(&q))
+                        .push(" ESCAPE '\\'");
+                }
             }
         }
     }

@@ -158,6 +158,20 @@ backend_tests! {
         }
         let f = EnterpriseFilter { q: Some("工业园区 2".into()), ..EnterpriseFilter::default() };
         assert_eq!(names(t.store.enterprises(&Reach::Scope(Scope::Global), &f, p).await.unwrap()), ["乙机械"]);
+        // Two characters are pairs of the names (a trade name), found through the index; one
+        // character reads the register. A pair of the address or across two names is no pair.
+        let found = |q: &str| EnterpriseFilter { q: Some(q.into()), ..EnterpriseFilter::default() };
+        for (q, expected) in [("化工", vec!["甲化工"]), ("机械", vec!["乙机械"]), ("甲", vec!["甲化工"]), ("工乙", vec![]), ("园区", vec![]), ("化\u{e000}工", vec!["甲化工"])] {
+            assert_eq!(names(t.store.enterprises(&Reach::Scope(Scope::Global), &found(q), p).await.unwrap()), expected, "{q}");
+        }
+        // Enterprises written before the pairs were kept get them when the store migrates.
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&t.db.url).await.unwrap();
+        sqlx::query("UPDATE enterprises SET search_text = 'old'").execute(&mut conn).await.unwrap();
+        assert!(t.store.enterprises(&Reach::Scope(Scope::Global), &found("化工"), p).await.unwrap().items.is_empty());
+        t.store.migrate().await.unwrap();
+        assert_eq!(names(t.store.enterprises(&Reach::Scope(Scope::Global), &found("化工"), p).await.unwrap()), ["甲化工"]);
+        assert_eq!(names(t.store.enterprises(&Reach::Scope(Scope::Global), &found("滨江路"), p).await.unwrap()), ["甲化工"]);
         let f = EnterpriseFilter { mark: Some("dust_explosion".into()), unit_id: Some(tree.west.clone()), ..EnterpriseFilter::default() };
         assert_eq!(names(t.store.enterprises(&Reach::Scope(Scope::Global), &f, p).await.unwrap()), ["乙机械"]);
     }
