@@ -166,11 +166,10 @@ async fn import_register(client: &reqwest::Client, base: &str, cookie: &str) -> 
 async fn seed_risk_points(url: &str) -> Result<usize> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(url).await?;
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM enterprises WHERE uscc LIKE '913501001%' ORDER BY name",
-    )
-    .fetch_all(&pool)
-    .await?;
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM enterprises WHERE uscc LIKE '913501001%' ORDER BY name")
+            .fetch_all(&pool)
+            .await?;
     let levels = [
         (6.0, 10.0, 7.0, "red"),
         (3.0, 6.0, 15.0, "orange"),
@@ -260,14 +259,15 @@ pub async fn register_run(beacon: &PathBuf, backend: Backend) -> Result<()> {
     )
     .await?;
     // Fragments of a name as users type them (see `name`): three characters across the trade
-    // name and the trade (about 90 match), a two-character trade name (about 40 match, read
-    // without an index), and the trade with the legal form most names end in (about 1,000
-    // match; three of its four trigrams are in most rows).
+    // name and the trade (about 90 match), a two-character trade name (about 40 match, looked
+    // up as a pair of the names), and the trade with the legal form most names end in (about
+    // 1,000 match; three of its four trigrams are in most rows).
     let mut searches = Vec::new();
-    for (label, q) in [("华化工", "%E5%8D%8E%E5%8C%96%E5%B7%A5"), ("港华", "%E6%B8%AF%E5%8D%8E"), (
-        "化工有限公司",
-        "%E5%8C%96%E5%B7%A5%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8",
-    )] {
+    for (label, q) in [
+        ("华化工", "%E5%8D%8E%E5%8C%96%E5%B7%A5"),
+        ("港华", "%E6%B8%AF%E5%8D%8E"),
+        ("化工有限公司", "%E5%8C%96%E5%B7%A5%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8"),
+    ] {
         let path = format!("/api/v1/enterprises?q={q}&per_page=20");
         searches.push((label, list_latency(&client, &base, "inspector", &path).await?));
     }
