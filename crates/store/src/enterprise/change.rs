@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::{Enterprise, Reach, announce, check_unit, code_taken};
+use super::{Enterprise, Reach, announce, check_unit, code_taken, refresh_search_text};
 use crate::{Store, StoreError, Tx, audit, timeline};
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -259,24 +259,5 @@ async fn set_field(
 ) -> Result<(), StoreError> {
     let sql = format!("UPDATE enterprises SET {column} = $1, version = version + 1 WHERE id = $2");
     sqlx::query(&sql).bind(value.to_owned()).bind(id.to_owned()).execute(&mut **tx).await?;
-    Ok(())
-}
-
-async fn refresh_search_text(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
-    let row =
-        sqlx::query("SELECT uscc, name, address, former_names FROM enterprises WHERE id = $1")
-            .bind(id.to_owned())
-            .fetch_one(&mut **tx)
-            .await?;
-    let former: String = row.try_get("former_names")?;
-    let former: Vec<String> = serde_json::from_str(&former).map_err(StoreError::corrupt)?;
-    let name: String = row.try_get("name")?;
-    let uscc: String = row.try_get("uscc")?;
-    let address: String = row.try_get("address")?;
-    sqlx::query("UPDATE enterprises SET search_text = $1 WHERE id = $2")
-        .bind(super::search_text(&name, &uscc, &address, &former))
-        .bind(id.to_owned())
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }

@@ -269,40 +269,56 @@ pub(crate) fn search_text(name: &str, uscc: &str, address: &str, former: &[Strin
     text
 }
 
+/// Selects the enterprises whose search text [`rewrite_search_texts`] rewrites.
+const SEARCH_SOURCE: &str = "SELECT id, uscc, name, address, former_names FROM enterprises WHERE ";
+
+/// Rewrites the search text of the enterprises `rows` (of [`SEARCH_SOURCE`]) from their
+/// columns.
+async fn rewrite_search_texts(tx: &mut Tx, rows: &[sqlx::any::AnyRow]) -> Result<(), StoreError> {
+    for row in rows {
+        let former: String = row.try_get("former_names")?;
+        let former: Vec<String> = serde_json::from_str(&former).map_err(StoreError::corrupt)?;
+        let text = search_text(
+            &row.try_get::<String, _>("name")?,
+            &row.try_get::<String, _>("uscc")?,
+            &row.try_get::<String, _>("address")?,
+            &former,
+        );
+        sqlx::query("UPDATE enterprises SET search_text = $1 WHERE id = $2")
+            .bind(text)
+            .bind(row.try_get::<String, _>("id")?)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Rewrites the search text of enterprise `id` after a change to its name, code, address or
+/// former names.
+pub(crate) async fn refresh_search_text(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+    let rows = sqlx::query(&format!("{SEARCH_SOURCE}id = $1"))
+        .bind(id.to_owned())
+        .fetch_all(&mut **tx)
+        .await?;
+    rewrite_search_texts(tx, &rows).await
+}
+
 /// Rewrites the search text of enterprises written before it had its section of name pairs
-/// (migration 0016 adds nothing: SQL cannot cut a name into pairs), a thousand at a time.
+/// (SQL cannot cut a name into pairs, so no migration does it), a thousand at a time. Run
+/// when the store migrates; with nothing to rewrite it is one read of the register.
 pub(crate) async fn refresh_search_texts(store: &Store) -> Result<u64, StoreError> {
+    let stale = format!("{SEARCH_SOURCE}search_text NOT LIKE $1 LIMIT 1000");
     let mut done = 0;
     loop {
-        let mut tx = store.begin().await?;
-        let rows = sqlx::query(
-            "SELECT id, uscc, name, address, former_names FROM enterprises \
-             WHERE search_text NOT LIKE $1 LIMIT 1000",
-        )
-        .bind(format!("%{PAIR_MARK}%"))
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows =
+            sqlx::query(&stale).bind(format!("%{PAIR_MARK}%")).fetch_all(store.reader()).await?;
         if rows.is_empty() {
-            tx.commit().await?;
             return Ok(done);
         }
-        for row in &rows {
-            let former: String = row.try_get("former_names")?;
-            let former: Vec<String> = serde_json::from_str(&former).map_err(StoreError::corrupt)?;
-            let text = search_text(
-                &row.try_get::<String, _>("name")?,
-                &row.try_get::<String, _>("uscc")?,
-                &row.try_get::<String, _>("address")?,
-                &former,
-            );
-            sqlx::query("UPDATE enterprises SET search_text = $1 WHERE id = $2")
-                .bind(text)
-                .bind(row.try_get::<String, _>("id")?)
-                .execute(&mut *tx)
-                .await?;
-        }
-        done += rows.len() as u64;
+        let mut tx = store.begin().await?;
+        rewrite_search_texts(&mut tx, &rows).await?;
         tx.commit().await?;
+        done += rows.len() as u64;
     }
 }
 
