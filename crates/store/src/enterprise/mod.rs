@@ -26,12 +26,14 @@ use crate::audit::like_pattern;
 use crate::sql::{Sql, json_flag};
 use crate::timeline::TimelineEntry;
 use crate::{Backend, Page, Store, StoreError, Tx, audit, outbox, scope, timeline};
+use search::TextSearch;
 
 mod change;
 mod hazard_source;
 mod import;
 mod licence;
 mod risk;
+mod search;
 
 pub use change::{ChangeDecision, EnterpriseChange};
 pub use hazard_source::{
@@ -549,7 +551,7 @@ pub struct EnterpriseFilter {
 }
 
 impl EnterpriseFilter {
-    fn apply(&self, sql: &mut Sql, backend: Backend, today: NaiveDate) {
+    fn apply(&self, sql: &mut Sql, text: &TextSearch, today: NaiveDate) {
         if let Some(unit) = &self.unit_id {
             sql.push(
                 " AND e.unit_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ",
@@ -591,15 +593,20 @@ impl EnterpriseFilter {
         if let Some(q) = q.filter(|q| !q.is_empty()) {
             // A fragment of three characters or more is answered by the trigram index
             // (migration 0014): SQLite's FTS5 table as a phrase, PostgreSQL's GIN index serving
-            // the LIKE itself. Two characters are looked up as a pair of the names' section of
-            // pairs (see `search_text`), marks included: three characters and more. One
+            // the LIKE itself; by its rare part when it has common trigrams, and then checked
+            // whole (see `search`). Two characters are looked up as a pair of the names' section
+            // of pairs (see `search_text`), marks included: three characters and more. One
             // character reads the register in name order (the first page stops early).
-            let phrase = match q.chars().count() {
-                1 => None,
-                2 => Some(format!("{PAIR_MARK}{q}{PAIR_MARK}")),
-                _ => Some(q.clone()),
+            let (index, check) = match q.chars().count() {
+                1 => (None, true),
+                2 => (Some(format!("{PAIR_MARK}{q}{PAIR_MARK}")), false),
+                _ => match search::lookup(&q, &text.common) {
+                    search::Lookup::Whole => (Some(q.clone()), false),
+                    search::Lookup::Part(part) => (Some(part), true),
+                    search::Lookup::Scan => (None, true),
+                },
             };
-            match (backend, phrase) {
+            match (text.backend, index) {
                 (Backend::Sqlite, Some(phrase)) => {
                     sql.push(
                         " AND e.id IN (SELECT k.enterprise_id FROM enterprise_search \
@@ -614,17 +621,23 @@ impl EnterpriseFilter {
                         .bind(like_pattern(&phrase))
                         .push(" ESCAPE '\\'");
                 }
-                // PostgreSQL keeps one generic plan per statement (`plan_cache_mode`), which
-                // for a LIKE is the trigram index whatever the pattern: one character, which
-                // has no trigram, would read the whole index. `strpos` is a statement of its
-                // own, whose plan walks the name index and stops at the page.
-                (Backend::Postgres, None) => {
-                    sql.push(" AND strpos(e.search_text, ").bind(q).push(") > 0");
-                }
-                (Backend::Sqlite, None) => {
-                    sql.push(" AND e.search_text LIKE ")
-                        .bind(like_pattern(&q))
-                        .push(" ESCAPE '\\'");
+                (_, None) => {}
+            }
+            if check {
+                match text.backend {
+                    // PostgreSQL keeps one generic plan per statement (`plan_cache_mode`),
+                    // which for a LIKE is the trigram index whatever the pattern: alone, a
+                    // fragment with no rare trigram would read the whole index. `strpos` is a
+                    // statement of its own, whose plan walks the name index and stops at the
+                    // page (or filters what the rare part found).
+                    Backend::Postgres => {
+                        sql.push(" AND strpos(e.search_text, ").bind(q).push(") > 0");
+                    }
+                    Backend::Sqlite => {
+                        sql.push(" AND e.search_text LIKE ")
+                            .bind(like_pattern(&q))
+                            .push(" ESCAPE '\\'");
+                    }
                 }
             }
         }
@@ -725,6 +738,7 @@ impl Store {
     ) -> Result<Page<T>, StoreError> {
         let LedgerOf { table, unit_id, q, order } = of;
         let search = EnterpriseFilter { q: q.map(str::to_owned), ..EnterpriseFilter::default() };
+        let text = self.text_search().await?;
         let today = today(self.now());
         let from = format!(
             " FROM {table} x JOIN enterprises e ON e.id = x.enterprise_id \
@@ -738,7 +752,7 @@ impl Store {
                 .bind(unit.to_owned())
                 .push(")");
             }
-            search.apply(sql, self.backend(), today);
+            search.apply(sql, &text, today);
             apply(sql);
             reach.filter(sql);
         };
@@ -784,16 +798,17 @@ impl Store {
         filter: &EnterpriseFilter,
         page: PageRequest,
     ) -> Result<Page<Enterprise>, StoreError> {
+        let text = self.text_search().await?;
         let today = today(self.now());
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM enterprises e WHERE 1 = 1");
-        filter.apply(&mut count, self.backend(), today);
+        filter.apply(&mut count, &text, today);
         reach.filter(&mut count);
         let total = self.count(count).await?;
         // The page's ids first, over the enterprises table alone (its name index gives the
         // order), then the columns and the licence counts of those rows only: with 100,000
         // enterprises, counting licences for every match before sorting was most of the time.
         let mut ids = Sql::new("SELECT e.id FROM enterprises e WHERE 1 = 1");
-        filter.apply(&mut ids, self.backend(), today);
+        filter.apply(&mut ids, &text, today);
         reach.filter(&mut ids);
         ids.push(" ORDER BY e.name, e.id LIMIT ")
             .bind(i64::from(page.per_page))
@@ -828,9 +843,10 @@ impl Store {
         filter: &EnterpriseFilter,
         limit: u32,
     ) -> Result<Vec<Enterprise>, StoreError> {
+        let text = self.text_search().await?;
         let today = today(self.now());
         let mut sql = select(today, None);
-        filter.apply(&mut sql, self.backend(), today);
+        filter.apply(&mut sql, &text, today);
         reach.filter(&mut sql);
         sql.push(" ORDER BY e.name, e.id LIMIT ").bind(i64::from(limit));
         let rows: Vec<EnterpriseRow> = sql

@@ -565,6 +565,7 @@ impl Store {
         of: &str,
         viewport: Option<Viewport>,
     ) -> Result<RiskMap, StoreError> {
+        let text = self.text_search().await?;
         let today = today(self.now());
         let located = |select: &str| {
             let mut sql = Sql::new(select);
@@ -573,7 +574,7 @@ impl Store {
                 sql.push(" AND e.lon >= ").bind(v.min_lon).push(" AND e.lon <= ").bind(v.max_lon);
                 sql.push(" AND e.lat >= ").bind(v.min_lat).push(" AND e.lat <= ").bind(v.max_lat);
             }
-            filter.apply(&mut sql, self.backend(), today);
+            filter.apply(&mut sql, &text, today);
             reach.filter(&mut sql);
             sql
         };
@@ -623,7 +624,7 @@ impl Store {
             let mut unlocated = Sql::new(
                 "SELECT COUNT(*) AS n FROM enterprises e WHERE e.lon IS NULL AND e.status <> 'closed'",
             );
-            filter.apply(&mut unlocated, self.backend(), today);
+            filter.apply(&mut unlocated, &text, today);
             reach.filter(&mut unlocated);
             let unlocated = self.count(unlocated).await?;
             Ok::<_, StoreError>(unlocated)
@@ -637,7 +638,7 @@ impl Store {
                  FROM (SELECT e.unit_id, e.colour, COUNT(*) AS n FROM enterprises e \
                  WHERE e.status <> 'closed'",
             );
-            filter.apply(&mut sql, self.backend(), today);
+            filter.apply(&mut sql, &text, today);
             reach.filter(&mut sql);
             sql.push(
                 " GROUP BY e.unit_id, e.colour) g \

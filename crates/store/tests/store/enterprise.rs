@@ -176,6 +176,40 @@ backend_tests! {
         assert_eq!(names(t.store.enterprises(&Reach::Scope(Scope::Global), &f, p).await.unwrap()), ["乙机械"]);
     }
 
+    async fn a_fragment_of_common_trigrams_is_found_by_its_rare_part(t: TestStore) {
+        let (tree, _) = with_department(&t).await;
+        let op = TestStore::operator();
+        t.store.create_enterprise(&Scope::Global, &op, write(CODE_A, "临江甲化工有限公司", &tree.town, None)).await.unwrap();
+        // 600 more that end as most names do, written straight in (the store's own writes would
+        // take the test's time); the register's trigrams are counted on the first search.
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&t.db.url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO enterprises (id, uscc, name, former_names, legal_representative, safety_principal, \
+             safety_phone, address, lon, lat, unit_id, department_id, section, sector, employees, designated_size, \
+             status, standard_grade, standard_expires, marks, tags, colour, search_text, version, created_at, updated_at) \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600) \
+             SELECT 'bulk-' || i, 'BULK' || i, '企业' || i || '有限公司', '[]', '', '', '', '工业路', NULL, NULL, $1, \
+             NULL, 'C', 'other', 0, $2, 'operating', NULL, NULL, '[]', '[]', NULL, \
+             '企业' || i || '有限公司 bulk' || i || ' 工业路', 1, 0, 0 FROM n",
+        )
+        .bind(tree.town.clone())
+        .bind(false)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let p = PageRequest::default();
+        let found = |q: &str| EnterpriseFilter { q: Some(q.into()), ..EnterpriseFilter::default() };
+        let all = Reach::Scope(Scope::Global);
+        for (q, total) in [("化工有限公司", 1), ("甲化工有限公司x", 0), ("企业12有限", 1), ("有限公司", 601), ("限公司", 601), ("企业1", 111)] {
+            assert_eq!(t.store.enterprises(&all, &found(q), p).await.unwrap().total, total, "{q}");
+        }
+        let page = t.store.enterprises(&all, &found("化工有限公司"), p).await.unwrap();
+        assert_eq!(page.items.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["临江甲化工有限公司"]);
+        let page = t.store.enterprises(&all, &found("企业12有限"), p).await.unwrap();
+        assert_eq!(page.items[0].name, "企业12有限公司");
+    }
+
     async fn an_enterprise_edits_its_data_but_its_identity_waits(t: TestStore) {
         let (tree, dept) = with_department(&t).await;
         let op = TestStore::operator();
