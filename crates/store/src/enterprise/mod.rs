@@ -738,7 +738,7 @@ impl Store {
     ) -> Result<Page<T>, StoreError> {
         let LedgerOf { table, unit_id, q, order } = of;
         let search = EnterpriseFilter { q: q.map(str::to_owned), ..EnterpriseFilter::default() };
-        let text = self.text_search().await?;
+        let text = self.text_search(q).await?;
         let today = today(self.now());
         let from = format!(
             " FROM {table} x JOIN enterprises e ON e.id = x.enterprise_id \
@@ -798,7 +798,7 @@ impl Store {
         filter: &EnterpriseFilter,
         page: PageRequest,
     ) -> Result<Page<Enterprise>, StoreError> {
-        let text = self.text_search().await?;
+        let text = self.text_search(filter.q.as_deref()).await?;
         let today = today(self.now());
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM enterprises e WHERE 1 = 1");
         filter.apply(&mut count, &text, today);
@@ -843,7 +843,7 @@ impl Store {
         filter: &EnterpriseFilter,
         limit: u32,
     ) -> Result<Vec<Enterprise>, StoreError> {
-        let text = self.text_search().await?;
+        let text = self.text_search(filter.q.as_deref()).await?;
         let today = today(self.now());
         let mut sql = select(today, None);
         filter.apply(&mut sql, &text, today);

@@ -565,7 +565,7 @@ impl Store {
         of: &str,
         viewport: Option<Viewport>,
     ) -> Result<RiskMap, StoreError> {
-        let text = self.text_search().await?;
+        let text = self.text_search(filter.q.as_deref()).await?;
         let today = today(self.now());
         let located = |select: &str| {
             let mut sql = Sql::new(select);

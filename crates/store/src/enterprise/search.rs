@@ -46,26 +46,35 @@ fn trigrams(text: &str) -> impl Iterator<Item = Trigram> {
     (0..chars.len().saturating_sub(2)).map(move |i| [chars[i], chars[i + 1], chars[i + 2]])
 }
 
-/// The trigrams that are common among `texts` (each counted once per text).
-pub(crate) fn common_of<'a>(texts: impl IntoIterator<Item = &'a str>) -> HashSet<Trigram> {
-    let mut counts: HashMap<Trigram, usize> = HashMap::new();
-    let mut rows = 0;
-    let mut seen = Vec::new();
-    for text in texts {
-        rows += 1;
-        seen.clear();
-        seen.extend(trigrams(text));
-        seen.sort_unstable();
-        seen.dedup();
-        for t in &seen {
-            *counts.entry(*t).or_default() += 1;
+/// Counts in how many texts each trigram is (once per text), a text at a time.
+#[derive(Default)]
+struct TrigramCount {
+    counts: HashMap<Trigram, usize>,
+    rows: usize,
+    seen: Vec<Trigram>,
+}
+
+impl TrigramCount {
+    fn add(&mut self, text: &str) {
+        self.rows += 1;
+        self.seen.clear();
+        self.seen.extend(trigrams(text));
+        self.seen.sort_unstable();
+        self.seen.dedup();
+        for t in &self.seen {
+            *self.counts.entry(*t).or_default() += 1;
         }
     }
-    counts
-        .into_iter()
-        .filter(|(_, n)| *n >= MIN_ROWS && *n * SHARE > rows)
-        .map(|(t, _)| t)
-        .collect()
+
+    /// The trigrams that are common among the texts counted.
+    fn common(self) -> HashSet<Trigram> {
+        let rows = self.rows;
+        self.counts
+            .into_iter()
+            .filter(|(_, n)| *n >= MIN_ROWS && *n * SHARE > rows)
+            .map(|(t, _)| t)
+            .collect()
+    }
 }
 
 /// What of a fragment (of three characters or more) the trigram index is asked for.
@@ -103,23 +112,26 @@ pub(crate) fn lookup(fragment: &str, common: &HashSet<Trigram>) -> Lookup {
 }
 
 impl Store {
-    /// How a search reads the register now: the common trigrams are counted on the first
-    /// search and again an hour later (by one search, the others keep the last count).
-    pub(crate) async fn text_search(&self) -> Result<TextSearch, StoreError> {
+    /// How a search for `q` reads the register now. A fragment of three characters or more
+    /// needs the common trigrams, counted on the first such search and again an hour later
+    /// (by one search; the others keep the last count meanwhile).
+    pub(crate) async fn text_search(&self, q: Option<&str>) -> Result<TextSearch, StoreError> {
+        let text = |common| TextSearch { backend: self.backend(), common };
+        if q.is_none_or(|q| q.trim().chars().count() < 3) {
+            return Ok(text(Arc::default()));
+        }
         let kept = self.kept::<CommonTrigrams>();
         let last = || kept.last.lock().ok().and_then(|last| last.clone());
         let _counting = match last() {
-            Some((at, common)) if at.elapsed() < REFRESH => {
-                return Ok(TextSearch { backend: self.backend(), common });
-            }
+            Some((at, common)) if at.elapsed() < REFRESH => return Ok(text(common)),
             Some((_, common)) => match kept.counting.try_lock() {
                 Ok(guard) => guard,
-                Err(_) => return Ok(TextSearch { backend: self.backend(), common }),
+                Err(_) => return Ok(text(common)),
             },
             None => {
                 let guard = kept.counting.lock().await;
                 if let Some((_, common)) = last() {
-                    return Ok(TextSearch { backend: self.backend(), common });
+                    return Ok(text(common));
                 }
                 guard
             }
@@ -128,20 +140,19 @@ impl Store {
         if let Ok(mut last) = kept.last.lock() {
             *last = Some((Instant::now(), Arc::clone(&common)));
         }
-        Ok(TextSearch { backend: self.backend(), common })
+        Ok(text(common))
     }
 
     /// Reads the register's search texts (names, codes, addresses; not the pairs) as a stream
     /// and counts their trigrams.
     async fn count_trigrams(&self) -> Result<HashSet<Trigram>, StoreError> {
-        let mut texts = Vec::new();
+        let mut count = TrigramCount::default();
         let mut rows = sqlx::query("SELECT search_text FROM enterprises").fetch(self.reader());
         while let Some(row) = rows.try_next().await? {
             let text: String = row.try_get("search_text")?;
-            let cut = text.find(PAIR_MARK).unwrap_or(text.len());
-            texts.push(text[..cut].trim_end().to_owned());
+            count.add(text.split(PAIR_MARK).next().unwrap_or_default().trim_end());
         }
-        Ok(common_of(texts.iter().map(String::as_str)))
+        Ok(count.common())
     }
 }
 
@@ -151,6 +162,12 @@ mod tests {
 
     fn set(of: &[&str]) -> HashSet<Trigram> {
         of.iter().flat_map(|t| trigrams(t)).collect()
+    }
+
+    fn common_of<'a>(texts: impl IntoIterator<Item = &'a str>) -> HashSet<Trigram> {
+        let mut count = TrigramCount::default();
+        texts.into_iter().for_each(|t| count.add(t));
+        count.common()
     }
 
     #[test]
