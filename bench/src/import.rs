@@ -260,12 +260,17 @@ pub async fn register_run(beacon: &PathBuf, backend: Backend) -> Result<()> {
     .await?;
     // Fragments of a name as users type them (see `name`): three characters across the trade
     // name and the trade (about 90 match), a two-character trade name (about 40 match, looked
-    // up as a pair of the names), and the trade with the legal form most names end in (about
-    // 1,000 match; three of its four trigrams are in most rows).
+    // up as a pair of the names), a whole name but its place (2 match; four of its six
+    // trigrams are in most rows), and the trade with the legal form most names end in (about
+    // 1,000 match; every trigram is in one row in fifty or more).
     let mut searches = Vec::new();
     for (label, q) in [
         ("华化工", "%E5%8D%8E%E5%8C%96%E5%B7%A5"),
         ("港华", "%E6%B8%AF%E5%8D%8E"),
+        (
+            "港华化工有限公司",
+            "%E6%B8%AF%E5%8D%8E%E5%8C%96%E5%B7%A5%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8",
+        ),
         ("化工有限公司", "%E5%8C%96%E5%B7%A5%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8"),
     ] {
         let path = format!("/api/v1/enterprises?q={q}&per_page=20");
