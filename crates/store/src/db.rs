@@ -304,24 +304,35 @@ impl Store {
     /// `connect`), fresh statistics after a bulk import matter. Run at start-up, hourly, and
     /// after bulk imports; it samples, so it stays cheap on large tables.
     ///
-    /// On PostgreSQL it also moves the pending entries of the GIN indexes (the register's
-    /// trigram index, migration 0014) into their main structure: rows written since are kept in
-    /// a list every search reads in full, and an import of 100,000 enterprises left enough
-    /// there to slow each name search twofold until autovacuum came by.
+    /// On PostgreSQL it vacuums Beacon's own tables as it analyzes them, as autovacuum would
+    /// (and does not where it is off). Vacuuming marks the pages that every transaction sees,
+    /// so that a walk of an index that holds what a query asks answers from the index alone
+    /// (the register read in name order, migration 0016: five times faster); rows just
+    /// imported are not marked until it runs. It also moves the pending entries of the GIN
+    /// indexes (the register's trigram index, migration 0014) into their main structure: rows
+    /// written since are kept in a list every search reads in full, and an import of 100,000
+    /// enterprises left enough there to slow each name search twofold. Tables held by a
+    /// writer are skipped until the next run; pages already marked are not read again.
     pub async fn optimize(&self) -> Result<(), StoreError> {
         match self.backend {
             Backend::Sqlite => {
                 sqlx::query("PRAGMA optimize = 0x10002").execute(&self.write).await?;
             }
             Backend::Postgres => {
-                sqlx::query("ANALYZE").execute(&self.write).await?;
-                sqlx::query(
-                    "SELECT gin_clean_pending_list(c.oid::regclass) FROM pg_class c \
-                     JOIN pg_am a ON a.oid = c.relam \
-                     WHERE a.amname = 'gin' AND c.relnamespace = current_schema()::regnamespace",
+                let tables: Vec<String> = sqlx::query(
+                    "SELECT quote_ident(tablename) AS name FROM pg_tables \
+                     WHERE schemaname = current_schema() ORDER BY tablename",
                 )
-                .execute(&self.write)
-                .await?;
+                .fetch_all(&self.write)
+                .await?
+                .iter()
+                .map(|r| r.try_get("name"))
+                .collect::<Result<_, _>>()?;
+                if !tables.is_empty() {
+                    // Names quoted by PostgreSQL itself; VACUUM takes no bound parameters.
+                    let vacuum = format!("VACUUM (ANALYZE, SKIP_LOCKED) {}", tables.join(", "));
+                    sqlx::raw_sql(&vacuum).execute(&self.write).await?;
+                }
             }
         }
         Ok(())

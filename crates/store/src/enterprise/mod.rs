@@ -234,7 +234,7 @@ impl EnterpriseWrite {
         }
     }
 
-    fn search_text(&self) -> String {
+    fn search_text(&self) -> SearchText {
         search_text(&self.name, &self.uscc, &self.address, &self.former_names)
     }
 }
@@ -243,18 +243,32 @@ impl EnterpriseWrite {
 /// character, which nobody types and which PostgreSQL's trigrams take for a separator).
 const PAIR_MARK: char = '\u{e000}';
 
-/// What a fragment typed in the search box is matched against: the name, the code, the address
-/// and the former names, lower-cased; then every distinct pair of characters of the names, each
-/// between two [`PAIR_MARK`]s. A trigram index cannot answer a two-character fragment (a
-/// trade name such as 港华, the most common search), but it answers `港华` with its marks
-/// around it, three characters and more: see [`EnterpriseFilter::apply`].
-pub(crate) fn search_text(name: &str, uscc: &str, address: &str, former: &[String]) -> String {
+/// The longest head (in bytes) an enterprise's row keeps in its name index; longer ones are
+/// NULL (migration 0016: PostgreSQL's B-tree entries are bounded).
+const HEAD_MAX: usize = 1536;
+
+/// What a fragment typed in the search box is matched against (columns `search_text` and
+/// `search_head`).
+pub(crate) struct SearchText {
+    /// The head, then every distinct pair of characters of the names, each between two
+    /// [`PAIR_MARK`]s. A trigram index cannot answer a two-character fragment (a trade name
+    /// such as 港华, the most common search), but it answers `港华` with its marks around it,
+    /// three characters and more: see [`EnterpriseFilter::apply`].
+    pub text: String,
+    /// The name, the code, the address and the former names, lower-cased: what a fragment read
+    /// in name order is checked against, from the name index; `None` when longer than
+    /// [`HEAD_MAX`] bytes (the row is then checked on `text`).
+    pub head: Option<String>,
+}
+
+pub(crate) fn search_text(name: &str, uscc: &str, address: &str, former: &[String]) -> SearchText {
     let mut text = format!("{name} {uscc} {address}");
     for n in former {
         text.push(' ');
         text.push_str(n);
     }
     let mut text = text.replace(PAIR_MARK, "").to_lowercase();
+    let head = (text.len() <= HEAD_MAX).then(|| text.clone());
     let mut pairs = std::collections::BTreeSet::new();
     for n in std::iter::once(name).chain(former.iter().map(String::as_str)) {
         let chars: Vec<char> = n.to_lowercase().chars().filter(|c| *c != PAIR_MARK).collect();
@@ -268,7 +282,7 @@ pub(crate) fn search_text(name: &str, uscc: &str, address: &str, former: &[Strin
         text.push_str(&pair);
         text.push(PAIR_MARK);
     }
-    text
+    SearchText { text, head }
 }
 
 /// Selects the enterprises whose search text [`rewrite_search_texts`] rewrites.
@@ -286,8 +300,9 @@ async fn rewrite_search_texts(tx: &mut Tx, rows: &[sqlx::any::AnyRow]) -> Result
             &row.try_get::<String, _>("address")?,
             &former,
         );
-        sqlx::query("UPDATE enterprises SET search_text = $1 WHERE id = $2")
-            .bind(text)
+        sqlx::query("UPDATE enterprises SET search_text = $1, search_head = $2 WHERE id = $3")
+            .bind(text.text)
+            .bind(text.head)
             .bind(row.try_get::<String, _>("id")?)
             .execute(&mut **tx)
             .await?;
@@ -615,29 +630,40 @@ impl EnterpriseFilter {
                     )
                     .bind(format!("\"{}\"", phrase.replace('"', "\"\"")))
                     .push(")");
+                    if check {
+                        sql.push(" AND instr(e.search_text, ").bind(q).push(") > 0");
+                    }
                 }
                 (Backend::Postgres, Some(phrase)) => {
                     sql.push(" AND e.search_text LIKE ")
                         .bind(like_pattern(&phrase))
                         .push(" ESCAPE '\\'");
-                }
-                (_, None) => {}
-            }
-            if check {
-                match text.backend {
                     // PostgreSQL keeps one generic plan per statement (`plan_cache_mode`),
-                    // which for a LIKE is the trigram index whatever the pattern: alone, a
-                    // fragment with no rare trigram would read the whole index. `strpos` is a
-                    // statement of its own, whose plan walks the name index and stops at the
-                    // page (or filters what the rare part found).
-                    Backend::Postgres => {
+                    // which for a LIKE is the trigram index whatever the pattern: the check
+                    // is `strpos`, which the plan cannot take for a second index condition.
+                    if check {
                         sql.push(" AND strpos(e.search_text, ").bind(q).push(") > 0");
                     }
-                    Backend::Sqlite => {
-                        sql.push(" AND e.search_text LIKE ")
-                            .bind(like_pattern(&q))
-                            .push(" ESCAPE '\\'");
-                    }
+                }
+                // Read in name order: the name index holds each row's head (migration 0016),
+                // so the walk checks the fragment without reading the table; the few rows
+                // whose head is too long for the index are checked on their whole text. On
+                // PostgreSQL `strpos`, not a LIKE, whose generic plan would read the whole
+                // trigram index for a fragment with no rare trigram.
+                (backend, None) => {
+                    let find = match backend {
+                        Backend::Postgres => "strpos",
+                        Backend::Sqlite => "instr",
+                    };
+                    sql.push(&format!(" AND ({find}(e.search_head, "))
+                        .bind(q.clone())
+                        .push(&format!(
+                            ") > 0 OR (e.search_head IS NULL AND e.id IN (SELECT x.id \
+                             FROM enterprises x WHERE x.search_head IS NULL \
+                             AND {find}(x.search_text, "
+                        ))
+                        .bind(q)
+                        .push(") > 0)))");
                 }
             }
         }
@@ -1204,13 +1230,14 @@ pub(crate) async fn insert_enterprise(
     id: &str,
     w: &EnterpriseWrite,
 ) -> Result<(), StoreError> {
+    let search = w.search_text();
     sqlx::query(
         "INSERT INTO enterprises (id, uscc, name, former_names, legal_representative, \
          safety_principal, safety_phone, address, lon, lat, unit_id, department_id, section, \
          sector, employees, designated_size, status, standard_grade, standard_expires, marks, \
-         tags, colour, search_text, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, \
-         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, NULL, $22, \
-         1, $23, $23)",
+         tags, colour, search_text, search_head, version, created_at, updated_at) VALUES ($1, $2, \
+         $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+         NULL, $22, $23, 1, $24, $24)",
     )
     .bind(id.to_owned())
     .bind(w.uscc.clone())
@@ -1233,7 +1260,8 @@ pub(crate) async fn insert_enterprise(
     .bind(w.standard_expires.map(iso))
     .bind(json_list(&w.marks))
     .bind(json_list(&w.tags))
-    .bind(w.search_text())
+    .bind(search.text)
+    .bind(search.head)
     .bind(to_millis(now))
     .execute(&mut **tx)
     .await?;
@@ -1246,13 +1274,14 @@ pub(crate) async fn update_row(
     id: &str,
     w: &EnterpriseWrite,
 ) -> Result<(), StoreError> {
+    let search = w.search_text();
     sqlx::query(
         "UPDATE enterprises SET uscc = $1, name = $2, former_names = $3, \
          legal_representative = $4, safety_principal = $5, safety_phone = $6, address = $7, \
          lon = $8, lat = $9, unit_id = $10, department_id = $11, section = $12, sector = $13, \
          employees = $14, designated_size = $15, status = $16, standard_grade = $17, \
-         standard_expires = $18, marks = $19, tags = $20, search_text = $21, \
-         version = version + 1, updated_at = $22 WHERE id = $23",
+         standard_expires = $18, marks = $19, tags = $20, search_text = $21, search_head = $22, \
+         version = version + 1, updated_at = $23 WHERE id = $24",
     )
     .bind(w.uscc.clone())
     .bind(w.name.clone())
@@ -1274,7 +1303,8 @@ pub(crate) async fn update_row(
     .bind(w.standard_expires.map(iso))
     .bind(json_list(&w.marks))
     .bind(json_list(&w.tags))
-    .bind(w.search_text())
+    .bind(search.text)
+    .bind(search.head)
     .bind(to_millis(now))
     .bind(id.to_owned())
     .execute(&mut **tx)
