@@ -505,7 +505,20 @@ const COLUMNS: [&str; 31] = [
 /// them alone. The licences are counted in one grouped pass rather than once per row and
 /// figure: with a small licence table PostgreSQL scanned it whole for every row of a page.
 fn select(today: NaiveDate, only: Option<&[String]>) -> Sql {
-    let mut sql = Sql::new(
+    select_after(Sql::new(""), today, only.map_or(Only::All, Only::Ids))
+}
+
+/// Which enterprises [`select_after`] selects.
+enum Only<'a> {
+    All,
+    Ids(&'a [String]),
+    /// The ids of a `page` the query text before the select makes (`WITH page AS …`).
+    Page,
+}
+
+/// [`select`] after the text `sql` already holds (a `WITH` clause).
+fn select_after(mut sql: Sql, today: NaiveDate, only: Only<'_>) -> Sql {
+    sql.push(
         "SELECT e.id, e.uscc, e.name, e.former_names, e.legal_representative, e.safety_principal, \
          e.safety_phone, e.address, e.lon, e.lat, e.unit_id, u.name AS unit_name, \
          e.department_id, d.name AS department_name, e.section, e.sector, e.employees, \
@@ -529,13 +542,18 @@ fn select(today: NaiveDate, only: Option<&[String]>) -> Sql {
         .bind(false)
         .push(" AND l.expires_on < ")
         .bind(iso(today + chrono::Days::new(90)));
-    if let Some(ids) = only {
-        sql.push(" AND l.enterprise_id IN (").bind_list(ids.to_vec()).push(")");
-    }
+    let only = |sql: &mut Sql, column: &str| match only {
+        Only::All => {}
+        Only::Ids(ids) => {
+            sql.push(&format!(" AND {column} IN (")).bind_list(ids.to_vec()).push(")");
+        }
+        Only::Page => {
+            sql.push(&format!(" AND {column} IN (SELECT id FROM page)"));
+        }
+    };
+    only(&mut sql, "l.enterprise_id");
     sql.push(" GROUP BY l.enterprise_id) lc ON lc.enterprise_id = e.id WHERE 1 = 1");
-    if let Some(ids) = only {
-        sql.push(" AND e.id IN (").bind_list(ids.to_vec()).push(")");
-    }
+    only(&mut sql, "e.id");
     sql
 }
 
@@ -833,24 +851,16 @@ impl Store {
         // The page's ids first, over the enterprises table alone (its name index gives the
         // order), then the columns and the licence counts of those rows only: with 100,000
         // enterprises, counting licences for every match before sorting was most of the time.
-        let mut ids = Sql::new("SELECT e.id FROM enterprises e WHERE 1 = 1");
-        filter.apply(&mut ids, &text, today);
-        reach.filter(&mut ids);
-        ids.push(" ORDER BY e.name, e.id LIMIT ")
-            .bind(i64::from(page.per_page))
-            .push(" OFFSET ")
-            .bind(page.offset());
-        let ids: Vec<String> = ids
-            .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<Result<_, _>>()?;
-        if ids.is_empty() {
-            return Ok(Page { items: Vec::new(), total, page: page.page, per_page: page.per_page });
-        }
-        let sql = select(today, Some(&ids));
-        let rows: Vec<EnterpriseRow> = sql
+        // One statement: the ids are a materialized `WITH` whose page size is written in, so
+        // that PostgreSQL's generic plan expects a page of rows, not a tenth of the register.
+        let mut sql =
+            Sql::new("WITH page AS MATERIALIZED (SELECT e.id FROM enterprises e WHERE 1 = 1");
+        filter.apply(&mut sql, &text, today);
+        reach.filter(&mut sql);
+        sql.push(&format!(" ORDER BY e.name, e.id LIMIT {} OFFSET ", page.per_page))
+            .bind(page.offset())
+            .push(") ");
+        let rows: Vec<EnterpriseRow> = select_after(sql, today, Only::Page)
             .aggregate(&self.backend().json_rows(&COLUMNS, "t.name_order, t.id"))
             .fetch_json(self.reader())
             .await?;
