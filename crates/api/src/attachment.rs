@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use beacon_core::attachment::{FileType, Purpose, SNIFF_BYTES, sanitize_file_name};
 use beacon_store::attachment::{Attachment, NewAttachment, Owner};
@@ -216,29 +216,55 @@ async fn visible(state: &AppState, principal: &Principal, id: &str) -> ApiResult
     Ok(attachment)
 }
 
+/// Whether an `If-None-Match` header names the ETag `tag` (quoted), weakly compared as RFC 9110
+/// asks for GET: `*`, or a list in which one entry, with or without `W/`, is the tag.
+fn names_etag(if_none_match: Option<&HeaderValue>, tag: &str) -> bool {
+    let Some(value) = if_none_match.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|entry| entry == "*" || entry.trim_start_matches("W/") == tag)
+}
+
 /// A stored content as the answer, streamed: its type, length, ETag (the SHA-256) and how to
-/// save it; never sniffed by the browser.
+/// save it; never sniffed by the browser. When the browser already holds this content (its
+/// `If-None-Match` names the ETag), 304 and no body: the content of an ETag never changes, but
+/// the answer is still given only after the caller's reach was checked.
 async fn stream(
     state: &AppState,
+    request: &HeaderMap,
     sha256: &str,
     content_type: &str,
     size: Option<i64>,
     disposition: String,
 ) -> ApiResult<Response> {
-    let pieces = state.store().read_blob(sha256).await?;
-    let mut response = Body::from_stream(pieces).into_response();
+    let tag = format!("\"{sha256}\"");
+    let mut response = if names_etag(request.get(header::IF_NONE_MATCH), &tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let pieces = state.store().read_blob(sha256).await?;
+        let mut response = Body::from_stream(pieces).into_response();
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(content_type) {
+            headers.insert(header::CONTENT_TYPE, value);
+        }
+        if let Some(size) = size {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        }
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+        response
+    };
     let headers = response.headers_mut();
     let mut set = |name: header::HeaderName, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
             headers.insert(name, value);
         }
     };
-    set(header::CONTENT_TYPE, content_type);
-    if let Some(size) = size {
-        set(header::CONTENT_LENGTH, &size.to_string());
-    }
-    set(header::ETAG, &format!("\"{sha256}\""));
-    set(header::CONTENT_DISPOSITION, &disposition);
+    set(header::ETAG, &tag);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::CACHE_CONTROL, "private, no-cache");
     Ok(response)
@@ -250,30 +276,34 @@ async fn stream(
             content(("application/pdf"), ("image/jpeg"), ("image/png"), ("image/webp"),
                 ("application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
                 ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 304, description = "Not modified: `If-None-Match` named the file's ETag"),
         (status = 404, body = ErrorBody)))]
 async fn attachment_content(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
+    request: HeaderMap,
 ) -> ApiResult<Response> {
     let a = visible(&state, &principal, &id).await?;
     let disposition = content_disposition("attachment", &a.file_name);
-    stream(&state, &a.sha256, &a.content_type, Some(a.size), disposition).await
+    stream(&state, &request, &a.sha256, &a.content_type, Some(a.size), disposition).await
 }
 
 /// An image's thumbnail (JPEG, at most 320 pixels a side); 404 for files without one.
 #[utoipa::path(get, path = "/attachments/{id}/thumbnail", tag = "attachments",
     responses((status = 200, description = "JPEG thumbnail", content_type = "image/jpeg"),
+        (status = 304, description = "Not modified: `If-None-Match` named the thumbnail's ETag"),
         (status = 404, body = ErrorBody)))]
 async fn attachment_thumbnail(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
+    request: HeaderMap,
 ) -> ApiResult<Response> {
     let a = visible(&state, &principal, &id).await?;
     let sha256 = a.thumbnail_sha256.ok_or_else(ApiError::not_found)?;
     let disposition = content_disposition("inline", &format!("{}.jpg", a.file_name));
-    stream(&state, &sha256, "image/jpeg", None, disposition).await
+    stream(&state, &request, &sha256, "image/jpeg", None, disposition).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -327,6 +327,12 @@ async fn serve(config: Config) -> Result<ExitCode> {
             if let Err(error) = maintenance.prune_sessions().await {
                 tracing::warn!(%error, "pruning ended sessions failed");
             }
+            // Uploads a crash left in the spool; none lasts a day.
+            match maintenance.prune_spool(Duration::from_secs(24 * 3600)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(files = n, "removed uploads left in the spool"),
+                Err(error) => tracing::warn!(%error, "pruning the upload spool failed"),
+            }
         }
     });
     // Reminders, check-in alerts and every other clock: a pass every 15 seconds, so a stage

@@ -225,6 +225,27 @@ impl Store {
         }
     }
 
+    /// Removes spool files older than `age`: uploads a crash or a kill left behind (a running
+    /// upload's file is removed when it ends, kept or refused). Spool files have no owner in the
+    /// database; instances on one machine may share the directory, so only files older than any
+    /// upload could last are taken (the server passes a day, hourly). Returns how many.
+    pub async fn prune_spool(&self, age: std::time::Duration) -> Result<u64, StoreError> {
+        let mut entries = match tokio::fs::read_dir(self.spool_dir()).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(StoreError::Io(e)),
+        };
+        let mut removed = 0;
+        while let Some(entry) = entries.next_entry().await.map_err(StoreError::Io)? {
+            let Ok(meta) = entry.metadata().await else { continue };
+            let old = meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|e| e >= age);
+            if meta.is_file() && old && tokio::fs::remove_file(entry.path()).await.is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// How many contents are kept, and in how many pieces (de-duplication is checked with it).
     pub async fn blob_counts(&self) -> Result<(i64, i64), StoreError> {
         let (blobs,): (i64,) =

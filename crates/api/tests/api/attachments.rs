@@ -126,6 +126,25 @@ backend_tests! {
         let disposition = down.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
         assert!(disposition.starts_with("attachment;") && disposition.contains("UTF-8''%E8%AE%B8"), "{disposition}");
 
+        // A browser that holds the file asks again with its ETag: 304, no body; another tag, or
+        // none, the file. A caller outside the scope gets 404 whatever the tag.
+        let etag = down.headers[header::ETAG].to_str().unwrap().to_owned();
+        let cached = |tag: &str| {
+            let request = Request::get(format!("/api/v1/attachments/{id}/content"))
+                .header(header::COOKIE, &inspector.cookie)
+                .header(header::IF_NONE_MATCH, tag)
+                .body(Body::empty())
+                .unwrap();
+            t.send(request)
+        };
+        for tag in [etag.clone(), format!("\"x\", W/{etag}"), "*".to_owned()] {
+            let again = cached(&tag).await;
+            again.expect(StatusCode::NOT_MODIFIED);
+            assert!(again.bytes.is_empty());
+            assert_eq!(again.headers[header::ETAG], etag.as_str());
+        }
+        assert_eq!(cached("\"other\"").await.bytes, picture);
+
         let thumb = t.get(&inspector, &format!("/api/v1/attachments/{id}/thumbnail")).await;
         thumb.expect(StatusCode::OK);
         assert_eq!(thumb.headers[header::CONTENT_TYPE], "image/jpeg");
@@ -213,6 +232,12 @@ backend_tests! {
         upload(&t, &west, ("licence", &jia_licence), "scan", "b.png", png(10, 10, 2)).await.expect(StatusCode::NOT_FOUND);
         t.get(&west, &format!("/api/v1/attachments/{id}/content")).await.expect(StatusCode::NOT_FOUND);
         t.get(&west, &format!("/api/v1/attachments/{id}/thumbnail")).await.expect(StatusCode::NOT_FOUND);
+        let guess = Request::get(format!("/api/v1/attachments/{id}/content"))
+            .header(header::COOKIE, &west.cookie)
+            .header(header::IF_NONE_MATCH, "*")
+            .body(Body::empty())
+            .unwrap();
+        t.send(guess).await.expect(StatusCode::NOT_FOUND);
         t.post(&west, &format!("/api/v1/attachments/{id}/remove"), json!({ "reason": "x" })).await.expect(StatusCode::NOT_FOUND);
         // A reader in scope reads but does not attach (403 only once the record is reached).
         t.get(&viewer, &format!("/api/v1/attachments/{id}/content")).await.expect(StatusCode::OK);

@@ -99,3 +99,27 @@ backend_tests! {
         assert_eq!(read_all(&t.store, &second.sha256).await.len(), bytes.len());
     }
 }
+
+backend_tests! {
+    async fn uploads_a_crash_left_in_the_spool_are_pruned_once_old(t: TestStore) {
+        // A files directory of its own: the PostgreSQL tests' stores share the default one.
+        let dir = tempfile::tempdir().unwrap();
+        let options = beacon_store::ConnectOptions { files_dir: Some(dir.path().to_path_buf()), ..Default::default() };
+        let clock = std::sync::Arc::new(beacon_core::clock::SystemClock);
+        let store = Store::connect_and_migrate(&t.db.url, &options, clock).await.unwrap();
+        // An upload cut off by a crash: its writer never dropped, its file left behind.
+        let mut left = store.spool().await.unwrap();
+        left.write(b"half an upload").await.unwrap();
+        std::mem::forget(left);
+        // One running now, whose file its end removes.
+        let running = spooled(&store, b"a whole upload").await;
+        let day = std::time::Duration::from_secs(24 * 3600);
+        assert_eq!(store.prune_spool(day).await.unwrap(), 0, "nothing is a day old");
+        assert!(running.path().exists());
+        // Older than the age asked (zero here): both files are gone.
+        assert_eq!(store.prune_spool(std::time::Duration::ZERO).await.unwrap(), 2);
+        assert!(!running.path().exists());
+        drop(running);
+        assert_eq!(store.prune_spool(std::time::Duration::ZERO).await.unwrap(), 0);
+    }
+}
