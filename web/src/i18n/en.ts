@@ -4,7 +4,7 @@ export default {
   lang: { label: 'Language', zh: '中文', en: 'English' },
   common: {
     save: 'Save', cancel: 'Cancel', confirm: 'OK', delete: 'Delete', edit: 'Edit', create: 'New',
-    search: 'Search', reset: 'Reset', refresh: 'Refresh', actions: 'Actions', yes: 'Yes', no: 'No', listSeparator: ', ',
+    search: 'Search', reset: 'Reset', refresh: 'Refresh', actions: 'Actions', yes: 'Yes', no: 'No',
     loading: 'Loading…', noData: 'No data', copy: 'Copy', copied: 'Copied', close: 'Close', all: 'All',
     export: 'Export to Excel', back: 'Back', saved: 'Saved', deleted: 'Deleted', notice: 'Notice',
     confirmTitle: 'Please confirm', readOnly: 'Read only: your roles cannot change this',

@@ -4,7 +4,7 @@ export default {
   lang: { label: '语言', zh: '中文', en: 'English' },
   common: {
     save: '保存', cancel: '取消', confirm: '确定', delete: '删除', edit: '编辑', create: '新建',
-    search: '查询', reset: '重置', refresh: '刷新', actions: '操作', yes: '是', no: '否', listSeparator: '、',
+    search: '查询', reset: '重置', refresh: '刷新', actions: '操作', yes: '是', no: '否',
     loading: '加载中…', noData: '暂无数据', copy: '复制', copied: '已复制', close: '关闭', all: '全部',
     export: '导出 Excel', back: '返回', saved: '已保存', deleted: '已删除', notice: '提示',
     confirmTitle: '请确认', readOnly: '只读：当前角色不能修改',

@@ -35,10 +35,10 @@ export function formatValue(value: Json | undefined, names: Names = {}, field = 
   if (typeof value === 'boolean') return value ? t('common.yes') : t('common.no')
   if (typeof value === 'number') return String(value)
   if (typeof value === 'string') return names[value] ?? value
-  if (Array.isArray(value)) return value.length ? value.map((v) => formatValue(v, names, field)).join(t('common.listSeparator')) : '—'
+  if (Array.isArray(value)) return value.length ? value.map((v) => formatValue(v, names, field)).join(t('common.listSep')) : '—'
   return Object.entries(value)
     .map(([k, v]) => `${fieldLabel(k)}: ${formatValue(v, names, k)}`)
-    .join(t('common.listSeparator'))
+    .join(t('common.listSep'))
 }
 
 function isObject(v: unknown): v is Record<string, Json> {

@@ -23,6 +23,25 @@ export function buildTree(units: Unit[]): UnitNode[] {
   return roots
 }
 
+/** A choice of a unit picker: a unit of the tree, or one outside it shown by its name. */
+export interface UnitOption {
+  id: string
+  name: string
+  children: UnitOption[]
+}
+
+/**
+ * The tree of `units`, with `current` first as a root of its own when it is not among them: a
+ * record's unit that the caller cannot choose (outside its scope: a supervising department's
+ * regulator edits an enterprise of a township, or the enterprise edits itself) still reads by
+ * its name, not its id.
+ */
+export function treeWithCurrent(units: Unit[], current?: { id: string; name: string } | null): UnitOption[] {
+  const roots: UnitOption[] = buildTree(units)
+  if (!current || units.some((u) => u.id === current.id)) return roots
+  return [{ id: current.id, name: current.name, children: [] }, ...roots]
+}
+
 /** Ids of a unit and everything beneath it. */
 export function subtreeIds(units: Unit[], rootId: string): Set<string> {
   const ids = new Set([rootId])

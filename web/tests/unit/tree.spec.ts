@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Unit } from '@/api/client'
-import { buildTree, subtreeIds } from '@/utils/tree'
+import { buildTree, subtreeIds, treeWithCurrent } from '@/utils/tree'
 
 function unit(id: string, parent: string | null): Unit {
   return {
@@ -22,6 +22,14 @@ describe('unit tree', () => {
   it('makes the top of a scope a root even though it has a parent', () => {
     const scoped = [unit('east', 'city'), unit('town', 'east')]
     expect(buildTree(scoped).map((n) => n.id)).toEqual(['east'])
+  })
+
+  it('keeps a record\'s unit outside the list by its name, once', () => {
+    const scoped = [unit('east', 'city'), unit('town', 'east')]
+    const outside = treeWithCurrent(scoped, { id: 'far', name: '远方街道' })
+    expect(outside.map((n) => [n.id, n.name])).toEqual([['far', '远方街道'], ['east', 'east']])
+    expect(treeWithCurrent(scoped, { id: 'town', name: 'town' }).map((n) => n.id)).toEqual(['east'])
+    expect(treeWithCurrent(scoped, null).map((n) => n.id)).toEqual(['east'])
   })
 
   it('finds a subtree', () => {
