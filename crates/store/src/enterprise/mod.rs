@@ -944,7 +944,8 @@ impl Store {
         }
         let id = new_id();
         if !insert_enterprise(&mut tx, now, &id, &write).await? {
-            return Err(StoreError::invalid("uscc", "already_exists"));
+            // Registered at the same moment by another request (the check above saw nothing).
+            return Err(StoreError::Conflict("already_exists"));
         }
         timeline::append(
             &mut tx,
