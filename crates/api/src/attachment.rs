@@ -241,22 +241,11 @@ async fn stream(
     disposition: String,
 ) -> ApiResult<Response> {
     let tag = format!("\"{sha256}\"");
-    let mut response = if names_etag(request.get(header::IF_NONE_MATCH), &tag) {
+    let held = names_etag(request.get(header::IF_NONE_MATCH), &tag);
+    let mut response = if held {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let pieces = state.store().read_blob(sha256).await?;
-        let mut response = Body::from_stream(pieces).into_response();
-        let headers = response.headers_mut();
-        if let Ok(value) = HeaderValue::from_str(content_type) {
-            headers.insert(header::CONTENT_TYPE, value);
-        }
-        if let Some(size) = size {
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-        }
-        if let Ok(value) = HeaderValue::from_str(&disposition) {
-            headers.insert(header::CONTENT_DISPOSITION, value);
-        }
-        response
+        Body::from_stream(state.store().read_blob(sha256).await?).into_response()
     };
     let headers = response.headers_mut();
     let mut set = |name: header::HeaderName, value: &str| {
@@ -264,6 +253,13 @@ async fn stream(
             headers.insert(name, value);
         }
     };
+    if !held {
+        set(header::CONTENT_TYPE, content_type);
+        if let Some(size) = size {
+            set(header::CONTENT_LENGTH, &size.to_string());
+        }
+        set(header::CONTENT_DISPOSITION, &disposition);
+    }
     set(header::ETAG, &tag);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::CACHE_CONTROL, "private, no-cache");

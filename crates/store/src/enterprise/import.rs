@@ -441,21 +441,15 @@ impl ImportKind for EnterpriseImport {
             Ok(w) => w,
             Err(problems) => return Ok(RowOutcome::Refused(problems)),
         };
+        let existing = sqlx::query("SELECT id FROM enterprises WHERE uscc = $1")
+            .bind(w.uscc.clone())
+            .fetch_optional(&mut **tx)
+            .await?;
         let entry = json!({ "import_id": self.import_id });
-        // Writing, a new code is inserted straight away (most rows of a first import are new:
-        // one round trip fewer each); one registered already is left as it is and looked up.
-        let id = new_id();
-        let inserted = write && insert_enterprise(tx, self.now, &id, &w).await?;
-        let existing = if inserted {
-            None
-        } else {
-            sqlx::query("SELECT id FROM enterprises WHERE uscc = $1")
-                .bind(w.uscc.clone())
-                .fetch_optional(&mut **tx)
-                .await?
-        };
         let Some(existing) = existing else {
-            if inserted {
+            if write {
+                let id = new_id();
+                insert_enterprise(tx, self.now, &id, &w).await?;
                 let mut data = entry;
                 data["uscc"] = json!(w.uscc);
                 data["name"] = json!(w.name);
@@ -469,10 +463,6 @@ impl ImportKind for EnterpriseImport {
                     data,
                 )
                 .await?;
-            } else if write {
-                // Not inserted, yet not found: taken meanwhile by a write this transaction
-                // cannot see. Refused as a code held elsewhere is.
-                return Ok(RowOutcome::refused("uscc", "already_exists"));
             }
             return Ok(RowOutcome::Created);
         };

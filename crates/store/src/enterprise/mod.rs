@@ -943,10 +943,7 @@ impl Store {
             return Err(StoreError::invalid("uscc", "already_exists"));
         }
         let id = new_id();
-        if !insert_enterprise(&mut tx, now, &id, &write).await? {
-            // Registered at the same moment by another request (the check above saw nothing).
-            return Err(StoreError::Conflict("already_exists"));
-        }
+        insert_enterprise(&mut tx, now, &id, &write).await?;
         timeline::append(
             &mut tx,
             now,
@@ -1237,22 +1234,20 @@ fn json_list(list: &[String]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
 }
 
-/// Inserts enterprise `id` unless its code is registered already; whether it did. The
-/// import tries this first, so a new row costs no lookup by code beforehand.
 pub(crate) async fn insert_enterprise(
     tx: &mut Tx,
     now: DateTime<Utc>,
     id: &str,
     w: &EnterpriseWrite,
-) -> Result<bool, StoreError> {
+) -> Result<(), StoreError> {
     let search = w.search_text();
-    let inserted = sqlx::query(
+    sqlx::query(
         "INSERT INTO enterprises (id, uscc, name, former_names, legal_representative, \
          safety_principal, safety_phone, address, lon, lat, unit_id, department_id, section, \
          sector, employees, designated_size, status, standard_grade, standard_expires, marks, \
          tags, colour, search_text, search_head, version, created_at, updated_at) VALUES ($1, $2, \
          $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-         NULL, $22, $23, 1, $24, $24) ON CONFLICT (uscc) DO NOTHING RETURNING id",
+         NULL, $22, $23, 1, $24, $24)",
     )
     .bind(id.to_owned())
     .bind(w.uscc.clone())
@@ -1278,9 +1273,9 @@ pub(crate) async fn insert_enterprise(
     .bind(search.text)
     .bind(search.head)
     .bind(to_millis(now))
-    .fetch_optional(&mut **tx)
+    .execute(&mut **tx)
     .await?;
-    Ok(inserted.is_some())
+    Ok(())
 }
 
 pub(crate) async fn update_row(
