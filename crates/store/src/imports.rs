@@ -67,7 +67,29 @@ pub trait ImportKind: Send {
         row: &Row<'_>,
         write: bool,
     ) -> impl Future<Output = Result<RowOutcome, StoreError>> + Send;
+
+    /// Checks a chunk of rows (at most [`CHUNK`], no two with the same key) and, when `write`,
+    /// writes them: one outcome per row, in order. By default row by row; a kind whose files
+    /// hold many new records overrides it to look them up and insert them with a few statements
+    /// per chunk, since on PostgreSQL a commit row by row waits on a round trip per statement.
+    fn apply_chunk(
+        &mut self,
+        tx: &mut Tx,
+        rows: &[Row<'_>],
+        write: bool,
+    ) -> impl Future<Output = Result<Vec<RowOutcome>, StoreError>> + Send {
+        async move {
+            let mut outcomes = Vec::with_capacity(rows.len());
+            for row in rows {
+                outcomes.push(self.apply(tx, row, write).await?);
+            }
+            Ok(outcomes)
+        }
+    }
 }
+
+/// Rows handed to [`ImportKind::apply_chunk`] at once.
+pub const CHUNK: usize = 1_000;
 
 /// One problem of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -191,7 +213,100 @@ struct RunResult {
     unchanged: i64,
     refused: i64,
     problems: Vec<ImportProblem>,
+    /// Problems found, including those past [`MAX_PROBLEMS`] that are not kept.
+    problems_total: usize,
     outcomes: String,
+}
+
+/// A row read and not yet applied: its number, its cells and, when the driver already refused
+/// it (a key the file held before), that outcome.
+type Pending = (u32, Vec<Option<Value>>, Option<RowOutcome>);
+
+/// Applies the pending rows in one chunk and records their outcomes in row order.
+async fn apply_pending<K: ImportKind>(
+    kind: &mut K,
+    tx: &mut Tx,
+    layout: &Layout,
+    pending: &mut Vec<Pending>,
+    write: bool,
+    result: &mut RunResult,
+    headers: &[String],
+) -> Result<(), StoreError> {
+    let rows: Vec<Row<'_>> = pending
+        .iter()
+        .filter(|(_, _, decided)| decided.is_none())
+        .map(|(number, cells, _)| Row { number: *number, cells, layout })
+        .collect();
+    let mut applied = kind.apply_chunk(tx, &rows, write).await?.into_iter();
+    if applied.len() != rows.len() {
+        return Err(StoreError::corrupt("an import chunk's outcomes do not match its rows"));
+    }
+    drop(rows);
+    let columns = kind.columns();
+    for (number, _, decided) in pending.drain(..) {
+        let outcome = match decided {
+            Some(outcome) => outcome,
+            None => applied.next().ok_or_else(|| StoreError::corrupt("import chunk"))?,
+        };
+        result.record(number, outcome, columns, layout, headers);
+    }
+    Ok(())
+}
+
+impl RunResult {
+    /// Counts a row's outcome, marks it in the outcomes column and keeps its problems.
+    fn record(
+        &mut self,
+        number: u32,
+        outcome: RowOutcome,
+        columns: &[Column],
+        layout: &Layout,
+        headers: &[String],
+    ) {
+        let gap = number.saturating_sub(self.header_row + 1) as usize;
+        while self.outcomes.len() < gap {
+            self.outcomes.push('-');
+        }
+        let mark = match outcome {
+            RowOutcome::Created => {
+                self.created += 1;
+                'c'
+            }
+            RowOutcome::Updated => {
+                self.updated += 1;
+                'u'
+            }
+            RowOutcome::Unchanged => {
+                self.unchanged += 1;
+                'n'
+            }
+            RowOutcome::Refused(list) => {
+                self.refused += 1;
+                for (field, code) in list {
+                    self.problems_total += 1;
+                    if self.problems.len() >= MAX_PROBLEMS {
+                        continue;
+                    }
+                    let base = field.split(['[', '.']).next().unwrap_or(&field);
+                    let index = columns
+                        .iter()
+                        .position(|c| c.key == base)
+                        .and_then(|c| layout.positions.get(c).copied().flatten());
+                    self.problems.push(ImportProblem {
+                        row: number,
+                        column: index.and_then(|i| headers.get(i).cloned()).or_else(|| {
+                            columns.iter().find(|c| c.key == base).map(|c| c.zh.to_owned())
+                        }),
+                        cell: index.map(column_letter),
+                        field,
+                        code,
+                    });
+                }
+                'r'
+            }
+        };
+        self.outcomes.push(mark);
+    }
 }
 
 impl Store {
@@ -445,10 +560,11 @@ impl Store {
             unchanged: 0,
             refused: 0,
             problems: Vec::new(),
+            problems_total: 0,
             outcomes: String::new(),
         };
         let mut headers: Vec<String> = Vec::new();
-        let mut problems_total = 0usize;
+        let mut pending: Vec<Pending> = Vec::with_capacity(CHUNK);
         let mut whole_file: Option<&'static str> = None;
         while let Some((number, cells)) = rows.recv().await {
             let Some(layout) = layout.as_ref() else {
@@ -460,7 +576,7 @@ impl Store {
                         .collect();
                     result.header_row = number;
                     for column in &found.missing {
-                        problems_total += 1;
+                        result.problems_total += 1;
                         result.problems.push(ImportProblem {
                             row: number,
                             column: Some(column.zh.to_owned()),
@@ -470,7 +586,7 @@ impl Store {
                         });
                     }
                     for (index, column) in &found.duplicated {
-                        problems_total += 1;
+                        result.problems_total += 1;
                         result.problems.push(ImportProblem {
                             row: number,
                             column: headers.get(*index).cloned(),
@@ -494,62 +610,27 @@ impl Store {
                 whole_file = Some("too_many_rows");
                 break;
             }
-            let gap = number.saturating_sub(result.header_row + 1) as usize;
-            while result.outcomes.len() < gap {
-                result.outcomes.push('-');
-            }
             result.total += 1;
-            let row = Row { number, cells: &cells, layout };
-            let duplicate = match kind.key(&row) {
+            let duplicate = match kind.key(&Row { number, cells: &cells, layout }) {
                 Some((field, key)) => (!keys.insert(key)).then_some(field),
                 None => None,
             };
-            let outcome = match duplicate {
-                Some(field) => RowOutcome::refused(field, "duplicate_in_file"),
-                None => kind.apply(&mut tx, &row, write).await?,
-            };
-            let mark = match outcome {
-                RowOutcome::Created => {
-                    result.created += 1;
-                    'c'
-                }
-                RowOutcome::Updated => {
-                    result.updated += 1;
-                    'u'
-                }
-                RowOutcome::Unchanged => {
-                    result.unchanged += 1;
-                    'n'
-                }
-                RowOutcome::Refused(list) => {
-                    result.refused += 1;
-                    for (field, code) in list {
-                        problems_total += 1;
-                        if result.problems.len() >= MAX_PROBLEMS {
-                            continue;
-                        }
-                        let base = field.split(['[', '.']).next().unwrap_or(&field);
-                        let index = columns
-                            .iter()
-                            .position(|c| c.key == base)
-                            .and_then(|c| layout.positions.get(c).copied().flatten());
-                        result.problems.push(ImportProblem {
-                            row: number,
-                            column: index.and_then(|i| headers.get(i).cloned()).or_else(|| {
-                                columns.iter().find(|c| c.key == base).map(|c| c.zh.to_owned())
-                            }),
-                            cell: index.map(column_letter),
-                            field,
-                            code,
-                        });
-                    }
-                    'r'
-                }
-            };
-            result.outcomes.push(mark);
-            if result.total % 500 == 0 {
+            pending.push((
+                number,
+                cells,
+                duplicate.map(|f| RowOutcome::refused(f, "duplicate_in_file")),
+            ));
+            if pending.len() >= CHUNK {
+                apply_pending(kind, &mut tx, layout, &mut pending, write, &mut result, &headers)
+                    .await?;
                 progress.set(id, Some(result.total));
             }
+        }
+        if whole_file.is_none()
+            && let Some(layout) = layout.as_ref()
+        {
+            apply_pending(kind, &mut tx, layout, &mut pending, write, &mut result, &headers)
+                .await?;
         }
         drop(rows);
         let read = reader.await.map_err(|e| StoreError::corrupt(e.to_string()))?;
@@ -570,7 +651,7 @@ impl Store {
             )
             .bind(code.to_owned())
             .bind(problems)
-            .bind(i64::try_from(problems_total).unwrap_or(i64::MAX))
+            .bind(i64::try_from(result.problems_total).unwrap_or(i64::MAX))
             .bind(i64::from(result.header_row))
             .bind(millis(now))
             .bind(id.to_owned())
@@ -594,7 +675,7 @@ impl Store {
             .bind(result.unchanged)
             .bind(result.refused)
             .bind(problems)
-            .bind(i64::try_from(problems_total).unwrap_or(i64::MAX))
+            .bind(i64::try_from(result.problems_total).unwrap_or(i64::MAX))
             .bind(result.outcomes)
             .bind(millis(now))
             .bind(id.to_owned());

@@ -35,6 +35,15 @@ impl Sql {
         }
     }
 
+    /// A statement with many parameters that runs once: anonymous placeholders on SQLite (see
+    /// [`insert_batch`]) and not kept by the connection.
+    pub(crate) fn batch(text: &str, backend: crate::Backend) -> Self {
+        let mut sql = Self::new(text);
+        sql.anonymous = backend == crate::Backend::Sqlite;
+        sql.persistent = false;
+        sql
+    }
+
     pub(crate) fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);
         self
@@ -179,9 +188,8 @@ pub(crate) async fn insert_batch(
     let per_statement = (8000 / columns.len().max(1)).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut sql = Sql::new(&format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")));
-        sql.anonymous = backend == crate::Backend::Sqlite;
-        sql.persistent = false;
+        let mut sql =
+            Sql::batch(&format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")), backend);
         for (i, row) in rows.by_ref().take(per_statement).enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
             for (j, value) in row.into_iter().enumerate() {

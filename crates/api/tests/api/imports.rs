@@ -161,6 +161,79 @@ backend_tests! {
         assert_eq!(t.get(&inspector, "/api/v1/imports?kind=enterprises").await.json()["total"], 3);
     }
 
+    async fn a_file_of_several_chunks_keeps_each_row_in_its_place(t: TestApp) {
+        use beacon_core::enterprise::{Uscc, uscc::organisation_check};
+        let inspector = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
+        let code = |i: usize| {
+            let org8 = format!("{:08}", 10_000_000 + i);
+            let check = organisation_check(org8.as_bytes()).unwrap() as char;
+            Uscc::complete(&format!("91350100{org8}{check}")).unwrap().as_str().to_owned()
+        };
+        // Registered before: the file's row 1,500 names it with another trade.
+        t.post(&inspector, "/api/v1/enterprises", json!({
+            "uscc": code(1_500), "name": "企业1500", "unit_id": t.tree.town,
+            "section": "C", "sector": "machinery",
+        })).await.expect(StatusCode::CREATED);
+        // 2,450 rows: three chunks of the driver. Every 500th row from the 8th has a wrong
+        // check character; row 2,200 repeats the code of row 3, two chunks earlier.
+        let rows: Vec<[String; 6]> = (0..2_450)
+            .map(|i| {
+                let mut uscc = if i == 2_200 { code(3) } else { code(i) };
+                if i % 500 == 7 {
+                    let last = if uscc.ends_with('0') { '1' } else { '0' };
+                    uscc.pop();
+                    uscc.push(last);
+                }
+                let name = format!("企业{i}");
+                [name, uscc, "滨江街道".into(), "C".into(), "危险化学品".into(), String::new()]
+            })
+            .collect();
+        let rows: Vec<Vec<&str>> = rows.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+        let headers = ["企业 名称", "*统一社会信用代码", "属地", "行业门类", "监管行业", "标准化有效期至"];
+        let file = sheet(&headers, &rows);
+        let id = upload(&t, &inspector, file.clone()).await.json()["id"].as_str().unwrap().to_owned();
+        let checked = settled(&t, &inspector, &id).await;
+        assert_eq!(checked["status"], "checked", "{checked}");
+        assert_eq!(checked["rows_total"], 2_450);
+        assert_eq!(checked["rows_refused"], 6, "{checked}");
+        assert_eq!(checked["rows_updated"], 1);
+        assert_eq!(checked["rows_created"], 2_443);
+        // Data starts at sheet row 3: file row i is sheet row i + 3.
+        let rows_of = |code: &str| -> Vec<u64> {
+            let mut rows: Vec<u64> = checked["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["code"] == code)
+                .map(|p| p["row"].as_u64().unwrap())
+                .collect();
+            rows.sort_unstable();
+            rows
+        };
+        assert_eq!(rows_of("check_character"), vec![10, 510, 1_010, 1_510, 2_010]);
+        assert_eq!(rows_of("duplicate_in_file"), vec![2_203]);
+
+        t.post(&inspector, &format!("/api/v1/imports/{id}/commit"), json!({})).await.expect(StatusCode::ACCEPTED);
+        let committed = settled(&t, &inspector, &id).await;
+        assert_eq!(committed["status"], "committed", "{committed}");
+        assert_eq!(committed["rows_created"], 2_443);
+        assert_eq!(t.get(&inspector, "/api/v1/enterprises").await.json()["total"], 2_444);
+        // A row of the last chunk, registered with what its row says and its history.
+        let last = t.get(&inspector, &format!("/api/v1/enterprises?q={}", code(2_449))).await.json();
+        assert_eq!(last["items"][0]["name"], "企业2449", "{last}");
+        let enterprise = last["items"][0]["id"].as_str().unwrap().to_owned();
+        let history = t.get(&inspector, &format!("/api/v1/enterprises/{enterprise}/history")).await.json();
+        assert!(history.to_string().contains("imported"), "{history}");
+        let updated = t.get(&inspector, &format!("/api/v1/enterprises?q={}", code(1_500))).await.json();
+        assert_eq!(updated["items"][0]["sector"], "hazardous_chemicals", "{updated}");
+
+        // The same file again: nothing to write, in every chunk.
+        let again = upload(&t, &inspector, file).await.json();
+        let again = settled(&t, &inspector, again["id"].as_str().unwrap()).await;
+        assert_eq!(again["rows_unchanged"], 2_444, "{again}");
+        assert_eq!(again["rows_refused"], 6);
+    }
+
     async fn a_file_that_cannot_be_read_is_refused_whole(t: TestApp) {
         let inspector = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
         let text = upload(&t, &inspector, b"uscc,name\n".to_vec()).await;

@@ -19,10 +19,11 @@ use super::licence::{add_licence, change_licence, licence_of};
 use super::risk::{add_risk_point, change_risk_point, point_of};
 use super::{
     COLUMNS as ENTERPRISE_COLUMNS, Enterprise, EnterpriseRow, EnterpriseWrite, LicenceWrite, Reach,
-    Reached, RiskPointWrite, insert_enterprise, register_diff, select, today, update_row,
+    Reached, RiskPointWrite, insert_enterprises, register_diff, select, today, update_row,
 };
 use crate::imports::{ImportKind, RowOutcome};
 use crate::sql::Sql;
+use crate::timeline::NewEntry;
 use crate::{Store, StoreError, Tx, scope, timeline};
 
 const fn column(
@@ -437,61 +438,104 @@ impl ImportKind for EnterpriseImport {
         row: &Row<'_>,
         write: bool,
     ) -> Result<RowOutcome, StoreError> {
-        let w = match self.write_of(row) {
-            Ok(w) => w,
-            Err(problems) => return Ok(RowOutcome::Refused(problems)),
-        };
-        let existing = sqlx::query("SELECT id FROM enterprises WHERE uscc = $1")
-            .bind(w.uscc.clone())
-            .fetch_optional(&mut **tx)
-            .await?;
-        let entry = json!({ "import_id": self.import_id });
-        let Some(existing) = existing else {
-            if write {
-                let id = new_id();
-                insert_enterprise(tx, self.now, &id, &w).await?;
-                let mut data = entry;
-                data["uscc"] = json!(w.uscc);
-                data["name"] = json!(w.name);
-                timeline::append(
-                    tx,
-                    self.now,
-                    &self.actor,
-                    ("enterprise", &id),
-                    Some(&w.unit_id),
-                    "imported",
-                    data,
-                )
-                .await?;
+        let mut outcomes = self.apply_chunk(tx, std::slice::from_ref(row), write).await?;
+        outcomes.pop().ok_or_else(|| StoreError::corrupt("an import row without an outcome"))
+    }
+
+    /// One lookup of the chunk's codes; the new enterprises and their timeline entries in a few
+    /// multi-row inserts; a code already registered is compared and updated row by row.
+    async fn apply_chunk(
+        &mut self,
+        tx: &mut Tx,
+        rows: &[Row<'_>],
+        write: bool,
+    ) -> Result<Vec<RowOutcome>, StoreError> {
+        let mut outcomes = Vec::with_capacity(rows.len());
+        let mut writes = Vec::with_capacity(rows.len());
+        for (index, row) in rows.iter().enumerate() {
+            match self.write_of(row) {
+                Ok(w) => {
+                    outcomes.push(RowOutcome::Created);
+                    writes.push((index, w));
+                }
+                Err(problems) => outcomes.push(RowOutcome::Refused(problems)),
             }
-            return Ok(RowOutcome::Created);
-        };
-        let id: String = existing.try_get("id")?;
+        }
+        let mut registered: HashMap<String, String> = HashMap::new();
+        if !writes.is_empty() {
+            let backend = crate::db::backend_of(tx);
+            let mut sql = Sql::batch("SELECT id, uscc FROM enterprises WHERE uscc IN (", backend);
+            for (i, (_, w)) in writes.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(w.uscc.clone());
+            }
+            sql.push(")");
+            for row in sql.fetch_all(&mut **tx).await? {
+                registered.insert(row.try_get("uscc")?, row.try_get("id")?);
+            }
+        }
+        let mut new = Vec::new();
+        for (index, w) in writes {
+            match registered.get(&w.uscc) {
+                Some(id) => outcomes[index] = self.update_existing(tx, id, &w, write).await?,
+                None if write => new.push((new_id(), w)),
+                None => {}
+            }
+        }
+        if !new.is_empty() {
+            insert_enterprises(tx, self.now, &new).await?;
+            let entries = new
+                .iter()
+                .map(|(id, w)| NewEntry {
+                    subject: ("enterprise", id),
+                    unit_id: Some(&w.unit_id),
+                    kind: "imported",
+                    data: json!({ "import_id": self.import_id, "uscc": w.uscc, "name": w.name }),
+                })
+                .collect();
+            timeline::append_all(tx, self.now, &self.actor, entries).await?;
+        }
+        Ok(outcomes)
+    }
+}
+
+impl EnterpriseImport {
+    /// A row whose code is registered as `id`: refused when another district holds it or it is
+    /// closed, unchanged when it says what the register says, updated otherwise.
+    async fn update_existing(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        w: &EnterpriseWrite,
+        write: bool,
+    ) -> Result<RowOutcome, StoreError> {
         let reach = Reach::Scope(self.scope.clone());
         let mut check = Sql::new("SELECT e.id FROM enterprises e WHERE e.id = ");
-        check.bind(id.clone());
+        check.bind(id.to_owned());
         reach.filter(&mut check);
         if check.fetch_optional(&mut **tx).await?.is_none() {
             // Held by another district: the same answer a registration gets.
             return Ok(RowOutcome::refused("uscc", "already_exists"));
         }
-        let before = enterprise_in(tx, self.now, &id).await?;
+        let before = enterprise_in(tx, self.now, id).await?;
         if before.status == "closed" {
             return Ok(RowOutcome::refused("uscc", "enterprise_closed"));
         }
-        let diff = register_diff(&before, &w);
+        let diff = register_diff(&before, w);
         if diff.is_empty() {
             return Ok(RowOutcome::Unchanged);
         }
         if write {
-            update_row(tx, self.now, &id, &w).await?;
+            update_row(tx, self.now, id, w).await?;
             let mut data = Value::Object(diff);
             data["import_id"] = json!(self.import_id);
             timeline::append(
                 tx,
                 self.now,
                 &self.actor,
-                ("enterprise", &id),
+                ("enterprise", id),
                 Some(&w.unit_id),
                 "updated",
                 data,

@@ -23,7 +23,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::audit::like_pattern;
-use crate::sql::{Sql, json_flag};
+use crate::sql::{Sql, Val, insert_batch, json_flag};
 use crate::timeline::TimelineEntry;
 use crate::{Backend, Page, Store, StoreError, Tx, audit, outbox, scope, timeline};
 use search::TextSearch;
@@ -943,7 +943,9 @@ impl Store {
             return Err(StoreError::invalid("uscc", "already_exists"));
         }
         let id = new_id();
-        insert_enterprise(&mut tx, now, &id, &write).await?;
+        let new = [(id.clone(), write)];
+        insert_enterprises(&mut tx, now, &new).await?;
+        let [(_, write)] = new;
         timeline::append(
             &mut tx,
             now,
@@ -1234,47 +1236,82 @@ fn json_list(list: &[String]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
 }
 
-pub(crate) async fn insert_enterprise(
+/// The register's columns an insert writes, in the order of [`insert_enterprises`]' values.
+const INSERT_COLUMNS: [&str; 27] = [
+    "id",
+    "uscc",
+    "name",
+    "former_names",
+    "legal_representative",
+    "safety_principal",
+    "safety_phone",
+    "address",
+    "lon",
+    "lat",
+    "unit_id",
+    "department_id",
+    "section",
+    "sector",
+    "employees",
+    "designated_size",
+    "status",
+    "standard_grade",
+    "standard_expires",
+    "marks",
+    "tags",
+    "colour",
+    "search_text",
+    "search_head",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
+/// Inserts new enterprises, each with its id, with multi-row inserts (an import writes a
+/// thousand at a time).
+pub(crate) async fn insert_enterprises(
     tx: &mut Tx,
     now: DateTime<Utc>,
-    id: &str,
-    w: &EnterpriseWrite,
+    new: &[(String, EnterpriseWrite)],
 ) -> Result<(), StoreError> {
-    let search = w.search_text();
-    sqlx::query(
-        "INSERT INTO enterprises (id, uscc, name, former_names, legal_representative, \
-         safety_principal, safety_phone, address, lon, lat, unit_id, department_id, section, \
-         sector, employees, designated_size, status, standard_grade, standard_expires, marks, \
-         tags, colour, search_text, search_head, version, created_at, updated_at) VALUES ($1, $2, \
-         $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-         NULL, $22, $23, 1, $24, $24)",
-    )
-    .bind(id.to_owned())
-    .bind(w.uscc.clone())
-    .bind(w.name.clone())
-    .bind(json_list(&w.former_names))
-    .bind(w.legal_representative.clone())
-    .bind(w.safety_principal.clone())
-    .bind(w.safety_phone.clone())
-    .bind(w.address.clone())
-    .bind(w.lon)
-    .bind(w.lat)
-    .bind(w.unit_id.clone())
-    .bind(w.department_id.clone())
-    .bind(w.section.clone())
-    .bind(w.sector.clone())
-    .bind(i64::from(w.employees))
-    .bind(w.designated_size)
-    .bind(w.status.clone())
-    .bind(w.standard_grade.clone())
-    .bind(w.standard_expires.map(iso))
-    .bind(json_list(&w.marks))
-    .bind(json_list(&w.tags))
-    .bind(search.text)
-    .bind(search.head)
-    .bind(to_millis(now))
-    .execute(&mut **tx)
-    .await?;
+    let at = to_millis(now);
+    let rows = new
+        .iter()
+        .map(|(id, w)| {
+            let search = w.search_text();
+            vec![
+                Val::Text(id.clone()),
+                Val::Text(w.uscc.clone()),
+                Val::Text(w.name.clone()),
+                Val::Text(json_list(&w.former_names)),
+                Val::Text(w.legal_representative.clone()),
+                Val::Text(w.safety_principal.clone()),
+                Val::Text(w.safety_phone.clone()),
+                Val::Text(w.address.clone()),
+                Val::MaybeFloat(w.lon),
+                Val::MaybeFloat(w.lat),
+                Val::Text(w.unit_id.clone()),
+                Val::MaybeText(w.department_id.clone()),
+                Val::Text(w.section.clone()),
+                Val::Text(w.sector.clone()),
+                Val::Int(i64::from(w.employees)),
+                Val::Bool(w.designated_size),
+                Val::Text(w.status.clone()),
+                Val::MaybeText(w.standard_grade.clone()),
+                Val::MaybeText(w.standard_expires.map(iso)),
+                Val::Text(json_list(&w.marks)),
+                Val::Text(json_list(&w.tags)),
+                Val::MaybeText(None),
+                Val::Text(search.text),
+                Val::MaybeText(search.head),
+                Val::Int(1),
+                Val::Int(at),
+                Val::Int(at),
+            ]
+        })
+        .collect();
+    let backend = crate::db::backend_of(tx);
+    insert_batch(tx, backend, "enterprises", &INSERT_COLUMNS, rows).await?;
     Ok(())
 }
 
