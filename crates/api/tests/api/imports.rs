@@ -174,6 +174,18 @@ backend_tests! {
             "uscc": code(1_500), "name": "企业1500", "unit_id": t.tree.town,
             "section": "C", "sector": "machinery",
         })).await.expect(StatusCode::CREATED);
+        // Row 900's enterprise is closed; row 2,300's is held by another district.
+        let closed = t.post(&inspector, "/api/v1/enterprises", json!({
+            "uscc": code(900), "name": "企业900", "unit_id": t.tree.town,
+            "section": "C", "sector": "machinery",
+        })).await.expect(StatusCode::CREATED).json()["id"].as_str().unwrap().to_owned();
+        t.post(&inspector, &format!("/api/v1/enterprises/{closed}/status"),
+            json!({ "status": "closed", "reason": "注销" })).await.expect(StatusCode::OK);
+        let west = t.signed_in("west.inspector", &t.tree.west, &[Role::Inspector]).await;
+        t.post(&west, "/api/v1/enterprises", json!({
+            "uscc": code(2_300), "name": "企业2300", "unit_id": t.tree.west,
+            "section": "C", "sector": "machinery",
+        })).await.expect(StatusCode::CREATED);
         // 2,450 rows: three chunks of the driver. Every 500th row from the 8th has a wrong
         // check character; row 2,200 repeats the code of row 3, two chunks earlier.
         let rows: Vec<[String; 6]> = (0..2_450)
@@ -195,9 +207,9 @@ backend_tests! {
         let checked = settled(&t, &inspector, &id).await;
         assert_eq!(checked["status"], "checked", "{checked}");
         assert_eq!(checked["rows_total"], 2_450);
-        assert_eq!(checked["rows_refused"], 6, "{checked}");
+        assert_eq!(checked["rows_refused"], 8, "{checked}");
         assert_eq!(checked["rows_updated"], 1);
-        assert_eq!(checked["rows_created"], 2_443);
+        assert_eq!(checked["rows_created"], 2_441);
         // Data starts at sheet row 3: file row i is sheet row i + 3.
         let rows_of = |code: &str| -> Vec<u64> {
             let mut rows: Vec<u64> = checked["problems"]
@@ -212,12 +224,14 @@ backend_tests! {
         };
         assert_eq!(rows_of("check_character"), vec![10, 510, 1_010, 1_510, 2_010]);
         assert_eq!(rows_of("duplicate_in_file"), vec![2_203]);
+        assert_eq!(rows_of("enterprise_closed"), vec![903]);
+        assert_eq!(rows_of("already_exists"), vec![2_303]);
 
         t.post(&inspector, &format!("/api/v1/imports/{id}/commit"), json!({})).await.expect(StatusCode::ACCEPTED);
         let committed = settled(&t, &inspector, &id).await;
         assert_eq!(committed["status"], "committed", "{committed}");
-        assert_eq!(committed["rows_created"], 2_443);
-        assert_eq!(t.get(&inspector, "/api/v1/enterprises").await.json()["total"], 2_444);
+        assert_eq!(committed["rows_created"], 2_441);
+        assert_eq!(t.get(&inspector, "/api/v1/enterprises").await.json()["total"], 2_443);
         // A row of the last chunk, registered with what its row says and its history.
         let last = t.get(&inspector, &format!("/api/v1/enterprises?q={}", code(2_449))).await.json();
         assert_eq!(last["items"][0]["name"], "企业2449", "{last}");
@@ -230,8 +244,8 @@ backend_tests! {
         // The same file again: nothing to write, in every chunk.
         let again = upload(&t, &inspector, file).await.json();
         let again = settled(&t, &inspector, again["id"].as_str().unwrap()).await;
-        assert_eq!(again["rows_unchanged"], 2_444, "{again}");
-        assert_eq!(again["rows_refused"], 6);
+        assert_eq!(again["rows_unchanged"], 2_442, "{again}");
+        assert_eq!(again["rows_refused"], 8);
     }
 
     async fn a_file_that_cannot_be_read_is_refused_whole(t: TestApp) {

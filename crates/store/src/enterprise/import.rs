@@ -18,8 +18,9 @@ use sqlx::Row as _;
 use super::licence::{add_licence, change_licence, licence_of};
 use super::risk::{add_risk_point, change_risk_point, point_of};
 use super::{
-    COLUMNS as ENTERPRISE_COLUMNS, Enterprise, EnterpriseRow, EnterpriseWrite, LicenceWrite, Reach,
-    Reached, RiskPointWrite, insert_enterprises, register_diff, select, today, update_row,
+    COLUMNS as ENTERPRISE_COLUMNS, Enterprise, EnterpriseRow, EnterpriseWrite, LicenceWrite, Only,
+    Reach, Reached, RiskPointWrite, insert_enterprises, register_diff, select_after, today,
+    update_row,
 };
 use crate::imports::{ImportKind, RowOutcome};
 use crate::sql::Sql;
@@ -407,19 +408,25 @@ impl EnterpriseImport {
     }
 }
 
-/// The enterprise `id` as the register shows it, read in `tx`.
-async fn enterprise_in(
+/// The enterprises of `ids` that `reach` reaches, as the register shows them, read in `tx`
+/// with one statement (an import's chunk: up to [`crate::imports::CHUNK`] ids).
+async fn enterprises_in(
     tx: &mut Tx,
     now: DateTime<Utc>,
-    id: &str,
-) -> Result<Enterprise, StoreError> {
-    let sql = select(today(now), Some(&[id.to_owned()]));
+    reach: &Reach,
+    ids: &[String],
+) -> Result<HashMap<String, Enterprise>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let backend = crate::db::backend_of(tx);
+    let mut sql = select_after(Sql::batch("", backend), today(now), Only::Ids(ids));
+    reach.filter(&mut sql);
     let rows: Vec<EnterpriseRow> = sql
         .aggregate(&backend.json_rows(&ENTERPRISE_COLUMNS, "t.id"))
         .fetch_json(&mut **tx)
         .await?;
-    rows.into_iter().next().ok_or(StoreError::NotFound).and_then(Enterprise::try_from)
+    rows.into_iter().map(|row| Enterprise::try_from(row).map(|e| (e.id.clone(), e))).collect()
 }
 
 impl ImportKind for EnterpriseImport {
@@ -476,10 +483,15 @@ impl ImportKind for EnterpriseImport {
                 registered.insert(row.try_get("uscc")?, row.try_get("id")?);
             }
         }
+        let ids: Vec<String> = registered.values().cloned().collect();
+        let reached = enterprises_in(tx, self.now, &Reach::Scope(self.scope.clone()), &ids).await?;
         let mut new = Vec::new();
         for (index, w) in writes {
             match registered.get(&w.uscc) {
-                Some(id) => outcomes[index] = self.update_existing(tx, id, &w, write).await?,
+                Some(id) => {
+                    outcomes[index] =
+                        self.update_existing(tx, id, reached.get(id), &w, write).await?;
+                }
                 None if write => new.push((new_id(), w)),
                 None => {}
             }
@@ -502,28 +514,25 @@ impl ImportKind for EnterpriseImport {
 }
 
 impl EnterpriseImport {
-    /// A row whose code is registered as `id`: refused when another district holds it or it is
-    /// closed, unchanged when it says what the register says, updated otherwise.
+    /// A row whose code is registered as `id` (`before`, when the caller reaches it): refused
+    /// when another district holds it or it is closed, unchanged when it says what the register
+    /// says, updated otherwise.
     async fn update_existing(
         &self,
         tx: &mut Tx,
         id: &str,
+        before: Option<&Enterprise>,
         w: &EnterpriseWrite,
         write: bool,
     ) -> Result<RowOutcome, StoreError> {
-        let reach = Reach::Scope(self.scope.clone());
-        let mut check = Sql::new("SELECT e.id FROM enterprises e WHERE e.id = ");
-        check.bind(id.to_owned());
-        reach.filter(&mut check);
-        if check.fetch_optional(&mut **tx).await?.is_none() {
-            // Held by another district: the same answer a registration gets.
+        // Held by another district: the same answer a registration gets.
+        let Some(before) = before else {
             return Ok(RowOutcome::refused("uscc", "already_exists"));
-        }
-        let before = enterprise_in(tx, self.now, id).await?;
+        };
         if before.status == "closed" {
             return Ok(RowOutcome::refused("uscc", "enterprise_closed"));
         }
-        let diff = register_diff(&before, w);
+        let diff = register_diff(before, w);
         if diff.is_empty() {
             return Ok(RowOutcome::Unchanged);
         }
