@@ -262,6 +262,8 @@ pub struct EnterpriseImport {
     now: DateTime<Utc>,
     units: UnitNames,
     departments: UnitNames,
+    /// Whether the scope reaches a unit, by unit id, as the rows' enterprises ask.
+    reached_units: HashMap<String, bool>,
 }
 
 impl Store {
@@ -301,6 +303,7 @@ impl Store {
             now: self.now(),
             units,
             departments,
+            reached_units: HashMap::new(),
         })
     }
 }
@@ -408,20 +411,20 @@ impl EnterpriseImport {
     }
 }
 
-/// The enterprises of `ids` that `reach` reaches, as the register shows them, read in `tx`
-/// with one statement (an import's chunk: up to [`crate::imports::CHUNK`] ids).
+/// The enterprises of `ids` as the register shows them, read in `tx` with one statement (an
+/// import's chunk: up to [`crate::imports::CHUNK`] ids). Which of them the caller reaches is
+/// [`EnterpriseImport::reaches`], a lookup per unit rather than the scope's subqueries on
+/// every chunk.
 async fn enterprises_in(
     tx: &mut Tx,
     now: DateTime<Utc>,
-    reach: &Reach,
     ids: &[String],
 ) -> Result<HashMap<String, Enterprise>, StoreError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     let backend = crate::db::backend_of(tx);
-    let mut sql = select_after(Sql::batch("", backend), today(now), Only::Ids(ids));
-    reach.filter(&mut sql);
+    let sql = select_after(Sql::batch("", backend), today(now), Only::Ids(ids));
     let rows: Vec<EnterpriseRow> = sql
         .aggregate(&backend.json_rows(&ENTERPRISE_COLUMNS, "t.id"))
         .fetch_json(&mut **tx)
@@ -484,7 +487,16 @@ impl ImportKind for EnterpriseImport {
             }
         }
         let ids: Vec<String> = registered.values().cloned().collect();
-        let reached = enterprises_in(tx, self.now, &Reach::Scope(self.scope.clone()), &ids).await?;
+        let mut reached = enterprises_in(tx, self.now, &ids).await?;
+        let mut outside = Vec::new();
+        for (id, e) in &reached {
+            if !self.reaches(tx, &e.unit.id, e.department.as_ref().map(|d| d.id.as_str())).await? {
+                outside.push(id.clone());
+            }
+        }
+        for id in outside {
+            reached.remove(&id);
+        }
         let mut new = Vec::new();
         for (index, w) in writes {
             match registered.get(&w.uscc) {
@@ -514,6 +526,30 @@ impl ImportKind for EnterpriseImport {
 }
 
 impl EnterpriseImport {
+    /// Whether the caller's scope reaches an enterprise of this territory and department: the
+    /// rule of [`Reach::Scope`], a unit looked up once per import.
+    async fn reaches(
+        &mut self,
+        tx: &mut Tx,
+        unit_id: &str,
+        department_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        for unit in std::iter::once(unit_id).chain(department_id) {
+            let reached = match self.reached_units.get(unit) {
+                Some(reached) => *reached,
+                None => {
+                    let reached = scope::contains(&mut **tx, &self.scope, unit).await?;
+                    self.reached_units.insert(unit.to_owned(), reached);
+                    reached
+                }
+            };
+            if reached {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// A row whose code is registered as `id` (`before`, when the caller reaches it): refused
     /// when another district holds it or it is closed, unchanged when it says what the register
     /// says, updated otherwise.

@@ -528,7 +528,7 @@ fn select_after(mut sql: Sql, today: NaiveDate, only: Only<'_>) -> Sql {
          (SELECT COUNT(*) FROM enterprise_changes c WHERE c.enterprise_id = e.id \
            AND c.status = 'pending') AS pending_changes, \
          e.version, e.created_at, e.updated_at, e.name AS name_order \
-         FROM enterprises e JOIN units u ON u.id = e.unit_id \
+         FROM enterprises e CROSS JOIN units u \
          LEFT JOIN units d ON d.id = e.department_id \
          LEFT JOIN (SELECT l.enterprise_id, SUM(CASE WHEN l.expires_on < ",
     );
@@ -552,7 +552,11 @@ fn select_after(mut sql: Sql, today: NaiveDate, only: Only<'_>) -> Sql {
         }
     };
     only(&mut sql, "l.enterprise_id");
-    sql.push(" GROUP BY l.enterprise_id) lc ON lc.enterprise_id = e.id WHERE 1 = 1");
+    // The enterprises drive the join and the units are looked up by key: SQLite keeps a
+    // `CROSS JOIN`'s order, PostgreSQL plans it as any inner join. Left to choose, SQLite read
+    // each unit's enterprises through the unit index when its statistics were those of a small
+    // register (a chunk of an import right after a large commit: 190 ms instead of 10 ms).
+    sql.push(" GROUP BY l.enterprise_id) lc ON lc.enterprise_id = e.id WHERE u.id = e.unit_id");
     only(&mut sql, "e.id");
     sql
 }
