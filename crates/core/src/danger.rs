@@ -171,8 +171,8 @@ pub fn initial_status(
 
 /// The state after `action` by `party`, or the code of the refusal. Actions that record
 /// something without moving the hidden danger (progress, explanations, listing) answer the
-/// state it is in. Codes: `closed` (nothing moves a closed one), `not_major` (plans and listing
-/// are for major ones), `enterprise_cannot_review`, `enterprise_cannot_accept`,
+/// state it is in. Codes: `danger_closed` (nothing moves a closed one), `not_major` (plans
+/// and listing are for major ones), `enterprise_cannot_review`, `enterprise_cannot_accept`,
 /// `enterprise_cannot_list`, `plan_not_awaited`, `plan_not_submitted`, `plan_not_approved` (a
 /// major one's fix or acceptance before its plan was approved), `not_rectifying`,
 /// `not_awaiting_acceptance`.
@@ -184,7 +184,7 @@ pub fn transition(
 ) -> Result<DangerStatus, &'static str> {
     use DangerStatus::*;
     if status == Closed {
-        return Err("closed");
+        return Err("danger_closed");
     }
     let major = level == DangerLevel::Major;
     let before_plan = matches!(status, AwaitingPlan | PlanSubmitted);
@@ -434,7 +434,7 @@ mod tests {
         for action in actions {
             for party in [E, R] {
                 for level in [G, M] {
-                    assert_eq!(transition(level, Closed, action, party), Err("closed"));
+                    assert_eq!(transition(level, Closed, action, party), Err("danger_closed"));
                 }
             }
         }

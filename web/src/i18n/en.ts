@@ -223,6 +223,9 @@ export default {
     limits: { scan: 'PDF, JPEG, PNG, up to 20 MB', photo: 'JPEG, PNG, WebP, up to 10 MB', document: 'PDF, images, Word, Excel, up to 50 MB' },
   },
   errors: {
+    danger_closed: 'This hidden danger is closed off the ledger', not_major: 'Only major hidden dangers have treatment plans and listed supervision', enterprise_cannot_review: 'The regulator checks a treatment plan, not the enterprise', enterprise_cannot_accept: 'The regulator accepts the rectification; an enterprise cannot close its own',
+    enterprise_cannot_list: 'Listed supervision is the regulator’s', plan_not_awaited: 'A treatment plan was already submitted or approved', plan_not_submitted: 'No treatment plan has been submitted', plan_not_approved: 'A major hidden danger needs an approved treatment plan first',
+    not_rectifying: 'This hidden danger is not being rectified', not_awaiting_acceptance: 'No acceptance has been asked for', not_overdue: 'Not overdue: nothing to explain', already_listed: 'Already listed for supervision', not_listed: 'Not listed for supervision', cannot_list: 'Only a district or city regulator lists for supervision',
     import_not_checked: 'This import has not been checked, or was already committed', import_nothing_to_write: 'No row to write', import_running: 'The import is still running',
     file_too_large: 'The file is larger than allowed', upload_incomplete: 'The upload broke off; send the file again', attachment_removed: 'The attachment was removed already',
     enterprise_closed: 'The enterprise is closed and can no longer change', status_unchanged: 'The status is already that', not_pending: 'This request was already decided',
@@ -263,6 +266,7 @@ export default {
     follow_up_pending: 'Casualties changed and the follow-up report is not sent yet',
   },
   fieldErrors: {
+    major_needs_plan: 'a major hidden danger needs a treatment plan; it cannot be fixed on the spot', before_found: 'cannot be before the day it was found',
     ambiguous: 'more than one has this name; use the code', date_unreadable: 'date not readable (e.g. 2026-05-01)', number_unreadable: 'number not readable', yes_no_unreadable: 'should be yes or no',
     duplicate_in_file: 'appears more than once in the file', column_missing: 'column missing', column_duplicated: 'column appears twice', not_a_workbook: 'not an Excel (.xlsx) file',
     file_empty: 'the file is empty', file_type_not_allowed: 'this type of file is not allowed (judged by its content)',

@@ -223,6 +223,9 @@ export default {
     limits: { scan: 'PDF、JPEG、PNG，不超过 20 MB', photo: 'JPEG、PNG、WebP，不超过 10 MB', document: 'PDF、图片、Word、Excel，不超过 50 MB' },
   },
   errors: {
+    danger_closed: '该隐患已销号', not_major: '只有重大隐患才有治理方案和挂牌督办', enterprise_cannot_review: '治理方案由监管部门审核，企业不能审核', enterprise_cannot_accept: '验收由监管部门进行，企业不能自行验收销号',
+    enterprise_cannot_list: '挂牌督办由监管部门进行', plan_not_awaited: '治理方案已提交或已通过', plan_not_submitted: '尚未提交治理方案', plan_not_approved: '重大隐患须先通过治理方案审核',
+    not_rectifying: '该隐患不在整改中', not_awaiting_acceptance: '该隐患尚未申请验收', not_overdue: '尚未超期，无需说明', already_listed: '已挂牌督办', not_listed: '未挂牌督办', cannot_list: '只有区县或市级监管单位可以挂牌督办',
     import_not_checked: '该导入未完成预检或已导入', import_nothing_to_write: '没有可以写入的行', import_running: '导入正在进行，请稍候',
     file_too_large: '文件超过允许的大小', upload_incomplete: '上传中断，请重新上传', attachment_removed: '该附件已删除',
     enterprise_closed: '企业已注销，不能再修改', status_unchanged: '状态没有变化', not_pending: '该申请已处理',
@@ -263,6 +266,7 @@ export default {
     follow_up_pending: '伤亡人数变化后尚未续报',
   },
   fieldErrors: {
+    major_needs_plan: '重大隐患须制定治理方案，不能当场整改', before_found: '不能早于发现日期',
     ambiguous: '同名不止一个，请填写代码', date_unreadable: '日期无法识别（如 2026-05-01）', number_unreadable: '数字无法识别', yes_no_unreadable: '应填“是”或“否”',
     duplicate_in_file: '在文件中重复出现', column_missing: '缺少此列', column_duplicated: '此列出现了两次', not_a_workbook: '不是 Excel（.xlsx）文件',
     file_empty: '文件为空', file_type_not_allowed: '文件类型不允许（按文件内容识别）',
