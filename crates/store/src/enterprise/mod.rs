@@ -63,7 +63,7 @@ pub enum Reach {
 
 impl Reach {
     /// Appends the rule to a query over `enterprises e`.
-    fn filter(&self, sql: &mut Sql) {
+    pub(crate) fn filter(&self, sql: &mut Sql) {
         match self {
             Reach::Scope(scope) => scope::filter_any(sql, scope, &["e.unit_id", "e.department_id"]),
             Reach::Own(id) => {

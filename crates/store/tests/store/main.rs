@@ -3,6 +3,7 @@
 
 mod attachment;
 mod audit;
+mod danger;
 mod duty;
 mod enterprise;
 mod incident;
