@@ -163,6 +163,7 @@ export default {
     enterprise_licence_added: 'Add licence', enterprise_licence_updated: 'Edit licence', enterprise_licence_withdrawn: 'Withdraw licence',
     enterprise_risk_point_added: 'Add risk point', enterprise_risk_point_updated: 'Edit risk point', enterprise_risk_point_retired: 'Retire risk point',
     enterprise_cutoffs_changed: 'Change risk thresholds',
+    danger_recorded: 'Record hidden danger', danger_accepted: 'Accept and close hidden danger', danger_listed: 'List hidden danger for supervision', danger_unlisted: 'End listed supervision',
     import_uploaded: 'Upload import file', import_committed: 'Commit import',
     enterprise_hazard_source_added: 'Add hazard source', enterprise_hazard_source_updated: 'Edit hazard source', enterprise_hazard_source_retired: 'Retire hazard source',
     enterprise_substance_added: 'Add hazardous substance', enterprise_substance_updated: 'Edit hazardous substance', user_enterprise_bound: 'Bind enterprise account',

@@ -163,6 +163,7 @@ export default {
     enterprise_licence_added: '登记证照', enterprise_licence_updated: '修改证照', enterprise_licence_withdrawn: '注销证照',
     enterprise_risk_point_added: '新增风险点', enterprise_risk_point_updated: '修改风险点', enterprise_risk_point_retired: '停用风险点',
     enterprise_cutoffs_changed: '修改风险分级界限',
+    danger_recorded: '登记隐患', danger_accepted: '隐患验收销号', danger_listed: '隐患挂牌督办', danger_unlisted: '隐患摘牌',
     import_uploaded: '上传导入文件', import_committed: '确认导入',
     enterprise_hazard_source_added: '登记危险源', enterprise_hazard_source_updated: '修改危险源', enterprise_hazard_source_retired: '核销危险源',
     enterprise_substance_added: '新增危险化学品临界量', enterprise_substance_updated: '修改危险化学品临界量', user_enterprise_bound: '绑定企业账号',

@@ -494,14 +494,19 @@ impl Store {
             data,
         )
         .await?;
-        if matches!(
-            step,
-            DangerStep::Accept { pass: true, .. } | DangerStep::List | DangerStep::Unlist { .. }
-        ) {
+        let audited = match &step {
+            DangerStep::Accept { pass: true, .. } => {
+                Some(NewAuditRecord::new(actor, "danger.accepted", Outcome::Success))
+            }
+            DangerStep::List => Some(NewAuditRecord::new(actor, "danger.listed", Outcome::Success)),
+            DangerStep::Unlist { .. } => {
+                Some(NewAuditRecord::new(actor, "danger.unlisted", Outcome::Success))
+            }
+            _ => None,
+        };
+        if let Some(record) = audited {
             let record =
-                NewAuditRecord::new(actor, &format!("danger.{}", step.kind()), Outcome::Success)
-                    .target("hidden_danger", id)
-                    .detail(json!({ "number": before.number }));
+                record.target("hidden_danger", id).detail(json!({ "number": before.number }));
             audit::append(&mut tx, now, record).await?;
         }
         tx.commit().await?;

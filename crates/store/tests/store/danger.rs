@@ -156,5 +156,11 @@ backend_tests! {
         let steps: Vec<String> = t.store.timeline("hidden_danger", &m.id).await.unwrap().into_iter().map(|e| e.kind).collect();
         assert_eq!(steps, ["recorded", "plan_submitted", "plan_approved", "listed", "explained",
             "progress_reported", "fix_reported", "acceptance_failed", "fix_reported", "accepted"]);
+        let audited = t.store.search_audit(&Scope::Global, &beacon_store::audit::AuditFilter {
+            action: Some("danger.".into()), target_id: Some(m.id.clone()), ..Default::default()
+        }, PageRequest::default()).await.unwrap();
+        let mut actions: Vec<String> = audited.items.into_iter().map(|r| r.action).collect();
+        actions.sort();
+        assert_eq!(actions, ["danger.accepted", "danger.listed", "danger.recorded"]);
     }
 }
