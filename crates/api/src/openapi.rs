@@ -34,6 +34,7 @@ use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
         (name = "incidents", description = "Incidents: intake, grading, the reporting chain's clocks"),
         (name = "calendar", description = "Working days and public holidays"),
         (name = "enterprise", description = "The safety-production database: enterprises, licences, risk points"),
+        (name = "hazard", description = "Hidden dangers: the rectification ledger, treatment plans, listed supervision, acceptance"),
         (name = "import", description = "Excel imports of the ledgers: template, dry run, commit, annotated result"),
         (name = "attachments", description = "Files attached to records: scans, photos, documents"),
         (name = "notify", description = "One's notifications"),

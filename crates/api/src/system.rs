@@ -89,6 +89,7 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::duty::routes())
         .merge(crate::incident::routes())
         .merge(crate::enterprise::routes())
+        .merge(crate::danger::routes())
         .merge(crate::imports::routes())
         .merge(crate::attachment::routes())
         .merge(crate::calendar::routes())

@@ -1900,6 +1900,174 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hazards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ledger: hidden dangers the caller reaches, open ones by deadline first. */
+        get: operations["list_dangers"];
+        put?: never;
+        /**
+         * Records a hidden danger of an enterprise the caller reaches (regulators; an enterprise its
+         *     own, found by its own check).
+         */
+        post: operations["create_danger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hazards/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_danger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hazards/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every step of the hidden danger, oldest first. */
+        get: operations["danger_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hazards/{id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submits the treatment plan of a major hidden danger: the five implementations, each
+         *     required; its deadline becomes the rectification's.
+         */
+        post: operations["submit_plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hazards/{id}/plan/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The regulator's check of a submitted plan: approved (rectification starts) or returned. */
+        post: operations["review_plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hazards/{id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A report on the rectification: progress, the fix (which asks for acceptance) or the
+         *     written explanation of a missed deadline.
+         */
+        post: operations["report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hazards/{id}/acceptance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The regulator's acceptance (验收): passed closes it off the ledger (销号), failed sends it
+         *     back to rectification with the reason.
+         */
+        post: operations["accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hazards/{id}/listing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lists a major hidden danger for supervision (挂牌督办) at the caller's own level (a district
+         *     or the city).
+         */
+        post: operations["list_for_supervision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hazards/{id}/listing/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ends listed supervision, with the reason. */
+        post: operations["end_listing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/imports": {
         parameters: {
             query?: never;
@@ -2601,6 +2769,85 @@ export interface components {
             /** @description The bearer secret. Shown this once; Beacon keeps only its hash. */
             secret: string;
         };
+        /** @description A hidden danger as the ledger shows it. */
+        Danger: {
+            id: string;
+            number: string;
+            enterprise_id: string;
+            enterprise_name: string;
+            unit_name: string;
+            level: components["schemas"]["DangerLevel"];
+            category: components["schemas"]["DangerCategory"];
+            origin: components["schemas"]["DangerOrigin"];
+            place: string;
+            description: string;
+            criterion: string;
+            /** Format: date */
+            found_on: string;
+            /** Format: date */
+            deadline: string;
+            responsible_person: string;
+            status: components["schemas"]["DangerStatus"];
+            /** @description Open and past its deadline, as of today. */
+            overdue: boolean;
+            plan?: null | components["schemas"]["TreatmentPlan"];
+            listed_level?: null | components["schemas"]["ListingLevel"];
+            /** Format: date-time */
+            listed_at?: string | null;
+            explanation: string;
+            /** Format: date-time */
+            closed_at?: string | null;
+            closed_by_name?: string | null;
+            created_by_name: string;
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description 基础管理类 (papers, training, systems) or 现场管理类 (the site: equipment, places, work).
+         * @enum {string}
+         */
+        DangerCategory: "management" | "site";
+        /**
+         * @description 一般 or 重大.
+         * @enum {string}
+         */
+        DangerLevel: "general" | "major";
+        /**
+         * @description How a hidden danger came to the ledger.
+         * @enum {string}
+         */
+        DangerOrigin: "inspection" | "self_inspection" | "campaign" | "tipoff" | "incident_investigation";
+        /**
+         * @description Where a hidden danger stands.
+         * @enum {string}
+         */
+        DangerStatus: "awaiting_plan" | "plan_submitted" | "rectifying" | "awaiting_acceptance" | "closed";
+        /** @description A hidden danger as recorded (by an inspector, or by the enterprise from its own check). */
+        DangerWrite: {
+            enterprise_id: string;
+            level: components["schemas"]["DangerLevel"];
+            category: components["schemas"]["DangerCategory"];
+            origin: components["schemas"]["DangerOrigin"];
+            /** @description Where in the enterprise (workshop, installation, post). */
+            place: string;
+            description: string;
+            /** @description The checklist item or rule it is judged by (判定依据); required for a major one. */
+            criterion?: string;
+            /** Format: date */
+            found_on: string;
+            /**
+             * Format: date
+             * @description The rectification deadline.
+             */
+            deadline: string;
+            responsible_person?: string;
+            /** @description Rectified while the inspector was there (当场整改); general ones only. */
+            fixed_on_spot?: boolean;
+        };
         DeadlineAnswer: {
             /**
              * Format: date-time
@@ -2609,6 +2856,12 @@ export interface components {
             ends_at: string;
             /** @description Whether the calendar has the holiday data of every year the period touches. */
             known_years: boolean;
+        };
+        Decision: {
+            /** @description Approve the plan, or pass the acceptance. */
+            approve: boolean;
+            /** @description Why a plan is returned or an acceptance fails (required then). */
+            reason?: string;
         };
         /** @description A unit's published duty phone (值班电话). */
         DirectoryEntry: {
@@ -2762,6 +3015,9 @@ export interface components {
             addressee?: string | null;
             contact?: string | null;
             sections?: null | components["schemas"]["ReportSections"];
+        };
+        EndListing: {
+            reason: string;
         };
         Enterprise: {
             id: string;
@@ -3480,6 +3736,11 @@ export interface components {
              */
             version?: number | null;
         };
+        /**
+         * @description The levels that list a major hidden danger for supervision (挂牌督办): the lister's own.
+         * @enum {string}
+         */
+        ListingLevel: "district" | "city";
         LoginRequest: {
             username: string;
             password: string;
@@ -3551,6 +3812,51 @@ export interface components {
         OverrideGrade: {
             grade?: null | components["schemas"]["Grade"];
             reason: string;
+        };
+        /** @description A page of results with the total count, for list endpoints. */
+        Page_Danger: {
+            items: {
+                id: string;
+                number: string;
+                enterprise_id: string;
+                enterprise_name: string;
+                unit_name: string;
+                level: components["schemas"]["DangerLevel"];
+                category: components["schemas"]["DangerCategory"];
+                origin: components["schemas"]["DangerOrigin"];
+                place: string;
+                description: string;
+                criterion: string;
+                /** Format: date */
+                found_on: string;
+                /** Format: date */
+                deadline: string;
+                responsible_person: string;
+                status: components["schemas"]["DangerStatus"];
+                /** @description Open and past its deadline, as of today. */
+                overdue: boolean;
+                plan?: null | components["schemas"]["TreatmentPlan"];
+                listed_level?: null | components["schemas"]["ListingLevel"];
+                /** Format: date-time */
+                listed_at?: string | null;
+                explanation: string;
+                /** Format: date-time */
+                closed_at?: string | null;
+                closed_by_name?: string | null;
+                created_by_name: string;
+                /** Format: int64 */
+                version: number;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
         };
         /** @description A page of results with the total count, for list endpoints. */
         Page_DutyLogEntry: {
@@ -4424,6 +4730,25 @@ export interface components {
             actor_name: string;
             kind: string;
             data: Record<string, never>;
+        };
+        /** @description A major hidden danger's treatment plan: the five implementations (五落实), each required. */
+        TreatmentPlan: {
+            /** @description 措施落实: what will be done, and how production is suspended meanwhile. */
+            measures: string;
+            /** @description 责任落实: who answers for it. */
+            responsible_person: string;
+            /**
+             * Format: int64
+             * @description 资金落实: funds set aside, in fen (CNY × 100); more than zero.
+             */
+            funds_fen: number;
+            /**
+             * Format: date
+             * @description 时限落实: when it will be done.
+             */
+            deadline: string;
+            /** @description 预案落实: the contingency plan while the danger lasts. */
+            contingency_plan: string;
         };
         Unit: {
             id: string;
@@ -10043,6 +10368,519 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description `user_id: not_an_enterprise_account`, `enterprise_id: not_found` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_dangers: {
+        parameters: {
+            query?: {
+                /** @description Hidden dangers of enterprises in this unit's territory (unit id; the unit and beneath). */
+                unit?: string;
+                /** @description Of this enterprise (id). */
+                enterprise?: string;
+                level?: components["schemas"]["DangerLevel"];
+                status?: components["schemas"]["DangerStatus"];
+                /** @description Open ones only (not closed off the ledger). */
+                open?: boolean;
+                /** @description Open and past the deadline. */
+                overdue?: boolean;
+                /** @description Listed for supervision. */
+                listed?: boolean;
+                /** @description From 1; default 1. */
+                page?: number;
+                /** @description 1 to 200; default 20. */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Danger"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_danger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DangerWrite"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Danger"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `enterprise_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `deadline: before_found`, `found_on: in_future`, `criterion: required` (a major one), `fixed_on_spot: major_needs_plan`, `origin: self_inspection_only` (an enterprise)… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_danger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Danger"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    danger_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineEntry"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    submit_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TreatmentPlan"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Danger"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_major`, `plan_not_awaited`, `danger_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `measures: required`, `funds_fen: required`, `deadline: before_found`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    review_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Danger"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            /** @description `enterprise_cannot_review` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `plan_not_submitted`, `not_major`, `danger_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `reason: required` (returned) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Report"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Danger"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `plan_not_approved`, `not_rectifying`, `not_overdue`, `danger_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `text: required` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Danger"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            /** @description `enterprise_cannot_accept` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `plan_not_approved`, `not_awaiting_acceptance`, `danger_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `reason: required` (failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_for_supervision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Danger"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description `enterprise_cannot_list`, `cannot_list` (not a district or city regulator) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_major`, `already_listed`, `danger_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    end_listing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndListing"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Danger"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_listed`, `danger_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `reason: required` */
             422: {
                 headers: {
                     [name: string]: unknown;

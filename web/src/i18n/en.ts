@@ -267,6 +267,7 @@ export default {
     follow_up_pending: 'Casualties changed and the follow-up report is not sent yet',
   },
   fieldErrors: {
+    self_inspection_only: 'an enterprise records what its own checks find',
     major_needs_plan: 'a major hidden danger needs a treatment plan; it cannot be fixed on the spot', before_found: 'cannot be before the day it was found',
     ambiguous: 'more than one has this name; use the code', date_unreadable: 'date not readable (e.g. 2026-05-01)', number_unreadable: 'number not readable', yes_no_unreadable: 'should be yes or no',
     duplicate_in_file: 'appears more than once in the file', column_missing: 'column missing', column_duplicated: 'column appears twice', not_a_workbook: 'not an Excel (.xlsx) file',

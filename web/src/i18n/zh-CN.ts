@@ -267,6 +267,7 @@ export default {
     follow_up_pending: '伤亡人数变化后尚未续报',
   },
   fieldErrors: {
+    self_inspection_only: '企业只能登记自查发现的隐患',
     major_needs_plan: '重大隐患须制定治理方案，不能当场整改', before_found: '不能早于发现日期',
     ambiguous: '同名不止一个，请填写代码', date_unreadable: '日期无法识别（如 2026-05-01）', number_unreadable: '数字无法识别', yes_no_unreadable: '应填“是”或“否”',
     duplicate_in_file: '在文件中重复出现', column_missing: '缺少此列', column_duplicated: '此列出现了两次', not_a_workbook: '不是 Excel（.xlsx）文件',

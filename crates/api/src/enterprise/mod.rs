@@ -47,7 +47,7 @@ use beacon_export::{Cell, Ledger, ledger_xlsx};
 
 /// What the caller reaches for reading: its own enterprise (an `enterprise` account), or the
 /// register of its scope.
-async fn read_reach(state: &AppState, principal: &Principal) -> ApiResult<Reach> {
+pub(crate) async fn read_reach(state: &AppState, principal: &Principal) -> ApiResult<Reach> {
     if principal.roles.contains(&Role::Enterprise) {
         let own = match &principal.user_id {
             Some(user) => state.store().account_enterprise(user).await?,

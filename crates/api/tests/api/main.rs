@@ -6,6 +6,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod cluster;
+mod danger;
 mod contract;
 mod duty;
 mod enterprise;

@@ -259,6 +259,10 @@ impl Store {
         let write = write.validate(today(now)).map_err(StoreError::Invalid)?;
         let status = initial_status(write.level, write.fixed_on_spot, party)
             .map_err(|code| StoreError::invalid("fixed_on_spot", code))?;
+        // An enterprise records what its own checks find; the rest is the regulators'.
+        if party == Party::Enterprise && write.origin != DangerOrigin::SelfInspection {
+            return Err(StoreError::invalid("origin", "self_inspection_only"));
+        }
         let mut tx = self.begin().await?;
         let e = self.reached_enterprise(&mut tx, reach, &write.enterprise_id).await?;
         if e.status == "closed" {
@@ -329,6 +333,16 @@ impl Store {
         reach.filter(&mut sql);
         let row = sql.fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
         danger_of(&row, today(self.now()))
+    }
+
+    /// Every step of a hidden danger the caller reaches, oldest first.
+    pub async fn danger_history(
+        &self,
+        reach: &Reach,
+        id: &str,
+    ) -> Result<Vec<timeline::TimelineEntry>, StoreError> {
+        self.danger(reach, id).await?;
+        self.timeline("hidden_danger", id).await
     }
 
     /// A page of the ledger, the most urgent first (earliest deadline of the open ones, then

@@ -1,0 +1,113 @@
+//! Hidden dangers over HTTP: who reaches and moves one (the register's reach, 404 before 403,
+//! the enterprise's own steps and the regulator's), and a major one from record to 销号.
+
+use axum::http::StatusCode;
+use beacon_core::clock::Clock;
+use beacon_core::org::Role;
+use beacon_store::backend_tests;
+use chrono::Days;
+use serde_json::json;
+
+use crate::TestApp;
+
+backend_tests! {
+    async fn a_major_hidden_danger_goes_from_record_to_closing_under_each_sides_rights(t: TestApp) {
+        let inspector = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
+        let west = t.signed_in("west.inspector", &t.tree.west, &[Role::Inspector]).await;
+        let viewer = t.signed_in("east.viewer", &t.tree.east, &[Role::Viewer]).await;
+        let admin = t.signed_in("east.admin", &t.tree.east, &[Role::SystemAdmin]).await;
+        let made = t.post(&inspector, "/api/v1/enterprises", json!({
+            "uscc": "91350100M000100Y43", "name": "临江甲化工", "unit_id": t.tree.town,
+            "section": "C", "sector": "hazardous_chemicals",
+        })).await;
+        let enterprise = made.expect(StatusCode::CREATED).json()["id"].as_str().unwrap().to_owned();
+        let officer = t.user("jia.safety", &t.tree.town, &[Role::Enterprise]).await;
+        t.put(&admin, &format!("/api/v1/users/{officer}/enterprise"), json!({ "enterprise_id": enterprise }))
+            .await.expect(StatusCode::NO_CONTENT);
+        let own = t.login("jia.safety", crate::PASSWORD).await.session();
+        let today = t.clock.now().date_naive();
+        let danger = |level: &str, origin: &str| json!({
+            "enterprise_id": enterprise, "level": level, "category": "site", "origin": origin,
+            "place": "罐区", "description": "液位计失效，未设高液位报警",
+            "criterion": "安监总管三〔2017〕121号 第十五条",
+            "found_on": today.to_string(), "deadline": (today + Days::new(30)).to_string(),
+        });
+
+        // Recording: the west does not know the enterprise; a reader may not record; the
+        // enterprise records only what its own checks find.
+        t.post(&west, "/api/v1/hazards", danger("major", "inspection")).await.expect(StatusCode::NOT_FOUND);
+        t.post(&viewer, "/api/v1/hazards", danger("major", "inspection")).await.expect(StatusCode::FORBIDDEN);
+        let wrong = t.post(&own, "/api/v1/hazards", danger("general", "inspection")).await;
+        wrong.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(wrong.json()["fields"]["origin"], "self_inspection_only");
+        let mut early = danger("general", "inspection");
+        early["deadline"] = json!((today - Days::new(1)).to_string());
+        assert_eq!(t.post(&inspector, "/api/v1/hazards", early).await.json()["fields"]["deadline"], "before_found");
+        t.post(&own, "/api/v1/hazards", danger("general", "self_inspection")).await.expect(StatusCode::CREATED);
+        let made = t.post(&inspector, "/api/v1/hazards", danger("major", "inspection")).await;
+        let m = made.expect(StatusCode::CREATED).json();
+        assert_eq!(m["status"], "awaiting_plan");
+        assert_eq!(m["created_by_name"], "east.inspector");
+        let id = m["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/hazards/{id}");
+
+        // Reading: the enterprise and the east; not the west, not the administrators.
+        t.get(&own, &path).await.expect(StatusCode::OK);
+        t.get(&viewer, &path).await.expect(StatusCode::OK);
+        t.get(&west, &path).await.expect(StatusCode::NOT_FOUND);
+        t.get(&admin, "/api/v1/hazards").await.expect(StatusCode::FORBIDDEN);
+        assert_eq!(t.get(&west, "/api/v1/hazards").await.json()["total"], 0);
+        assert_eq!(t.get(&own, "/api/v1/hazards?level=major").await.json()["total"], 1);
+
+        // The plan: the enterprise submits it (all five), the regulator approves it.
+        let plan = |funds: i64| json!({
+            "measures": "停用储罐，加装高液位报警和联锁", "responsible_person": "王安全",
+            "funds_fen": funds, "deadline": (today + Days::new(20)).to_string(),
+            "contingency_plan": "储罐泄漏现场处置方案",
+        });
+        let fix = json!({ "kind": "fix", "text": "已加装" });
+        assert_eq!(t.post(&own, &format!("{path}/reports"), fix.clone()).await.code(), "plan_not_approved");
+        assert_eq!(t.post(&own, &format!("{path}/plan"), plan(0)).await.json()["fields"]["funds_fen"], "required");
+        t.post(&west, &format!("{path}/plan"), plan(800_000)).await.expect(StatusCode::NOT_FOUND);
+        t.post(&own, &format!("{path}/plan"), plan(800_000)).await.expect(StatusCode::OK);
+        let approve = json!({ "approve": true });
+        let by_own = t.post(&own, &format!("{path}/plan/review"), approve.clone()).await;
+        by_own.expect(StatusCode::FORBIDDEN);
+        assert_eq!(by_own.code(), "enterprise_cannot_review");
+        t.post(&viewer, &format!("{path}/plan/review"), approve.clone()).await.expect(StatusCode::FORBIDDEN);
+        t.post(&west, &format!("{path}/plan/review"), approve.clone()).await.expect(StatusCode::NOT_FOUND);
+        let approved = t.post(&inspector, &format!("{path}/plan/review"), approve).await;
+        assert_eq!(approved.expect(StatusCode::OK).json()["status"], "rectifying");
+
+        // Listed by the district; the enterprise cannot list it.
+        assert_eq!(t.post(&own, &format!("{path}/listing"), json!({})).await.code(), "enterprise_cannot_list");
+        let listed = t.post(&inspector, &format!("{path}/listing"), json!({})).await;
+        assert_eq!(listed.expect(StatusCode::OK).json()["listed_level"], "district");
+        assert_eq!(t.get(&inspector, "/api/v1/hazards?listed=true").await.json()["total"], 1);
+
+        // The fix, a failed acceptance, the fix again, then 销号 by the regulator only.
+        t.post(&own, &format!("{path}/reports"), json!({ "kind": "progress", "text": "设备已到货" })).await.expect(StatusCode::OK);
+        t.post(&own, &format!("{path}/reports"), fix.clone()).await.expect(StatusCode::OK);
+        let by_own = t.post(&own, &format!("{path}/acceptance"), json!({ "approve": true })).await;
+        by_own.expect(StatusCode::FORBIDDEN);
+        assert_eq!(by_own.code(), "enterprise_cannot_accept");
+        let no_reason = t.post(&inspector, &format!("{path}/acceptance"), json!({ "approve": false })).await;
+        assert_eq!(no_reason.json()["fields"]["reason"], "required");
+        let failed = t.post(&inspector, &format!("{path}/acceptance"), json!({ "approve": false, "reason": "未做联锁测试" })).await;
+        assert_eq!(failed.json()["status"], "rectifying");
+        t.post(&own, &format!("{path}/reports"), fix).await.expect(StatusCode::OK);
+        let closed = t.post(&inspector, &format!("{path}/acceptance"), json!({ "approve": true })).await;
+        let closed = closed.expect(StatusCode::OK).json();
+        assert_eq!(closed["status"], "closed");
+        assert_eq!(closed["closed_by_name"], "east.inspector");
+        assert_eq!(t.post(&own, &format!("{path}/reports"), json!({ "kind": "explanation", "text": "迟" })).await.code(), "danger_closed");
+
+        let history = t.get(&own, &format!("{path}/history")).await.json();
+        let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["recorded", "plan_submitted", "plan_approved", "listed", "progress_reported",
+            "fix_reported", "acceptance_failed", "fix_reported", "accepted"]);
+        t.get(&west, &format!("{path}/history")).await.expect(StatusCode::NOT_FOUND);
+        // Bad filters are named.
+        assert_eq!(t.get(&inspector, "/api/v1/hazards?unit=x%20y").await.json()["fields"]["unit"], "invalid");
+    }
+}
