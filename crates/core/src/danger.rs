@@ -261,9 +261,27 @@ pub fn is_overdue(status: DangerStatus, deadline: NaiveDate, today: NaiveDate) -
     status.is_open() && today > deadline
 }
 
-/// A rectification deadline: not before the day the hidden danger was found (`before_found`).
+/// How far a deadline may lie after the day a hidden danger was found: ten years.
+pub const MAX_RECTIFICATION_DAYS: u64 = 3_660;
+
+/// A rectification deadline: not before the day the hidden danger was found (`before_found`),
+/// nor more than [`MAX_RECTIFICATION_DAYS`] after it (`out_of_range`).
 pub fn check_deadline(found_on: NaiveDate, deadline: NaiveDate) -> Result<(), &'static str> {
-    if deadline < found_on { Err("before_found") } else { Ok(()) }
+    if deadline < found_on {
+        Err("before_found")
+    } else if found_on
+        .checked_add_days(chrono::Days::new(MAX_RECTIFICATION_DAYS))
+        .is_none_or(|last| deadline > last)
+    {
+        Err("out_of_range")
+    } else {
+        Ok(())
+    }
+}
+
+/// The earliest day a hidden danger can have been found.
+pub fn earliest_found_on() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN)
 }
 
 /// Funds of a plan: at most a hundred billion yuan, in fen.
@@ -448,6 +466,10 @@ mod tests {
         assert!(!is_overdue(Closed, day(10), day(11)));
         assert_eq!(check_deadline(day(10), day(10)), Ok(()));
         assert_eq!(check_deadline(day(10), day(9)), Err("before_found"));
+        let last = day(10) + chrono::Days::new(MAX_RECTIFICATION_DAYS);
+        assert_eq!(check_deadline(day(10), last), Ok(()));
+        assert_eq!(check_deadline(day(10), last + chrono::Days::new(1)), Err("out_of_range"));
+        assert_eq!(check_deadline(NaiveDate::MAX, NaiveDate::MAX), Err("out_of_range"));
     }
 
     #[test]

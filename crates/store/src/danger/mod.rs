@@ -8,7 +8,7 @@ use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
 use beacon_core::clock::{from_millis, to_millis};
 use beacon_core::danger::{
     DangerAction, DangerCategory, DangerLevel, DangerOrigin, DangerStatus, ListingLevel, Party,
-    TreatmentPlan, check_deadline, initial_status, is_overdue, transition,
+    TreatmentPlan, check_deadline, earliest_found_on, initial_status, is_overdue, transition,
 };
 use beacon_core::error::ValidationErrors;
 use beacon_core::id::new_id;
@@ -66,6 +66,8 @@ impl DangerWrite {
         text("responsible_person", &mut self.responsible_person, 64, false);
         if self.found_on > today {
             errors.add("found_on", "in_future");
+        } else if self.found_on < earliest_found_on() {
+            errors.add("found_on", "out_of_range");
         }
         if let Err(code) = check_deadline(self.found_on, self.deadline) {
             errors.add("deadline", code);
