@@ -232,6 +232,9 @@ async fn fire_batch(
             beacon_store::enterprise::LICENCE_DEADLINE => {
                 store.fire_licence_stage(&mut tx, stage, state.mail_enabled()).await?;
             }
+            beacon_store::danger::DANGER_DEADLINE => {
+                store.fire_danger_stage(&mut tx, stage, state.mail_enabled()).await?;
+            }
             other => tracing::warn!(kind = other, "deadline of unknown kind skipped"),
         }
     }

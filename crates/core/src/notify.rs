@@ -103,6 +103,23 @@ pub fn email_text(kind: &str, data: &Value, link: Option<&str>) -> (String, Stri
                 )
             }
         }
+        "danger.deadline_near" | "danger.overdue" => {
+            let (name, number, deadline) =
+                (text(data, "enterprise_name"), text(data, "number"), text(data, "deadline"));
+            if kind == "danger.overdue" {
+                (
+                    format!(
+                        "隐患整改超期：{name} 隐患 {number} 的整改期限 {deadline} 已过，请督促并要求书面说明"
+                    ),
+                    format!("Hidden danger overdue: {name}, {number} was due on {deadline}"),
+                )
+            } else {
+                (
+                    format!("隐患整改即将到期：{name} 隐患 {number} 须于 {deadline} 前整改完毕"),
+                    format!("Hidden danger due soon: {name}, {number} is due on {deadline}"),
+                )
+            }
+        }
         "duty.roster_published" => (
             format!(
                 "{unit} 值班表已发布（{} 至 {}），您有 {} 个班次",

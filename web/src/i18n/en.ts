@@ -206,8 +206,9 @@ export default {
     liveEmpty: 'No live events yet', newTitle: 'New notification', mail: 'E-mail', mailTitle: 'E-mail notifications', mailOff: 'This server does not send e-mail yet; the address is kept for when it does', mailNone: 'No e-mail', mailHint: 'Duty reminders, swaps and handovers are also sent to this address.', readAll: 'Mark all as read', total: '{n} in all',
     viewAll: 'View all notifications', pageTitle: 'Notifications', all: 'All', unreadOnly: 'Unread', unread: 'Unread', allKinds: 'All kinds',
     familyAll: '{family} (all)', kind: 'Kind', content: 'Message', at: 'Time', open: 'Open',
-    families: { duty: 'Duty', incident: 'Incident reporting', enterprise: 'Work safety' },
+    families: { duty: 'Duty', incident: 'Incident reporting', enterprise: 'Work safety', danger: 'Hidden dangers' },
     kinds: {
+      danger_deadline_near: 'Hidden danger due soon', danger_overdue: 'Hidden danger overdue',
       enterprise_licence_expiring: 'Licence expiring', enterprise_licence_expired: 'Licence expired',
       duty_roster_published: 'Roster published', duty_shift_reminder: 'Shift reminder', duty_check_in_missed: 'Missed check-in',
       duty_swap_requested: 'Swap request', duty_swap_awaiting_approval: 'Swap to approve', duty_swap_decided: 'Swap decided',
@@ -645,6 +646,8 @@ export default {
     reset: 'Restore shipped data', resetConfirm: 'Drop the changes to {year} and restore the shipped data?', resetDone: 'Restored',
   },
   notifyKinds: {
+    danger_deadline_near: 'Hidden danger due soon: {enterprise_name}, {number} is due on {deadline}',
+    danger_overdue: 'Hidden danger overdue: {enterprise_name}, {number} was due on {deadline}',
     enterprise_licence_expiring: 'Licence expiring: {enterprise_name}, {licenceName} ({number}) expires on {expires_on}',
     enterprise_licence_expired: 'Licence expired: {enterprise_name}, {licenceName} ({number}) expired on {expires_on}',
     duty_roster_published: '{unit_name}: the duty roster for {from} to {to} is published; you have {shifts} shifts',

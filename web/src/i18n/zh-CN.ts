@@ -206,8 +206,9 @@ export default {
     liveEmpty: '暂无实时动态', newTitle: '新通知', mail: '邮件通知', mailTitle: '邮件通知设置', mailOff: '本服务器未配置邮件发送，地址会保存，待开通后生效', mailNone: '不接收邮件', mailHint: '值班提醒、换班、交接班等通知会同时发到这个邮箱。', readAll: '全部标为已读', total: '共 {n} 条',
     viewAll: '查看全部通知', pageTitle: '通知中心', all: '全部', unreadOnly: '未读', unread: '未读', allKinds: '全部类型',
     familyAll: '{family}（全部）', kind: '类型', content: '内容', at: '时间', open: '查看',
-    families: { duty: '值班', incident: '事件报告', enterprise: '安全生产' },
+    families: { duty: '值班', incident: '事件报告', enterprise: '安全生产', danger: '隐患治理' },
     kinds: {
+      danger_deadline_near: '隐患整改即将到期', danger_overdue: '隐患整改超期',
       enterprise_licence_expiring: '证照即将到期', enterprise_licence_expired: '证照已过期',
       duty_roster_published: '值班表发布', duty_shift_reminder: '值班提醒', duty_check_in_missed: '未到岗',
       duty_swap_requested: '换班申请', duty_swap_awaiting_approval: '换班待审批', duty_swap_decided: '换班结果',
@@ -645,6 +646,8 @@ export default {
     reset: '恢复内置数据', resetConfirm: '确定放弃对 {year} 年的修改、恢复系统内置数据吗？', resetDone: '已恢复',
   },
   notifyKinds: {
+    danger_deadline_near: '隐患整改即将到期：{enterprise_name} 隐患 {number} 须于 {deadline} 前整改完毕',
+    danger_overdue: '隐患整改超期：{enterprise_name} 隐患 {number} 的整改期限 {deadline} 已过',
     enterprise_licence_expiring: '证照即将到期：{enterprise_name} {licenceName}（{number}）将于 {expires_on} 到期',
     enterprise_licence_expired: '证照已过期：{enterprise_name} {licenceName}（{number}）已于 {expires_on} 到期',
     duty_roster_published: '{unit_name}值班表已发布（{from} 至 {to}），您有 {shifts} 个班次',

@@ -4,11 +4,21 @@
 use axum::http::StatusCode;
 use beacon_core::clock::Clock;
 use beacon_core::org::Role;
+use beacon_core::page::PageRequest;
 use beacon_store::backend_tests;
-use chrono::Days;
+use chrono::{Days, Duration};
 use serde_json::json;
 
 use crate::TestApp;
+
+/// The kinds of a user's notifications, sorted.
+async fn kinds(t: &TestApp, user: &str) -> Vec<String> {
+    let page =
+        t.store.notifications(user, &Default::default(), PageRequest::default()).await.unwrap();
+    let mut kinds: Vec<String> = page.items.into_iter().map(|n| n.kind).collect();
+    kinds.sort();
+    kinds
+}
 
 backend_tests! {
     async fn a_major_hidden_danger_goes_from_record_to_closing_under_each_sides_rights(t: TestApp) {
@@ -109,5 +119,59 @@ backend_tests! {
         t.get(&west, &format!("{path}/history")).await.expect(StatusCode::NOT_FOUND);
         // Bad filters are named.
         assert_eq!(t.get(&inspector, "/api/v1/hazards?unit=x%20y").await.json()["fields"]["unit"], "invalid");
+    }
+
+    async fn a_hidden_dangers_clock_reminds_then_raises_the_overdue_one_level_up(t: TestApp) {
+        let east_id = t.user("east.inspector", &t.tree.east, &[Role::Inspector]).await;
+        let inspector = t.login("east.inspector", crate::PASSWORD).await.session();
+        let city = t.user("city.inspector", &t.tree.city, &[Role::Inspector]).await;
+        let admin = t.signed_in("east.admin", &t.tree.east, &[Role::SystemAdmin]).await;
+        let made = t.post(&inspector, "/api/v1/enterprises", json!({
+            "uscc": "91350100M000100Y43", "name": "临江甲化工", "unit_id": t.tree.town,
+            "section": "C", "sector": "hazardous_chemicals",
+        })).await;
+        let enterprise = made.expect(StatusCode::CREATED).json()["id"].as_str().unwrap().to_owned();
+        let officer = t.user("jia.safety", &t.tree.town, &[Role::Enterprise]).await;
+        t.put(&admin, &format!("/api/v1/users/{officer}/enterprise"), json!({ "enterprise_id": enterprise }))
+            .await.expect(StatusCode::NO_CONTENT);
+        let today = t.clock.now().date_naive();
+        let made = t.post(&inspector, "/api/v1/hazards", json!({
+            "enterprise_id": enterprise, "level": "general", "category": "site", "origin": "inspection",
+            "place": "配电室", "description": "配电柜前未铺绝缘垫", "found_on": today.to_string(),
+            "deadline": (today + Days::new(5)).to_string(),
+        })).await;
+        let danger = made.expect(StatusCode::CREATED).json();
+        // Nothing is due yet; three days before the deadline the enterprise and the district hear.
+        assert_eq!(beacon_api::notify::run_due_deadlines(&t.state).await.unwrap(), 0);
+        t.clock.advance(Duration::days(3));
+        assert_eq!(beacon_api::notify::run_due_deadlines(&t.state).await.unwrap(), 1);
+        assert_eq!(kinds(&t, &officer).await, ["danger.deadline_near"]);
+        assert_eq!(kinds(&t, &east_id).await, ["danger.deadline_near"]);
+        assert!(kinds(&t, &city).await.is_empty(), "a reminder stays with the territory");
+        // Past the deadline day: the last reminder and the overdue alert, which also reaches the
+        // city; the ledger shows it overdue.
+        t.clock.advance(Duration::days(3));
+        assert_eq!(beacon_api::notify::run_due_deadlines(&t.state).await.unwrap(), 2);
+        assert_eq!(kinds(&t, &city).await, ["danger.overdue"]);
+        assert_eq!(kinds(&t, &officer).await, ["danger.deadline_near", "danger.deadline_near", "danger.overdue"]);
+        let note = t.store.notifications(&city, &Default::default(), PageRequest::default()).await.unwrap();
+        assert_eq!(note.items[0].link.as_deref(), Some(format!("/enterprises/{enterprise}").as_str()));
+        assert_eq!(note.items[0].data["number"], danger["number"]);
+        let inspector = t.login("east.inspector", crate::PASSWORD).await.session();
+        let late = t.get(&inspector, "/api/v1/hazards?overdue=true").await.json();
+        assert_eq!(late["total"], 1);
+        let history = t.get(&inspector, &format!("/api/v1/hazards/{}/history", danger["id"].as_str().unwrap())).await.json();
+        assert_eq!(history.as_array().unwrap().last().unwrap()["kind"], "overdue");
+        // Closed, its clock stops.
+        let other = t.post(&inspector, "/api/v1/hazards", json!({
+            "enterprise_id": enterprise, "level": "general", "category": "site", "origin": "inspection",
+            "place": "仓库", "description": "消防通道堵塞", "found_on": (today + Days::new(6)).to_string(),
+            "deadline": (today + Days::new(10)).to_string(),
+        })).await.expect(StatusCode::CREATED).json();
+        let other = format!("/api/v1/hazards/{}", other["id"].as_str().unwrap());
+        t.post(&inspector, &format!("{other}/reports"), json!({ "kind": "fix", "text": "已清理" })).await.expect(StatusCode::OK);
+        t.post(&inspector, &format!("{other}/acceptance"), json!({ "approve": true })).await.expect(StatusCode::OK);
+        t.clock.advance(Duration::days(10));
+        assert_eq!(beacon_api::notify::run_due_deadlines(&t.state).await.unwrap(), 0);
     }
 }

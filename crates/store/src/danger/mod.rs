@@ -22,8 +22,12 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::enterprise::{Reach, date_of, iso, today};
+
+mod deadline;
+
 use crate::sql::Sql;
 use crate::{Page, Store, StoreError, Tx, audit, numbers, timeline};
+pub use deadline::DANGER_DEADLINE;
 
 /// A hidden danger as recorded (by an inspector, or by the enterprise from its own check).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -320,6 +324,9 @@ impl Store {
             data,
         )
         .await?;
+        if !closed {
+            deadline::schedule(&mut tx, now, &id, &e.unit_id, write.deadline).await?;
+        }
         let record = NewAuditRecord::new(actor, "danger.recorded", Outcome::Success)
             .target("hidden_danger", &id)
             .detail(json!({ "number": number, "enterprise": e.name, "level": write.level }));
@@ -500,6 +507,13 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get("unit_id")?;
+        match &step {
+            DangerStep::SubmitPlan { plan } => {
+                deadline::schedule(&mut tx, now, id, &unit, plan.deadline).await?;
+            }
+            _ if next == DangerStatus::Closed => deadline::stop(&mut tx, now, id).await?,
+            _ => {}
+        }
         timeline::append(
             &mut tx,
             now,

@@ -4,7 +4,7 @@
 //! regulators. Withdrawn licences stay on record.
 
 use beacon_core::audit::Actor;
-use beacon_core::clock::{china_offset, from_millis, to_millis};
+use beacon_core::clock::{from_millis, to_millis};
 use beacon_core::enterprise::{
     LICENCE_KINDS, LICENCE_REMINDER_DAYS, licence_names_holder, reference,
 };
@@ -12,13 +12,13 @@ use beacon_core::id::new_id;
 use beacon_core::org::Role;
 use beacon_core::page::PageRequest;
 use beacon_core::text::free_text;
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::{LedgerOf, Reach, Reached, date_of, iso, record_under, today};
+use super::{LedgerOf, Reach, Reached, date_of, iso, record_under, start_of, today};
 use crate::deadline::{self, DueStage, NewDeadline};
 use crate::notify::{self, Delivery, NewNotification};
 use crate::sql::Sql;
@@ -147,15 +147,6 @@ pub(super) fn licence_of(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<Lice
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),
     })
-}
-
-/// Midnight at the start of a Chinese calendar day.
-fn start_of(date: NaiveDate) -> DateTime<Utc> {
-    china_offset()
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
 }
 
 /// The expiry clock of a licence in force: reminders 90 and 30 days ahead, the alert on the day.

@@ -565,6 +565,16 @@ pub(crate) fn iso(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
+/// Midnight at the start of a Chinese calendar day.
+pub(crate) fn start_of(date: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    china_offset()
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
 /// Today in China (dates on licences and reviews are Chinese calendar days).
 pub(crate) fn today(now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&china_offset()).date_naive()
