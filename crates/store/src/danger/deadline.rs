@@ -6,13 +6,12 @@
 
 use beacon_core::audit::Actor;
 use beacon_core::danger::{DangerStatus, REMINDER_DAYS};
-use beacon_core::org::Role;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde_json::json;
 use sqlx::Row;
 
 use crate::deadline::{self, DueStage, NewDeadline};
-use crate::enterprise::start_of;
+use crate::enterprise::{people_to_tell, start_of};
 use crate::notify::{self, Delivery, NewNotification};
 use crate::{Store, StoreError, Tx, timeline};
 
@@ -56,17 +55,6 @@ pub(super) async fn stop(tx: &mut Tx, now: DateTime<Utc>, id: &str) -> Result<()
     deadline::finish(tx, now, ("hidden_danger", id)).await
 }
 
-/// The unit above `unit_id`, if any.
-async fn parent_of(tx: &mut Tx, unit_id: &str) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query("SELECT parent_id FROM units WHERE id = $1")
-        .bind(unit_id.to_owned())
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get("parent_id"))
-        .transpose()?
-        .flatten())
-}
-
 impl Store {
     /// Fires a stage of a hidden danger's clock: the reminder or the overdue alert, to the
     /// enterprise and its regulators; nothing once the hidden danger is closed.
@@ -96,27 +84,10 @@ impl Store {
         let unit_id: String = row.try_get("unit_id")?;
         let department_id: Option<String> = row.try_get("department_id")?;
         let overdue = due.stage == "overdue";
-        let mut to = std::collections::BTreeSet::new();
-        let own = sqlx::query("SELECT id FROM users WHERE enterprise_id = $1 AND active = $2")
-            .bind(enterprise_id.clone())
-            .bind(true)
-            .fetch_all(&mut **tx)
+        // The overdue alert goes one level further up than the reminders.
+        let levels_up = if overdue { 2 } else { 1 };
+        let to = people_to_tell(tx, &enterprise_id, &unit_id, department_id.as_deref(), levels_up)
             .await?;
-        for r in own {
-            to.insert(r.try_get::<String, _>("id")?);
-        }
-        let mut units = vec![unit_id.clone()];
-        let mut above = parent_of(tx, &unit_id).await?;
-        for _ in 0..if overdue { 2 } else { 1 } {
-            let Some(unit) = above.take() else { break };
-            above = parent_of(tx, &unit).await?;
-            units.push(unit);
-        }
-        units.extend(department_id);
-        let regulators = [Role::Inspector, Role::Staff];
-        for unit in &units {
-            to.extend(crate::org::unit_users_with_roles(tx, unit, &regulators).await?);
-        }
         let number: String = row.try_get("number")?;
         let deadline: String = row.try_get("deadline")?;
         let data = json!({

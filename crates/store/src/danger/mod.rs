@@ -206,6 +206,14 @@ const SELECT: &str = "SELECT h.*, e.name AS enterprise_name, u.name AS unit_name
      FROM hidden_dangers h CROSS JOIN enterprises e CROSS JOIN units u \
      WHERE e.id = h.enterprise_id AND u.id = e.unit_id";
 
+/// The hidden danger `id`, if `reach` reaches it.
+fn one(reach: &Reach, id: &str) -> Sql {
+    let mut sql = Sql::new(SELECT);
+    sql.push(" AND h.id = ").bind(id.to_owned());
+    reach.filter(&mut sql);
+    sql
+}
+
 fn parse<T>(value: &str, of: fn(&str) -> Option<T>, what: &str) -> Result<T, StoreError> {
     of(value).ok_or_else(|| StoreError::corrupt(format!("{what}: {value}")))
 }
@@ -337,11 +345,8 @@ impl Store {
 
     /// A hidden danger the caller reaches (404 otherwise, whatever it is).
     pub async fn danger(&self, reach: &Reach, id: &str) -> Result<Danger, StoreError> {
-        let mut sql = Sql::new(SELECT);
-        sql.push(" AND h.id = ").bind(id.to_owned());
-        reach.filter(&mut sql);
-        let row = sql.fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
-        danger_of(&row, today(self.now()))
+        let row = one(reach, id).fetch_optional(self.reader()).await?;
+        danger_of(&row.ok_or(StoreError::NotFound)?, today(self.now()))
     }
 
     /// Every step of a hidden danger the caller reaches, oldest first.
@@ -430,7 +435,8 @@ impl Store {
         let now = self.now();
         let today = today(now);
         let mut tx = self.begin().await?;
-        let before = self.danger_in(&mut tx, reach, id, today).await?;
+        let before = one(reach, id).fetch_optional(&mut *tx).await?;
+        let before = danger_of(&before.ok_or(StoreError::NotFound)?, today)?;
         let next =
             transition(before.level, before.status, step.action(), party).map_err(|code| {
                 if code.starts_with("enterprise_cannot") {
@@ -541,20 +547,6 @@ impl Store {
         }
         tx.commit().await?;
         self.danger(reach, id).await
-    }
-
-    async fn danger_in(
-        &self,
-        tx: &mut Tx,
-        reach: &Reach,
-        id: &str,
-        today: NaiveDate,
-    ) -> Result<Danger, StoreError> {
-        let mut sql = Sql::new(SELECT);
-        sql.push(" AND h.id = ").bind(id.to_owned());
-        reach.filter(&mut sql);
-        let row = sql.fetch_optional(&mut **tx).await?.ok_or(StoreError::NotFound)?;
-        danger_of(&row, today)
     }
 
     /// The unit and level a regulator lists at: its own unit, a district or the city.

@@ -9,7 +9,6 @@ use beacon_core::enterprise::{
     LICENCE_KINDS, LICENCE_REMINDER_DAYS, licence_names_holder, reference,
 };
 use beacon_core::id::new_id;
-use beacon_core::org::Role;
 use beacon_core::page::PageRequest;
 use beacon_core::text::free_text;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -18,7 +17,9 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::{LedgerOf, Reach, Reached, date_of, iso, record_under, start_of, today};
+use super::{
+    LedgerOf, Reach, Reached, date_of, iso, people_to_tell, record_under, start_of, today,
+};
 use crate::deadline::{self, DueStage, NewDeadline};
 use crate::notify::{self, Delivery, NewNotification};
 use crate::sql::Sql;
@@ -385,26 +386,8 @@ impl Store {
         let enterprise_name: String = row.try_get("enterprise_name")?;
         let unit_id: String = row.try_get("unit_id")?;
         let department_id: Option<String> = row.try_get("department_id")?;
-        let mut to = std::collections::BTreeSet::new();
-        let own = sqlx::query("SELECT id FROM users WHERE enterprise_id = $1 AND active = $2")
-            .bind(licence.enterprise_id.clone())
-            .bind(true)
-            .fetch_all(&mut **tx)
+        let to = people_to_tell(tx, &licence.enterprise_id, &unit_id, department_id.as_deref(), 1)
             .await?;
-        for r in own {
-            to.insert(r.try_get::<String, _>("id")?);
-        }
-        let parent: Option<String> = sqlx::query("SELECT parent_id FROM units WHERE id = $1")
-            .bind(unit_id.clone())
-            .fetch_optional(&mut **tx)
-            .await?
-            .map(|r| r.try_get("parent_id"))
-            .transpose()?
-            .flatten();
-        let regulators = [Role::Inspector, Role::Staff];
-        for unit in std::iter::once(&unit_id).chain(parent.iter()).chain(department_id.iter()) {
-            to.extend(crate::org::unit_users_with_roles(tx, unit, &regulators).await?);
-        }
         let kind = if due.stage == "expired" {
             "enterprise.licence_expired"
         } else {

@@ -12,7 +12,7 @@ use beacon_core::enterprise::{
 use beacon_core::error::ValidationErrors;
 use beacon_core::event::NewEvent;
 use beacon_core::id::new_id;
-use beacon_core::org::{Permission, Phone, UnitLevel};
+use beacon_core::org::{Permission, Phone, Role, UnitLevel};
 use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
 use beacon_core::text::{free_text, plain_text};
@@ -563,6 +563,48 @@ fn select_after(mut sql: Sql, today: NaiveDate, only: Only<'_>) -> Sql {
 
 pub(crate) fn iso(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
+}
+
+/// Who hears of an enterprise's clocks (a licence's expiry, a hidden danger's deadline): its own
+/// active accounts and the regulators (inspectors, staff) of its territory, of `levels_up`
+/// units above it and of its supervising department.
+pub(crate) async fn people_to_tell(
+    tx: &mut Tx,
+    enterprise_id: &str,
+    unit_id: &str,
+    department_id: Option<&str>,
+    levels_up: usize,
+) -> Result<std::collections::BTreeSet<String>, StoreError> {
+    let mut to = std::collections::BTreeSet::new();
+    let own = sqlx::query("SELECT id FROM users WHERE enterprise_id = $1 AND active = $2")
+        .bind(enterprise_id.to_owned())
+        .bind(true)
+        .fetch_all(&mut **tx)
+        .await?;
+    for r in own {
+        to.insert(r.try_get::<String, _>("id")?);
+    }
+    let mut units = vec![unit_id.to_owned()];
+    for _ in 0..levels_up {
+        let Some(last) = units.last() else { break };
+        let parent: Option<String> = sqlx::query("SELECT parent_id FROM units WHERE id = $1")
+            .bind(last.clone())
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| r.try_get("parent_id"))
+            .transpose()?
+            .flatten();
+        match parent {
+            Some(parent) => units.push(parent),
+            None => break,
+        }
+    }
+    units.extend(department_id.map(str::to_owned));
+    let regulators = [Role::Inspector, Role::Staff];
+    for unit in &units {
+        to.extend(crate::org::unit_users_with_roles(tx, unit, &regulators).await?);
+    }
+    Ok(to)
 }
 
 /// Midnight at the start of a Chinese calendar day.
