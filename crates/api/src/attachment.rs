@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use beacon_core::attachment::{FileType, Purpose, SNIFF_BYTES, sanitize_file_name};
 use beacon_store::attachment::{Attachment, NewAttachment, Owner};
 use beacon_store::blob::Spooled;
+use beacon_store::danger::ATTACHMENT_OWNERS as DANGER_OWNERS;
 use beacon_store::enterprise::ATTACHMENT_OWNERS;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -35,13 +36,17 @@ async fn owner(
     if ATTACHMENT_OWNERS.contains(&kind) {
         return crate::enterprise::attachment_owner(state, principal, kind, id, write).await;
     }
+    if DANGER_OWNERS.contains(&kind) {
+        return crate::danger::attachment_owner(state, principal, kind, id, write).await;
+    }
     Err(ApiError::field("owner_kind", "unknown"))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OwnerParams {
-    /// `enterprise`, `licence`, `risk_point` or `hazard_source`.
+    /// `enterprise`, `licence`, `risk_point`, `hazard_source`, `hidden_danger` (photos of what
+    /// was found) or `danger_fix` (photos of the fix).
     pub owner_kind: String,
     /// The id of the record.
     pub owner_id: String,
@@ -67,7 +72,8 @@ async fn list_attachments(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
-    /// `enterprise`, `licence`, `risk_point` or `hazard_source`.
+    /// `enterprise`, `licence`, `risk_point`, `hazard_source`, `hidden_danger` (photos of what
+    /// was found) or `danger_fix` (photos of the fix).
     pub owner_kind: String,
     pub owner_id: String,
     /// `scan` (PDF, JPEG, PNG; 20 MiB), `photo` (JPEG, PNG, WebP; 10 MiB) or `document` (PDF,

@@ -5,8 +5,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use beacon_core::clock::local_date;
-use chrono::{DateTime, Utc};
+use beacon_core::clock::{china_offset, local_date};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::future::BoxFuture;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -127,6 +127,16 @@ impl Item {
 /// Items shown on a card.
 pub const ITEMS: usize = 8;
 
+/// Midnight (Beijing) of a calendar day, as the moment a card's item speaks of (a licence's
+/// expiry, a hidden danger's deadline).
+pub(crate) fn day_start(date: NaiveDate) -> DateTime<Utc> {
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    china_offset()
+        .from_local_datetime(&midnight)
+        .single()
+        .map_or_else(|| Utc.from_utc_datetime(&midnight), |t| t.with_timezone(&Utc))
+}
+
 impl Card {
     /// A card of `count` records, the first [`ITEMS`] of `items` (most urgent first), its level
     /// the most urgent of them.
@@ -156,6 +166,7 @@ const SOURCES: &[Source] = &[
     crate::duty::workbench_cards,
     crate::incident::workbench_cards,
     crate::enterprise::workbench_cards,
+    crate::danger::workbench_cards,
     crate::org::workbench_cards,
     crate::audit::workbench_cards,
     crate::calendar::workbench_cards,

@@ -30,6 +30,7 @@ pub fn link(kind: &str, subject_type: Option<&str>, subject_id: Option<&str>) ->
     let path = match (subject_type, subject_id) {
         (Some("incident"), Some(id)) => format!("/incidents/{id}"),
         (Some("enterprise"), Some(id)) => format!("/enterprises/{id}"),
+        (Some("hidden_danger"), Some(id)) => format!("/hazards/{id}"),
         // The incoming shift acknowledges a handover on the duty panel.
         (Some("duty_shift"), Some(_)) if kind == "duty.handover_written" => "/duty".to_owned(),
         (Some("duty_shift"), Some(id)) => format!("/duty/roster?shift={id}"),
@@ -281,6 +282,10 @@ mod tests {
         assert_eq!(
             link("duty.roster_published", Some("unit"), Some("u1")).as_deref(),
             Some("/duty/roster")
+        );
+        assert_eq!(
+            link("danger.overdue", Some("hidden_danger"), Some("h1")).as_deref(),
+            Some("/hazards/h1")
         );
         assert_eq!(link("something.else", None, None), None);
     }

@@ -2811,6 +2811,12 @@ export interface components {
          * @enum {string}
          */
         DangerCategory: "management" | "site";
+        DangerDecision: {
+            /** @description Approve the plan, or pass the acceptance. */
+            approve: boolean;
+            /** @description Why a plan is returned or an acceptance fails (required then). */
+            reason?: string;
+        };
         /**
          * @description 一般 or 重大.
          * @enum {string}
@@ -2821,6 +2827,15 @@ export interface components {
          * @enum {string}
          */
         DangerOrigin: "inspection" | "self_inspection" | "campaign" | "tipoff" | "incident_investigation";
+        DangerReport: {
+            kind: components["schemas"]["DangerReportKind"];
+            text: string;
+        };
+        /**
+         * @description What a report says.
+         * @enum {string}
+         */
+        DangerReportKind: "progress" | "fix" | "explanation";
         /**
          * @description Where a hidden danger stands.
          * @enum {string}
@@ -2856,12 +2871,6 @@ export interface components {
             ends_at: string;
             /** @description Whether the calendar has the holiday data of every year the period touches. */
             known_years: boolean;
-        };
-        Decision: {
-            /** @description Approve the plan, or pass the acceptance. */
-            approve: boolean;
-            /** @description Why a plan is returned or an acceptance fails (required then). */
-            reason?: string;
         };
         /** @description A unit's published duty phone (值班电话). */
         DirectoryEntry: {
@@ -10607,7 +10616,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Decision"];
+                "application/json": components["schemas"]["DangerDecision"];
             };
         };
         responses: {
@@ -10671,7 +10680,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Report"];
+                "application/json": components["schemas"]["DangerReport"];
             };
         };
         responses: {
@@ -10727,7 +10736,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Decision"];
+                "application/json": components["schemas"]["DangerDecision"];
             };
         };
         responses: {
@@ -11129,7 +11138,10 @@ export interface operations {
     list_attachments: {
         parameters: {
             query: {
-                /** @description `enterprise`, `licence`, `risk_point` or `hazard_source`. */
+                /**
+                 * @description `enterprise`, `licence`, `risk_point`, `hazard_source`, `hidden_danger` (photos of what
+                 *     was found) or `danger_fix` (photos of the fix).
+                 */
                 owner_kind: string;
                 /** @description The id of the record. */
                 owner_id: string;
@@ -11175,7 +11187,10 @@ export interface operations {
     upload_attachment: {
         parameters: {
             query: {
-                /** @description `enterprise`, `licence`, `risk_point` or `hazard_source`. */
+                /**
+                 * @description `enterprise`, `licence`, `risk_point`, `hazard_source`, `hidden_danger` (photos of what
+                 *     was found) or `danger_fix` (photos of the fix).
+                 */
                 owner_kind: string;
                 owner_id: string;
                 /**

@@ -4,34 +4,23 @@
 //! it (same reach, same scope) and shows only when it has something; "view all" opens that
 //! ledger with the same filter.
 
-use beacon_core::clock::china_offset;
 use beacon_core::enterprise::RiskColour;
 use beacon_core::org::{Permission, Role};
 use beacon_core::page::PageRequest;
 use beacon_store::enterprise::{HazardSourceFilter, LicenceFilter, RiskPointFilter};
-use chrono::{NaiveDate, TimeZone, Utc};
 use futures::future::BoxFuture;
 
 use super::read_reach;
 use crate::AppState;
 use crate::http::ApiResult;
 use crate::org::Principal;
-use crate::workbench::{Card, Item, Level};
+use crate::workbench::{Card, Item, Level, day_start};
 
 /// Licences expiring within this many days are on the card: the last reminder's distance
 /// (the reminders are 90 and 30 days before; the ledger shows the 90).
 const LICENCE_SOON_DAYS: u32 = 30;
 
 const FIRST: PageRequest = PageRequest { page: 1, per_page: 5 };
-
-/// Midnight (Beijing) of a calendar day, as the moment a card's item speaks of.
-fn day_start(date: NaiveDate) -> chrono::DateTime<Utc> {
-    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    china_offset()
-        .from_local_datetime(&midnight)
-        .single()
-        .map_or_else(|| Utc.from_utc_datetime(&midnight), |t| t.with_timezone(&Utc))
-}
 
 pub(crate) fn workbench_cards<'a>(
     state: &'a AppState,

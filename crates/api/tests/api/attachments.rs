@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::{Response, Session, TestApp};
 
 /// A real PNG picture of `w`×`h` pixels.
-fn png(w: u32, h: u32, shade: u8) -> Vec<u8> {
+pub(crate) fn png(w: u32, h: u32, shade: u8) -> Vec<u8> {
     let picture = image::RgbImage::from_fn(w, h, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, shade])
     });
@@ -25,7 +25,7 @@ fn png(w: u32, h: u32, shade: u8) -> Vec<u8> {
     out.into_inner()
 }
 
-async fn upload(
+pub(crate) async fn upload(
     t: &TestApp,
     s: &Session,
     owner: (&str, &str),

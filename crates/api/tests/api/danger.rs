@@ -155,13 +155,31 @@ backend_tests! {
         assert_eq!(kinds(&t, &city).await, ["danger.overdue"]);
         assert_eq!(kinds(&t, &officer).await, ["danger.deadline_near", "danger.deadline_near", "danger.overdue"]);
         let note = t.store.notifications(&city, &Default::default(), PageRequest::default()).await.unwrap();
-        assert_eq!(note.items[0].link.as_deref(), Some(format!("/enterprises/{enterprise}").as_str()));
+        assert_eq!(note.items[0].link.as_deref(), Some(format!("/hazards/{}", danger["id"].as_str().unwrap()).as_str()));
         assert_eq!(note.items[0].data["number"], danger["number"]);
         let inspector = t.login("east.inspector", crate::PASSWORD).await.session();
         let late = t.get(&inspector, "/api/v1/hazards?overdue=true").await.json();
         assert_eq!(late["total"], 1);
         let history = t.get(&inspector, &format!("/api/v1/hazards/{}/history", danger["id"].as_str().unwrap())).await.json();
         assert_eq!(history.as_array().unwrap().last().unwrap()["kind"], "overdue");
+        // The workbench: the district's inspector and the city see it overdue; the west, whose
+        // reach it is not, sees no card; the enterprise sees it as its own to finish.
+        let cards = |bench: serde_json::Value| -> Vec<serde_json::Value> { bench["cards"].as_array().unwrap().clone() };
+        let bench = cards(t.get(&inspector, "/api/v1/workbench").await.json());
+        let late = bench.iter().find(|c| c["key"] == "danger.overdue").expect("the overdue card");
+        assert_eq!(late["count"], 1);
+        assert_eq!(late["level"], "danger");
+        assert_eq!(late["items"][0]["link"], format!("/hazards/{}", danger["id"].as_str().unwrap()));
+        assert_eq!(late["items"][0]["title"], "临江甲化工");
+        assert!(late["breakdown"].as_array().unwrap().iter().any(|f| f["key"] == "general" && f["count"] == 1));
+        let city_session = t.login("city.inspector", crate::PASSWORD).await.session();
+        assert!(cards(t.get(&city_session, "/api/v1/workbench").await.json()).iter().any(|c| c["key"] == "danger.overdue"));
+        let west = t.signed_in("west.inspector", &t.tree.west, &[Role::Inspector]).await;
+        assert!(!cards(t.get(&west, "/api/v1/workbench").await.json()).iter().any(|c| c["key"].as_str().unwrap().starts_with("danger.")));
+        let own = t.login("jia.safety", crate::PASSWORD).await.session();
+        let mine = cards(t.get(&own, "/api/v1/workbench").await.json());
+        let to_do = mine.iter().find(|c| c["key"] == "danger.to_handle").expect("the enterprise's card");
+        assert!(to_do["breakdown"].as_array().unwrap().iter().any(|f| f["key"] == "rectifying" && f["count"] == 1));
         // Closed, its clock stops.
         let other = t.post(&inspector, "/api/v1/hazards", json!({
             "enterprise_id": enterprise, "level": "general", "category": "site", "origin": "inspection",
@@ -173,5 +191,63 @@ backend_tests! {
         t.post(&inspector, &format!("{other}/acceptance"), json!({ "approve": true })).await.expect(StatusCode::OK);
         t.clock.advance(Duration::days(10));
         assert_eq!(beacon_api::notify::run_due_deadlines(&t.state).await.unwrap(), 0);
+    }
+
+    async fn photos_before_and_after_are_scoped_like_the_hidden_danger(t: TestApp) {
+        let inspector = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
+        let west = t.signed_in("west.inspector", &t.tree.west, &[Role::Inspector]).await;
+        let viewer = t.signed_in("east.viewer", &t.tree.east, &[Role::Viewer]).await;
+        let admin = t.signed_in("east.admin", &t.tree.east, &[Role::SystemAdmin]).await;
+        let mut enterprises = Vec::new();
+        for (uscc, name) in [("91350100M000100Y43", "临江甲化工"), ("91110000802100433B", "临江乙化工")] {
+            let made = t.post(&inspector, "/api/v1/enterprises", json!({
+                "uscc": uscc, "name": name, "unit_id": t.tree.town, "section": "C", "sector": "hazardous_chemicals",
+            })).await;
+            made.expect(StatusCode::CREATED);
+            enterprises.push(made.json()["id"].as_str().unwrap().to_owned());
+        }
+        let officer = t.user("jia.safety", &t.tree.town, &[Role::Enterprise]).await;
+        t.put(&admin, &format!("/api/v1/users/{officer}/enterprise"), json!({ "enterprise_id": enterprises[0] }))
+            .await.expect(StatusCode::NO_CONTENT);
+        let own = t.login("jia.safety", crate::PASSWORD).await.session();
+        let today = t.clock.now().date_naive();
+        let record = |enterprise: &str| json!({
+            "enterprise_id": enterprise, "level": "general", "category": "site", "origin": "inspection",
+            "place": "配电室", "description": "配电柜前未铺绝缘垫", "found_on": today.to_string(),
+            "deadline": (today + Days::new(5)).to_string(),
+        });
+        let jia = t.post(&inspector, "/api/v1/hazards", record(&enterprises[0])).await.expect(StatusCode::CREATED).json();
+        let yi = t.post(&inspector, "/api/v1/hazards", record(&enterprises[1])).await.expect(StatusCode::CREATED).json();
+        let (jia, yi) = (jia["id"].as_str().unwrap(), yi["id"].as_str().unwrap());
+        let photo = || crate::attachments::png(8, 8, 3);
+
+        // Before: the inspector's photo; another district, a reader and the enterprise of
+        // another danger are refused (404 outside the reach first).
+        let up = crate::attachments::upload(&t, &inspector, ("hidden_danger", jia), "photo", "现场.png", photo()).await;
+        up.expect(StatusCode::CREATED);
+        crate::attachments::upload(&t, &west, ("hidden_danger", jia), "photo", "a.png", photo()).await.expect(StatusCode::NOT_FOUND);
+        crate::attachments::upload(&t, &viewer, ("hidden_danger", jia), "photo", "a.png", photo()).await.expect(StatusCode::FORBIDDEN);
+        crate::attachments::upload(&t, &own, ("danger_fix", yi), "photo", "a.png", photo()).await.expect(StatusCode::NOT_FOUND);
+        let pdf = crate::attachments::upload(&t, &own, ("danger_fix", jia), "photo", "fix.png", b"%PDF-1.4\n".to_vec()).await;
+        pdf.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(pdf.json()["fields"]["content"], "file_type_not_allowed");
+        // After: the enterprise's photo of its fix, on its own danger.
+        crate::attachments::upload(&t, &own, ("danger_fix", jia), "photo", "整改后.png", photo()).await.expect(StatusCode::CREATED);
+        let before = t.get(&viewer, &format!("/api/v1/attachments?owner_kind=hidden_danger&owner_id={jia}")).await.json();
+        let after = t.get(&own, &format!("/api/v1/attachments?owner_kind=danger_fix&owner_id={jia}")).await.json();
+        assert_eq!(before.as_array().unwrap().len(), 1);
+        assert_eq!(after[0]["file_name"], "整改后.png");
+        t.get(&west, &format!("/api/v1/attachments?owner_kind=danger_fix&owner_id={jia}")).await.expect(StatusCode::NOT_FOUND);
+        let history = t.get(&inspector, &format!("/api/v1/hazards/{jia}/history")).await.json();
+        let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["recorded", "attachment_added", "attachment_added"]);
+
+        // Closed off the ledger, it takes no more files.
+        let path = format!("/api/v1/hazards/{jia}");
+        t.post(&own, &format!("{path}/reports"), json!({ "kind": "fix", "text": "已铺设" })).await.expect(StatusCode::OK);
+        t.post(&inspector, &format!("{path}/acceptance"), json!({ "approve": true })).await.expect(StatusCode::OK);
+        let late = crate::attachments::upload(&t, &own, ("danger_fix", jia), "photo", "b.png", photo()).await;
+        late.expect(StatusCode::CONFLICT);
+        assert_eq!(late.code(), "danger_closed");
     }
 }

@@ -115,8 +115,7 @@ impl Store {
                 user_id,
                 kind,
                 unit_id: Some(unit_id.clone()),
-                // The enterprise's page, until the hidden danger has a page of its own.
-                subject: Some(("enterprise", enterprise_id.clone())),
+                subject: Some(("hidden_danger", due.subject_id.clone())),
                 data: data.clone(),
             })
             .collect();

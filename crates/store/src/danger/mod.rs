@@ -570,3 +570,38 @@ impl Store {
         Ok((unit, level))
     }
 }
+
+/// The kinds of a hidden danger's attachments: `hidden_danger` for the photos of what was found
+/// (before), `danger_fix` for the photos of the fix (after).
+pub const ATTACHMENT_OWNERS: [&str; 2] = ["hidden_danger", "danger_fix"];
+
+impl Store {
+    /// A hidden danger that files are attached to (`kind` one of [`ATTACHMENT_OWNERS`]), when
+    /// the caller reaches it; not found otherwise. Its files tell their story on its own
+    /// timeline; one closed off the ledger (销号) takes no new files nor removals.
+    pub async fn danger_attachment_owner(
+        &self,
+        reach: &Reach,
+        kind: &str,
+        id: &str,
+    ) -> Result<crate::attachment::Owner, StoreError> {
+        if !ATTACHMENT_OWNERS.contains(&kind) {
+            return Err(StoreError::NotFound);
+        }
+        let mut sql = Sql::new(
+            "SELECT h.id, h.status, e.unit_id FROM hidden_dangers h CROSS JOIN enterprises e \
+             WHERE e.id = h.enterprise_id AND h.id = ",
+        );
+        sql.bind(id.to_owned());
+        reach.filter(&mut sql);
+        let row = sql.fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
+        let status: String = row.try_get("status")?;
+        Ok(crate::attachment::Owner {
+            kind: kind.to_owned(),
+            id: id.to_owned(),
+            unit_id: row.try_get("unit_id")?,
+            timeline: ("hidden_danger".to_owned(), id.to_owned()),
+            frozen: (status == DangerStatus::Closed.as_str()).then_some("danger_closed"),
+        })
+    }
+}

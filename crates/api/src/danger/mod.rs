@@ -25,6 +25,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+mod workbench;
+
+pub(crate) use workbench::workbench_cards;
+
 use crate::AppState;
 use crate::enterprise::read_reach;
 use crate::http::{ApiJson, ApiQuery, ApiResult, ErrorBody, Path};
@@ -85,6 +89,25 @@ impl DangerParams {
             listed: self.listed.unwrap_or(false),
         })
     }
+}
+
+/// A hidden danger files are attached to (photos before: `hidden_danger`; after:
+/// `danger_fix`): not found outside the reach, then, for a write by a regulator, forbidden
+/// without `ManageEnterprises`. The enterprise attaches to its own.
+pub(crate) async fn attachment_owner(
+    state: &AppState,
+    principal: &Principal,
+    kind: &str,
+    id: &str,
+    write: bool,
+) -> ApiResult<beacon_store::attachment::Owner> {
+    let id = check_id(id)?;
+    let (reach, party) = acting(state, principal).await?;
+    let owner = state.store().danger_attachment_owner(&reach, kind, &id).await?;
+    if write && party == Party::Regulator {
+        principal.require(Permission::ManageEnterprises)?;
+    }
+    Ok(owner)
 }
 
 /// The ledger: hidden dangers the caller reaches, open ones by deadline first.
@@ -181,7 +204,7 @@ async fn submit_plan(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Decision {
+pub struct DangerDecision {
     /// Approve the plan, or pass the acceptance.
     pub approve: bool,
     /// Why a plan is returned or an acceptance fails (required then).
@@ -190,7 +213,7 @@ pub struct Decision {
 }
 
 /// The regulator's check of a submitted plan: approved (rectification starts) or returned.
-#[utoipa::path(post, path = "/hazards/{id}/plan/review", tag = "hazard", request_body = Decision,
+#[utoipa::path(post, path = "/hazards/{id}/plan/review", tag = "hazard", request_body = DangerDecision,
     responses((status = 200, body = Danger), (status = 403, description = "`enterprise_cannot_review`", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "`plan_not_submitted`, `not_major`, `danger_closed`", body = ErrorBody),
@@ -199,7 +222,7 @@ async fn review_plan(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<Decision>,
+    ApiJson(body): ApiJson<DangerDecision>,
 ) -> ApiResult<Json<Danger>> {
     let review = DangerStep::ReviewPlan { approve: body.approve, reason: body.reason };
     step(&state, &principal, &id, review).await
@@ -208,7 +231,7 @@ async fn review_plan(
 /// What a report says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ReportKind {
+pub enum DangerReportKind {
     /// Progress while rectifying.
     Progress,
     /// The fix is done: asks for acceptance.
@@ -219,14 +242,14 @@ pub enum ReportKind {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Report {
-    pub kind: ReportKind,
+pub struct DangerReport {
+    pub kind: DangerReportKind,
     pub text: String,
 }
 
 /// A report on the rectification: progress, the fix (which asks for acceptance) or the
 /// written explanation of a missed deadline.
-#[utoipa::path(post, path = "/hazards/{id}/reports", tag = "hazard", request_body = Report,
+#[utoipa::path(post, path = "/hazards/{id}/reports", tag = "hazard", request_body = DangerReport,
     responses((status = 200, body = Danger), (status = 404, body = ErrorBody),
         (status = 409, description = "`plan_not_approved`, `not_rectifying`, `not_overdue`, `danger_closed`", body = ErrorBody),
         (status = 422, description = "`text: required`", body = ErrorBody)))]
@@ -234,20 +257,20 @@ async fn report(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<Report>,
+    ApiJson(body): ApiJson<DangerReport>,
 ) -> ApiResult<Json<Danger>> {
     let text = body.text;
     let report = match body.kind {
-        ReportKind::Progress => DangerStep::ReportProgress { text },
-        ReportKind::Fix => DangerStep::ReportFix { text },
-        ReportKind::Explanation => DangerStep::Explain { text },
+        DangerReportKind::Progress => DangerStep::ReportProgress { text },
+        DangerReportKind::Fix => DangerStep::ReportFix { text },
+        DangerReportKind::Explanation => DangerStep::Explain { text },
     };
     step(&state, &principal, &id, report).await
 }
 
 /// The regulator's acceptance (验收): passed closes it off the ledger (销号), failed sends it
 /// back to rectification with the reason.
-#[utoipa::path(post, path = "/hazards/{id}/acceptance", tag = "hazard", request_body = Decision,
+#[utoipa::path(post, path = "/hazards/{id}/acceptance", tag = "hazard", request_body = DangerDecision,
     responses((status = 200, body = Danger), (status = 403, description = "`enterprise_cannot_accept`", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "`plan_not_approved`, `not_awaiting_acceptance`, `danger_closed`", body = ErrorBody),
@@ -256,7 +279,7 @@ async fn accept(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<Decision>,
+    ApiJson(body): ApiJson<DangerDecision>,
 ) -> ApiResult<Json<Danger>> {
     let acceptance = DangerStep::Accept { pass: body.approve, reason: body.reason };
     step(&state, &principal, &id, acceptance).await
