@@ -113,6 +113,18 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.enterprises', permission: ['read_enterprises', 'own_enterprise'] },
       },
       {
+        path: 'hazards', name: 'hazards', component: () => import('./views/danger/DangersView.vue'),
+        meta: { title: 'nav.hazards', permission: ['read_enterprises', 'own_enterprise'] },
+      },
+      {
+        path: 'hazards/board', name: 'hazard-board', component: () => import('./views/danger/DangerBoardView.vue'),
+        meta: { title: 'nav.hazardBoard', permission: 'read_enterprises' },
+      },
+      {
+        path: 'hazards/:id', name: 'hazard', component: () => import('./views/danger/DangerDetailView.vue'),
+        meta: { title: 'nav.hazards', permission: ['read_enterprises', 'own_enterprise'] },
+      },
+      {
         path: 'calendar', name: 'calendar', component: () => import('./views/calendar/HolidaysView.vue'),
         meta: { title: 'nav.calendar' },
       },

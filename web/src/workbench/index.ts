@@ -2,6 +2,7 @@
 import '@/views/duty/workbench'
 import '@/views/incident/workbench'
 import '@/views/enterprise/workbench'
+import '@/views/danger/workbench'
 import '@/views/org/workbench'
 import '@/views/calendar/workbench'
 import '@/views/audit/workbench'
