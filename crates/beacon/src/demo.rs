@@ -116,7 +116,7 @@ const DEPARTMENTS: [(&str, &str, &str); 5] = [
 ];
 
 /// (username, display name, unit code, role, phone)
-const USERS: [(&str, &str, &str, Role, &str); 14] = [
+const USERS: [(&str, &str, &str, Role, &str); 15] = [
     ("sysadmin", "系统管理员", CITY_CODE, Role::SystemAdmin, "13900000001"),
     ("secadmin", "安全管理员", CITY_CODE, Role::SecurityAdmin, "13900000002"),
     ("auditor", "审计管理员", CITY_CODE, Role::AuditAdmin, "13900000003"),
@@ -131,6 +131,7 @@ const USERS: [(&str, &str, &str, Role, &str); 14] = [
     ("jiangnan.officer", "江南区值班员", "990102", Role::DutyOfficer, "13900000021"),
     ("jiangnan.admin", "江南区系统管理员", "990102", Role::SystemAdmin, "13900000022"),
     ("jiangnan.leader", "江南区带班领导", "990102", Role::DutyLeader, "13900000023"),
+    ("jiangnan.inspector", "江南区执法员", "990102", Role::Inspector, "13900000024"),
 ];
 
 pub async fn seed(store: &Store, passwords: &Passwords) -> Result<()> {
@@ -246,6 +247,7 @@ pub async fn seed(store: &Store, passwords: &Passwords) -> Result<()> {
     crate::demo_duty::seed(store, passwords, &calendar).await?;
     crate::demo_incident::seed(store).await?;
     crate::demo_enterprise::seed(store).await?;
+    crate::demo_danger::seed(store).await?;
     Ok(())
 }
 

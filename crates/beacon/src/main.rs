@@ -3,6 +3,7 @@
 mod commands;
 mod config;
 mod demo;
+mod demo_danger;
 mod demo_duty;
 mod demo_enterprise;
 mod demo_incident;
