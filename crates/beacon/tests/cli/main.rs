@@ -141,7 +141,8 @@ backend_tests! {
     async fn the_demo_seed_is_idempotent_and_the_audit_chain_verified(cli: Cli) {
         let first = cli.run(&["seed-demo"], None);
         assert!(first.status.success(), "{}", text(&first));
-        assert!(text(&first).contains("14 new demo users"));
+        assert!(text(&first).contains("15 new demo users"));
+        assert!(text(&first).contains("Demo hidden dangers: 242 recorded"), "{}", text(&first));
         assert!(text(&first).contains("sysadmin"));
         let second = cli.run(&["seed-demo"], None);
         assert!(text(&second).contains("0 new demo users"), "{}", text(&second));
