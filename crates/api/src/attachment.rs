@@ -13,6 +13,7 @@ use beacon_store::attachment::{Attachment, NewAttachment, Owner};
 use beacon_store::blob::Spooled;
 use beacon_store::danger::ATTACHMENT_OWNERS as DANGER_OWNERS;
 use beacon_store::enterprise::ATTACHMENT_OWNERS;
+use beacon_store::inspection::ATTACHMENT_OWNERS as INSPECTION_OWNERS;
 use futures::StreamExt;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -39,6 +40,9 @@ async fn owner(
     if DANGER_OWNERS.contains(&kind) {
         return crate::danger::attachment_owner(state, principal, kind, id, write).await;
     }
+    if INSPECTION_OWNERS.contains(&kind) {
+        return crate::inspection::attachment_owner(state, principal, kind, id, write).await;
+    }
     Err(ApiError::field("owner_kind", "unknown"))
 }
 
@@ -46,7 +50,7 @@ async fn owner(
 #[into_params(parameter_in = Query)]
 pub struct OwnerParams {
     /// `enterprise`, `licence`, `risk_point`, `hazard_source`, `hidden_danger` (photos of what
-    /// was found) or `danger_fix` (photos of the fix).
+    /// was found), `danger_fix` (photos of the fix) or `inspection`.
     pub owner_kind: String,
     /// The id of the record.
     pub owner_id: String,
@@ -73,7 +77,7 @@ async fn list_attachments(
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// `enterprise`, `licence`, `risk_point`, `hazard_source`, `hidden_danger` (photos of what
-    /// was found) or `danger_fix` (photos of the fix).
+    /// was found), `danger_fix` (photos of the fix) or `inspection`.
     pub owner_kind: String,
     pub owner_id: String,
     /// `scan` (PDF, JPEG, PNG; 20 MiB), `photo` (JPEG, PNG, WebP; 10 MiB) or `document` (PDF,

@@ -12,6 +12,7 @@ pub mod events;
 pub mod http;
 pub mod imports;
 pub mod incident;
+pub mod inspection;
 pub mod mail;
 pub mod names;
 pub mod notify;

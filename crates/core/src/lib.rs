@@ -13,6 +13,7 @@ pub mod event;
 pub mod geo;
 pub mod id;
 pub mod incident;
+pub mod inspection;
 pub mod notify;
 pub mod org;
 pub mod page;

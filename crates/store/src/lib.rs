@@ -20,6 +20,7 @@ mod error;
 mod group;
 pub mod imports;
 pub mod incident;
+pub mod inspection;
 pub mod names;
 pub mod notify;
 mod numbers;

@@ -2068,6 +2068,115 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/inspections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The inspection ledger: inspections of the enterprises the caller reaches, latest first. */
+        get: operations["list_inspections"];
+        put?: never;
+        /**
+         * Records an inspection of an enterprise the caller reaches, with its findings (regulators;
+         *     an enterprise its own self-inspection).
+         */
+        post: operations["create_inspection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_inspection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspections/{id}/findings/{finding_id}/hazard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes a finding a hidden danger, found on the inspection's day and citing its item; the
+         *     answer is the inspection with the finding linked.
+         */
+        post: operations["finding_to_danger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/checklists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The checklists a finding may cite, with their items (retired ones marked). */
+        get: operations["list_checklists"];
+        put?: never;
+        /** Adds a checklist (regulators of the top unit). */
+        post: operations["create_checklist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/checklists/{id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Adds an item at the end of a checklist, citing its clause. */
+        post: operations["add_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/checklists/{id}/items/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Corrects an item or retires it (findings keep what they cited). */
+        put: operations["update_item"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/imports": {
         parameters: {
             query?: never;
@@ -2616,6 +2725,49 @@ export interface components {
         ChangePasswordRequest: {
             current_password: string;
             new_password: string;
+        };
+        /** @description A checklist with its items in order. */
+        Checklist: {
+            id: string;
+            name: string;
+            /** @description The document its items come from. */
+            basis: string;
+            /** Format: int64 */
+            version: number;
+            items: components["schemas"]["ChecklistItem"][];
+        };
+        /** @description An item of a checklist. */
+        ChecklistItem: {
+            id: string;
+            /** @description Where in the basis (第十二项, 第三条（一）). */
+            clause: string;
+            text: string;
+            /** @description The basis marks the situation a major hidden danger. */
+            major: boolean;
+            /** @description Retired: no longer offered, kept for the findings that cite it. */
+            retired: boolean;
+            /** Format: int64 */
+            version: number;
+        };
+        ChecklistItemWrite: {
+            clause: string;
+            text: string;
+            major?: boolean;
+            retired?: boolean;
+            /**
+             * Format: int64
+             * @description The version read, for a correction (`stale_version` when someone changed it since).
+             */
+            version?: number | null;
+        };
+        ChecklistList: {
+            items: components["schemas"]["Checklist"][];
+            /** @description The caller may add and correct checklists (a regulator of the top unit). */
+            editable: boolean;
+        };
+        ChecklistWrite: {
+            name: string;
+            basis: string;
         };
         CloseIncident: {
             summary: string;
@@ -3215,6 +3367,44 @@ export interface components {
             /** Format: int64 */
             count: number;
         };
+        /** @description A finding of an inspection. */
+        Finding: {
+            id: string;
+            /**
+             * Format: int64
+             * @description Its place on the record, from 1.
+             */
+            seq: number;
+            item_id?: string | null;
+            /** @description The item as cited when the finding was made: checklist, clause and text. */
+            criterion: string;
+            place: string;
+            description: string;
+            level: components["schemas"]["DangerLevel"];
+            /** @description The hidden danger it became, if it did. */
+            danger_id?: string | null;
+            danger_number?: string | null;
+        };
+        /**
+         * @description What a finding needs to become a hidden danger: its deadline, and optionally who answers
+         *     for it, its category and a level other than the finding's.
+         */
+        FindingDanger: {
+            /** Format: date */
+            deadline: string;
+            responsible_person?: string;
+            category?: null | components["schemas"]["DangerCategory"];
+            level?: null | components["schemas"]["DangerLevel"];
+        };
+        /** @description A finding as the inspector writes it down. */
+        FindingWrite: {
+            /** @description The checklist item it falls under (of the inspection's checklist), if any. */
+            item_id?: string | null;
+            /** @description Where (workshop, installation, post). */
+            place?: string;
+            description: string;
+            level?: null | components["schemas"]["DangerLevel"];
+        };
         Gap: {
             kind: components["schemas"]["GapKind"];
             /** Format: date-time */
@@ -3657,6 +3847,54 @@ export interface components {
             code: string;
             name: string;
         };
+        /** @description An inspection as the ledger shows it. */
+        Inspection: {
+            id: string;
+            number: string;
+            enterprise_id: string;
+            enterprise_name: string;
+            unit_name: string;
+            kind: components["schemas"]["InspectionKind"];
+            /** Format: date */
+            inspected_on: string;
+            inspectors: string[];
+            checklist_id?: string | null;
+            checklist_name?: string | null;
+            signatory: string;
+            summary: string;
+            created_by_name: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description How many findings, and how many of them are not yet hidden dangers.
+             */
+            findings_count: number;
+            /** Format: int64 */
+            findings_open: number;
+            /** @description The findings (in a single inspection; empty in a list). */
+            findings: components["schemas"]["Finding"][];
+        };
+        /**
+         * @description What kind of check it was.
+         * @enum {string}
+         */
+        InspectionKind: "enforcement" | "self_inspection";
+        /** @description An inspection as recorded, with its findings. */
+        InspectionWrite: {
+            enterprise_id: string;
+            kind: components["schemas"]["InspectionKind"];
+            /** Format: date */
+            inspected_on: string;
+            /** @description The people who made it: at least two for a law-enforcement inspection. */
+            inspectors: string[];
+            /** @description The checklist used, if any. */
+            checklist_id?: string | null;
+            /** @description Who signed the record for the enterprise (required for a law-enforcement inspection). */
+            signatory?: string;
+            summary?: string;
+            findings?: components["schemas"]["FindingWrite"][];
+        };
         /**
          * @description A record on a card: what a person reads (a number and a title, a name and a unit), never an
          *     internal id, and where it leads.
@@ -4087,6 +4325,42 @@ export interface components {
                 updated_at: string;
                 /** Format: int64 */
                 version: number;
+            }[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+        };
+        /** @description A page of results with the total count, for list endpoints. */
+        Page_Inspection: {
+            items: {
+                id: string;
+                number: string;
+                enterprise_id: string;
+                enterprise_name: string;
+                unit_name: string;
+                kind: components["schemas"]["InspectionKind"];
+                /** Format: date */
+                inspected_on: string;
+                inspectors: string[];
+                checklist_id?: string | null;
+                checklist_name?: string | null;
+                signatory: string;
+                summary: string;
+                created_by_name: string;
+                /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: int64
+                 * @description How many findings, and how many of them are not yet hidden dangers.
+                 */
+                findings_count: number;
+                /** Format: int64 */
+                findings_open: number;
+                /** @description The findings (in a single inspection; empty in a list). */
+                findings: components["schemas"]["Finding"][];
             }[];
             /** Format: int64 */
             total: number;
@@ -10900,6 +11174,386 @@ export interface operations {
             };
         };
     };
+    list_inspections: {
+        parameters: {
+            query?: {
+                /** @description Inspections of enterprises in this unit's territory (unit id; the unit and beneath). */
+                unit?: string;
+                /** @description Of this enterprise (id). */
+                enterprise?: string;
+                kind?: components["schemas"]["InspectionKind"];
+                /** @description Made on or after this day. */
+                from?: string;
+                /** @description Made on or before this day. */
+                to?: string;
+                /** @description From 1; default 1. */
+                page?: number;
+                /** @description 1 to 200; default 20. */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Inspection"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_inspection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InspectionWrite"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inspection"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `enterprise_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `inspectors: at_least_two` (law enforcement), `signatory: required`, `inspected_on: in_future`, `checklist_id: unknown`, `findings[0].item_id: unknown`, `kind: self_inspection_only` (an enterprise)… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_inspection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inspection"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    finding_to_danger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                finding_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FindingDanger"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inspection"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `finding_already_recorded`, `enterprise_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `deadline: before_found`, `criterion: required` (a major one without an item)… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_checklists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistList"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    create_checklist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChecklistWrite"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Checklist"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `name: already_exists`, `basis: required`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChecklistItemWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Checklist"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChecklistItemWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Checklist"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `stale_version` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_imports: {
         parameters: {
             query?: {
@@ -11140,7 +11794,7 @@ export interface operations {
             query: {
                 /**
                  * @description `enterprise`, `licence`, `risk_point`, `hazard_source`, `hidden_danger` (photos of what
-                 *     was found) or `danger_fix` (photos of the fix).
+                 *     was found), `danger_fix` (photos of the fix) or `inspection`.
                  */
                 owner_kind: string;
                 /** @description The id of the record. */
@@ -11189,7 +11843,7 @@ export interface operations {
             query: {
                 /**
                  * @description `enterprise`, `licence`, `risk_point`, `hazard_source`, `hidden_danger` (photos of what
-                 *     was found) or `danger_fix` (photos of the fix).
+                 *     was found), `danger_fix` (photos of the fix) or `inspection`.
                  */
                 owner_kind: string;
                 owner_id: string;

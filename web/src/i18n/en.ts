@@ -12,6 +12,7 @@ export default {
   },
   ledger: { total: '{n} in all', failed: 'The list could not be loaded: {reason}', retry: 'Retry' },
   nav: {
+    inspections: 'Inspections', checklists: 'Checklists',
     dangerGroup: 'Hidden dangers', hazards: 'Hidden-danger ledger', hazardBoard: 'Listed supervision',
     enterpriseGroup: 'Work safety', enterpriseImport: 'Import', enterprises: 'Enterprises', licences: 'Licences', riskPoints: 'Risk points', hazardSources: 'Major hazard sources', hazardSubstances: 'Critical quantities',
     notifications: 'Notifications',
@@ -159,6 +160,7 @@ export default {
     department: 'Department',
   },
   actions: {
+    inspection_recorded: 'Record inspection', inspection_checklist_added: 'Add checklist', inspection_checklist_item_added: 'Add checklist item', inspection_checklist_item_updated: 'Change checklist item',
     attachment_added: 'Attach a file', attachment_removed: 'Remove an attached file',
     enterprise_created: 'Register enterprise', enterprise_updated: 'Edit enterprise', enterprise_status_changed: 'Change enterprise status',
     enterprise_change_requested: 'Enterprise asks to change identity', enterprise_change_confirmed: 'Confirm enterprise change', enterprise_change_rejected: 'Reject enterprise change',
@@ -227,6 +229,7 @@ export default {
     limits: { scan: 'PDF, JPEG, PNG, up to 20 MB', photo: 'JPEG, PNG, WebP, up to 10 MB', document: 'PDF, images, Word, Excel, up to 50 MB' },
   },
   errors: {
+    finding_already_recorded: 'This finding is already recorded as a hidden danger',
     danger_closed: 'This hidden danger is closed off the ledger', not_major: 'Only major hidden dangers have treatment plans and listed supervision', enterprise_cannot_review: 'The regulator checks a treatment plan, not the enterprise', enterprise_cannot_accept: 'The regulator accepts the rectification; an enterprise cannot close its own',
     enterprise_cannot_list: 'Listed supervision is the regulator’s', plan_not_awaited: 'A treatment plan was already submitted or approved', plan_not_submitted: 'No treatment plan has been submitted', plan_not_approved: 'A major hidden danger needs an approved treatment plan first',
     not_rectifying: 'This hidden danger is not being rectified', not_awaiting_acceptance: 'No acceptance has been asked for', not_overdue: 'Not overdue: nothing to explain', already_listed: 'Already listed for supervision', not_listed: 'Not listed for supervision', cannot_list: 'Only a district or city regulator lists for supervision',
@@ -270,6 +273,7 @@ export default {
     follow_up_pending: 'Casualties changed and the follow-up report is not sent yet',
   },
   fieldErrors: {
+    at_least_two: 'a law-enforcement inspection needs at least two inspectors',
     self_inspection_only: 'an enterprise records what its own checks find',
     major_needs_plan: 'a major hidden danger needs a treatment plan; it cannot be fixed on the spot', before_found: 'cannot be before the day it was found',
     ambiguous: 'more than one has this name; use the code', date_unreadable: 'date not readable (e.g. 2026-05-01)', number_unreadable: 'number not readable', yes_no_unreadable: 'should be yes or no',
@@ -316,6 +320,9 @@ export default {
     password_too_long: 'At most {max_length} characters',
   },
   fields: {
+    inspectors: 'Inspectors', signatory: 'Enterprise signatory', inspected_on: 'Inspected on', checklist_id: 'Checklist', findings: 'Findings', item_id: 'Checklist item',
+    clause: 'Clause', basis: 'Basis', deadline: 'Deadline', found_on: 'Found on', criterion: 'Criterion', funds_fen: 'Funds',
+    contingency_plan: 'Contingency plan', fixed_on_spot: 'Fixed on the spot', origin: 'Found by', retired: 'Retired', inspection: 'Inspection',
     owner_kind: 'Record of the file', purpose: 'Purpose of the file', content: 'File',
     uscc: 'Credit code', former_names: 'Former names', legal_representative: 'Legal representative', safety_principal: 'Safety principal',
     safety_phone: 'Safety principal\'s phone', address: 'Address', department_id: 'Supervising department', section: 'Industry section', sector: 'Supervised sector',
@@ -633,6 +640,7 @@ export default {
       statuses: { pending: 'Pending', confirmed: 'Confirmed', rejected: 'Rejected', replaced: 'Replaced' },
     },
     history: {
+      inspected: 'Inspected',
       registered: 'Registered', updated: 'Record edited', status: 'Status changed', change_requested: 'Identity change requested', change_confirmed: 'Change confirmed',
       change_rejected: 'Change rejected', attachment_added: 'File attached', attachment_removed: 'Attached file removed', licence_added: 'Licence added', licence_updated: 'Licence edited', licence_withdrawn: 'Licence withdrawn',
       licence_expiring: 'Licence expiring', licence_expired: 'Licence expired', risk_point_added: 'Risk point added', risk_point_updated: 'Risk point edited',
@@ -672,7 +680,7 @@ export default {
       recorded: 'Recorded', plan_submitted: 'Plan submitted', plan_approved: 'Plan approved', plan_returned: 'Plan returned',
       progress_reported: 'Progress reported', fix_reported: 'Fix reported', accepted: 'Accepted and closed', acceptance_failed: 'Acceptance failed',
       explained: 'Delay explained', listed: 'Listed for supervision', unlisted: 'Listing ended', overdue: 'Overdue',
-      attachment_added: 'Photo added', attachment_removed: 'Photo removed',
+      from_inspection: 'From an inspection finding', attachment_added: 'Photo added', attachment_removed: 'Photo removed',
     },
     board: {
       title: 'Listed supervision board', city: 'Listed by the city', district: 'Listed by districts', count: '{n}, {overdue} overdue',

@@ -12,6 +12,7 @@ export default {
   },
   ledger: { total: '共 {n} 条', failed: '列表加载失败：{reason}', retry: '重试' },
   nav: {
+    inspections: '检查记录', checklists: '检查表',
     dangerGroup: '隐患治理', hazards: '隐患台账', hazardBoard: '挂牌督办',
     enterpriseGroup: '安全生产', enterpriseImport: '批量导入', enterprises: '企业档案', licences: '证照台账', riskPoints: '风险点台账', hazardSources: '重大危险源台账', hazardSubstances: '危险化学品临界量',
     notifications: '通知中心',
@@ -159,6 +160,7 @@ export default {
     department: '部门',
   },
   actions: {
+    inspection_recorded: '登记检查记录', inspection_checklist_added: '新增检查表', inspection_checklist_item_added: '新增检查项', inspection_checklist_item_updated: '修改检查项',
     attachment_added: '上传附件', attachment_removed: '删除附件',
     enterprise_created: '登记企业', enterprise_updated: '修改企业档案', enterprise_status_changed: '变更企业状态',
     enterprise_change_requested: '企业申请变更身份信息', enterprise_change_confirmed: '确认企业信息变更', enterprise_change_rejected: '驳回企业信息变更',
@@ -227,6 +229,7 @@ export default {
     limits: { scan: 'PDF、JPEG、PNG，不超过 20 MB', photo: 'JPEG、PNG、WebP，不超过 10 MB', document: 'PDF、图片、Word、Excel，不超过 50 MB' },
   },
   errors: {
+    finding_already_recorded: '该检查发现已登记为隐患',
     danger_closed: '该隐患已销号', not_major: '只有重大隐患才有治理方案和挂牌督办', enterprise_cannot_review: '治理方案由监管部门审核，企业不能审核', enterprise_cannot_accept: '验收由监管部门进行，企业不能自行验收销号',
     enterprise_cannot_list: '挂牌督办由监管部门进行', plan_not_awaited: '治理方案已提交或已通过', plan_not_submitted: '尚未提交治理方案', plan_not_approved: '重大隐患须先通过治理方案审核',
     not_rectifying: '该隐患不在整改中', not_awaiting_acceptance: '该隐患尚未申请验收', not_overdue: '尚未超期，无需说明', already_listed: '已挂牌督办', not_listed: '未挂牌督办', cannot_list: '只有区县或市级监管单位可以挂牌督办',
@@ -270,6 +273,7 @@ export default {
     follow_up_pending: '伤亡人数变化后尚未续报',
   },
   fieldErrors: {
+    at_least_two: '执法检查须有两名以上执法人员',
     self_inspection_only: '企业只能登记自查发现的隐患',
     major_needs_plan: '重大隐患须制定治理方案，不能当场整改', before_found: '不能早于发现日期',
     ambiguous: '同名不止一个，请填写代码', date_unreadable: '日期无法识别（如 2026-05-01）', number_unreadable: '数字无法识别', yes_no_unreadable: '应填“是”或“否”',
@@ -316,6 +320,9 @@ export default {
     password_too_long: '最多 {max_length} 个字符',
   },
   fields: {
+    inspectors: '检查人员', signatory: '企业签字人', inspected_on: '检查日期', checklist_id: '检查表', findings: '检查发现', item_id: '检查项',
+    clause: '条款', basis: '依据', deadline: '整改期限', found_on: '发现日期', criterion: '判定依据', funds_fen: '治理资金',
+    contingency_plan: '应急预案', fixed_on_spot: '当场整改', origin: '发现途径', retired: '停用', inspection: '检查记录',
     owner_kind: '附件所属记录', purpose: '附件用途', content: '文件',
     uscc: '统一社会信用代码', former_names: '曾用名', legal_representative: '法定代表人', safety_principal: '安全负责人',
     safety_phone: '安全负责人电话', address: '地址', department_id: '行业主管部门', section: '国民经济行业门类', sector: '监管行业',
@@ -633,6 +640,7 @@ export default {
       statuses: { pending: '待确认', confirmed: '已确认', rejected: '已驳回', replaced: '已被新申请替代' },
     },
     history: {
+      inspected: '检查',
       registered: '登记', updated: '修改档案', status: '变更状态', change_requested: '申请变更身份信息', change_confirmed: '确认变更',
       change_rejected: '驳回变更', attachment_added: '上传附件', attachment_removed: '删除附件', licence_added: '登记证照', licence_updated: '修改证照', licence_withdrawn: '注销证照',
       licence_expiring: '证照即将到期', licence_expired: '证照过期', risk_point_added: '新增风险点', risk_point_updated: '修改风险点',
@@ -672,7 +680,7 @@ export default {
       recorded: '登记隐患', plan_submitted: '提交治理方案', plan_approved: '方案审核通过', plan_returned: '方案被退回',
       progress_reported: '报告整改进展', fix_reported: '报告整改完成', accepted: '验收通过并销号', acceptance_failed: '验收不通过',
       explained: '提交超期说明', listed: '挂牌督办', unlisted: '摘牌', overdue: '整改超期',
-      attachment_added: '上传照片', attachment_removed: '删除照片',
+      from_inspection: '由检查发现转入', attachment_added: '上传照片', attachment_removed: '删除照片',
     },
     board: {
       title: '挂牌督办看板', city: '市级挂牌督办', district: '区县挂牌督办', count: '{n} 项，超期 {overdue} 项',

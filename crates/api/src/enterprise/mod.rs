@@ -606,7 +606,7 @@ pub struct HazardSubstanceList {
 
 /// Who keeps the register's reference data (the substances, the LEC cut-offs): a regulator of
 /// the top unit, since the values hold for the whole deployment.
-fn keeps_reference_data(principal: &Principal) -> bool {
+pub(crate) fn keeps_reference_data(principal: &Principal) -> bool {
     principal.can(Permission::ManageEnterprises)
         && principal.top_of_tree
         && !principal.roles.contains(&Role::Enterprise)

@@ -15,6 +15,7 @@ mod faults;
 mod http;
 mod imports;
 mod incident;
+mod inspection;
 mod openapi;
 mod org;
 mod proxy;

@@ -269,6 +269,22 @@ impl Store {
         party: Party,
         write: DangerWrite,
     ) -> Result<Danger, StoreError> {
+        let mut tx = self.begin().await?;
+        let id = self.record_danger(&mut tx, reach, actor, party, write).await?;
+        tx.commit().await?;
+        self.danger(reach, &id).await
+    }
+
+    /// Records a hidden danger in the caller's transaction (another module's record that
+    /// becomes one, such as an inspection's finding, links it in the same transaction); its id.
+    pub(crate) async fn record_danger(
+        &self,
+        tx: &mut Tx,
+        reach: &Reach,
+        actor: &Actor,
+        party: Party,
+        write: DangerWrite,
+    ) -> Result<String, StoreError> {
         let now = self.now();
         let write = write.validate(today(now)).map_err(StoreError::Invalid)?;
         let status = initial_status(write.level, write.fixed_on_spot, party)
@@ -277,18 +293,17 @@ impl Store {
         if party == Party::Enterprise && write.origin != DangerOrigin::SelfInspection {
             return Err(StoreError::invalid("origin", "self_inspection_only"));
         }
-        let mut tx = self.begin().await?;
-        let e = self.reached_enterprise(&mut tx, reach, &write.enterprise_id).await?;
+        let e = self.reached_enterprise(tx, reach, &write.enterprise_id).await?;
         if e.status == "closed" {
             return Err(StoreError::Conflict("enterprise_closed"));
         }
         let code: String = sqlx::query("SELECT code FROM units WHERE id = $1")
             .bind(e.unit_id.clone())
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?
             .try_get("code")?;
         let prefix = format!("YH-{code}-{}-", today(now).format("%Y"));
-        let number = format!("{prefix}{:05}", numbers::take(&mut tx, &prefix, 1).await?);
+        let number = format!("{prefix}{:05}", numbers::take(tx, &prefix, 1).await?);
         let id = new_id();
         let closed = status == DangerStatus::Closed;
         sqlx::query(
@@ -316,14 +331,14 @@ impl Store {
         .bind(closed.then(|| actor.name.clone()))
         .bind(actor.name.clone())
         .bind(to_millis(now))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let data = json!({
             "number": number, "level": write.level, "status": status,
             "fixed_on_spot": write.fixed_on_spot,
         });
         timeline::append(
-            &mut tx,
+            tx,
             now,
             actor,
             ("hidden_danger", &id),
@@ -333,14 +348,13 @@ impl Store {
         )
         .await?;
         if !closed {
-            deadline::schedule(&mut tx, now, &id, &e.unit_id, write.deadline).await?;
+            deadline::schedule(tx, now, &id, &e.unit_id, write.deadline).await?;
         }
         let record = NewAuditRecord::new(actor, "danger.recorded", Outcome::Success)
             .target("hidden_danger", &id)
             .detail(json!({ "number": number, "enterprise": e.name, "level": write.level }));
-        audit::append(&mut tx, now, record).await?;
-        tx.commit().await?;
-        self.danger(reach, &id).await
+        audit::append(tx, now, record).await?;
+        Ok(id)
     }
 
     /// A hidden danger the caller reaches (404 otherwise, whatever it is).
