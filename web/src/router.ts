@@ -125,6 +125,22 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.hazards', permission: ['read_enterprises', 'own_enterprise'] },
       },
       {
+        path: 'inspections', name: 'inspections', component: () => import('./views/inspection/InspectionsView.vue'),
+        meta: { title: 'nav.inspections', permission: ['read_enterprises', 'own_enterprise'] },
+      },
+      {
+        path: 'inspections/new', name: 'inspection-new', component: () => import('./views/inspection/InspectionFormView.vue'),
+        meta: { title: 'inspection.new', permission: ['manage_enterprises', 'own_enterprise'] },
+      },
+      {
+        path: 'inspections/:id', name: 'inspection', component: () => import('./views/inspection/InspectionDetailView.vue'),
+        meta: { title: 'nav.inspections', permission: ['read_enterprises', 'own_enterprise'] },
+      },
+      {
+        path: 'checklists', name: 'checklists', component: () => import('./views/inspection/ChecklistsView.vue'),
+        meta: { title: 'nav.checklists', permission: ['read_enterprises', 'own_enterprise'] },
+      },
+      {
         path: 'calendar', name: 'calendar', component: () => import('./views/calendar/HolidaysView.vue'),
         meta: { title: 'nav.calendar' },
       },
@@ -142,6 +158,11 @@ const routes: RouteRecordRaw[] = [
     path: '/enterprises/:id/risk-points/:point/card', name: 'risk-card',
     component: () => import('./views/enterprise/RiskCardPrintView.vue'),
     meta: { title: 'enterprise.risk.card', permission: ['read_enterprises', 'own_enterprise'] },
+  },
+  {
+    path: '/inspections/:id/print', name: 'inspection-print',
+    component: () => import('./views/inspection/InspectionPrintView.vue'),
+    meta: { title: 'inspection.record.title', permission: ['read_enterprises', 'own_enterprise'] },
   },
   {
     path: '/incidents/:id/reports/:report/print', name: 'incident-report-print',

@@ -3,19 +3,22 @@
 //! overdue with the enterprise's explanation), major ones at hazardous-chemical enterprises
 //! judged by the chemicals criteria (安监总管三〔2017〕121号, items confirmed in
 //! docs/research/hazard-criteria.md), and two listed for supervision: one by the city at
-//! 临江港华化工有限公司 under an approved plan, one by 江南区 past its plan's deadline.
-//! Every step goes through the store's rules, as a user's would. Deterministic; skipped when
-//! hidden dangers exist.
+//! 临江港华化工有限公司 under an approved plan, one by 江南区 past its plan's deadline; and
+//! about sixty inspections of the last three months whose findings became hidden dangers in
+//! part. Every step goes through the store's rules, as a user's would. Deterministic; skipped
+//! when hidden dangers exist.
 
 use anyhow::{Context, Result};
 use beacon_core::audit::Actor;
 use beacon_core::clock::china_offset;
 use beacon_core::danger::{DangerCategory, DangerLevel, DangerOrigin, Party, TreatmentPlan};
+use beacon_core::inspection::InspectionKind;
 use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
 use beacon_store::Store;
 use beacon_store::danger::{DangerFilter, DangerStep, DangerWrite};
 use beacon_store::enterprise::{Enterprise, EnterpriseFilter, Reach};
+use beacon_store::inspection::{FindingDanger, FindingWrite, InspectionWrite};
 use chrono::{Days, NaiveDate, Utc};
 
 const COUNT: usize = 240;
@@ -282,15 +285,142 @@ pub async fn seed(store: &Store) -> Result<()> {
             .act_on_danger(&all, &officer(e), Party::Enterprise, &id, DangerStep::Explain { text })
             .await?;
     }
+    let inspections = seed_inspections(&seeder, &enterprises, &chemicals, ganghua).await?;
     let open = DangerFilter { open: true, ..Default::default() };
     let late = DangerFilter { overdue: true, ..Default::default() };
-    let (open, late) =
-        (store.dangers(&all, &open, one).await?, store.dangers(&all, &late, one).await?);
+    let (recorded, open, late) = (
+        store.dangers(&all, &DangerFilter::default(), one).await?,
+        store.dangers(&all, &open, one).await?,
+        store.dangers(&all, &late, one).await?,
+    );
     println!(
-        "Demo hidden dangers: {} recorded, {} open ({} overdue), two major ones listed for supervision.",
-        COUNT + 2,
-        open.total,
-        late.total
+        "Demo hidden dangers: {} recorded, {} open ({} overdue), two major ones listed for \
+         supervision; {inspections} inspections.",
+        recorded.total, open.total, late.total
     );
     Ok(())
+}
+
+/// General findings of the demo's inspections: (where, what).
+const FINDINGS: [(&str, &str); 6] = [
+    ("成品仓库", "灭火器压力不足，未按月检查"),
+    ("生产车间", "设备防护罩缺失"),
+    ("配电室", "配电箱未上锁，警示标识缺失"),
+    ("装卸区", "作业现场无专人监护"),
+    ("安全管理部", "安全培训记录不全"),
+    ("楼梯间", "疏散通道堆放杂物"),
+];
+
+/// About sixty inspections over the last three months: law-enforcement inspections by the
+/// city's and 江南区's inspectors (the chemicals checklist at hazardous-chemical enterprises,
+/// its major items found now and then), and self-inspections of the bound enterprise. Every
+/// other finding is made a hidden danger, as an inspector would. The number recorded.
+async fn seed_inspections(
+    seeder: &Seeder<'_>,
+    enterprises: &[Enterprise],
+    chemicals: &[&Enterprise],
+    ganghua: Option<&Enterprise>,
+) -> Result<usize> {
+    let store = seeder.store;
+    let lists = store.checklists().await?;
+    let chemical_list = lists.iter().find(|c| c.basis.contains("121号"));
+    let district = account(store, "jiangnan.inspector").await?;
+    let mut count = 0;
+    for n in 0..60usize {
+        let chemical = n % 3 == 0 && !chemicals.is_empty();
+        let e = match (n, ganghua) {
+            (0, Some(g)) => g,
+            _ if chemical => chemicals[(n / 3) % chemicals.len()],
+            _ => &enterprises[(n * 53 + 11) % enterprises.len()],
+        };
+        let inspected_on = seeder.today - Days::new((n as u64 * 3) % 90);
+        let mut findings = Vec::new();
+        let checklist = if chemical || n == 0 { chemical_list } else { None };
+        if let Some(list) = checklist {
+            // Item 十二 (gas detection) or 十五 (safety valves), now and then.
+            let item = list.items.iter().filter(|i| i.major && !i.retired).nth(if n % 2 == 0 {
+                11
+            } else {
+                14
+            });
+            if let (Some(item), true) = (item, n % 6 == 0) {
+                findings.push(FindingWrite {
+                    item_id: Some(item.id.clone()),
+                    place: "罐区".to_owned(),
+                    description: item.text.trim_end_matches('。').to_owned(),
+                    level: None,
+                });
+            }
+        }
+        for k in 0..(n % 3) {
+            let (place, what) = FINDINGS[(n + k) % FINDINGS.len()];
+            findings.push(FindingWrite {
+                item_id: None,
+                place: place.to_owned(),
+                description: what.to_owned(),
+                level: None,
+            });
+        }
+        let by_district = n % 4 == 1;
+        let (actor, inspectors) = if by_district {
+            (&district, vec![district.name.clone(), "刘执法".to_owned()])
+        } else {
+            (&seeder.inspector, vec![seeder.inspector.name.clone(), "周执法".to_owned()])
+        };
+        let write = InspectionWrite {
+            enterprise_id: e.id.clone(),
+            kind: InspectionKind::Enforcement,
+            inspected_on,
+            inspectors,
+            checklist_id: checklist.map(|c| c.id.clone()),
+            signatory: PEOPLE[n % PEOPLE.len()].to_owned(),
+            summary: "检查安全生产责任制落实、现场管理和隐患排查治理情况".to_owned(),
+            findings,
+        };
+        let made = store.create_inspection(&seeder.all, actor, Party::Regulator, write).await?;
+        count += 1;
+        for f in made.findings.iter().step_by(2) {
+            let days = if f.level == DangerLevel::Major { 90 } else { 30 };
+            let body = FindingDanger {
+                deadline: inspected_on + Days::new(days),
+                responsible_person: PEOPLE[(n + 2) % PEOPLE.len()].to_owned(),
+                category: None,
+                level: None,
+            };
+            let linked = store
+                .finding_to_danger(&seeder.all, actor, Party::Regulator, &made.id, &f.id, body)
+                .await?;
+            // What was found more than five weeks ago has been fixed and accepted since.
+            let danger =
+                linked.findings.iter().find(|x| x.id == f.id).and_then(|x| x.danger_id.clone());
+            if let (Some(id), true, DangerLevel::General) =
+                (danger, inspected_on + Days::new(35) < seeder.today, f.level)
+            {
+                let fix = DangerStep::ReportFix { text: "已整改完毕".to_owned() };
+                store.act_on_danger(&seeder.all, &officer(e), Party::Enterprise, &id, fix).await?;
+                let pass = DangerStep::Accept { pass: true, reason: String::new() };
+                store.act_on_danger(&seeder.all, actor, Party::Regulator, &id, pass).await?;
+            }
+        }
+    }
+    if let Some(g) = ganghua {
+        let write = InspectionWrite {
+            enterprise_id: g.id.clone(),
+            kind: InspectionKind::SelfInspection,
+            inspected_on: seeder.today - Days::new(3),
+            inspectors: vec!["吴安全员".to_owned()],
+            checklist_id: None,
+            signatory: String::new(),
+            summary: "月度安全自查".to_owned(),
+            findings: vec![FindingWrite {
+                item_id: None,
+                place: "液氨储罐区".to_owned(),
+                description: "洗眼器水压不足".to_owned(),
+                level: None,
+            }],
+        };
+        store.create_inspection(&seeder.all, &officer(g), Party::Enterprise, write).await?;
+        count += 1;
+    }
+    Ok(count)
 }

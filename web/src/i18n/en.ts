@@ -222,7 +222,7 @@ export default {
     },
   },
   attachments: {
-    title: 'Attachments', upload: 'Upload a file', uploading: 'Uploading {percent}%', download: 'Download', remove: 'Remove', removeTitle: 'Remove the attachment',
+    camera: 'Take photo', title: 'Attachments', upload: 'Upload a file', uploading: 'Uploading {percent}%', download: 'Download', remove: 'Remove', removeTitle: 'Remove the attachment',
     removeReason: 'Reason for removing', removeHint: 'A removed file stays on record but no longer shows in the list.', removed: 'Removed', empty: 'No attachments',
     uploadedBy: 'Uploaded by', uploadedAt: 'Uploaded', size: 'Size', uploaded: 'Uploaded', thumbnail: 'Thumbnail',
     purposes: { scan: 'Scan', photo: 'Photo', document: 'Document' },
@@ -685,6 +685,27 @@ export default {
     board: {
       title: 'Listed supervision board', city: 'Listed by the city', district: 'Listed by districts', count: '{n}, {overdue} overdue',
       total: '{n} under supervision, {overdue} overdue', empty: 'No major hidden danger is listed', more: 'Only the first {n} are shown; see the ledger for the rest',
+    },
+  },
+  inspection: {
+    ledger: 'Inspections', new: 'New inspection', save: 'Save inspection', saved: 'Inspection {number} saved', enterprise: 'Enterprise inspected', kind: 'Kind',
+    inspectedOn: 'Inspected on', inspectors: 'Inspectors', inspectorsHint: 'Type a name and press Enter; several may be added', twoNeeded: 'A law-enforcement inspection needs at least two inspectors',
+    checklist: 'Checklist', noChecklist: 'No checklist', signatory: 'Enterprise signatory', summary: 'Summary', findings: 'Findings',
+    findingNo: 'Finding {n}', item: 'Checklist item', noItem: 'No item', levelByItem: 'As the item says ({level})', addFinding: 'Add finding',
+    titleOf: 'Inspection {number}', print: 'Print record', recordedBy: 'Recorded', seq: 'No.', hiddenDanger: 'Hidden danger',
+    toDanger: 'Record as hidden danger', becameDanger: 'Recorded as a hidden danger', noFindings: 'Nothing found', photos: 'Photos', number: 'Number',
+    allKinds: 'All kinds', from: 'From', to: 'To', openFindings: '{n} not yet recorded',
+    kinds: { enforcement: 'Law enforcement', self_inspection: 'Self-inspection' },
+    checklists: {
+      title: 'Checklists', add: 'Add checklist', addItem: 'Add item', editItem: 'Change item', name: 'Name', basis: 'Basis',
+      clause: 'Clause', text: 'What is checked', major: 'The basis makes it a major hidden danger', retire: 'Retire (findings citing it keep it)', retired: 'Retired',
+      count: '{n} items', hint: 'The shipped items are quoted from public texts with their clauses; the city’s administrator adds the rest after checking the official text.',
+    },
+    record: {
+      title: 'Inspection record', number: 'No. {number}', back: 'Back to the inspection', enterprise: 'Enterprise', kind: 'Kind', on: 'Date',
+      inspectors: 'Inspectors', checklist: 'Checklist', summary: 'Summary', findings: 'Findings', seq: 'No.', place: 'Where',
+      what: 'What', criterion: 'Criterion', level: 'Level', none: 'Nothing found.', date: '{d}/{m}/{y}',
+      inspectorsSign: 'Inspectors (signatures):', enterpriseSign: 'For the enterprise (signature): {name}',
     },
   },
   calendar: {

@@ -222,7 +222,7 @@ export default {
     },
   },
   attachments: {
-    title: '附件', upload: '上传文件', uploading: '正在上传 {percent}%', download: '下载', remove: '删除', removeTitle: '删除附件',
+    camera: '拍照', title: '附件', upload: '上传文件', uploading: '正在上传 {percent}%', download: '下载', remove: '删除', removeTitle: '删除附件',
     removeReason: '删除原因', removeHint: '附件删除后仍留存备查，不再显示在列表中。', removed: '已删除', empty: '暂无附件',
     uploadedBy: '上传人', uploadedAt: '上传时间', size: '大小', uploaded: '已上传', thumbnail: '缩略图',
     purposes: { scan: '扫描件', photo: '照片', document: '文档' },
@@ -685,6 +685,27 @@ export default {
     board: {
       title: '挂牌督办看板', city: '市级挂牌督办', district: '区县挂牌督办', count: '{n} 项，超期 {overdue} 项',
       total: '在督办 {n} 项，其中超期 {overdue} 项', empty: '暂无挂牌督办的重大隐患', more: '仅显示前 {n} 项，其余请在隐患台账中查看',
+    },
+  },
+  inspection: {
+    ledger: '检查记录', new: '新建检查', save: '保存检查记录', saved: '已保存检查记录 {number}', enterprise: '被检查企业', kind: '检查类型',
+    inspectedOn: '检查日期', inspectors: '检查人员', inspectorsHint: '输入姓名后回车，可添加多人', twoNeeded: '执法检查须有两名以上执法人员',
+    checklist: '检查表', noChecklist: '不使用检查表', signatory: '企业签字人', summary: '检查情况', findings: '检查发现',
+    findingNo: '发现 {n}', item: '检查项', noItem: '不对应检查项', levelByItem: '按检查项（{level}）', addFinding: '添加检查发现',
+    titleOf: '检查记录 {number}', print: '打印检查记录', recordedBy: '登记', seq: '序号', hiddenDanger: '隐患',
+    toDanger: '登记为隐患', becameDanger: '已登记为隐患', noFindings: '未发现问题', photos: '现场照片', number: '检查编号',
+    allKinds: '全部类型', from: '开始日期', to: '结束日期', openFindings: '{n} 项未转隐患',
+    kinds: { enforcement: '执法检查', self_inspection: '企业自查' },
+    checklists: {
+      title: '检查表', add: '新增检查表', addItem: '新增检查项', editItem: '修改检查项', name: '检查表名称', basis: '依据',
+      clause: '条款', text: '检查内容', major: '依据判定为重大事故隐患', retire: '停用（已引用的检查发现不受影响）', retired: '已停用',
+      count: '{n} 项', hint: '随系统提供的检查项均摘自公开文本并注明条款；其余条款由市级监管部门管理员核对原文后补充。',
+    },
+    record: {
+      title: '现场检查记录', number: '编号：{number}', back: '返回检查记录', enterprise: '被检查单位', kind: '检查类型', on: '检查日期',
+      inspectors: '检查人员', checklist: '检查依据', summary: '检查情况', findings: '发现的问题', seq: '序号', place: '部位',
+      what: '问题描述', criterion: '判定依据', level: '隐患等级', none: '未发现问题。', date: '{y}年{m}月{d}日',
+      inspectorsSign: '检查人员（签字）：', enterpriseSign: '被检查单位负责人（签字）：{name}',
     },
   },
   calendar: {
