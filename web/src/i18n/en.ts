@@ -195,6 +195,7 @@ export default {
     calendar_year_reset: 'Holiday arrangement reset', user_email_set: 'Notification e-mail set',
   },
   events: {
+    danger_recorded: 'Hidden danger {number} recorded', danger_changed: 'Hidden danger {number} moved on', inspection_recorded: 'Inspection {number} recorded',
     enterprise_created: 'Enterprise registered', enterprise_updated: 'Enterprise record updated',
     unit_created: 'Unit created: {name}', unit_updated: 'Unit changed: {name}', unit_deleted: 'Unit deleted: {name}',
     user_created: 'User created: {username}', user_updated: 'User changed: {username}', user_deleted: 'User deleted: {username}',

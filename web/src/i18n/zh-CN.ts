@@ -195,6 +195,7 @@ export default {
     calendar_year_reset: '恢复节假日安排', user_email_set: '设置通知邮箱',
   },
   events: {
+    danger_recorded: '新登记隐患 {number}', danger_changed: '隐患 {number} 有新进展', inspection_recorded: '新检查记录 {number}',
     enterprise_created: '新登记企业', enterprise_updated: '企业档案有更新',
     unit_created: '新建单位：{name}', unit_updated: '单位已修改：{name}', unit_deleted: '单位已删除：{name}',
     user_created: '新建用户：{username}', user_updated: '用户已修改：{username}', user_deleted: '用户已删除：{username}',

@@ -112,6 +112,18 @@ backend_tests! {
         assert_eq!(closed["closed_by_name"], "east.inspector");
         assert_eq!(t.post(&own, &format!("{path}/reports"), json!({ "kind": "explanation", "text": "迟" })).await.code(), "danger_closed");
 
+        // Live events: the regulators who read the register hear each step, by number; the west
+        // and the enterprise's own account (which reads no register) hear nothing of it.
+        t.settle().await;
+        let heard = |events: serde_json::Value, kind: &str| {
+            events.as_array().unwrap().iter().filter(|e| e["kind"] == kind && e["data"]["id"] == id.as_str()).count()
+        };
+        let east_events = t.get(&viewer, "/api/v1/events/recent").await.json();
+        assert_eq!(heard(east_events.clone(), "danger.recorded"), 1);
+        assert!(heard(east_events, "danger.changed") >= 5);
+        assert_eq!(heard(t.get(&west, "/api/v1/events/recent").await.json(), "danger.recorded"), 0);
+        assert_eq!(heard(t.get(&own, "/api/v1/events/recent").await.json(), "danger.recorded"), 0);
+
         let history = t.get(&own, &format!("{path}/history")).await.json();
         let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["recorded", "plan_submitted", "plan_approved", "listed", "progress_reported",

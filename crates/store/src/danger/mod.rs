@@ -21,7 +21,7 @@ use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::enterprise::{Reach, date_of, iso, today};
+use crate::enterprise::{Reach, announce_for_enterprise, date_of, iso, today};
 
 mod deadline;
 
@@ -354,6 +354,9 @@ impl Store {
             .target("hidden_danger", &id)
             .detail(json!({ "number": number, "enterprise": e.name, "level": write.level }));
         audit::append(tx, now, record).await?;
+        let event = json!({ "id": id, "number": number });
+        let department = e.department_id.as_deref();
+        announce_for_enterprise(tx, now, "danger.recorded", event, &e.unit_id, department).await?;
         Ok(id)
     }
 
@@ -522,11 +525,15 @@ impl Store {
             .push(" WHERE id = ")
             .bind(id.to_owned());
         set.execute(&mut *tx).await?;
-        let unit: String = sqlx::query("SELECT unit_id FROM enterprises WHERE id = $1")
+        let owner = sqlx::query("SELECT unit_id, department_id FROM enterprises WHERE id = $1")
             .bind(before.enterprise_id.clone())
             .fetch_one(&mut *tx)
-            .await?
-            .try_get("unit_id")?;
+            .await?;
+        let unit: String = owner.try_get("unit_id")?;
+        let department: Option<String> = owner.try_get("department_id")?;
+        let event = json!({ "id": id, "number": before.number });
+        let kind = "danger.changed";
+        announce_for_enterprise(&mut tx, now, kind, event, &unit, department.as_deref()).await?;
         match &step {
             DangerStep::SubmitPlan { plan } => {
                 deadline::schedule(&mut tx, now, id, &unit, plan.deadline).await?;

@@ -1472,10 +1472,25 @@ async fn announce(
     unit_id: &str,
     department_id: Option<&str>,
 ) -> Result<(), StoreError> {
+    announce_for_enterprise(tx, now, kind, json!({ "id": id }), unit_id, department_id).await
+}
+
+/// Tells the readers of an enterprise's records (its territory's and its department's holders
+/// of [`Permission::ReadEnterprises`]) that one changed: the register's own records and the
+/// modules' that hang on an enterprise (a hidden danger, an inspection). `data` names the
+/// record by its id and number, never by what is in it.
+pub(crate) async fn announce_for_enterprise(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    kind: &str,
+    data: serde_json::Value,
+    unit_id: &str,
+    department_id: Option<&str>,
+) -> Result<(), StoreError> {
     let mut units = vec![unit_id];
     units.extend(department_id);
     outbox::announce_to_units(tx, now, &units, |path| {
-        NewEvent::new(kind, path, json!({ "id": id })).for_readers(Permission::ReadEnterprises)
+        NewEvent::new(kind, path, data).for_readers(Permission::ReadEnterprises)
     })
     .await
 }

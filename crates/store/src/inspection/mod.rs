@@ -19,7 +19,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::danger::DangerWrite;
-use crate::enterprise::{Reach, date_of, iso, today};
+use crate::enterprise::{Reach, announce_for_enterprise, date_of, iso, today};
 use crate::sql::Sql;
 use crate::{Page, Store, StoreError, audit, numbers, timeline};
 
@@ -357,6 +357,10 @@ impl Store {
             .unit(Some(&e.unit_id))
             .detail(json!({ "number": number, "enterprise": e.name, "findings": findings.len() }));
         audit::append(&mut tx, now, record).await?;
+        let event = json!({ "id": id, "number": number });
+        let department = e.department_id.as_deref();
+        let kind = "inspection.recorded";
+        announce_for_enterprise(&mut tx, now, kind, event, &e.unit_id, department).await?;
         tx.commit().await?;
         self.inspection(reach, &id).await
     }
