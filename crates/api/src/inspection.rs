@@ -10,11 +10,13 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use beacon_core::danger::Party;
 use beacon_core::error::ValidationErrors;
 use beacon_core::inspection::InspectionKind;
 use beacon_core::org::Permission;
 use beacon_core::page::PageRequest;
+use beacon_export::Cell;
 use beacon_store::Page;
 use beacon_store::enterprise::Reach;
 use beacon_store::inspection::{
@@ -30,6 +32,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::enterprise::{keeps_reference_data, read_reach};
 use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody, Path};
+use crate::ledger::{all_pages, date_cell, workbook};
 use crate::org::{Principal, check_id};
 
 async fn acting(state: &AppState, principal: &Principal) -> ApiResult<(Reach, Party)> {
@@ -56,6 +59,8 @@ pub struct InspectionParams {
     /// 1 to 200; default 20.
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
+    /// The workbook's language (`.xlsx` only): `zh` (default) or `en`.
+    pub lang: Option<String>,
 }
 
 impl InspectionParams {
@@ -99,6 +104,75 @@ async fn list_inspections(
     let (reach, _) = acting(&state, &principal).await?;
     let page = PageRequest::parse(q.page, q.per_page)?;
     Ok(Json(state.store().inspections(&reach, &q.filter()?, page).await?))
+}
+
+/// The inspection ledger as an Excel workbook, with the list's filters.
+#[utoipa::path(get, path = "/inspections.xlsx", tag = "inspection", params(InspectionParams),
+    responses((status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody),
+        (status = 422, description = "`export_too_large`: more than 20,000 rows; narrow the filter", body = ErrorBody)))]
+async fn inspections_xlsx(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<InspectionParams>,
+) -> ApiResult<Response> {
+    let (reach, _) = acting(&state, &principal).await?;
+    let filter = q.filter()?;
+    let store = state.store();
+    let items = all_pages(|page| store.inspections(&reach, &filter, page)).await?;
+    let en = q.lang.as_deref() == Some("en");
+    let rows = items
+        .into_iter()
+        .map(|i| {
+            let kind = match (i.kind, en) {
+                (InspectionKind::Enforcement, false) => "执法检查",
+                (InspectionKind::SelfInspection, false) => "企业自查",
+                (InspectionKind::Enforcement, true) => "Law enforcement",
+                (InspectionKind::SelfInspection, true) => "Self-inspection",
+            };
+            vec![
+                Cell::from(i.number),
+                Cell::from(i.enterprise_name),
+                Cell::from(i.unit_name),
+                Cell::from(kind),
+                date_cell(Some(i.inspected_on)),
+                Cell::from(i.inspectors.join(if en { ", " } else { "、" })),
+                Cell::from(i.checklist_name),
+                Cell::from(i.signatory),
+                Cell::Number(i.findings_count as f64),
+                Cell::Number(i.findings_open as f64),
+            ]
+        })
+        .collect();
+    let headers: &[&str] = if en {
+        &[
+            "Number",
+            "Enterprise",
+            "Territory",
+            "Kind",
+            "Inspected on",
+            "Inspectors",
+            "Checklist",
+            "Signatory",
+            "Findings",
+            "Not yet hidden dangers",
+        ]
+    } else {
+        &[
+            "检查编号",
+            "被检查企业",
+            "属地",
+            "检查类型",
+            "检查日期",
+            "检查人员",
+            "检查表",
+            "企业签字人",
+            "发现问题数",
+            "未转隐患数",
+        ]
+    };
+    let title = if en { "Inspection ledger" } else { "安全检查台账" };
+    workbook(store.now(), title, headers, rows, "inspections")
 }
 
 /// Records an inspection of an enterprise the caller reaches, with its findings (regulators;
@@ -252,6 +326,7 @@ async fn update_item(
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_inspections, create_inspection))
+        .routes(routes!(inspections_xlsx))
         .routes(routes!(get_inspection))
         .routes(routes!(finding_to_danger))
         .routes(routes!(list_checklists, create_checklist))

@@ -13,6 +13,7 @@ pub mod http;
 pub mod imports;
 pub mod incident;
 pub mod inspection;
+pub mod ledger;
 pub mod mail;
 pub mod names;
 pub mod notify;

@@ -1921,6 +1921,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hazards.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ledger as an Excel workbook in the layout offices keep (隐患排查治理台账), with the
+         *     list's filters; state and level words in the workbook's language.
+         */
+        get: operations["dangers_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hazards/{id}": {
         parameters: {
             query?: never;
@@ -2083,6 +2103,23 @@ export interface paths {
          *     an enterprise its own self-inspection).
          */
         post: operations["create_inspection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspections.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The inspection ledger as an Excel workbook, with the list's filters. */
+        get: operations["inspections_xlsx"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -10680,6 +10717,8 @@ export interface operations {
                 page?: number;
                 /** @description 1 to 200; default 20. */
                 per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
             };
             header?: never;
             path?: never;
@@ -10751,6 +10790,64 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description `deadline: before_found`, `found_on: in_future`, `criterion: required` (a major one), `fixed_on_spot: major_needs_plan`, `origin: self_inspection_only` (an enterprise)… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dangers_xlsx: {
+        parameters: {
+            query?: {
+                /** @description Hidden dangers of enterprises in this unit's territory (unit id; the unit and beneath). */
+                unit?: string;
+                /** @description Of this enterprise (id). */
+                enterprise?: string;
+                level?: components["schemas"]["DangerLevel"];
+                status?: components["schemas"]["DangerStatus"];
+                /** @description Open ones only (not closed off the ledger). */
+                open?: boolean;
+                /** @description Open and past the deadline. */
+                overdue?: boolean;
+                /** @description Listed for supervision. */
+                listed?: boolean;
+                /** @description From 1; default 1. */
+                page?: number;
+                /** @description 1 to 200; default 20. */
+                per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description the caller does not read the register (the administrators) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `export_too_large`: more than 20,000 rows; narrow the filter */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11190,6 +11287,8 @@ export interface operations {
                 page?: number;
                 /** @description 1 to 200; default 20. */
                 per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
             };
             header?: never;
             path?: never;
@@ -11268,6 +11367,61 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description `inspectors: at_least_two` (law enforcement), `signatory: required`, `inspected_on: in_future`, `checklist_id: unknown`, `findings[0].item_id: unknown`, `kind: self_inspection_only` (an enterprise)… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    inspections_xlsx: {
+        parameters: {
+            query?: {
+                /** @description Inspections of enterprises in this unit's territory (unit id; the unit and beneath). */
+                unit?: string;
+                /** @description Of this enterprise (id). */
+                enterprise?: string;
+                kind?: components["schemas"]["InspectionKind"];
+                /** @description Made on or after this day. */
+                from?: string;
+                /** @description Made on or before this day. */
+                to?: string;
+                /** @description From 1; default 1. */
+                page?: number;
+                /** @description 1 to 200; default 20. */
+                per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description the caller does not read the register (the administrators) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `export_too_large`: more than 20,000 rows; narrow the filter */
             422: {
                 headers: {
                     [name: string]: unknown;

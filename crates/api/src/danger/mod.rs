@@ -12,10 +12,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use beacon_core::danger::{DangerLevel, DangerStatus, Party, TreatmentPlan};
+use axum::response::Response;
+use beacon_core::clock::local_date;
+use beacon_core::danger::{
+    DangerCategory, DangerLevel, DangerOrigin, DangerStatus, ListingLevel, Party, TreatmentPlan,
+};
 use beacon_core::error::ValidationErrors;
 use beacon_core::org::Permission;
 use beacon_core::page::PageRequest;
+use beacon_export::Cell;
 use beacon_store::Page;
 use beacon_store::danger::{Danger, DangerFilter, DangerStep, DangerWrite};
 use beacon_store::enterprise::Reach;
@@ -32,6 +37,7 @@ pub(crate) use workbench::workbench_cards;
 use crate::AppState;
 use crate::enterprise::read_reach;
 use crate::http::{ApiJson, ApiQuery, ApiResult, ErrorBody, Path};
+use crate::ledger::{all_pages, date_cell, workbook};
 use crate::org::{Principal, check_id};
 
 /// The caller's reach and the side it acts for.
@@ -62,6 +68,8 @@ pub struct DangerParams {
     /// 1 to 200; default 20.
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
+    /// The workbook's language (`.xlsx` only): `zh` (default) or `en`.
+    pub lang: Option<String>,
 }
 
 impl DangerParams {
@@ -121,6 +129,123 @@ async fn list_dangers(
     let (reach, _) = acting(&state, &principal).await?;
     let page = PageRequest::parse(q.page, q.per_page)?;
     Ok(Json(state.store().dangers(&reach, &q.filter()?, page).await?))
+}
+
+/// The ledger as an Excel workbook in the layout offices keep (隐患排查治理台账), with the
+/// list's filters; state and level words in the workbook's language.
+#[utoipa::path(get, path = "/hazards.xlsx", tag = "hazard", params(DangerParams),
+    responses((status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody),
+        (status = 422, description = "`export_too_large`: more than 20,000 rows; narrow the filter", body = ErrorBody)))]
+async fn dangers_xlsx(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<DangerParams>,
+) -> ApiResult<Response> {
+    let (reach, _) = acting(&state, &principal).await?;
+    let filter = q.filter()?;
+    let store = state.store();
+    let items = all_pages(|page| store.dangers(&reach, &filter, page)).await?;
+    let en = q.lang.as_deref() == Some("en");
+    let word = |zh: &'static str, english: &'static str| if en { english } else { zh };
+    let rows = items
+        .into_iter()
+        .map(|d| {
+            let level = match d.level {
+                DangerLevel::General => word("一般隐患", "General"),
+                DangerLevel::Major => word("重大隐患", "Major"),
+            };
+            let category = match d.category {
+                DangerCategory::Site => word("现场管理类", "Site"),
+                DangerCategory::Management => word("基础管理类", "Basic management"),
+            };
+            let origin = match d.origin {
+                DangerOrigin::Inspection => word("执法检查", "Inspection"),
+                DangerOrigin::SelfInspection => word("企业自查", "Self-inspection"),
+                DangerOrigin::Campaign => word("专项整治检查", "Campaign check"),
+                DangerOrigin::Tipoff => word("群众举报", "Public tip-off"),
+                DangerOrigin::IncidentInvestigation => word("事故调查", "Incident investigation"),
+            };
+            let status = match d.status {
+                DangerStatus::AwaitingPlan => word("待报治理方案", "Awaiting plan"),
+                DangerStatus::PlanSubmitted => word("方案待审核", "Plan to review"),
+                DangerStatus::Rectifying => word("整改中", "Rectifying"),
+                DangerStatus::AwaitingAcceptance => word("待验收", "Awaiting acceptance"),
+                DangerStatus::Closed => word("已销号", "Closed"),
+            };
+            let listed = match d.listed_level {
+                Some(ListingLevel::City) => word("市级", "City"),
+                Some(ListingLevel::District) => word("区县", "District"),
+                None => "",
+            };
+            let funds = d.plan.as_ref().map(|p| format!("{:.2}", p.funds_fen as f64 / 100.0));
+            vec![
+                Cell::from(d.number),
+                Cell::from(d.enterprise_name),
+                Cell::from(d.unit_name),
+                Cell::from(d.place),
+                Cell::from(d.description),
+                Cell::from(category),
+                Cell::from(level),
+                Cell::from(d.criterion),
+                Cell::from(origin),
+                date_cell(Some(d.found_on)),
+                date_cell(Some(d.deadline)),
+                Cell::from(d.responsible_person),
+                Cell::from(status),
+                Cell::from(if d.overdue { word("是", "Yes") } else { "" }),
+                Cell::from(listed),
+                Cell::from(funds),
+                Cell::from(d.closed_at.map(|t| local_date(t).format("%Y-%m-%d").to_string())),
+                Cell::from(d.closed_by_name),
+            ]
+        })
+        .collect();
+    let headers: &[&str] = if en {
+        &[
+            "Number",
+            "Enterprise",
+            "Territory",
+            "Where",
+            "Description",
+            "Category",
+            "Level",
+            "Criterion",
+            "Found by",
+            "Found on",
+            "Deadline",
+            "Responsible",
+            "State",
+            "Overdue",
+            "Listed by",
+            "Funds (CNY)",
+            "Closed on",
+            "Accepted by",
+        ]
+    } else {
+        &[
+            "隐患编号",
+            "企业名称",
+            "属地",
+            "隐患部位",
+            "隐患描述",
+            "隐患类别",
+            "隐患等级",
+            "判定依据",
+            "发现途径",
+            "发现日期",
+            "整改期限",
+            "整改责任人",
+            "状态",
+            "是否超期",
+            "挂牌督办",
+            "治理资金（元）",
+            "销号日期",
+            "验收人",
+        ]
+    };
+    let title = if en { "Hidden-danger ledger" } else { "隐患排查治理台账" };
+    workbook(store.now(), title, headers, rows, "hidden-dangers")
 }
 
 /// Records a hidden danger of an enterprise the caller reaches (regulators; an enterprise its
@@ -322,6 +447,7 @@ async fn end_listing(
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_dangers, create_danger))
+        .routes(routes!(dangers_xlsx))
         .routes(routes!(get_danger))
         .routes(routes!(danger_history))
         .routes(routes!(submit_plan))

@@ -21,9 +21,10 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{all_pages, date_cell, optional_id, read_reach, reference_name, workbook};
+use super::{optional_id, read_reach, reference_name};
 use crate::AppState;
 use crate::http::{ApiQuery, ApiResult, ErrorBody};
+use crate::ledger::{all_pages, date_cell, workbook};
 use crate::org::Principal;
 
 /// The enterprise fragment of a ledger's filter, as long as the register's own (100 characters).

@@ -39,11 +39,11 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody};
-use crate::http::{XLSX, download};
+use crate::ledger::{all_pages, workbook};
 use crate::org::auth::{Authorized, ManageOrg};
 use crate::org::{Principal, check_id};
 use axum::response::Response;
-use beacon_export::{Cell, Ledger, ledger_xlsx};
+use beacon_export::Cell;
 
 /// What the caller reaches for reading: its own enterprise (an `enterprise` account), or the
 /// register of its scope.
@@ -852,50 +852,8 @@ async fn bind_account(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// At most this many rows in one exported workbook; a larger register is exported by territory.
-const EXPORT_ROWS: usize = 20_000;
-const EXPORT_PAGE: u32 = 200;
-
-/// Every page of a list, for an export; `export_too_large` (422) past [`EXPORT_ROWS`].
-async fn all_pages<T, F, Fut>(mut fetch: F) -> ApiResult<Vec<T>>
-where
-    F: FnMut(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = Result<Page<T>, beacon_store::StoreError>>,
-{
-    let mut rows = Vec::new();
-    for page in 1.. {
-        let chunk = fetch(PageRequest { page, per_page: EXPORT_PAGE }).await?;
-        if chunk.total > EXPORT_ROWS as i64 {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "export_too_large"));
-        }
-        let done = chunk.items.len() < EXPORT_PAGE as usize;
-        rows.extend(chunk.items);
-        if done {
-            break;
-        }
-    }
-    Ok(rows)
-}
-
 fn reference_name(table: &[(&'static str, &'static str)], code: &str) -> String {
     table.iter().find(|(c, _)| *c == code).map_or_else(|| code.to_owned(), |(_, n)| (*n).to_owned())
-}
-
-/// A ledger of the register as a workbook download named `<stem>-<date>.xlsx`.
-fn workbook(
-    now: chrono::DateTime<chrono::Utc>,
-    title: &str,
-    headers: &[&str],
-    rows: Vec<Vec<Cell>>,
-    stem: &str,
-) -> ApiResult<Response> {
-    let bytes =
-        ledger_xlsx(&Ledger { sheet: title, title, headers, rows }).map_err(ApiError::internal)?;
-    Ok(download(&format!("{stem}-{}.xlsx", now.format("%Y%m%d")), XLSX, bytes))
-}
-
-fn date_cell(date: Option<chrono::NaiveDate>) -> Cell {
-    date.map_or(Cell::Empty, |d| Cell::Text(d.format("%Y-%m-%d").to_string()))
 }
 
 /// The register as an Excel ledger, with the list's filters. Reference values (sector, status,

@@ -129,6 +129,15 @@ backend_tests! {
         assert_eq!(kinds, ["recorded", "plan_submitted", "plan_approved", "listed", "progress_reported",
             "fix_reported", "acceptance_failed", "fix_reported", "accepted"]);
         t.get(&west, &format!("{path}/history")).await.expect(StatusCode::NOT_FOUND);
+        // The ledger as Excel: the east's workbook has it, closed, with its funds; the west's
+        // has nothing of it; the administrators get no workbook at all.
+        let sheet = crate::enterprise::workbook_text(&t.get(&inspector, "/api/v1/hazards.xlsx?level=major").await.bytes);
+        assert!(sheet.contains("临江甲化工") && sheet.contains("已销号") && sheet.contains("8000.00"), "{sheet}");
+        let english = crate::enterprise::workbook_text(&t.get(&inspector, "/api/v1/hazards.xlsx?lang=en").await.bytes);
+        assert!(english.contains("Hidden-danger ledger") && english.contains("Closed"), "{english}");
+        let theirs = crate::enterprise::workbook_text(&t.get(&west, "/api/v1/hazards.xlsx").await.bytes);
+        assert!(!theirs.contains("临江甲化工"), "{theirs}");
+        t.get(&admin, "/api/v1/hazards.xlsx").await.expect(StatusCode::FORBIDDEN);
         // Bad filters are named.
         assert_eq!(t.get(&inspector, "/api/v1/hazards?unit=x%20y").await.json()["fields"]["unit"], "invalid");
     }

@@ -129,6 +129,9 @@ backend_tests! {
         let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["recorded", "from_inspection"]);
         assert_eq!(t.audit_actions("inspection.recorded").await.len(), 1);
+        let sheet = crate::enterprise::workbook_text(&t.get(&inspector, "/api/v1/inspections.xlsx").await.bytes);
+        assert!(sheet.contains("安全检查台账") && sheet.contains("陈检查、李执法") && sheet.contains("执法检查"), "{sheet}");
+        assert!(!crate::enterprise::workbook_text(&t.get(&west, "/api/v1/inspections.xlsx").await.bytes).contains("临江甲化工"));
 
         // Its photos go with it, under the same reach.
         let photo = crate::attachments::png(8, 8, 1);
