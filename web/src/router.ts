@@ -121,6 +121,10 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.hazardBoard', permission: 'read_enterprises' },
       },
       {
+        path: 'hazards/stats', name: 'hazard-stats', component: () => import('./views/danger/DangerStatsView.vue'),
+        meta: { title: 'nav.hazardStats', permission: ['read_enterprises', 'own_enterprise'] },
+      },
+      {
         path: 'hazards/:id', name: 'hazard', component: () => import('./views/danger/DangerDetailView.vue'),
         meta: { title: 'nav.hazards', permission: ['read_enterprises', 'own_enterprise'] },
       },

@@ -1941,6 +1941,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hazards/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A year's hidden dangers in reach: by month found, state, territory and sector, the closure
+         *     rate and the average days to 销号.
+         */
+        get: operations["danger_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hazards/{id}": {
         parameters: {
             query?: never;
@@ -3011,6 +3031,14 @@ export interface components {
          * @enum {string}
          */
         DangerLevel: "general" | "major";
+        DangerMonth: {
+            /**
+             * Format: int32
+             * @description 1 to 12.
+             */
+            month: number;
+            tally: components["schemas"]["DangerTally"];
+        };
         /**
          * @description How a hidden danger came to the ledger.
          * @enum {string}
@@ -3025,11 +3053,81 @@ export interface components {
          * @enum {string}
          */
         DangerReportKind: "progress" | "fix" | "explanation";
+        DangerSectorTally: {
+            /** @description The supervised sector's code (`hazardous_chemicals`…). */
+            sector: string;
+            tally: components["schemas"]["DangerTally"];
+        };
+        DangerStateCount: {
+            status: components["schemas"]["DangerStatus"];
+            /** Format: int64 */
+            count: number;
+        };
+        DangerStats: {
+            /** Format: int32 */
+            year: number;
+            total: components["schemas"]["DangerTally"];
+            /**
+             * Format: double
+             * @description Closed of all, 0 to 1 (0 when there are none).
+             */
+            closure_rate: number;
+            /**
+             * Format: double
+             * @description Average days from the start of the day found to the moment of 销号, of the closed ones,
+             *     to a tenth; none when none is closed.
+             */
+            average_days_to_close?: number | null;
+            months: components["schemas"]["DangerMonth"][];
+            states: components["schemas"]["DangerStateCount"][];
+            /**
+             * @description By the units directly under the chosen unit (the enterprises' territory), most first;
+             *     the chosen unit's own enterprises under its own name.
+             */
+            units: components["schemas"]["DangerUnitTally"][];
+            sectors: components["schemas"]["DangerSectorTally"][];
+        };
         /**
          * @description Where a hidden danger stands.
          * @enum {string}
          */
         DangerStatus: "awaiting_plan" | "plan_submitted" | "rectifying" | "awaiting_acceptance" | "closed";
+        /** @description Counts of a group of hidden dangers. */
+        DangerTally: {
+            /** Format: int64 */
+            total: number;
+            /** Format: int64 */
+            general: number;
+            /** Format: int64 */
+            major: number;
+            /**
+             * Format: int64
+             * @description Not yet closed off the ledger.
+             */
+            open: number;
+            /** Format: int64 */
+            closed: number;
+            /**
+             * Format: int64
+             * @description Open and past the deadline, today.
+             */
+            overdue: number;
+            /**
+             * Format: int64
+             * @description Open and listed for supervision.
+             */
+            listed: number;
+        };
+        DangerUnitTally: {
+            unit_id: string;
+            unit_name: string;
+            tally: components["schemas"]["DangerTally"];
+            /**
+             * Format: double
+             * @description Closed of all, 0 to 1 (0 when there are none).
+             */
+            closure_rate: number;
+        };
         /** @description A hidden danger as recorded (by an inspector, or by the enterprise from its own check). */
         DangerWrite: {
             enterprise_id: string;
@@ -10848,6 +10946,52 @@ export interface operations {
                 };
             };
             /** @description `export_too_large`: more than 20,000 rows; narrow the filter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    danger_stats: {
+        parameters: {
+            query: {
+                /** @description 2000 to 2100: hidden dangers found that year. */
+                year: number;
+                /**
+                 * @description Unit id: its territory, broken down by the units directly under it. By default the
+                 *     caller's own unit (a department's: the unit it belongs to).
+                 */
+                unit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DangerStats"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description the caller does not read the register */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `year: out_of_range`, `unit: not_found` */
             422: {
                 headers: {
                     [name: string]: unknown;

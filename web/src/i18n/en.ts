@@ -12,6 +12,7 @@ export default {
   },
   ledger: { total: '{n} in all', failed: 'The list could not be loaded: {reason}', retry: 'Retry' },
   nav: {
+    hazardStats: 'Hidden-danger statistics',
     inspections: 'Inspections', checklists: 'Checklists',
     dangerGroup: 'Hidden dangers', hazards: 'Hidden-danger ledger', hazardBoard: 'Listed supervision',
     enterpriseGroup: 'Work safety', enterpriseImport: 'Import', enterprises: 'Enterprises', licences: 'Licences', riskPoints: 'Risk points', hazardSources: 'Major hazard sources', hazardSubstances: 'Critical quantities',
@@ -682,6 +683,11 @@ export default {
       progress_reported: 'Progress reported', fix_reported: 'Fix reported', accepted: 'Accepted and closed', acceptance_failed: 'Acceptance failed',
       explained: 'Delay explained', listed: 'Listed for supervision', unlisted: 'Listing ended', overdue: 'Overdue',
       from_inspection: 'From an inspection finding', attachment_added: 'Photo added', attachment_removed: 'Photo removed',
+    },
+    stats: {
+      title: 'Hidden-danger statistics', byMonth: 'By month found', byUnit: 'By territory', bySector: 'By supervised sector', byState: 'By state', rank: 'Rank',
+      closedOfThem: 'Closed of them', ownUnit: 'My territory', days: '{n} days',
+      figures: { total: 'Hidden dangers', open: 'Open', overdue: 'Overdue', major: 'Major', listed: 'Listed', closureRate: 'Closure rate', averageDays: 'Average time to close' },
     },
     board: {
       title: 'Listed supervision board', city: 'Listed by the city', district: 'Listed by districts', count: '{n}, {overdue} overdue',

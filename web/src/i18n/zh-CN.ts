@@ -12,6 +12,7 @@ export default {
   },
   ledger: { total: '共 {n} 条', failed: '列表加载失败：{reason}', retry: '重试' },
   nav: {
+    hazardStats: '隐患统计',
     inspections: '检查记录', checklists: '检查表',
     dangerGroup: '隐患治理', hazards: '隐患台账', hazardBoard: '挂牌督办',
     enterpriseGroup: '安全生产', enterpriseImport: '批量导入', enterprises: '企业档案', licences: '证照台账', riskPoints: '风险点台账', hazardSources: '重大危险源台账', hazardSubstances: '危险化学品临界量',
@@ -682,6 +683,11 @@ export default {
       progress_reported: '报告整改进展', fix_reported: '报告整改完成', accepted: '验收通过并销号', acceptance_failed: '验收不通过',
       explained: '提交超期说明', listed: '挂牌督办', unlisted: '摘牌', overdue: '整改超期',
       from_inspection: '由检查发现转入', attachment_added: '上传照片', attachment_removed: '删除照片',
+    },
+    stats: {
+      title: '隐患统计', byMonth: '按发现月份', byUnit: '按属地排名', bySector: '按监管行业', byState: '按状态', rank: '排名',
+      closedOfThem: '其中已销号', ownUnit: '本单位辖区', days: '{n} 天',
+      figures: { total: '隐患总数', open: '未销号', overdue: '超期未改', major: '重大隐患', listed: '挂牌督办', closureRate: '整改销号率', averageDays: '平均整改用时' },
     },
     board: {
       title: '挂牌督办看板', city: '市级挂牌督办', district: '区县挂牌督办', count: '{n} 项，超期 {overdue} 项',

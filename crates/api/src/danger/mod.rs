@@ -30,6 +30,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+mod stats;
 mod workbench;
 
 pub(crate) use workbench::workbench_cards;
@@ -448,6 +449,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_dangers, create_danger))
         .routes(routes!(dangers_xlsx))
+        .routes(routes!(stats::danger_stats))
         .routes(routes!(get_danger))
         .routes(routes!(danger_history))
         .routes(routes!(submit_plan))

@@ -271,4 +271,63 @@ backend_tests! {
         late.expect(StatusCode::CONFLICT);
         assert_eq!(late.code(), "danger_closed");
     }
+
+    async fn the_dashboard_counts_the_ledger_by_month_state_territory_and_sector(t: TestApp) {
+        let city = t.signed_in("city.inspector", &t.tree.city, &[Role::Inspector]).await;
+        let west = t.signed_in("west.inspector", &t.tree.west, &[Role::Inspector]).await;
+        let mut ids = Vec::new();
+        for (uscc, name, unit, sector) in [
+            ("91350100M000100Y43", "临江甲化工", &t.tree.town, "hazardous_chemicals"),
+            ("91110000802100433B", "江北乙机械", &t.tree.west, "machinery"),
+        ] {
+            let made = t.post(&city, "/api/v1/enterprises", json!({
+                "uscc": uscc, "name": name, "unit_id": unit, "section": "C", "sector": sector,
+            })).await;
+            ids.push(made.expect(StatusCode::CREATED).json()["id"].as_str().unwrap().to_owned());
+        }
+        let today = t.clock.now().date_naive();
+        let record = |enterprise: &str, level: &str, found: u64, deadline: u64| json!({
+            "enterprise_id": enterprise, "level": level, "category": "site", "origin": "inspection",
+            "place": "车间", "description": "设备防护罩缺失", "criterion": "第十二项",
+            "found_on": (today - Days::new(found)).to_string(), "deadline": (today - Days::new(found) + Days::new(deadline)).to_string(),
+        });
+        // East: one closed ten days after it was found, one overdue, one major listed. West: one.
+        let closed = t.post(&city, "/api/v1/hazards", record(&ids[0], "general", 10, 30)).await.expect(StatusCode::CREATED).json();
+        let closed = format!("/api/v1/hazards/{}", closed["id"].as_str().unwrap());
+        t.post(&city, &format!("{closed}/reports"), json!({ "kind": "fix", "text": "已整改" })).await.expect(StatusCode::OK);
+        t.post(&city, &format!("{closed}/acceptance"), json!({ "approve": true })).await.expect(StatusCode::OK);
+        t.post(&city, "/api/v1/hazards", record(&ids[0], "general", 20, 5)).await.expect(StatusCode::CREATED);
+        let major = t.post(&city, "/api/v1/hazards", record(&ids[0], "major", 1, 60)).await.expect(StatusCode::CREATED).json();
+        t.post(&city, &format!("/api/v1/hazards/{}/listing", major["id"].as_str().unwrap()), json!({})).await.expect(StatusCode::OK);
+        t.post(&city, "/api/v1/hazards", record(&ids[1], "general", 2, 30)).await.expect(StatusCode::CREATED);
+
+        let year = today.format("%Y").to_string();
+        let stats = t.get(&city, &format!("/api/v1/hazards/stats?year={year}")).await.expect(StatusCode::OK).json();
+        let total = &stats["total"];
+        assert_eq!((total["total"].as_i64(), total["major"].as_i64(), total["closed"].as_i64()), (Some(4), Some(1), Some(1)));
+        assert_eq!((total["overdue"].as_i64(), total["listed"].as_i64(), total["open"].as_i64()), (Some(1), Some(1), Some(3)));
+        assert_eq!(stats["closure_rate"], 0.25);
+        // From the start of the day found to the moment of 销号: ten days and part of today.
+        let days = stats["average_days_to_close"].as_f64().unwrap();
+        assert!((10.0..11.0).contains(&days), "{days}");
+        let units: Vec<(String, i64)> = stats["units"].as_array().unwrap().iter()
+            .map(|u| (u["unit_name"].as_str().unwrap().to_owned(), u["tally"]["total"].as_i64().unwrap())).collect();
+        assert_eq!(units, [("江南区".to_owned(), 3), ("江北区".to_owned(), 1)]);
+        let sectors: Vec<&str> = stats["sectors"].as_array().unwrap().iter().map(|s| s["sector"].as_str().unwrap()).collect();
+        assert_eq!(sectors, ["hazardous_chemicals", "machinery"]);
+        let months: i64 = stats["months"].as_array().unwrap().iter().map(|m| m["tally"]["total"].as_i64().unwrap()).sum();
+        assert_eq!(months, 4, "every hidden danger found this year falls in a month");
+        let states = stats["states"].as_array().unwrap();
+        assert_eq!(states.iter().find(|s| s["status"] == "closed").unwrap()["count"], 1);
+
+        // The west counts its own only; a unit of the tree narrows it; bad input is named.
+        let theirs = t.get(&west, &format!("/api/v1/hazards/stats?year={year}")).await.json();
+        assert_eq!(theirs["total"]["total"], 1);
+        let east = t.get(&city, &format!("/api/v1/hazards/stats?year={year}&unit={}", t.tree.east)).await.json();
+        assert_eq!(east["total"]["total"], 3);
+        assert_eq!(east["units"][0]["unit_name"], "滨江街道", "{east}");
+        assert_eq!(t.get(&city, "/api/v1/hazards/stats?year=1999").await.json()["fields"]["year"], "out_of_range");
+        let nowhere = format!("/api/v1/hazards/stats?year={year}&unit=00000000-0000-7000-8000-000000000000");
+        assert_eq!(t.get(&city, &nowhere).await.json()["fields"]["unit"], "not_found");
+    }
 }

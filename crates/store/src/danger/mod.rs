@@ -24,6 +24,12 @@ use utoipa::ToSchema;
 use crate::enterprise::{Reach, announce_for_enterprise, date_of, iso, today};
 
 mod deadline;
+mod stats;
+
+pub use stats::{
+    DangerMonth, DangerSectorTally, DangerStateCount, DangerStats, DangerStatsFilter, DangerTally,
+    DangerUnitTally,
+};
 
 use crate::sql::Sql;
 use crate::{Page, Store, StoreError, Tx, audit, numbers, timeline};
