@@ -248,7 +248,7 @@ impl Store {
             .into_iter()
             .map(|(sector, tally)| DangerSectorTally { sector, tally })
             .collect();
-        sectors.sort_by(|a, b| b.tally.total.cmp(&a.tally.total));
+        sectors.sort_by_key(|s| std::cmp::Reverse(s.tally.total));
 
         // Days to close: per day found, the sum of the closing times (at most 366 rows).
         let mut sql = Sql::new(
