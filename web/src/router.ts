@@ -141,6 +141,14 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.inspections', permission: ['read_enterprises', 'own_enterprise'] },
       },
       {
+        path: 'campaigns', name: 'campaigns', component: () => import('./views/campaign/CampaignsView.vue'),
+        meta: { title: 'nav.campaigns', permission: 'read_enterprises' },
+      },
+      {
+        path: 'campaigns/:id', name: 'campaign', component: () => import('./views/campaign/CampaignDetailView.vue'),
+        meta: { title: 'nav.campaigns', permission: 'read_enterprises' },
+      },
+      {
         path: 'checklists', name: 'checklists', component: () => import('./views/inspection/ChecklistsView.vue'),
         meta: { title: 'nav.checklists', permission: ['read_enterprises', 'own_enterprise'] },
       },

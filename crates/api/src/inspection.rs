@@ -49,6 +49,8 @@ pub struct InspectionParams {
     /// Of this enterprise (id).
     pub enterprise: Option<String>,
     pub kind: Option<InspectionKind>,
+    /// The checks of this campaign (id).
+    pub campaign: Option<String>,
     /// Made on or after this day.
     pub from: Option<NaiveDate>,
     /// Made on or before this day.
@@ -77,6 +79,7 @@ impl InspectionParams {
         };
         let unit_id = id("unit", self.unit.as_deref());
         let enterprise_id = id("enterprise", self.enterprise.as_deref());
+        let campaign_id = id("campaign", self.campaign.as_deref());
         if let (Some(from), Some(to)) = (self.from, self.to)
             && to < from
         {
@@ -87,6 +90,7 @@ impl InspectionParams {
             enterprise_id,
             unit_id,
             kind: self.kind,
+            campaign_id,
             from: self.from,
             to: self.to,
         })
@@ -127,8 +131,10 @@ async fn inspections_xlsx(
             let kind = match (i.kind, en) {
                 (InspectionKind::Enforcement, false) => "执法检查",
                 (InspectionKind::SelfInspection, false) => "企业自查",
+                (InspectionKind::Campaign, false) => "专项整治检查",
                 (InspectionKind::Enforcement, true) => "Law enforcement",
                 (InspectionKind::SelfInspection, true) => "Self-inspection",
+                (InspectionKind::Campaign, true) => "Campaign check",
             };
             vec![
                 Cell::from(i.number),

@@ -5,6 +5,7 @@
 pub mod attachment;
 pub mod audit;
 pub mod calendar;
+pub mod campaign;
 pub mod danger;
 pub mod duty;
 pub mod enterprise;

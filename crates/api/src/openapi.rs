@@ -36,6 +36,7 @@ use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
         (name = "enterprise", description = "The safety-production database: enterprises, licences, risk points"),
         (name = "hazard", description = "Hidden dangers: the rectification ledger, treatment plans, listed supervision, acceptance"),
         (name = "inspection", description = "Inspections and their findings; the checklists a finding cites"),
+        (name = "campaign", description = "Special rectification campaigns: scope, stages, the frozen target list and progress"),
         (name = "import", description = "Excel imports of the ledgers: template, dry run, commit, annotated result"),
         (name = "attachments", description = "Files attached to records: scans, photos, documents"),
         (name = "notify", description = "One's notifications"),

@@ -12,10 +12,13 @@ use anyhow::{Context, Result};
 use beacon_core::audit::Actor;
 use beacon_core::clock::china_offset;
 use beacon_core::danger::{DangerCategory, DangerLevel, DangerOrigin, Party, TreatmentPlan};
+use beacon_core::campaign::{CampaignStage, StageDates};
+use beacon_core::enterprise::SECTORS;
 use beacon_core::inspection::InspectionKind;
 use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
 use beacon_store::Store;
+use beacon_store::campaign::CampaignWrite;
 use beacon_store::danger::{DangerFilter, DangerStep, DangerWrite};
 use beacon_store::enterprise::{Enterprise, EnterpriseFilter, Reach};
 use beacon_store::inspection::{FindingDanger, FindingWrite, InspectionWrite};
@@ -325,6 +328,7 @@ async fn seed_inspections(
     let lists = store.checklists().await?;
     let chemical_list = lists.iter().find(|c| c.basis.contains("121号"));
     let district = account(store, "jiangnan.inspector").await?;
+    let campaign = seed_campaign(seeder).await?;
     let mut count = 0;
     for n in 0..60usize {
         let chemical = n % 3 == 0 && !chemicals.is_empty();
@@ -367,12 +371,15 @@ async fn seed_inspections(
         } else {
             (&seeder.inspector, vec![seeder.inspector.name.clone(), "周执法".to_owned()])
         };
+        // The chemical enterprises' checks of the last two months are the campaign's.
+        let in_campaign = chemical && n != 0 && (n as u64 * 3) % 90 < 60;
         let write = InspectionWrite {
             enterprise_id: e.id.clone(),
-            kind: InspectionKind::Enforcement,
+            kind: if in_campaign { InspectionKind::Campaign } else { InspectionKind::Enforcement },
             inspected_on,
             inspectors,
             checklist_id: checklist.map(|c| c.id.clone()),
+            campaign_id: in_campaign.then(|| campaign.clone()),
             signatory: PEOPLE[n % PEOPLE.len()].to_owned(),
             summary: "检查安全生产责任制落实、现场管理和隐患排查治理情况".to_owned(),
             findings,
@@ -410,6 +417,7 @@ async fn seed_inspections(
             inspected_on: seeder.today - Days::new(3),
             inspectors: vec!["吴安全员".to_owned()],
             checklist_id: None,
+            campaign_id: None,
             signatory: String::new(),
             summary: "月度安全自查".to_owned(),
             findings: vec![FindingWrite {
@@ -423,4 +431,34 @@ async fn seed_inspections(
         count += 1;
     }
     Ok(count)
+}
+
+/// The city's running hazardous-chemicals campaign: started two months ago, every hazardous-
+/// chemical enterprise of the city on its list. Its id.
+async fn seed_campaign(seeder: &Seeder<'_>) -> Result<String> {
+    let store = seeder.store;
+    let today = seeder.today;
+    let starts_on = today - Days::new(62);
+    let day = |n: u64| starts_on + Days::new(n);
+    let stages = vec![
+        StageDates { stage: CampaignStage::Deploy, starts_on: day(0), ends_on: day(14) },
+        StageDates { stage: CampaignStage::InvestigateRectify, starts_on: day(15), ends_on: day(120) },
+        StageDates { stage: CampaignStage::SuperviseCheck, starts_on: day(121), ends_on: day(160) },
+        StageDates { stage: CampaignStage::SummariseAccept, starts_on: day(161), ends_on: day(180) },
+    ];
+    let write = CampaignWrite {
+        name: "危险化学品安全风险集中治理".to_owned(),
+        basis: "临安委〔2026〕8号".to_owned(),
+        sectors: vec!["hazardous_chemicals".to_owned()],
+        unit_ids: Vec::new(),
+        starts_on,
+        ends_on: day(180),
+        stages,
+        version: None,
+    };
+    let city = seeder.inspector.unit_id.clone().unwrap_or_default();
+    let sectors: Vec<&str> = SECTORS.iter().map(|(code, _)| *code).collect();
+    let made = store.create_campaign(&seeder.inspector, &city, &sectors, write).await?;
+    store.start_campaign(&Scope::Global, &seeder.all, &seeder.inspector, &made.id).await?;
+    Ok(made.id)
 }

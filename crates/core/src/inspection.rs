@@ -15,16 +15,19 @@ pub enum InspectionKind {
     Enforcement,
     /// The enterprise's own check (自查).
     SelfInspection,
+    /// A check of a special rectification campaign (专项整治检查): names its campaign.
+    Campaign,
 }
 
 impl InspectionKind {
-    pub const ALL: [InspectionKind; 2] =
-        [InspectionKind::Enforcement, InspectionKind::SelfInspection];
+    pub const ALL: [InspectionKind; 3] =
+        [InspectionKind::Enforcement, InspectionKind::SelfInspection, InspectionKind::Campaign];
 
     pub fn as_str(self) -> &'static str {
         match self {
             InspectionKind::Enforcement => "enforcement",
             InspectionKind::SelfInspection => "self_inspection",
+            InspectionKind::Campaign => "campaign",
         }
     }
 
@@ -37,6 +40,7 @@ impl InspectionKind {
         match self {
             InspectionKind::Enforcement => DangerOrigin::Inspection,
             InspectionKind::SelfInspection => DangerOrigin::SelfInspection,
+            InspectionKind::Campaign => DangerOrigin::Campaign,
         }
     }
 }
@@ -111,7 +115,12 @@ mod tests {
         assert_eq!(check_inspectors(k, &names(&["吴安全员"])), Ok(names(&["吴安全员"])));
         assert_eq!(check_inspectors(k, &names(&["  "])), Err("required"));
         assert_eq!(k.origin(), DangerOrigin::SelfInspection);
-        assert_eq!(InspectionKind::parse("enforcement"), Some(InspectionKind::Enforcement));
+        for kind in InspectionKind::ALL {
+            assert_eq!(InspectionKind::parse(kind.as_str()), Some(kind));
+        }
         assert_eq!(InspectionKind::Enforcement.origin(), DangerOrigin::Inspection);
+        assert_eq!(InspectionKind::Campaign.origin(), DangerOrigin::Campaign);
+        let one = names(&["网格员"]);
+        assert_eq!(check_inspectors(InspectionKind::Campaign, &one), Ok(one.clone()));
     }
 }

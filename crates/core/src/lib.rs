@@ -4,6 +4,7 @@
 pub mod attachment;
 pub mod audit;
 pub mod calendar;
+pub mod campaign;
 pub mod clock;
 pub mod danger;
 pub mod duty;

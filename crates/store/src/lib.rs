@@ -11,6 +11,7 @@ pub mod attachment;
 pub mod audit;
 pub mod blob;
 pub mod calendar;
+pub mod campaign;
 pub mod danger;
 mod db;
 pub mod deadline;

@@ -12,6 +12,7 @@ export default {
   },
   ledger: { total: '{n} in all', failed: 'The list could not be loaded: {reason}', retry: 'Retry' },
   nav: {
+    campaigns: 'Campaigns',
     hazardStats: 'Hidden-danger statistics',
     inspections: 'Inspections', checklists: 'Checklists',
     dangerGroup: 'Hidden dangers', hazards: 'Hidden-danger ledger', hazardBoard: 'Listed supervision',
@@ -161,6 +162,7 @@ export default {
     department: 'Department',
   },
   actions: {
+    campaign_created: 'Create campaign', campaign_started: 'Start campaign', campaign_closed: 'Close campaign',
     inspection_recorded: 'Record inspection', inspection_checklist_added: 'Add checklist', inspection_checklist_item_added: 'Add checklist item', inspection_checklist_item_updated: 'Change checklist item',
     attachment_added: 'Attach a file', attachment_removed: 'Remove an attached file',
     enterprise_created: 'Register enterprise', enterprise_updated: 'Edit enterprise', enterprise_status_changed: 'Change enterprise status',
@@ -231,6 +233,7 @@ export default {
     limits: { scan: 'PDF, JPEG, PNG, up to 20 MB', photo: 'JPEG, PNG, WebP, up to 10 MB', document: 'PDF, images, Word, Excel, up to 50 MB' },
   },
   errors: {
+    not_organiser: 'Only the organising unit changes this campaign', campaign_started: 'The campaign has started: its scope and stages no longer change', campaign_not_running: 'The campaign is not running', already_targeted: 'This enterprise is already on the list',
     finding_already_recorded: 'This finding is already recorded as a hidden danger',
     danger_closed: 'This hidden danger is closed off the ledger', not_major: 'Only major hidden dangers have treatment plans and listed supervision', enterprise_cannot_review: 'The regulator checks a treatment plan, not the enterprise', enterprise_cannot_accept: 'The regulator accepts the rectification; an enterprise cannot close its own',
     enterprise_cannot_list: 'Listed supervision is the regulator’s', plan_not_awaited: 'A treatment plan was already submitted or approved', plan_not_submitted: 'No treatment plan has been submitted', plan_not_approved: 'A major hidden danger needs an approved treatment plan first',
@@ -275,6 +278,7 @@ export default {
     follow_up_pending: 'Casualties changed and the follow-up report is not sent yet',
   },
   fieldErrors: {
+    not_targeted: 'not on the target list', campaign_kind_only: 'only a campaign check names a campaign', outside_territory: 'outside your territory', incomplete: 'the four stages, in order', overlaps: 'overlaps the previous stage', outside_period: 'outside the period',
     at_least_two: 'a law-enforcement inspection needs at least two inspectors',
     self_inspection_only: 'an enterprise records what its own checks find',
     major_needs_plan: 'a major hidden danger needs a treatment plan; it cannot be fixed on the spot', before_found: 'cannot be before the day it was found',
@@ -322,6 +326,7 @@ export default {
     password_too_long: 'At most {max_length} characters',
   },
   fields: {
+    sectors: 'Sectors', unit_ids: 'Territories', stages: 'Stages', campaign_id: 'Campaign',
     inspectors: 'Inspectors', signatory: 'Enterprise signatory', inspected_on: 'Inspected on', checklist_id: 'Checklist', findings: 'Findings', item_id: 'Checklist item',
     clause: 'Clause', basis: 'Basis', deadline: 'Deadline', found_on: 'Found on', criterion: 'Criterion', funds_fen: 'Funds',
     contingency_plan: 'Contingency plan', fixed_on_spot: 'Fixed on the spot', origin: 'Found by', retired: 'Retired', inspection: 'Inspection',
@@ -695,14 +700,14 @@ export default {
     },
   },
   inspection: {
-    ledger: 'Inspections', new: 'New inspection', save: 'Save inspection', saved: 'Inspection {number} saved', enterprise: 'Enterprise inspected', kind: 'Kind',
+    campaign: 'Campaign', ledger: 'Inspections', new: 'New inspection', save: 'Save inspection', saved: 'Inspection {number} saved', enterprise: 'Enterprise inspected', kind: 'Kind',
     inspectedOn: 'Inspected on', inspectors: 'Inspectors', inspectorsHint: 'Type a name and press Enter; several may be added', twoNeeded: 'A law-enforcement inspection needs at least two inspectors',
     checklist: 'Checklist', noChecklist: 'No checklist', signatory: 'Enterprise signatory', summary: 'Summary', findings: 'Findings',
     findingNo: 'Finding {n}', item: 'Checklist item', noItem: 'No item', levelByItem: 'As the item says ({level})', addFinding: 'Add finding',
     titleOf: 'Inspection {number}', print: 'Print record', recordedBy: 'Recorded', seq: 'No.', hiddenDanger: 'Hidden danger',
     toDanger: 'Record as hidden danger', becameDanger: 'Recorded as a hidden danger', noFindings: 'Nothing found', photos: 'Photos', number: 'Number',
     allKinds: 'All kinds', from: 'From', to: 'To', openFindings: '{n} not yet recorded',
-    kinds: { enforcement: 'Law enforcement', self_inspection: 'Self-inspection' },
+    kinds: { enforcement: 'Law enforcement', self_inspection: 'Self-inspection', campaign: 'Campaign check' },
     checklists: {
       title: 'Checklists', add: 'Add checklist', addItem: 'Add item', editItem: 'Change item', name: 'Name', basis: 'Basis',
       clause: 'Clause', text: 'What is checked', major: 'The basis makes it a major hidden danger', retire: 'Retire (findings citing it keep it)', retired: 'Retired',
@@ -714,6 +719,20 @@ export default {
       what: 'What', criterion: 'Criterion', level: 'Level', none: 'Nothing found.', date: '{d}/{m}/{y}',
       inspectorsSign: 'Inspectors (signatures):', enterpriseSign: 'For the enterprise (signature): {name}',
     },
+  },
+  campaign: {
+    title: 'Rectification campaigns', new: 'New campaign', edit: 'Edit campaign', name: 'Name', basis: 'Basis document', basisHint: 'Title and number of the document',
+    sectors: 'Sectors', allSectors: 'All sectors', units: 'Territories', wholeTerritory: 'The whole territory', period: 'Period',
+    number: 'Number', organiser: 'Organiser', stage: 'Stage today', targets: 'Targets', status: 'State', all: 'All',
+    start: 'Start', startHint: 'Starting freezes the target list from the register; afterwards it changes one enterprise at a time, with a reason. Start now?',
+    close: 'Close', closeHint: 'Once closed, the target list and the campaign checks no longer change. Close it?',
+    progress: 'Progress', report: 'Weekly report', targetList: 'Target list', checks: 'Checks', addTarget: 'Add target',
+    removeTarget: 'Remove', removeHint: 'Why is {name} taken off the list?', addedReason: 'Reason', check: 'Check',
+    checked: 'Checked', notChecked: 'Not checked',
+    summary: '{targeted} targeted, {checked} checked ({rate}); {dangers} hidden dangers found ({major} major), {rectified} rectified',
+    statuses: { draft: 'Preparing', running: 'Running', closed: 'Closed' },
+    stages: { deploy: 'Deploy', investigate_rectify: 'Investigate and rectify', supervise_check: 'Supervise and check', summarise_accept: 'Summarise and accept' },
+    columns: { targeted: 'Targeted', checked: 'Checked', checkRate: 'Check rate', dangers: 'Hidden dangers', rectified: 'Rectified', rectifyRate: 'Rectification rate' },
   },
   calendar: {
     title: 'Public holidays', hint: 'Public holidays and make-up working days, used by rosters and deadlines.',

@@ -12,6 +12,7 @@ export default {
   },
   ledger: { total: '共 {n} 条', failed: '列表加载失败：{reason}', retry: '重试' },
   nav: {
+    campaigns: '专项整治',
     hazardStats: '隐患统计',
     inspections: '检查记录', checklists: '检查表',
     dangerGroup: '隐患治理', hazards: '隐患台账', hazardBoard: '挂牌督办',
@@ -161,6 +162,7 @@ export default {
     department: '部门',
   },
   actions: {
+    campaign_created: '新建专项整治', campaign_started: '启动专项整治', campaign_closed: '结束专项整治',
     inspection_recorded: '登记检查记录', inspection_checklist_added: '新增检查表', inspection_checklist_item_added: '新增检查项', inspection_checklist_item_updated: '修改检查项',
     attachment_added: '上传附件', attachment_removed: '删除附件',
     enterprise_created: '登记企业', enterprise_updated: '修改企业档案', enterprise_status_changed: '变更企业状态',
@@ -231,6 +233,7 @@ export default {
     limits: { scan: 'PDF、JPEG、PNG，不超过 20 MB', photo: 'JPEG、PNG、WebP，不超过 10 MB', document: 'PDF、图片、Word、Excel，不超过 50 MB' },
   },
   errors: {
+    not_organiser: '只有牵头单位可以调整该专项整治', campaign_started: '专项整治已启动，不能再修改范围和阶段', campaign_not_running: '专项整治未在进行中', already_targeted: '该企业已在目标清单中',
     finding_already_recorded: '该检查发现已登记为隐患',
     danger_closed: '该隐患已销号', not_major: '只有重大隐患才有治理方案和挂牌督办', enterprise_cannot_review: '治理方案由监管部门审核，企业不能审核', enterprise_cannot_accept: '验收由监管部门进行，企业不能自行验收销号',
     enterprise_cannot_list: '挂牌督办由监管部门进行', plan_not_awaited: '治理方案已提交或已通过', plan_not_submitted: '尚未提交治理方案', plan_not_approved: '重大隐患须先通过治理方案审核',
@@ -275,6 +278,7 @@ export default {
     follow_up_pending: '伤亡人数变化后尚未续报',
   },
   fieldErrors: {
+    not_targeted: '不在目标企业清单中', campaign_kind_only: '只有专项整治检查才关联专项整治', outside_territory: '不在本单位辖区内', incomplete: '须依次设置四个阶段', overlaps: '与上一阶段重叠', outside_period: '超出整治期限',
     at_least_two: '执法检查须有两名以上执法人员',
     self_inspection_only: '企业只能登记自查发现的隐患',
     major_needs_plan: '重大隐患须制定治理方案，不能当场整改', before_found: '不能早于发现日期',
@@ -322,6 +326,7 @@ export default {
     password_too_long: '最多 {max_length} 个字符',
   },
   fields: {
+    sectors: '监管行业', unit_ids: '整治范围', stages: '阶段', campaign_id: '专项整治',
     inspectors: '检查人员', signatory: '企业签字人', inspected_on: '检查日期', checklist_id: '检查表', findings: '检查发现', item_id: '检查项',
     clause: '条款', basis: '依据', deadline: '整改期限', found_on: '发现日期', criterion: '判定依据', funds_fen: '治理资金',
     contingency_plan: '应急预案', fixed_on_spot: '当场整改', origin: '发现途径', retired: '停用', inspection: '检查记录',
@@ -695,14 +700,14 @@ export default {
     },
   },
   inspection: {
-    ledger: '检查记录', new: '新建检查', save: '保存检查记录', saved: '已保存检查记录 {number}', enterprise: '被检查企业', kind: '检查类型',
+    campaign: '专项整治', ledger: '检查记录', new: '新建检查', save: '保存检查记录', saved: '已保存检查记录 {number}', enterprise: '被检查企业', kind: '检查类型',
     inspectedOn: '检查日期', inspectors: '检查人员', inspectorsHint: '输入姓名后回车，可添加多人', twoNeeded: '执法检查须有两名以上执法人员',
     checklist: '检查表', noChecklist: '不使用检查表', signatory: '企业签字人', summary: '检查情况', findings: '检查发现',
     findingNo: '发现 {n}', item: '检查项', noItem: '不对应检查项', levelByItem: '按检查项（{level}）', addFinding: '添加检查发现',
     titleOf: '检查记录 {number}', print: '打印检查记录', recordedBy: '登记', seq: '序号', hiddenDanger: '隐患',
     toDanger: '登记为隐患', becameDanger: '已登记为隐患', noFindings: '未发现问题', photos: '现场照片', number: '检查编号',
     allKinds: '全部类型', from: '开始日期', to: '结束日期', openFindings: '{n} 项未转隐患',
-    kinds: { enforcement: '执法检查', self_inspection: '企业自查' },
+    kinds: { enforcement: '执法检查', self_inspection: '企业自查', campaign: '专项整治检查' },
     checklists: {
       title: '检查表', add: '新增检查表', addItem: '新增检查项', editItem: '修改检查项', name: '检查表名称', basis: '依据',
       clause: '条款', text: '检查内容', major: '依据判定为重大事故隐患', retire: '停用（已引用的检查发现不受影响）', retired: '已停用',
@@ -714,6 +719,20 @@ export default {
       what: '问题描述', criterion: '判定依据', level: '隐患等级', none: '未发现问题。', date: '{y}年{m}月{d}日',
       inspectorsSign: '检查人员（签字）：', enterpriseSign: '被检查单位负责人（签字）：{name}',
     },
+  },
+  campaign: {
+    title: '专项整治', new: '新建专项整治', edit: '修改专项整治', name: '名称', basis: '依据文件', basisHint: '文件名称和文号',
+    sectors: '监管行业', allSectors: '全部行业', units: '整治范围', wholeTerritory: '本单位全部辖区', period: '整治期限',
+    number: '编号', organiser: '牵头单位', stage: '当前阶段', targets: '目标企业', status: '状态', all: '全部',
+    start: '启动', startHint: '启动后将按范围和行业锁定目标企业清单，此后只能逐户调整并说明理由。确认启动？',
+    close: '结束整治', closeHint: '结束后目标清单和专项检查不能再变更。确认结束？',
+    progress: '推进情况', report: '导出周报', targetList: '目标企业清单', checks: '专项检查', addTarget: '增加目标企业',
+    removeTarget: '移出清单', removeHint: '说明将 {name} 移出目标清单的理由', addedReason: '调整理由', check: '专项检查',
+    checked: '已检查', notChecked: '未检查',
+    summary: '目标企业 {targeted} 家，已检查 {checked} 家（{rate}），排查隐患 {dangers} 项（重大 {major} 项），已整改 {rectified} 项',
+    statuses: { draft: '筹备中', running: '进行中', closed: '已结束' },
+    stages: { deploy: '动员部署', investigate_rectify: '排查整治', supervise_check: '督导检查', summarise_accept: '总结验收' },
+    columns: { targeted: '目标企业', checked: '已检查', checkRate: '检查率', dangers: '排查隐患', rectified: '已整改', rectifyRate: '整改率' },
   },
   calendar: {
     title: '节假日安排', hint: '法定节假日和调休上班日，用于排班和期限计算。',

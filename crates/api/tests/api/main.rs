@@ -5,6 +5,7 @@ mod admin;
 mod attachments;
 mod audit;
 mod auth;
+mod campaign;
 mod cluster;
 mod contract;
 mod danger;

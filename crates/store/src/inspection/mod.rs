@@ -52,6 +52,9 @@ pub struct InspectionWrite {
     pub inspectors: Vec<String>,
     /// The checklist used, if any.
     pub checklist_id: Option<String>,
+    /// The campaign a `campaign` check belongs to (running, with the enterprise on its list).
+    #[serde(default)]
+    pub campaign_id: Option<String>,
     /// Who signed the record for the enterprise (required for a law-enforcement inspection).
     #[serde(default)]
     pub signatory: String,
@@ -91,6 +94,8 @@ pub struct Inspection {
     pub inspectors: Vec<String>,
     pub checklist_id: Option<String>,
     pub checklist_name: Option<String>,
+    pub campaign_id: Option<String>,
+    pub campaign_name: Option<String>,
     pub signatory: String,
     pub summary: String,
     pub created_by_name: String,
@@ -109,6 +114,7 @@ pub struct InspectionFilter {
     /// Inspections of enterprises in this unit's territory (the unit and beneath).
     pub unit_id: Option<String>,
     pub kind: Option<InspectionKind>,
+    pub campaign_id: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
@@ -129,12 +135,12 @@ pub struct FindingDanger {
 pub const ATTACHMENT_OWNERS: [&str; 1] = ["inspection"];
 
 const SELECT: &str = "SELECT i.*, e.name AS enterprise_name, u.name AS unit_name, \
-     c.name AS checklist_name, \
+     c.name AS checklist_name, cp.name AS campaign_name, \
      (SELECT COUNT(*) FROM inspection_findings f WHERE f.inspection_id = i.id) AS findings_count, \
      (SELECT COUNT(*) FROM inspection_findings f WHERE f.inspection_id = i.id \
        AND f.danger_id IS NULL) AS findings_open \
      FROM inspections i CROSS JOIN enterprises e CROSS JOIN units u \
-     LEFT JOIN checklists c ON c.id = i.checklist_id \
+     LEFT JOIN checklists c ON c.id = i.checklist_id LEFT JOIN campaigns cp ON cp.id = i.campaign_id \
      WHERE e.id = i.enterprise_id AND u.id = e.unit_id";
 
 fn inspection_of(r: &sqlx::any::AnyRow) -> Result<Inspection, StoreError> {
@@ -152,6 +158,8 @@ fn inspection_of(r: &sqlx::any::AnyRow) -> Result<Inspection, StoreError> {
         inspectors: serde_json::from_str(&inspectors).map_err(StoreError::corrupt)?,
         checklist_id: r.try_get("checklist_id")?,
         checklist_name: r.try_get("checklist_name")?,
+        campaign_id: r.try_get("campaign_id")?,
+        campaign_name: r.try_get("campaign_name")?,
         signatory: r.try_get("signatory")?,
         summary: r.try_get("summary")?,
         created_by_name: r.try_get("created_by_name")?,
@@ -218,6 +226,22 @@ impl InspectionWrite {
             Ok(v) => self.summary = v,
             Err(code) => errors.add("summary", code),
         }
+        self.campaign_id = match (self.kind, self.campaign_id.take()) {
+            (InspectionKind::Campaign, None) => {
+                errors.add("campaign_id", "required");
+                None
+            }
+            (InspectionKind::Campaign, Some(id)) if !looks_like_id(&id) => {
+                errors.add("campaign_id", "unknown");
+                None
+            }
+            (InspectionKind::Campaign, Some(id)) => Some(id.to_ascii_lowercase()),
+            (_, Some(_)) => {
+                errors.add("campaign_id", "campaign_kind_only");
+                None
+            }
+            (_, None) => None,
+        };
         if self.findings.len() > MAX_FINDINGS {
             errors.add("findings", "too_many");
         }
@@ -303,6 +327,12 @@ impl Store {
         if e.status == "closed" {
             return Err(StoreError::Conflict("enterprise_closed"));
         }
+        if let Some(campaign) = &write.campaign_id {
+            let Reach::Scope(scope) = reach else {
+                return Err(StoreError::invalid("kind", "self_inspection_only"));
+            };
+            self.campaign_check_allowed(&mut tx, scope, campaign, &e.id).await?;
+        }
         let code: String = sqlx::query("SELECT code FROM units WHERE id = $1")
             .bind(e.unit_id.clone())
             .fetch_one(&mut *tx)
@@ -314,8 +344,8 @@ impl Store {
         let inspectors = serde_json::to_string(&write.inspectors).map_err(StoreError::corrupt)?;
         sqlx::query(
             "INSERT INTO inspections (id, number, enterprise_id, kind, inspected_on, inspectors, \
-             checklist_id, signatory, summary, created_by_name, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             checklist_id, signatory, summary, created_by_name, created_at, campaign_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(id.clone())
         .bind(number.clone())
@@ -328,6 +358,7 @@ impl Store {
         .bind(write.summary.clone())
         .bind(actor.name.clone())
         .bind(to_millis(now))
+        .bind(write.campaign_id.clone())
         .execute(&mut *tx)
         .await?;
         for (seq, f) in findings.iter().enumerate() {
@@ -402,6 +433,9 @@ impl Store {
             }
             if let Some(kind) = filter.kind {
                 sql.push(" AND i.kind = ").bind(kind.as_str());
+            }
+            if let Some(campaign) = &filter.campaign_id {
+                sql.push(" AND i.campaign_id = ").bind(campaign.clone());
             }
             if let Some(from) = filter.from {
                 sql.push(" AND i.inspected_on >= ").bind(iso(from));
