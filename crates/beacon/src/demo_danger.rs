@@ -10,10 +10,10 @@
 
 use anyhow::{Context, Result};
 use beacon_core::audit::Actor;
+use beacon_core::campaign::{CampaignStage, StageDates};
 use beacon_core::clock::china_offset;
 use beacon_core::danger::{DangerCategory, DangerLevel, DangerOrigin, Party, TreatmentPlan};
-use beacon_core::campaign::{CampaignStage, StageDates};
-use beacon_core::enterprise::SECTORS;
+use beacon_core::enterprise::industry::SECTORS;
 use beacon_core::inspection::InspectionKind;
 use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
@@ -442,9 +442,17 @@ async fn seed_campaign(seeder: &Seeder<'_>) -> Result<String> {
     let day = |n: u64| starts_on + Days::new(n);
     let stages = vec![
         StageDates { stage: CampaignStage::Deploy, starts_on: day(0), ends_on: day(14) },
-        StageDates { stage: CampaignStage::InvestigateRectify, starts_on: day(15), ends_on: day(120) },
+        StageDates {
+            stage: CampaignStage::InvestigateRectify,
+            starts_on: day(15),
+            ends_on: day(120),
+        },
         StageDates { stage: CampaignStage::SuperviseCheck, starts_on: day(121), ends_on: day(160) },
-        StageDates { stage: CampaignStage::SummariseAccept, starts_on: day(161), ends_on: day(180) },
+        StageDates {
+            stage: CampaignStage::SummariseAccept,
+            starts_on: day(161),
+            ends_on: day(180),
+        },
     ];
     let write = CampaignWrite {
         name: "危险化学品安全风险集中治理".to_owned(),

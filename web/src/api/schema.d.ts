@@ -2234,6 +2234,153 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The campaigns the caller sees (its units' and those of the units above), running first. */
+        get: operations["list_campaigns"];
+        put?: never;
+        /** Prepares a campaign of the caller's unit (a draft: its scope, period and stages). */
+        post: operations["create_campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_campaign"];
+        /** Changes a draft's scope, period or stages. */
+        put: operations["update_campaign"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts a draft: its target list is frozen from the register (every enterprise not closed in
+         *     its territories and sectors, within the caller's reach).
+         */
+        post: operations["start_campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Closes a running campaign once summarised: its list and checks no longer change. */
+        post: operations["close_campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The target list in the caller's reach, by territory and name, each marked checked or not. */
+        get: operations["list_targets"];
+        put?: never;
+        /** Adds an enterprise to a running campaign's list, with the reason. */
+        post: operations["add_target"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/targets/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Takes an enterprise off a running campaign's list, with the reason (its checks stay). */
+        post: operations["remove_target"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The campaign's progress in the caller's reach: per territory (ranked) and per sector,
+         *     targeted, checked, hidden dangers found (general, major), rectified, overdue, listed.
+         */
+        get: operations["progress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/progress.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The weekly progress report (推进情况统计表) in the layout offices send upward: one row per
+         *     territory, ranked, and the total.
+         */
+        get: operations["progress_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/imports": {
         parameters: {
             query?: never;
@@ -2703,6 +2850,85 @@ export interface components {
         CalendarYear: components["schemas"]["HolidayYear"] & {
             /** @description `builtin` (shipped with Beacon) or `edited` (entered by an administrator). */
             source: string;
+        };
+        /** @description A campaign. */
+        Campaign: {
+            id: string;
+            /** @description ZX-<code of the organising unit>-<year>-<sequence>. */
+            number: string;
+            name: string;
+            basis: string;
+            unit_id: string;
+            unit_name: string;
+            sectors: string[];
+            unit_ids: string[];
+            /** Format: date */
+            starts_on: string;
+            /** Format: date */
+            ends_on: string;
+            stages: components["schemas"]["StageDates"][];
+            status: components["schemas"]["CampaignStatus"];
+            /**
+             * Format: int64
+             * @description Enterprises on the target list now (0 before it starts).
+             */
+            targets: number;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            closed_at?: string | null;
+            created_by_name: string;
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        CampaignProgress: {
+            /** @description The unit whose territory is broken down. */
+            unit_id: string;
+            unit_name: string;
+            /**
+             * @description The units directly under it that have targets, ranked: the highest check rate first,
+             *     then the highest rectification rate.
+             */
+            units: components["schemas"]["ProgressRow"][];
+            /** @description By supervised sector, most targeted first. */
+            sectors: components["schemas"]["ProgressRow"][];
+            total: components["schemas"]["ProgressRow"];
+        };
+        /**
+         * @description The stages of a campaign, in order.
+         * @enum {string}
+         */
+        CampaignStage: "deploy" | "investigate_rectify" | "supervise_check" | "summarise_accept";
+        /**
+         * @description Where a campaign stands.
+         * @enum {string}
+         */
+        CampaignStatus: "draft" | "running" | "closed";
+        /** @description A campaign as the organiser writes it. */
+        CampaignWrite: {
+            name: string;
+            /** @description The document that orders it (文件名称和文号). */
+            basis: string;
+            /** @description Supervised sectors in scope (codes of the register); empty: every sector. */
+            sectors?: string[];
+            /**
+             * @description Territorial units in scope (ids, each with everything beneath); empty: the organising
+             *     unit's whole territory.
+             */
+            unit_ids?: string[];
+            /** Format: date */
+            starts_on: string;
+            /** Format: date */
+            ends_on: string;
+            /** @description The four stages, in order, with their dates. */
+            stages: components["schemas"]["StageDates"][];
+            /**
+             * Format: int64
+             * @description The version read, for an edit (`stale_version` when someone changed it since).
+             */
+            version?: number | null;
         };
         /** @description One card. */
         Card: {
@@ -3995,6 +4221,8 @@ export interface components {
             inspectors: string[];
             checklist_id?: string | null;
             checklist_name?: string | null;
+            campaign_id?: string | null;
+            campaign_name?: string | null;
             signatory: string;
             summary: string;
             created_by_name: string;
@@ -4014,7 +4242,7 @@ export interface components {
          * @description What kind of check it was.
          * @enum {string}
          */
-        InspectionKind: "enforcement" | "self_inspection";
+        InspectionKind: "enforcement" | "self_inspection" | "campaign";
         /** @description An inspection as recorded, with its findings. */
         InspectionWrite: {
             enterprise_id: string;
@@ -4025,6 +4253,8 @@ export interface components {
             inspectors: string[];
             /** @description The checklist used, if any. */
             checklist_id?: string | null;
+            /** @description The campaign a `campaign` check belongs to (running, with the enterprise on its list). */
+            campaign_id?: string | null;
             /** @description Who signed the record for the enterprise (required for a law-enforcement inspection). */
             signatory?: string;
             summary?: string;
@@ -4194,6 +4424,46 @@ export interface components {
         OverrideGrade: {
             grade?: null | components["schemas"]["Grade"];
             reason: string;
+        };
+        /** @description A page of results with the total count, for list endpoints. */
+        Page_Campaign: {
+            items: {
+                id: string;
+                /** @description ZX-<code of the organising unit>-<year>-<sequence>. */
+                number: string;
+                name: string;
+                basis: string;
+                unit_id: string;
+                unit_name: string;
+                sectors: string[];
+                unit_ids: string[];
+                /** Format: date */
+                starts_on: string;
+                /** Format: date */
+                ends_on: string;
+                stages: components["schemas"]["StageDates"][];
+                status: components["schemas"]["CampaignStatus"];
+                /**
+                 * Format: int64
+                 * @description Enterprises on the target list now (0 before it starts).
+                 */
+                targets: number;
+                /** Format: date-time */
+                started_at?: string | null;
+                /** Format: date-time */
+                closed_at?: string | null;
+                created_by_name: string;
+                /** Format: int64 */
+                version: number;
+                /** Format: date-time */
+                created_at: string;
+            }[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
         };
         /** @description A page of results with the total count, for list endpoints. */
         Page_Danger: {
@@ -4482,6 +4752,8 @@ export interface components {
                 inspectors: string[];
                 checklist_id?: string | null;
                 checklist_name?: string | null;
+                campaign_id?: string | null;
+                campaign_name?: string | null;
                 signatory: string;
                 summary: string;
                 created_by_name: string;
@@ -4555,6 +4827,29 @@ export interface components {
             /** Format: int32 */
             per_page: number;
         };
+        /** @description A page of results with the total count, for list endpoints. */
+        Page_Target: {
+            items: {
+                enterprise_id: string;
+                enterprise_name: string;
+                unit_name: string;
+                sector: string;
+                /** @description Checked by at least one of the campaign's inspections. */
+                checked: boolean;
+                /** @description Why it was added after the start (empty for the frozen list). */
+                added_reason: string;
+                /** Format: date-time */
+                added_at: string;
+                removed: boolean;
+                removed_reason?: string | null;
+            }[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+        };
         /** @enum {string} */
         PasswordChangeReason: "initial" | "expired";
         /** @description The password rules, for the forms that set one (readable before sign-in). */
@@ -4588,6 +4883,42 @@ export interface components {
             direct_loss_cny?: number | null;
             warning_color?: null | components["schemas"]["WarningColor"];
             response_level?: null | components["schemas"]["ResponseLevel"];
+        };
+        /** @description One row of the progress table. */
+        ProgressRow: {
+            /** @description A unit's id, or a sector's code. */
+            key: string;
+            /** @description The unit's name (empty for a sector: the web names it). */
+            name: string;
+            /** Format: int64 */
+            targeted: number;
+            /** Format: int64 */
+            checked: number;
+            /**
+             * Format: double
+             * @description Checked of targeted, 0 to 1.
+             */
+            check_rate: number;
+            /** Format: int64 */
+            dangers: number;
+            /** Format: int64 */
+            general: number;
+            /** Format: int64 */
+            major: number;
+            /**
+             * Format: int64
+             * @description Closed off the ledger (销号).
+             */
+            rectified: number;
+            /**
+             * Format: double
+             * @description Rectified of found, 0 to 1.
+             */
+            rectify_rate: number;
+            /** Format: int64 */
+            overdue: number;
+            /** Format: int64 */
+            listed: number;
         };
         PublicConfig: {
             version: string;
@@ -5060,6 +5391,14 @@ export interface components {
              */
             min_staff: number;
         };
+        /** @description One stage's dates. */
+        StageDates: {
+            stage: components["schemas"]["CampaignStage"];
+            /** Format: date */
+            starts_on: string;
+            /** Format: date */
+            ends_on: string;
+        };
         StatusChange: {
             /** @description `operating`, `suspended` or `closed`. */
             status: string;
@@ -5131,6 +5470,26 @@ export interface components {
             minor_injuries: number;
             /** Format: int64 */
             direct_loss_cny: number;
+        };
+        /** @description An enterprise on a campaign's target list. */
+        Target: {
+            enterprise_id: string;
+            enterprise_name: string;
+            unit_name: string;
+            sector: string;
+            /** @description Checked by at least one of the campaign's inspections. */
+            checked: boolean;
+            /** @description Why it was added after the start (empty for the frozen list). */
+            added_reason: string;
+            /** Format: date-time */
+            added_at: string;
+            removed: boolean;
+            removed_reason?: string | null;
+        };
+        /** @description A change to the target list after the start. */
+        TargetChange: {
+            enterprise_id: string;
+            reason: string;
         };
         Taxonomy: {
             kinds: components["schemas"]["KindInfo"][];
@@ -11423,6 +11782,8 @@ export interface operations {
                 /** @description Of this enterprise (id). */
                 enterprise?: string;
                 kind?: components["schemas"]["InspectionKind"];
+                /** @description The checks of this campaign (id). */
+                campaign?: string;
                 /** @description Made on or after this day. */
                 from?: string;
                 /** @description Made on or before this day. */
@@ -11529,6 +11890,8 @@ export interface operations {
                 /** @description Of this enterprise (id). */
                 enterprise?: string;
                 kind?: components["schemas"]["InspectionKind"];
+                /** @description The checks of this campaign (id). */
+                campaign?: string;
                 /** @description Made on or after this day. */
                 from?: string;
                 /** @description Made on or before this day. */
@@ -11850,6 +12213,517 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+        };
+    };
+    list_campaigns: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["CampaignStatus"];
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Campaign"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    create_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignWrite"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `name: required`, `stages: incomplete`, `stages[1].starts_on: overlaps`, `unit_ids[0]: outside_territory`, `sectors[0]: unknown`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `campaign_started`, `stale_version` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description `not_organiser` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `campaign_started` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    close_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `campaign_not_running` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_targets: {
+        parameters: {
+            query?: {
+                /** @description Also the enterprises taken off the list (kept, marked). */
+                include_removed?: boolean;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Target"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    add_target: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `already_targeted`, `campaign_not_running` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `reason: required`, `enterprise_id: not_found` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_target: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `campaign_not_running` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `reason: required`, `enterprise_id: not_targeted` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    progress: {
+        parameters: {
+            query?: {
+                /** @description Unit id whose territory is broken down (default: the organising unit). */
+                unit?: string;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignProgress"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unit: not_found` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    progress_xlsx: {
+        parameters: {
+            query?: {
+                /** @description Unit id whose territory is broken down (default: the organising unit). */
+                unit?: string;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
         };
     };
     list_imports: {
