@@ -56,7 +56,7 @@ pub struct CampaignParams {
 
 /// The campaigns the caller sees (its units' and those of the units above), running first.
 #[utoipa::path(get, path = "/campaigns", tag = "campaign", params(CampaignParams),
-    responses((status = 200, body = Page<Campaign>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Page<Campaign>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_campaigns(
     State(state): State<AppState>,
     principal: Principal,
@@ -85,7 +85,7 @@ async fn create_campaign(
 }
 
 #[utoipa::path(get, path = "/campaigns/{id}", tag = "campaign",
-    responses((status = 200, body = Campaign), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Campaign), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_campaign(
     State(state): State<AppState>,
     principal: Principal,
@@ -158,7 +158,7 @@ pub struct TargetParams {
 
 /// The target list in the caller's reach, by territory and name, each marked checked or not.
 #[utoipa::path(get, path = "/campaigns/{id}/targets", tag = "campaign", params(TargetParams),
-    responses((status = 200, body = Page<Target>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Page<Target>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_targets(
     State(state): State<AppState>,
     principal: Principal,
@@ -241,7 +241,7 @@ async fn progress_of(
 /// The campaign's progress in the caller's reach: per territory (ranked) and per sector,
 /// targeted, checked, hidden dangers found (general, major), rectified, overdue, listed.
 #[utoipa::path(get, path = "/campaigns/{id}/progress", tag = "campaign", params(ProgressParams),
-    responses((status = 200, body = CampaignProgress), (status = 404, body = ErrorBody),
+    responses((status = 200, body = CampaignProgress), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, description = "`unit: not_found`", body = ErrorBody)))]
 async fn progress(
     State(state): State<AppState>,
@@ -276,7 +276,7 @@ fn progress_cells(label: String, r: &ProgressRow) -> Vec<Cell> {
 /// territory, ranked, and the total.
 #[utoipa::path(get, path = "/campaigns/{id}/progress.xlsx", tag = "campaign", params(ProgressParams),
     responses((status = 200, description = "Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 404, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn progress_xlsx(
     State(state): State<AppState>,
     principal: Principal,

@@ -18,7 +18,6 @@ use beacon_core::org::Permission;
 use beacon_core::page::PageRequest;
 use beacon_export::Cell;
 use beacon_store::Page;
-use beacon_store::enterprise::Reach;
 use beacon_store::inspection::{
     Checklist, ChecklistItemWrite, ChecklistWrite, FindingDanger, Inspection, InspectionFilter,
     InspectionWrite,
@@ -30,16 +29,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::enterprise::{keeps_reference_data, read_reach};
+use crate::enterprise::{acting, keeps_reference_data, optional_id, read_reach};
 use crate::http::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody, Path};
 use crate::ledger::{all_pages, date_cell, workbook};
 use crate::org::{Principal, check_id};
-
-async fn acting(state: &AppState, principal: &Principal) -> ApiResult<(Reach, Party)> {
-    let reach = read_reach(state, principal).await?;
-    let party = if reach.is_own() { Party::Enterprise } else { Party::Regulator };
-    Ok((reach, party))
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -68,18 +61,9 @@ pub struct InspectionParams {
 impl InspectionParams {
     fn filter(&self) -> ApiResult<InspectionFilter> {
         let mut errors = ValidationErrors::new();
-        let mut id = |field: &str, value: Option<&str>| {
-            value.and_then(|v| match check_id(v) {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    errors.add(field, "invalid");
-                    None
-                }
-            })
-        };
-        let unit_id = id("unit", self.unit.as_deref());
-        let enterprise_id = id("enterprise", self.enterprise.as_deref());
-        let campaign_id = id("campaign", self.campaign.as_deref());
+        let unit_id = optional_id(&mut errors, "unit", self.unit.as_deref());
+        let enterprise_id = optional_id(&mut errors, "enterprise", self.enterprise.as_deref());
+        let campaign_id = optional_id(&mut errors, "campaign", self.campaign.as_deref());
         if let (Some(from), Some(to)) = (self.from, self.to)
             && to < from
         {
@@ -99,7 +83,7 @@ impl InspectionParams {
 
 /// The inspection ledger: inspections of the enterprises the caller reaches, latest first.
 #[utoipa::path(get, path = "/inspections", tag = "inspection", params(InspectionParams),
-    responses((status = 200, body = Page<Inspection>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Page<Inspection>), (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_inspections(
     State(state): State<AppState>,
     principal: Principal,
@@ -204,7 +188,7 @@ async fn create_inspection(
 }
 
 #[utoipa::path(get, path = "/inspections/{id}", tag = "inspection",
-    responses((status = 200, body = Inspection), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Inspection), (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_inspection(
     State(state): State<AppState>,
     principal: Principal,
@@ -268,7 +252,7 @@ pub struct ChecklistList {
 
 /// The checklists a finding may cite, with their items (retired ones marked).
 #[utoipa::path(get, path = "/checklists", tag = "inspection",
-    responses((status = 200, body = ChecklistList)))]
+    responses((status = 200, body = ChecklistList), (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody)))]
 async fn list_checklists(
     State(state): State<AppState>,
     principal: Principal,

@@ -23,7 +23,6 @@ use beacon_core::page::PageRequest;
 use beacon_export::Cell;
 use beacon_store::Page;
 use beacon_store::danger::{Danger, DangerFilter, DangerStep, DangerWrite};
-use beacon_store::enterprise::Reach;
 use beacon_store::timeline::TimelineEntry;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -36,17 +35,10 @@ mod workbench;
 pub(crate) use workbench::workbench_cards;
 
 use crate::AppState;
-use crate::enterprise::read_reach;
+use crate::enterprise::{acting, optional_id};
 use crate::http::{ApiJson, ApiQuery, ApiResult, ErrorBody, Path};
 use crate::ledger::{all_pages, date_cell, workbook};
 use crate::org::{Principal, check_id};
-
-/// The caller's reach and the side it acts for.
-async fn acting(state: &AppState, principal: &Principal) -> ApiResult<(Reach, Party)> {
-    let reach = read_reach(state, principal).await?;
-    let party = if reach.is_own() { Party::Enterprise } else { Party::Regulator };
-    Ok((reach, party))
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -76,17 +68,8 @@ pub struct DangerParams {
 impl DangerParams {
     fn filter(&self) -> ApiResult<DangerFilter> {
         let mut errors = ValidationErrors::new();
-        let mut id = |field: &str, value: Option<&str>| {
-            value.and_then(|v| match check_id(v) {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    errors.add(field, "invalid");
-                    None
-                }
-            })
-        };
-        let unit_id = id("unit", self.unit.as_deref());
-        let enterprise_id = id("enterprise", self.enterprise.as_deref());
+        let unit_id = optional_id(&mut errors, "unit", self.unit.as_deref());
+        let enterprise_id = optional_id(&mut errors, "enterprise", self.enterprise.as_deref());
         errors.into_result()?;
         Ok(DangerFilter {
             enterprise_id,
@@ -121,7 +104,7 @@ pub(crate) async fn attachment_owner(
 
 /// The ledger: hidden dangers the caller reaches, open ones by deadline first.
 #[utoipa::path(get, path = "/hazards", tag = "hazard", params(DangerParams),
-    responses((status = 200, body = Page<Danger>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Page<Danger>), (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_dangers(
     State(state): State<AppState>,
     principal: Principal,
@@ -272,7 +255,7 @@ async fn create_danger(
 }
 
 #[utoipa::path(get, path = "/hazards/{id}", tag = "hazard",
-    responses((status = 200, body = Danger), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Danger), (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_danger(
     State(state): State<AppState>,
     principal: Principal,
@@ -285,7 +268,7 @@ async fn get_danger(
 
 /// Every step of the hidden danger, oldest first.
 #[utoipa::path(get, path = "/hazards/{id}/history", tag = "hazard",
-    responses((status = 200, body = Vec<TimelineEntry>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<TimelineEntry>), (status = 403, description = "the caller does not read the register (the administrators)", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn danger_history(
     State(state): State<AppState>,
     principal: Principal,

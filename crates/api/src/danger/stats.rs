@@ -10,8 +10,8 @@ use beacon_store::danger::{DangerStats, DangerStatsFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::acting;
 use crate::AppState;
+use crate::enterprise::acting;
 use crate::http::{ApiError, ApiQuery, ApiResult, ErrorBody};
 use crate::org::{Principal, check_id};
 

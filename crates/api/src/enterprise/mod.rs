@@ -18,6 +18,7 @@ use crate::http::Path;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use beacon_core::danger::Party;
 use beacon_core::enterprise::risk::{ACCIDENT_TYPES, C_SCALE, CONTROL_LEVELS, E_SCALE, L_SCALE};
 use beacon_core::enterprise::{
     ALPHA_STEPS, LICENCE_KINDS, LecCutoffs, MARKS, RiskColour, STANDARD_GRADES, STATUSES, industry,
@@ -57,6 +58,14 @@ pub(crate) async fn read_reach(state: &AppState, principal: &Principal) -> ApiRe
     }
     principal.require(Permission::ReadEnterprises)?;
     Ok(Reach::Scope(principal.scope()))
+}
+
+/// The caller's register reach and the side it acts for: the enterprise's own account, or a
+/// regulator (the records that hang on an enterprise: hidden dangers, inspections).
+pub(crate) async fn acting(state: &AppState, principal: &Principal) -> ApiResult<(Reach, Party)> {
+    let reach = read_reach(state, principal).await?;
+    let party = if reach.is_own() { Party::Enterprise } else { Party::Regulator };
+    Ok((reach, party))
 }
 
 /// What the caller reaches for a write under enterprise `id`. A reader without the right to
@@ -116,7 +125,11 @@ pub struct EnterpriseParams {
     pub lang: Option<String>,
 }
 
-fn optional_id(errors: &mut ValidationErrors, field: &str, value: Option<&str>) -> Option<String> {
+pub(crate) fn optional_id(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<&str>,
+) -> Option<String> {
     let value = value?;
     match check_id(value) {
         Ok(id) => Some(id),
