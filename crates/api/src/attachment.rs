@@ -43,6 +43,9 @@ async fn owner(
     if INSPECTION_OWNERS.contains(&kind) {
         return crate::inspection::attachment_owner(state, principal, kind, id, write).await;
     }
+    if kind == beacon_store::tipoff::ATTACHMENT_OWNER {
+        return crate::tipoff::attachment_owner(state, principal, id).await;
+    }
     Err(ApiError::field("owner_kind", "unknown"))
 }
 
@@ -50,7 +53,7 @@ async fn owner(
 #[into_params(parameter_in = Query)]
 pub struct OwnerParams {
     /// `enterprise`, `licence`, `risk_point`, `hazard_source`, `hidden_danger` (photos of what
-    /// was found), `danger_fix` (photos of the fix) or `inspection`.
+    /// was found), `danger_fix` (photos of the fix), `inspection` or `tipoff`.
     pub owner_kind: String,
     /// The id of the record.
     pub owner_id: String,
@@ -77,7 +80,7 @@ async fn list_attachments(
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// `enterprise`, `licence`, `risk_point`, `hazard_source`, `hidden_danger` (photos of what
-    /// was found), `danger_fix` (photos of the fix) or `inspection`.
+    /// was found), `danger_fix` (photos of the fix), `inspection` or `tipoff`.
     pub owner_kind: String,
     pub owner_id: String,
     /// `scan` (PDF, JPEG, PNG; 20 MiB), `photo` (JPEG, PNG, WebP; 10 MiB) or `document` (PDF,
@@ -112,10 +115,25 @@ async fn upload_attachment(
     let purpose =
         Purpose::parse(&q.purpose).ok_or_else(|| ApiError::field("purpose", "unknown"))?;
     let file_name = sanitize_file_name(&q.name).map_err(|code| ApiError::field("name", code))?;
+    let attachment = accept(&state, &principal.actor(), &owner, purpose, file_name, body).await?;
+    Ok((StatusCode::CREATED, Json(attachment)))
+}
+
+/// Receives a file for a record already resolved (and checked) by the caller: streamed,
+/// checked by its first bytes against the purpose, kept with its thumbnail. The public tip-off
+/// page adds its photos through here too.
+pub(crate) async fn accept(
+    state: &AppState,
+    actor: &beacon_core::audit::Actor,
+    owner: &Owner,
+    purpose: Purpose,
+    file_name: String,
+    body: Body,
+) -> ApiResult<Attachment> {
     let limit = purpose.max_size().min(state.config().upload_limit);
-    let (content, file_type) = receive(&state, body, purpose, limit).await?;
+    let (content, file_type) = receive(state, body, purpose, limit).await?;
     let thumbnail = match file_type.is_image() {
-        true => thumbnail(&state, &content).await,
+        true => thumbnail(state, &content).await,
         false => None,
     };
     let new = NewAttachment {
@@ -125,8 +143,7 @@ async fn upload_attachment(
         content,
         thumbnail,
     };
-    let attachment = state.store().add_attachment(&principal.actor(), &owner, new).await?;
-    Ok((StatusCode::CREATED, Json(attachment)))
+    Ok(state.store().add_attachment(actor, owner, new).await?)
 }
 
 /// Streams the body into a spool file, hashing and counting: refused as soon as its first bytes

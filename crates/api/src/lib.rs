@@ -23,6 +23,7 @@ pub mod org;
 pub mod password;
 pub mod search;
 mod system;
+pub mod tipoff;
 mod web;
 pub mod workbench;
 
@@ -58,6 +59,9 @@ pub struct ApiConfig {
     /// maps draw only Beacon's own GeoJSON.
     pub tile_url: Option<String>,
     pub password_params: PasswordParams,
+    /// The deployment's personal-data key (a whistle-blower's identity is sealed with it). The
+    /// default is a fresh random key, for tests; the server reads its key file.
+    pub personal_key: beacon_core::personal::PersonalKey,
     /// How often an open event stream re-checks its session (and the user's unit and roles).
     pub stream_check: Duration,
     /// Where e-mail notifications go out; none means in-app only.
@@ -82,6 +86,9 @@ impl Default for ApiConfig {
             public_origin: None,
             tile_url: None,
             password_params: PasswordParams::default(),
+            personal_key: beacon_core::personal::PersonalKey::from_secret(
+                &beacon_core::personal::PersonalKey::new_secret(),
+            ),
             stream_check: Duration::from_secs(30),
             smtp: None,
             header_timeout: Duration::from_secs(10),
@@ -112,6 +119,8 @@ struct Inner {
     policy: Kept<SecurityPolicy>,
     calendar: Kept<Arc<WorkCalendar>>,
     relay: events::RelayState,
+    /// Requests of the public pages, per address.
+    public_limiter: tipoff::PublicLimiter,
     /// Becomes true when the server begins to shut down: event streams end.
     stopping: tokio::sync::watch::Sender<bool>,
 }
@@ -166,6 +175,7 @@ impl AppState {
             policy: Kept::new(POLICY_TTL),
             calendar: Kept::new(CALENDAR_TTL),
             relay: events::RelayState::default(),
+            public_limiter: tipoff::PublicLimiter::default(),
             stopping: tokio::sync::watch::Sender::new(false),
         }));
         events::spawn_relay(&state);
@@ -186,6 +196,10 @@ impl AppState {
 
     pub fn config(&self) -> &ApiConfig {
         &self.0.config
+    }
+
+    pub(crate) fn public_limiter(&self) -> &tipoff::PublicLimiter {
+        &self.0.public_limiter
     }
 
     pub async fn policy(&self) -> ApiResult<SecurityPolicy> {

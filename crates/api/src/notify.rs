@@ -235,6 +235,9 @@ async fn fire_batch(
             beacon_store::danger::DANGER_DEADLINE => {
                 store.fire_danger_stage(&mut tx, stage, state.mail_enabled()).await?;
             }
+            beacon_store::tipoff::TIPOFF_DEADLINE => {
+                store.fire_tipoff_stage(&mut tx, stage, state.mail_enabled()).await?;
+            }
             other => tracing::warn!(kind = other, "deadline of unknown kind skipped"),
         }
     }

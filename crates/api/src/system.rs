@@ -92,6 +92,7 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::danger::routes())
         .merge(crate::inspection::routes())
         .merge(crate::campaign::routes())
+        .merge(crate::tipoff::routes())
         .merge(crate::imports::routes())
         .merge(crate::attachment::routes())
         .merge(crate::calendar::routes())

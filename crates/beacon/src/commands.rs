@@ -102,9 +102,11 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::SeedDemo => {
+            let mut config = config;
             let store = open(&config).await?;
+            bind_personal_key(&mut config, &store).await?;
             let passwords = Passwords::new(Default::default())?;
-            demo::seed(&store, &passwords).await?;
+            demo::seed(&store, &passwords, &config.api.personal_key).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::AuditVerify => {
@@ -135,6 +137,10 @@ pub async fn run(command: Command, config: Config) -> Result<ExitCode> {
             }
             store.backup_sqlite(&out).await?;
             println!("backup written to {}", out.display());
+            println!(
+                "the personal-data key {} is not in it: keep a copy apart (README, \"Backup and restore\")",
+                config.personal_key_file.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::ExportOpenapi { out } => {
@@ -301,9 +307,25 @@ async fn read_checked_password(store: &Store, username: &str) -> Result<String> 
     Ok(Passwords::new(Default::default())?.hash(password).await?)
 }
 
-async fn serve(config: Config) -> Result<ExitCode> {
+/// Loads the personal-data key and checks that it is the one the database's personal data is
+/// sealed with (the first start records it).
+async fn bind_personal_key(config: &mut Config, store: &Store) -> Result<()> {
+    config.load_personal_key()?;
+    let fingerprint = config.api.personal_key.keyed_hash("fingerprint", "beacon");
+    if !store.check_personal_key(&fingerprint).await? {
+        anyhow::bail!(
+            "the personal-data key {} is not the one this database's personal data is sealed \
+             with; every instance needs the same key file (docs/tipoffs.md)",
+            config.personal_key_file.display()
+        );
+    }
+    Ok(())
+}
+
+async fn serve(mut config: Config) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let store = open(&config).await?;
+    bind_personal_key(&mut config, &store).await?;
     if let Some(addr) = config.metrics_listen {
         start_metrics(addr).await?;
     }

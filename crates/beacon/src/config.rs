@@ -42,6 +42,9 @@ pub struct FileConfig {
     pub max_http_connections: Option<usize>,
     /// Seconds requests in flight may take after a shutdown signal.
     pub shutdown_grace_secs: Option<u64>,
+    /// The personal-data key file (64 hex digits); by default `personal-data.key` in the data
+    /// directory, created on first start. Every instance of a deployment needs the same file.
+    pub personal_data_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -63,6 +66,8 @@ pub struct Config {
     pub api: ApiConfig,
     /// Live events between instances; none: the in-process bus of one instance.
     pub bus: Option<NatsConfig>,
+    /// Where the personal-data key is kept.
+    pub personal_key_file: PathBuf,
 }
 
 /// Values given on the command line or in the environment.
@@ -178,8 +183,11 @@ impl Config {
                 Some(nats)
             }
         };
+        let personal_key_file =
+            file.personal_data_key_file.unwrap_or_else(|| data_dir.join("personal-data.key"));
         Ok(Self {
             bus,
+            personal_key_file,
             database_url,
             data_dir,
             listen,
@@ -203,6 +211,34 @@ impl Config {
                 ..ApiConfig::default()
             },
         })
+    }
+
+    /// Reads the personal-data key file, or creates it (readable by its owner only) with a new
+    /// random key when there is none yet.
+    pub fn load_personal_key(&mut self) -> Result<()> {
+        use beacon_core::personal::PersonalKey;
+        let path = &self.personal_key_file;
+        let secret = match std::fs::read_to_string(path) {
+            Ok(text) => PersonalKey::parse_secret(&text).map_err(|code| {
+                anyhow::anyhow!(
+                    "personal-data key {}: {code} (64 hex digits expected)",
+                    path.display()
+                )
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let secret = PersonalKey::new_secret();
+                write_private(path, &hex::encode(secret)).with_context(|| {
+                    format!("cannot create the personal-data key {}", path.display())
+                })?;
+                tracing::info!(path = %path.display(), "created a new personal-data key");
+                secret
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", path.display()));
+            }
+        };
+        self.api.personal_key = PersonalKey::from_secret(&secret);
+        Ok(())
     }
 
     /// Creates the data directory if needed and proves it writable.
@@ -288,6 +324,22 @@ pub fn redact(url: &str) -> String {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
     }
+}
+
+/// Writes a new file only its owner may read (on Unix; elsewhere the directory's rights apply).
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
 }
 
 #[cfg(test)]

@@ -134,7 +134,11 @@ const USERS: [(&str, &str, &str, Role, &str); 15] = [
     ("jiangnan.inspector", "江南区执法员", "990102", Role::Inspector, "13900000024"),
 ];
 
-pub async fn seed(store: &Store, passwords: &Passwords) -> Result<()> {
+pub async fn seed(
+    store: &Store,
+    passwords: &Passwords,
+    key: &beacon_core::personal::PersonalKey,
+) -> Result<()> {
     let actor = Actor::system("seed-demo");
     let city = ensure_unit(
         store,
@@ -248,6 +252,7 @@ pub async fn seed(store: &Store, passwords: &Passwords) -> Result<()> {
     crate::demo_incident::seed(store).await?;
     crate::demo_enterprise::seed(store).await?;
     crate::demo_danger::seed(store).await?;
+    crate::demo_tipoff::seed(store, key).await?;
     Ok(())
 }
 

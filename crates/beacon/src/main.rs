@@ -7,6 +7,7 @@ mod demo_danger;
 mod demo_duty;
 mod demo_enterprise;
 mod demo_incident;
+mod demo_tipoff;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

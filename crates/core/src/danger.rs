@@ -106,24 +106,6 @@ pub enum DangerAction {
     Unlist,
 }
 
-macro_rules! names {
-    ($ty:ty { $($variant:ident => $name:literal),+ $(,)? }) => {
-        impl $ty {
-            pub const ALL: &'static [$ty] = &[$(<$ty>::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(<$ty>::$variant => $name),+
-                }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s)
-            }
-        }
-    };
-}
-
 names!(DangerLevel { General => "general", Major => "major" });
 names!(DangerCategory { Management => "management", Site => "site" });
 names!(DangerOrigin {

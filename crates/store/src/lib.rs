@@ -33,6 +33,7 @@ mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod timeline;
+pub mod tipoff;
 
 pub use db::{Backend, ConnectOptions, Store, Tx};
 pub use error::StoreError;

@@ -56,3 +56,23 @@ pub(crate) async fn write<T: Serialize>(
     .await?;
     Ok(())
 }
+
+impl crate::Store {
+    /// Binds the database to one personal-data key: the first call keeps the key's fingerprint
+    /// (a keyed hash, which reveals nothing of the key), later calls answer whether the key in
+    /// hand is that one. An instance started with another key would seal what the others cannot
+    /// open, and open nothing they sealed.
+    pub async fn check_personal_key(&self, fingerprint: &str) -> Result<bool, StoreError> {
+        const KEY: &str = "personal_key_fingerprint";
+        let mut tx = self.begin().await?;
+        let kept: Option<String> = read(&mut *tx, KEY).await?;
+        match kept {
+            Some(kept) => Ok(kept == fingerprint),
+            None => {
+                write(&mut tx, self.now(), KEY, &fingerprint).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+        }
+    }
+}

@@ -2381,6 +2381,197 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/tipoffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a tip-off (no sign-in). The answer holds the query code; it is not kept anywhere in
+         *     the clear and cannot be shown again.
+         */
+        post: operations["submit_tipoff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/tipoffs/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A tip-off's status and reply, by its query code (no sign-in; the code travels in the body,
+         *     so it stays out of addresses and logs).
+         */
+        post: operations["tipoff_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/tipoffs/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds a photo to a tip-off just sent (no sign-in): the request body is the image (JPEG, PNG
+         *     or WebP, found in its content), the query code in the `X-Query-Code` header; up to three,
+         *     within an hour of sending and while it is being verified.
+         */
+        post: operations["add_tipoff_photo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tipoffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The inbox: tip-offs handled in the caller's scope, those being verified first. */
+        get: operations["list_tipoffs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tipoffs.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The inbox as a workbook (举报受理台账). It never holds the reporter's identity: only whether
+         *     the tip-off was signed.
+         */
+        get: operations["tipoffs_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tipoffs/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The verification period, the per-address limit and the reward schedule. */
+        get: operations["get_tipoff_settings"];
+        /** Changes the settings: the leaders of the top unit. */
+        put: operations["put_tipoff_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tipoffs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One tip-off. */
+        get: operations["get_tipoff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tipoffs/{id}/reporter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The reporter's name and phone in full, for a handler of the tip-off's own unit; every
+         *     reading is audited (`tipoff.reporter_viewed`).
+         */
+        post: operations["reveal_reporter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tipoffs/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every step of a tip-off, oldest first. */
+        get: operations["tipoff_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tipoffs/{id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Takes a step: `conclude` (founded: the hidden danger it becomes; unfounded: the reasons),
+         *     `transfer` (to a unit in the caller's scope), `reply`, `propose_reward`, `review_reward`
+         *     (leaders; not their own proposal) or `record_payment`.
+         */
+        post: operations["act_on_tipoff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/imports": {
         parameters: {
             query?: never;
@@ -3059,6 +3250,17 @@ export interface components {
         Code: {
             code: string;
             name: string;
+        };
+        /** @description The outcome of a tip-off's verification. */
+        Conclusion: {
+            findings?: string;
+            hazard: components["schemas"]["DangerWrite"];
+            /** @enum {string} */
+            outcome: "founded";
+        } | {
+            reasons: string;
+            /** @enum {string} */
+            outcome: "unfounded";
         };
         CreateFeed: {
             /** @description Unit code for a unit's roster; absent for the caller's own shifts. */
@@ -4850,6 +5052,61 @@ export interface components {
             /** Format: int32 */
             per_page: number;
         };
+        /** @description A page of results with the total count, for list endpoints. */
+        Page_Tipoff: {
+            items: {
+                id: string;
+                number: string;
+                unit_id: string;
+                unit_name: string;
+                content: string;
+                place: string;
+                /** Format: double */
+                lon?: number | null;
+                /** Format: double */
+                lat?: number | null;
+                /** @description The enterprise as the reporter named it. */
+                enterprise_name: string;
+                anonymous: boolean;
+                status: components["schemas"]["TipoffStatus"];
+                /**
+                 * Format: date
+                 * @description The last day of the verification period.
+                 */
+                verify_by: string;
+                /** @description Still being verified after that day. */
+                overdue: boolean;
+                /** @description The verification's findings (the reasons, for an unfounded one). */
+                conclusion: string;
+                danger_id?: string | null;
+                danger_number?: string | null;
+                /** Format: date-time */
+                concluded_at?: string | null;
+                concluded_by_name?: string | null;
+                reply: string;
+                /** Format: date-time */
+                replied_at?: string | null;
+                replied_by_name?: string | null;
+                reward?: null | components["schemas"]["Reward"];
+                /**
+                 * Format: int64
+                 * @description Other tip-offs sent from the same phone number (matched by keyed hash).
+                 */
+                same_reporter: number;
+                /** Format: int64 */
+                version: number;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+        };
         /** @enum {string} */
         PasswordChangeReason: "initial" | "expired";
         /** @description The password rules, for the forms that set one (readable before sign-in). */
@@ -4883,6 +5140,11 @@ export interface components {
             direct_loss_cny?: number | null;
             warning_color?: null | components["schemas"]["WarningColor"];
             response_level?: null | components["schemas"]["ResponseLevel"];
+        };
+        PhotoReceipt: {
+            file_name: string;
+            /** @description Photos the tip-off now has. */
+            photos: number;
         };
         /** @description One row of the progress table. */
         ProgressRow: {
@@ -4924,6 +5186,39 @@ export interface components {
             version: string;
             /** @description An intranet tile server URL template, if one is configured. */
             tile_url?: string | null;
+        };
+        /**
+         * @description What the reporter sees by the query code: `processing` until the reply is sent.
+         * @enum {string}
+         */
+        PublicStatus: "processing" | "answered";
+        /** @description What the reporter reads by the query code. */
+        PublicTipoff: {
+            number: string;
+            /** Format: date-time */
+            received_at: string;
+            status: components["schemas"]["PublicStatus"];
+            reply?: string | null;
+            /** Format: date-time */
+            replied_at?: string | null;
+        };
+        /**
+         * @description A tip-off as the public page sends it. Leave both `name` and `phone` empty to stay
+         *     anonymous.
+         */
+        PublicTipoffWrite: {
+            /** @description What is wrong (required). */
+            content: string;
+            /** @description Where: an address or a description; required without a point. */
+            place?: string;
+            /** Format: double */
+            lon?: number | null;
+            /** Format: double */
+            lat?: number | null;
+            /** @description The enterprise, if the reporter knows it. */
+            enterprise_name?: string;
+            name?: string;
+            phone?: string;
         };
         PublishRoster: {
             unit: string;
@@ -5062,6 +5357,11 @@ export interface components {
             edited_at: string;
             edited_by_name: string;
         };
+        /** @description The reporter's identity as it is sealed. */
+        Reporter: {
+            name: string;
+            phone: string;
+        };
         RequestSwap: {
             /** @description The caller's own post to give away. */
             assignment_id: string;
@@ -5082,6 +5382,53 @@ export interface components {
         ReturnReport: {
             reason: string;
         };
+        /** @description A reward and where it stands. */
+        Reward: {
+            status: components["schemas"]["RewardStatus"];
+            /**
+             * Format: int64
+             * @description The administrative penalty it is reckoned from, in fen.
+             */
+            penalty_fen: number;
+            /** Format: int64 */
+            amount_fen: number;
+            proposed_by_name: string;
+            reviewed_by_name?: string | null;
+            review_reason?: string | null;
+            /** Format: date */
+            paid_on?: string | null;
+            payment_ref?: string | null;
+        };
+        /**
+         * @description How a reward is reckoned for one level of hidden danger: a share of the administrative
+         *     penalty, between a floor and a ceiling (CNY). A ceiling of 0 means no rule is set.
+         */
+        RewardRule: {
+            /**
+             * Format: int32
+             * @description Per cent of the penalty imposed.
+             */
+            rate_percent: number;
+            /** Format: int64 */
+            min_yuan: number;
+            /** Format: int64 */
+            max_yuan: number;
+        };
+        /**
+         * @description The reward schedule. The major rule is the national one (安全生产领域举报奖励办法,
+         *     安监总财〔2018〕19号: 15 % of the penalty, at least 3,000 and at most 300,000 yuan); the
+         *     national rules set no amount for a general hidden danger, so that rule stays empty until
+         *     the bureau enters its local one.
+         */
+        RewardSchedule: {
+            major: components["schemas"]["RewardRule"];
+            general: components["schemas"]["RewardRule"];
+        };
+        /**
+         * @description Where a reward stands.
+         * @enum {string}
+         */
+        RewardStatus: "proposed" | "approved" | "rejected" | "paid";
         /**
          * @description The four risk colours, lowest first so that `max` is the most severe.
          * @enum {string}
@@ -5404,6 +5751,9 @@ export interface components {
             status: string;
             reason: string;
         };
+        StatusQuery: {
+            code: string;
+        };
         /** @description A substance as an administrator of the top unit enters or corrects it. */
         SubstanceWrite: {
             name: string;
@@ -5507,6 +5857,125 @@ export interface components {
             actor_name: string;
             kind: string;
             data: Record<string, never>;
+        };
+        /**
+         * @description A tip-off as its handlers see it. The reporter's identity is not part of it: whether they
+         *     gave one, and how many other tip-offs came from the same phone.
+         */
+        Tipoff: {
+            id: string;
+            number: string;
+            unit_id: string;
+            unit_name: string;
+            content: string;
+            place: string;
+            /** Format: double */
+            lon?: number | null;
+            /** Format: double */
+            lat?: number | null;
+            /** @description The enterprise as the reporter named it. */
+            enterprise_name: string;
+            anonymous: boolean;
+            status: components["schemas"]["TipoffStatus"];
+            /**
+             * Format: date
+             * @description The last day of the verification period.
+             */
+            verify_by: string;
+            /** @description Still being verified after that day. */
+            overdue: boolean;
+            /** @description The verification's findings (the reasons, for an unfounded one). */
+            conclusion: string;
+            danger_id?: string | null;
+            danger_number?: string | null;
+            /** Format: date-time */
+            concluded_at?: string | null;
+            concluded_by_name?: string | null;
+            reply: string;
+            /** Format: date-time */
+            replied_at?: string | null;
+            replied_by_name?: string | null;
+            reward?: null | components["schemas"]["Reward"];
+            /**
+             * Format: int64
+             * @description Other tip-offs sent from the same phone number (matched by keyed hash).
+             */
+            same_reporter: number;
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A tip-off with, for the handlers of its own unit, the reporter's identity masked. */
+        TipoffDetail: components["schemas"]["Tipoff"] & {
+            reporter_masked?: null | components["schemas"]["Reporter"];
+            /** @description Whether the caller may open the reporter's identity. */
+            can_reveal: boolean;
+        };
+        TipoffReceipt: {
+            number: string;
+            /** @description The query code: the only way to read the status and the reply later. Shown once. */
+            code: string;
+        };
+        /** @description The bureau's settings for tip-offs. */
+        TipoffSettings: {
+            /**
+             * Format: int32
+             * @description Days to verify a tip-off, counted as calendar days from the day after it came in.
+             */
+            verify_days: number;
+            /**
+             * Format: int32
+             * @description Tip-offs one address may send in 24 hours.
+             */
+            per_address_per_day: number;
+            reward: components["schemas"]["RewardSchedule"];
+        };
+        /**
+         * @description Where a tip-off's handling stands.
+         * @enum {string}
+         */
+        TipoffStatus: "received" | "founded" | "unfounded";
+        /** @description A step of a tip-off's handling. */
+        TipoffStep: {
+            conclusion: components["schemas"]["Conclusion"];
+            /** @enum {string} */
+            action: "conclude";
+        } | {
+            unit_id: string;
+            reason: string;
+            /** @enum {string} */
+            action: "transfer";
+        } | {
+            text: string;
+            /** @enum {string} */
+            action: "reply";
+        } | {
+            /** Format: int64 */
+            penalty_fen: number;
+            /** @enum {string} */
+            action: "propose_reward";
+        } | {
+            approve: boolean;
+            reason?: string;
+            /** @enum {string} */
+            action: "review_reward";
+        } | {
+            /** Format: date */
+            paid_on: string;
+            /** @description The voucher or transfer number. */
+            reference: string;
+            /** @enum {string} */
+            action: "record_payment";
+        };
+        TipoffStepRequest: components["schemas"]["TipoffStep"] & {
+            /**
+             * Format: int64
+             * @description The version the caller saw; a step taken meanwhile answers 409 `changed_meanwhile`.
+             */
+            version?: number | null;
         };
         /** @description A major hidden danger's treatment plan: the five implementations (五落实), each required. */
         TreatmentPlan: {
@@ -12823,6 +13292,534 @@ export interface operations {
             };
         };
     };
+    submit_tipoff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublicTipoffWrite"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TipoffReceipt"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            403: components["responses"]["CsrfRejected"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `content: required`, `place: required` (without a point), `point: out_of_range`, `phone: invalid_phone`, `name: too_long` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `too_many_requests` (this minute) or `too_many_tipoffs` (today) from the address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tipoff_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusQuery"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicTipoff"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            403: components["responses"]["CsrfRejected"];
+            /** @description `not_found`: the same for a wrong code and one that names nothing */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            /** @description `too_many_requests` from the address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_tipoff_photo: {
+        parameters: {
+            query: {
+                /** @description The file's name (URL-encoded). */
+                name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The photo's bytes */
+        requestBody: {
+            content: {
+                "application/octet-stream": number[];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhotoReceipt"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            403: components["responses"]["CsrfRejected"];
+            /** @description `not_found`: a wrong code, or the time for photos has passed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `too_many_photos` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `file_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `content: file_type_not_allowed` (not an image), `content: file_empty` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `too_many_requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_tipoffs: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["TipoffStatus"];
+                /** @description Handled by this unit or one beneath it (unit id). */
+                unit?: string;
+                /** @description Still being verified past the period. */
+                overdue?: boolean;
+                /** @description Concluded but not yet answered. */
+                unanswered?: boolean;
+                reward?: components["schemas"]["RewardStatus"];
+                page?: number;
+                per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Tipoff"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description the caller does not handle tip-offs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tipoffs_xlsx: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["TipoffStatus"];
+                /** @description Handled by this unit or one beneath it (unit id). */
+                unit?: string;
+                /** @description Still being verified past the period. */
+                overdue?: boolean;
+                /** @description Concluded but not yet answered. */
+                unanswered?: boolean;
+                reward?: components["schemas"]["RewardStatus"];
+                page?: number;
+                per_page?: number;
+                /** @description The workbook's language (`.xlsx` only): `zh` (default) or `en`. */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description the caller does not handle tip-offs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `export_too_large` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_tipoff_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TipoffSettings"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_tipoff_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TipoffSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TipoffSettings"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            /** @description `top_unit_only` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_tipoff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TipoffDetail"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reveal_reporter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reporter"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description `not_handling_unit`: only the handling unit's handlers read it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `anonymous` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tipoff_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineEntry"][];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    act_on_tipoff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TipoffStepRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tipoff"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            /** @description without `HandleTipoffs`; `review_reward` without `ApproveRewards` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `already_concluded`, `not_concluded`, `already_replied`, `not_founded`, `reward_exists`, `no_reward_proposal`, `own_proposal`, `reward_not_approved`, `no_reward_rule`, `changed_meanwhile` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `reasons: required`, `hazard.deadline: before_found`, `hazard.enterprise_id: not_found`, `unit_id: not_found`, `penalty_fen: out_of_range`, `paid_on: in_future` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_imports: {
         parameters: {
             query?: {
@@ -13063,7 +14060,7 @@ export interface operations {
             query: {
                 /**
                  * @description `enterprise`, `licence`, `risk_point`, `hazard_source`, `hidden_danger` (photos of what
-                 *     was found), `danger_fix` (photos of the fix) or `inspection`.
+                 *     was found), `danger_fix` (photos of the fix), `inspection` or `tipoff`.
                  */
                 owner_kind: string;
                 /** @description The id of the record. */
@@ -13112,7 +14109,7 @@ export interface operations {
             query: {
                 /**
                  * @description `enterprise`, `licence`, `risk_point`, `hazard_source`, `hidden_danger` (photos of what
-                 *     was found), `danger_fix` (photos of the fix) or `inspection`.
+                 *     was found), `danger_fix` (photos of the fix), `inspection` or `tipoff`.
                  */
                 owner_kind: string;
                 owner_id: string;

@@ -23,6 +23,7 @@ mod proxy;
 mod robustness;
 mod search;
 mod server;
+mod tipoff;
 mod workbench;
 
 use std::sync::Arc;

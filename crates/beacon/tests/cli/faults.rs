@@ -256,6 +256,9 @@ async fn a_backup_under_write_load_verifies_and_restores() {
     // Restored in place of a database (README "Backup and restore"): it serves.
     let restored = tempfile::tempdir().unwrap();
     std::fs::copy(&copy, restored.path().join("beacon.db")).unwrap();
+    // With the personal-data key kept apart: without it the database does not open.
+    let key = cli.dir.path().join("personal-data.key");
+    std::fs::copy(&key, restored.path().join("personal-data.key")).unwrap();
     let restored_port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_beacon"))
         .args(["--data-dir", restored.path().to_str().unwrap(), "serve"])

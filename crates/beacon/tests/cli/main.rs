@@ -169,6 +169,29 @@ backend_tests! {
         assert!(text(&output).contains("audit record #7 was altered"), "{}", text(&output));
     }
 
+    async fn the_database_stays_bound_to_its_personal_data_key(cli: Cli) {
+        // The first start creates the key (its owner's only) and binds the database to it.
+        let first = cli.run(&["seed-demo"], None);
+        assert!(first.status.success(), "{}", text(&first));
+        let key = cli.dir.path().join("personal-data.key");
+        let kept = std::fs::read_to_string(&key).unwrap();
+        assert_eq!(kept.trim().len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // Another key does not open it: refused, whatever the command that seals.
+        std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
+        let refused = cli.run(&["seed-demo"], None);
+        assert!(!refused.status.success());
+        assert!(text(&refused).contains("is not the one this database"), "{}", text(&refused));
+        std::fs::write(&key, "not a key").unwrap();
+        assert!(text(&cli.run(&["seed-demo"], None)).contains("64 hex digits"));
+        std::fs::write(&key, kept).unwrap();
+        assert!(cli.run(&["seed-demo"], None).status.success());
+    }
+
     async fn backups(cli: Cli) {
         assert!(cli.run(&["migrate"], None).status.success());
         let out = cli.dir.path().join("copy.db");

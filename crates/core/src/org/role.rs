@@ -113,6 +113,10 @@ impl Role {
             Permission::ManageEnterprises => {
                 matches!(self, Role::Leader | Role::Inspector | Role::Staff)
             }
+            Permission::HandleTipoffs => {
+                matches!(self, Role::Leader | Role::Inspector | Role::Staff)
+            }
+            Permission::ApproveRewards => self == Role::Leader,
         }
     }
 }
@@ -160,6 +164,13 @@ pub enum Permission {
     /// Registering and changing enterprises, their licences, hazard sources and risk points;
     /// confirming an enterprise's own changes to its identity (the regulators).
     ManageEnterprises,
+    /// The tip-off inbox of the caller's scope: verifying, concluding, transferring, answering,
+    /// proposing rewards and recording their payment; reading a reporter's identity, for the
+    /// handling unit's own people only (`api::tipoff`). The regulators.
+    HandleTipoffs,
+    /// Approving or rejecting a proposed tip-off reward (the unit's leaders; never their own
+    /// proposal).
+    ApproveRewards,
 }
 
 impl Permission {
