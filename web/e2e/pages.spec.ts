@@ -18,7 +18,7 @@ const PAGES: Record<string, string[]> = {
   inspector: [
     '/', '/enterprises', '/enterprises/licences', '/enterprises/risk-points', '/enterprises/hazard-sources',
     '/enterprises/hazard-substances', '/enterprises/import', 'enterprise', '/hazards', '/hazards/board', '/hazards/stats', 'hazard',
-    '/inspections', '/inspections/new', '/checklists', 'inspection', '/campaigns', 'campaign',
+    '/inspections', '/inspections/new', '/checklists', 'inspection', '/campaigns', 'campaign', '/tipoffs', 'tipoff',
   ],
   enterprise: ['/', '/enterprises', 'enterprise', '/hazards', 'hazard', '/inspections', '/inspections/new', 'inspection'],
   sysadmin: ['/', '/units', '/users', '/tokens', '/calendar'],
@@ -27,7 +27,7 @@ const PAGES: Record<string, string[]> = {
 }
 
 // Groups of the message files: `incident.kinds.fire` on screen is a key that was not found.
-const KEY = /\b(?:common|ledger|nav|auth|home|workbench|status|units|users|tokens|security|audit|outcomes|roles|levels|actions|events|notifications|errors|fieldErrors|fields|duty|incident|calendar|notifyKinds|search|actors|auditFields|documents|lang|permissions|enterprise|imports|danger|inspection|campaign)\.[a-zA-Z_]+/
+const KEY = /\b(?:common|ledger|nav|auth|home|workbench|status|units|users|tokens|security|audit|outcomes|roles|levels|actions|events|notifications|errors|fieldErrors|fields|duty|incident|calendar|notifyKinds|search|actors|auditFields|documents|lang|permissions|enterprise|imports|danger|inspection|campaign|tipoff|publicTipoff)\.[a-zA-Z_]+/
 // A server code shown as it is sent: `shift_lead`, `hazardous_chemicals`.
 const CODE = /\b[a-z]+(?:_[a-z]+)+\b/
 // ASCII words a Chinese interface uses as they are.
@@ -118,6 +118,11 @@ async function visit(page: Page, path: string) {
     const found = await page.request.get('/api/v1/inspections?per_page=1')
     const id = (await found.json()).items[0].id as string
     await page.goto(`/inspections/${id}`)
+  } else if (path === 'tipoff') {
+    // The rewarded one: outcome, hidden danger, reply and reward all shown.
+    const found = await page.request.get('/api/v1/tipoffs?reward=paid&per_page=1')
+    const id = (await found.json()).items[0].id as string
+    await page.goto(`/tipoffs/${id}`)
   } else if (path === 'enterprise') {
     const found = await page.request.get(`/api/v1/enterprises?q=${encodeURIComponent('港华化工')}`)
     const id = (await found.json()).items[0].id as string

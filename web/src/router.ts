@@ -13,6 +13,8 @@ declare module 'vue-router' {
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('./views/org/LoginView.vue'), meta: { public: true } },
+  { path: '/report', name: 'public-tipoff', component: () => import('./views/public/PublicTipoffView.vue'), meta: { public: true, title: 'publicTipoff.title' } },
+  { path: '/report/status', name: 'public-tipoff-status', component: () => import('./views/public/PublicTipoffStatusView.vue'), meta: { public: true, title: 'publicTipoff.statusTitle' } },
   { path: '/password', name: 'password', component: () => import('./views/org/PasswordView.vue') },
   {
     path: '/',
@@ -151,6 +153,14 @@ const routes: RouteRecordRaw[] = [
       {
         path: 'checklists', name: 'checklists', component: () => import('./views/inspection/ChecklistsView.vue'),
         meta: { title: 'nav.checklists', permission: ['read_enterprises', 'own_enterprise'] },
+      },
+      {
+        path: 'tipoffs', name: 'tipoffs', component: () => import('./views/tipoff/TipoffsView.vue'),
+        meta: { title: 'nav.tipoffs', permission: 'handle_tipoffs' },
+      },
+      {
+        path: 'tipoffs/:id', name: 'tipoff', component: () => import('./views/tipoff/TipoffDetailView.vue'),
+        meta: { title: 'nav.tipoffs', permission: 'handle_tipoffs' },
       },
       {
         path: 'calendar', name: 'calendar', component: () => import('./views/calendar/HolidaysView.vue'),

@@ -6,6 +6,7 @@ export type Permission =
   | 'read_duty' | 'manage_duty' | 'read_duty_log' | 'write_duty_log'
   | 'read_incidents' | 'report_incident' | 'handle_incidents' | 'lead_incidents'
   | 'read_enterprises' | 'manage_enterprises' | 'own_enterprise'
+  | 'handle_tipoffs' | 'approve_rewards'
 
 /** The signed-in user, shared by the whole UI. */
 export const session = reactive<{ me: Me | null; checked: boolean }>({ me: null, checked: false })

@@ -142,7 +142,7 @@ async fn submit_tipoff(
         (Some(lon), Some(lat)) => Some((lon, lat)),
         (None, None) => None,
         _ => {
-            errors.add("point", "incomplete");
+            errors.add("point", "coordinates_incomplete");
             None
         }
     };
@@ -250,6 +250,20 @@ async fn add_tipoff_photo(
         StatusCode::CREATED,
         Json(PhotoReceipt { file_name: attachment.file_name, photos: count + 1 }),
     ))
+}
+
+/// The outlines of the city and the units under it (names and shapes only), for the public
+/// page's map, on which the reporter picks the place (no sign-in; no base map is fetched from
+/// anywhere but the configured intranet tile server).
+#[utoipa::path(get, path = "/public/tipoffs/areas", tag = "tipoff", security(),
+    responses((status = 200, description = "GeoJSON FeatureCollection", body = Object)))]
+async fn tipoff_areas(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    let Some(top) = state.store().top_unit().await? else {
+        return Ok(Json(serde_json::json!({ "type": "FeatureCollection", "features": [] })));
+    };
+    let scope = beacon_core::scope::Scope::tree_root(&top);
+    let units = state.store().unit_with_children(&scope, &top).await?;
+    Ok(Json(crate::org::units::feature_collection(units, &top)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -536,7 +550,7 @@ async fn get_tipoff_settings(
 
 /// Changes the settings: the leaders of the top unit.
 #[utoipa::path(put, path = "/tipoffs/settings", tag = "tipoff", request_body = TipoffSettings,
-    responses((status = 200, body = TipoffSettings), (status = 403, description = "`top_unit_only`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = TipoffSettings), (status = 403, description = "`tipoff_settings_top_only`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn put_tipoff_settings(
     State(state): State<AppState>,
     principal: Principal,
@@ -544,7 +558,7 @@ async fn put_tipoff_settings(
 ) -> ApiResult<Json<TipoffSettings>> {
     principal.require(Permission::ApproveRewards)?;
     if !principal.top_of_tree {
-        return Err(ApiError::forbidden("top_unit_only"));
+        return Err(ApiError::forbidden("tipoff_settings_top_only"));
     }
     Ok(Json(state.store().set_tipoff_settings(&principal.actor(), settings).await?))
 }
@@ -566,6 +580,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(submit_tipoff))
         .routes(routes!(tipoff_status))
+        .routes(routes!(tipoff_areas))
         .routes(routes!(add_tipoff_photo))
         .routes(routes!(list_tipoffs))
         .routes(routes!(tipoffs_xlsx))
@@ -574,4 +589,67 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reveal_reporter))
         .routes(routes!(tipoff_history))
         .routes(routes!(act_on_tipoff))
+}
+
+const FIRST: PageRequest = PageRequest { page: 1, per_page: 5 };
+
+/// A tip-off on a card: its number and content, its verification's last day.
+fn card_item(t: &Tipoff, level: crate::workbench::Level) -> crate::workbench::Item {
+    let mut item = crate::workbench::Item::new(t.number.clone())
+        .detail(t.content.chars().take(60).collect::<String>())
+        .at(crate::workbench::day_start(t.verify_by))
+        .level(level)
+        .tag(t.status.as_str())
+        .link(format!("/tipoffs/{}", t.id));
+    if t.overdue {
+        item = item.tag("overdue");
+    }
+    item
+}
+
+/// The inbox's workbench cards, for the handlers: tip-offs to verify (the overdue ones
+/// counted apart) and to answer; for the leaders, rewards waiting for their approval. Each
+/// reads the inbox with the caller's scope, as `/tipoffs` does, and shows only when it has
+/// something.
+pub(crate) fn workbench_cards<'a>(
+    state: &'a AppState,
+    principal: &'a Principal,
+) -> futures::future::BoxFuture<'a, ApiResult<Vec<crate::workbench::Card>>> {
+    use crate::workbench::{Card, Level};
+    Box::pin(async move {
+        if !principal.can(Permission::HandleTipoffs) {
+            return Ok(Vec::new());
+        }
+        let scope = principal.scope();
+        let store = state.store();
+        let to_verify = TipoffFilter { status: Some(TipoffStatus::Received), ..Default::default() };
+        let overdue = TipoffFilter { overdue: true, ..Default::default() };
+        let to_answer = TipoffFilter { unanswered: true, ..Default::default() };
+        let rewards = TipoffFilter { reward: Some(RewardStatus::Proposed), ..Default::default() };
+        let one = PageRequest { page: 1, per_page: 1 };
+        let (to_verify, overdue, to_answer, rewards) = futures::try_join!(
+            store.tipoffs(&scope, &to_verify, FIRST),
+            store.tipoffs(&scope, &overdue, one),
+            store.tipoffs(&scope, &to_answer, FIRST),
+            store.tipoffs(&scope, &rewards, FIRST),
+        )?;
+        let level = |t: &Tipoff| if t.overdue { Level::Danger } else { Level::Warning };
+        let mut cards = Vec::new();
+        if to_verify.total > 0 {
+            let items = to_verify.items.iter().map(|t| card_item(t, level(t))).collect();
+            cards.push(
+                Card::new("tipoff.to_verify", to_verify.total, items)
+                    .figure("overdue", overdue.total),
+            );
+        }
+        if to_answer.total > 0 {
+            let items = to_answer.items.iter().map(|t| card_item(t, Level::Warning)).collect();
+            cards.push(Card::new("tipoff.to_answer", to_answer.total, items));
+        }
+        if rewards.total > 0 && principal.can(Permission::ApproveRewards) {
+            let items = rewards.items.iter().map(|t| card_item(t, Level::Warning)).collect();
+            cards.push(Card::new("tipoff.rewards", rewards.total, items));
+        }
+        Ok(cards)
+    })
 }

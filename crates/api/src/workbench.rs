@@ -167,6 +167,7 @@ const SOURCES: &[Source] = &[
     crate::incident::workbench_cards,
     crate::enterprise::workbench_cards,
     crate::danger::workbench_cards,
+    crate::tipoff::workbench_cards,
     crate::org::workbench_cards,
     crate::audit::workbench_cards,
     crate::calendar::workbench_cards,

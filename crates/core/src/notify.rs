@@ -31,6 +31,7 @@ pub fn link(kind: &str, subject_type: Option<&str>, subject_id: Option<&str>) ->
         (Some("incident"), Some(id)) => format!("/incidents/{id}"),
         (Some("enterprise"), Some(id)) => format!("/enterprises/{id}"),
         (Some("hidden_danger"), Some(id)) => format!("/hazards/{id}"),
+        (Some("tipoff"), Some(id)) => format!("/tipoffs/{id}"),
         // The incoming shift acknowledges a handover on the duty panel.
         (Some("duty_shift"), Some(_)) if kind == "duty.handover_written" => "/duty".to_owned(),
         (Some("duty_shift"), Some(id)) => format!("/duty/roster?shift={id}"),
@@ -119,6 +120,30 @@ pub fn email_text(kind: &str, data: &Value, link: Option<&str>) -> (String, Stri
                     format!("隐患整改即将到期：{name} 隐患 {number} 须于 {deadline} 前整改完毕"),
                     format!("Hidden danger due soon: {name}, {number} is due on {deadline}"),
                 )
+            }
+        }
+        "tipoff.received"
+        | "tipoff.deadline_near"
+        | "tipoff.overdue"
+        | "tipoff.reward_proposed" => {
+            let (number, by) = (text(data, "number"), text(data, "verify_by"));
+            match kind {
+                "tipoff.received" => (
+                    format!("收到举报 {number}，请在核查期限内核查"),
+                    format!("Tip-off {number} received: verify it within the period"),
+                ),
+                "tipoff.deadline_near" => (
+                    format!("举报核查即将到期：{number} 须于 {by} 前核查完毕"),
+                    format!("Tip-off due soon: {number} is to be verified by {by}"),
+                ),
+                "tipoff.overdue" => (
+                    format!("举报核查超期：{number} 的核查期限 {by} 已过"),
+                    format!("Tip-off overdue: {number} was to be verified by {by}"),
+                ),
+                _ => (
+                    format!("举报奖励待审批：{number}"),
+                    format!("Tip-off reward to approve: {number}"),
+                ),
             }
         }
         "duty.roster_published" => (

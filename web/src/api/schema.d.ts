@@ -2421,6 +2421,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/tipoffs/areas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The outlines of the city and the units under it (names and shapes only), for the public
+         *     page's map, on which the reporter picks the place (no sign-in; no base map is fetched from
+         *     anywhere but the configured intranet tile server).
+         */
+        get: operations["tipoff_areas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/public/tipoffs/photos": {
         parameters: {
             query?: never;
@@ -13383,6 +13404,26 @@ export interface operations {
             };
         };
     };
+    tipoff_areas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description GeoJSON FeatureCollection */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
     add_tipoff_photo: {
         parameters: {
             query: {
@@ -13611,7 +13652,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidJson"];
             401: components["responses"]["Unauthenticated"];
-            /** @description `top_unit_only` */
+            /** @description `tipoff_settings_top_only` */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -12,6 +12,7 @@ export default {
   },
   ledger: { total: '{n} in all', failed: 'The list could not be loaded: {reason}', retry: 'Retry' },
   nav: {
+    tipoffs: 'Tip-offs',
     campaigns: 'Campaigns',
     hazardStats: 'Hidden-danger statistics',
     inspections: 'Inspections', checklists: 'Checklists',
@@ -49,12 +50,14 @@ export default {
         today: 'New incidents today',
       },
       admin: { locked_accounts: 'Locked accounts', tokens_expiring: 'API tokens expiring' },
+      tipoff: { to_verify: 'Tip-offs to verify', to_answer: 'Tip-offs to answer', rewards: 'Rewards to approve' },
       danger: { overdue: 'Overdue hidden dangers', listed: 'Listed hidden dangers', to_handle: 'Hidden dangers to handle' },
       audit: { chain: 'Audit chain' },
       calendar: { years: 'Holiday calendar' },
       enterprise: { licences: 'Licences expiring', sources_unfiled: 'Major hazard sources not filed', reviews_overdue: 'Risk reviews overdue' },
     },
     tags: {
+      received: 'To verify', founded: 'Founded', unfounded: 'Unfounded',
       checked_in: 'Checked in', not_checked_in: 'Not checked in', no_shift: 'Nobody on duty', running: 'Running', check_in: 'Check in',
       handover_due: 'Handover due', overdue: 'Overdue', to_acknowledge: 'To acknowledge', unknown_account: 'No such account',
       expired: 'Expired', expiring: 'Expiring', calendar_entered: 'Entered', calendar_missing: 'Missing',
@@ -70,6 +73,7 @@ export default {
     forbidden: { title: 'Not allowed', text: 'Your role may not open {address}. If you need it, ask your unit\'s system administrator.' },
   },
   permissions: {
+    handle_tipoffs: 'Receive, verify and answer public tip-offs', approve_rewards: 'Approve tip-off rewards',
     manage_org: 'Manage units, users and API tokens', manage_security: 'Manage the security policy and unlock accounts',
     read_audit: 'Read and export the audit trail', view_accounts: 'See the account list',
     manage_calendar: 'Maintain public holidays and make-up working days', read_duty: 'See rosters and who is on duty',
@@ -135,6 +139,7 @@ export default {
   },
   documents: { time: '{y}-{m}-{d} {hh}:{mm}' },
   actors: {
+    public: 'Reporter (public)',
     system: 'System ({what})', token: 'API token "{name}"', withUnit: '{name} ({unit})',
     systemWork: {
       scheduler: 'scheduled task', seed_demo: 'demo data', create_admin: 'command line: create admin', create_user: 'command line: create user',
@@ -162,6 +167,7 @@ export default {
     department: 'Department',
   },
   actions: {
+    tipoff_received: 'Tip-off received', tipoff_settings_changed: 'Change tip-off settings', tipoff_reporter_viewed: 'View a reporter\'s identity', tipoff_concluded: 'Conclude tip-off', tipoff_transferred: 'Transfer tip-off', tipoff_replied: 'Answer reporter', tipoff_reward_proposed: 'Propose tip-off reward', tipoff_reward_reviewed: 'Review tip-off reward', tipoff_reward_paid: 'Pay tip-off reward',
     campaign_created: 'Create campaign', campaign_started: 'Start campaign', campaign_closed: 'Close campaign',
     inspection_recorded: 'Record inspection', inspection_checklist_added: 'Add checklist', inspection_checklist_item_added: 'Add checklist item', inspection_checklist_item_updated: 'Change checklist item',
     attachment_added: 'Attach a file', attachment_removed: 'Remove an attached file',
@@ -198,6 +204,7 @@ export default {
     calendar_year_reset: 'Holiday arrangement reset', user_email_set: 'Notification e-mail set',
   },
   events: {
+    tipoff_received: 'Tip-off {number} received', tipoff_changed: 'Tip-off {number} moved on',
     danger_recorded: 'Hidden danger {number} recorded', danger_changed: 'Hidden danger {number} moved on', inspection_recorded: 'Inspection {number} recorded',
     enterprise_created: 'Enterprise registered', enterprise_updated: 'Enterprise record updated',
     unit_created: 'Unit created: {name}', unit_updated: 'Unit changed: {name}', unit_deleted: 'Unit deleted: {name}',
@@ -214,8 +221,9 @@ export default {
     liveEmpty: 'No live events yet', newTitle: 'New notification', mail: 'E-mail', mailTitle: 'E-mail notifications', mailOff: 'This server does not send e-mail yet; the address is kept for when it does', mailNone: 'No e-mail', mailHint: 'Duty reminders, swaps and handovers are also sent to this address.', readAll: 'Mark all as read', total: '{n} in all',
     viewAll: 'View all notifications', pageTitle: 'Notifications', all: 'All', unreadOnly: 'Unread', unread: 'Unread', allKinds: 'All kinds',
     familyAll: '{family} (all)', kind: 'Kind', content: 'Message', at: 'Time', open: 'Open',
-    families: { duty: 'Duty', incident: 'Incident reporting', enterprise: 'Work safety', danger: 'Hidden dangers' },
+    families: { duty: 'Duty', incident: 'Incident reporting', enterprise: 'Work safety', danger: 'Hidden dangers', tipoff: 'Tip-offs' },
     kinds: {
+      tipoff_received: 'Tip-off received', tipoff_deadline_near: 'Tip-off due soon', tipoff_overdue: 'Tip-off overdue', tipoff_reward_proposed: 'Reward to approve',
       danger_deadline_near: 'Hidden danger due soon', danger_overdue: 'Hidden danger overdue',
       enterprise_licence_expiring: 'Licence expiring', enterprise_licence_expired: 'Licence expired',
       duty_roster_published: 'Roster published', duty_shift_reminder: 'Shift reminder', duty_check_in_missed: 'Missed check-in',
@@ -233,6 +241,8 @@ export default {
     limits: { scan: 'PDF, JPEG, PNG, up to 20 MB', photo: 'JPEG, PNG, WebP, up to 10 MB', document: 'PDF, images, Word, Excel, up to 50 MB' },
   },
   errors: {
+    too_many_requests: 'Too many requests: try again in a minute', too_many_tipoffs: 'This address has sent as many tip-offs as allowed today: try tomorrow or call the hotline', too_many_photos: 'No more photos can be added', anonymous: 'An anonymous tip-off: there is no reporter to show', not_handling_unit: 'Only the handling unit\'s staff see who reported', tipoff_settings_top_only: 'Only the top unit\'s leaders change the tip-off settings',
+    already_concluded: 'This tip-off is already concluded', not_concluded: 'Conclude the verification before answering', already_replied: 'The reporter has been answered', not_founded: 'Only a founded tip-off is rewarded', reward_exists: 'A reward is already proposed', no_reward_proposal: 'No reward waits for approval', own_proposal: 'You cannot approve your own proposal', reward_not_approved: 'The reward is not approved yet', no_reward_rule: 'No reward rule is set for this level yet: enter it in the tip-off settings', changed_meanwhile: 'Someone changed this record meanwhile: reload and try again', no_units: 'There are no units yet',
     not_organiser: 'Only the organising unit changes this campaign', campaign_started: 'The campaign has started: its scope and stages no longer change', campaign_not_running: 'The campaign is not running', already_targeted: 'This enterprise is already on the list',
     finding_already_recorded: 'This finding is already recorded as a hidden danger',
     danger_closed: 'This hidden danger is closed off the ledger', not_major: 'Only major hidden dangers have treatment plans and listed supervision', enterprise_cannot_review: 'The regulator checks a treatment plan, not the enterprise', enterprise_cannot_accept: 'The regulator accepts the rectification; an enterprise cannot close its own',
@@ -278,6 +288,7 @@ export default {
     follow_up_pending: 'Casualties changed and the follow-up report is not sent yet',
   },
   fieldErrors: {
+    invalid_phone: 'not a phone number', coordinates_incomplete: 'give both longitude and latitude', same_unit: 'already handled by that unit', before_received: 'before the tip-off came in', above_max: 'above the ceiling', not_hex: 'hexadecimal digits expected', wrong_length: 'wrong length',
     not_targeted: 'not on the target list', campaign_kind_only: 'only a campaign check names a campaign', outside_territory: 'outside your territory', incomplete: 'the four stages, in order', overlaps: 'overlaps the previous stage', outside_period: 'outside the period',
     at_least_two: 'a law-enforcement inspection needs at least two inspectors',
     self_inspection_only: 'an enterprise records what its own checks find',
@@ -720,6 +731,49 @@ export default {
       inspectorsSign: 'Inspectors (signatures):', enterpriseSign: 'For the enterprise (signature): {name}',
     },
   },
+  tipoff: {
+    inbox: 'Tip-offs', publicPage: 'Public tip-off page', allStatuses: 'Any outcome', number: 'Number', receivedAt: 'Received',
+    content: 'Content', enterprise: 'Enterprise named', unit: 'Handling unit', place: 'Where', reporter: 'Reporter',
+    anonymous: 'Anonymous', signed: 'Signed', signedHidden: 'Signed (seen by the handling unit only)', verifyBy: 'Verify by', status: 'State',
+    overdue: 'Verification overdue', answered: 'Answered', titleOf: 'Tip-off {number}', reveal: 'Show in full (recorded)',
+    sameReporter: '{n} other tip-offs from the same phone', findings: 'Findings', reasons: 'Why it is unfounded', hazard: 'Hidden danger',
+    reply: 'Reply', reward: 'Reward', amount: 'Reward', penalty: 'Penalty imposed', proposedBy: 'Proposed by', reviewedBy: 'Reviewed by',
+    paidOn: 'Paid on', reference: 'Voucher', photos: 'Photos', map: 'Location', history: 'History', reason: 'Reason',
+    transferredTo: 'Transferred to', outcome: 'Outcome', becomesHazard: 'Recorded as a hidden danger', done: 'Done',
+    show: { all: 'All', received: 'To verify', overdue: 'Overdue', unanswered: 'To answer', rewards: 'Rewards to approve' },
+    statuses: { received: 'Being verified', founded: 'Founded', unfounded: 'Unfounded' },
+    rewardStatuses: { proposed: 'Reward proposed', approved: 'Reward approved', rejected: 'Reward rejected', paid: 'Reward paid' },
+    steps: { conclude: 'Conclude', transfer: 'Transfer', reply: 'Answer the reporter', propose: 'Propose a reward', approve: 'Approve reward', reject: 'Reject reward', pay: 'Record payment' },
+    hints: {
+      reply: 'The reply is shown to the reporter by the query code: write no personal data in it.',
+      propose: 'The penalty imposed on the enterprise, in yuan; the reward follows the schedule.',
+      reject: 'Why the reward is not approved.',
+    },
+    historyKinds: {
+      received: 'Received', attachment_added: 'Photo added', attachment_removed: 'Photo removed', concluded_founded: 'Founded',
+      concluded_unfounded: 'Unfounded', transferred: 'Transferred', replied: 'Answered', reward_proposed: 'Reward proposed',
+      reward_approved: 'Reward approved', reward_rejected: 'Reward rejected', reward_paid: 'Reward paid', overdue: 'Verification overdue',
+    },
+    settings: {
+      title: 'Tip-off settings', verifyDays: 'Days to verify', perAddress: 'Tip-offs per address a day', rate: 'Share of the penalty (%)',
+      min: 'At least (CNY)', max: 'At most (CNY; 0: no reward)',
+      rule: { major: 'Reward for a major hidden danger', general: 'Reward for a general hidden danger' },
+      basis: 'Major hidden dangers follow the national rules (安监总财〔2018〕19号): 15 % of the penalty, at least 3,000 and at most 300,000 yuan; enter the local rule for general ones.',
+    },
+  },
+  publicTipoff: {
+    title: 'Report a safety hazard', statusTitle: 'Tip-off status', statusLink: 'Check a tip-off',
+    intro: 'Report a work-safety violation or hidden danger here. You may stay anonymous; a name and phone you give are kept confidential.',
+    content: 'What is wrong', place: 'Where', placeHint: 'An address or a description; or pick the place on the map below',
+    pickHint: 'Click the map to mark the place (optional)', pickedAt: 'Marked at longitude {lon}, latitude {lat}', unpick: 'Clear', picked: 'The place',
+    enterprise: 'Enterprise (if known)', photos: 'Photos', photosHint: 'Up to {n}: JPEG, PNG or WebP',
+    anonymous: 'Stay anonymous', name: 'Name', phone: 'Phone', privacy: 'Your name and phone are stored encrypted and seen only by the staff handling the tip-off.',
+    submit: 'Send', received: 'Tip-off received', number: 'Number: {number}',
+    keepCode: 'Write down the query code above. It is shown only once; with it you can follow the tip-off and read the reply.',
+    photosFailed: 'These photos could not be sent: {names}',
+    code: 'Query code', look: 'Check', noSuchCode: 'No tip-off matches this code. Check it and try again.',
+    statuses: { processing: 'Being handled', answered: 'Answered' },
+  },
   campaign: {
     title: 'Rectification campaigns', new: 'New campaign', edit: 'Edit campaign', name: 'Name', basis: 'Basis document', basisHint: 'Title and number of the document',
     sectors: 'Sectors', allSectors: 'All sectors', units: 'Territories', wholeTerritory: 'The whole territory', period: 'Period',
@@ -743,6 +797,7 @@ export default {
     reset: 'Restore shipped data', resetConfirm: 'Drop the changes to {year} and restore the shipped data?', resetDone: 'Restored',
   },
   notifyKinds: {
+    tipoff_received: 'Tip-off {number} received: verify it within the period', tipoff_deadline_near: 'Tip-off due soon: {number} is to be verified by {verify_by}', tipoff_overdue: 'Tip-off overdue: {number} was to be verified by {verify_by}', tipoff_reward_proposed: 'Tip-off reward to approve: {number}',
     danger_deadline_near: 'Hidden danger due soon: {enterprise_name}, {number} is due on {deadline}',
     danger_overdue: 'Hidden danger overdue: {enterprise_name}, {number} was due on {deadline}',
     enterprise_licence_expiring: 'Licence expiring: {enterprise_name}, {licenceName} ({number}) expires on {expires_on}',

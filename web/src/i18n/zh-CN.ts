@@ -12,6 +12,7 @@ export default {
   },
   ledger: { total: '共 {n} 条', failed: '列表加载失败：{reason}', retry: '重试' },
   nav: {
+    tipoffs: '举报受理',
     campaigns: '专项整治',
     hazardStats: '隐患统计',
     inspections: '检查记录', checklists: '检查表',
@@ -51,10 +52,12 @@ export default {
       admin: { locked_accounts: '已锁定账号', tokens_expiring: '即将到期的接口令牌' },
       calendar: { years: '节假日安排' },
       enterprise: { licences: '证照到期', sources_unfiled: '未备案的重大危险源', reviews_overdue: '风险评估逾期' },
+      tipoff: { to_verify: '待核查的举报', to_answer: '待答复的举报', rewards: '待审批的举报奖励' },
       danger: { overdue: '超期隐患', listed: '挂牌督办隐患', to_handle: '待处理的隐患' },
       audit: { chain: '审计链校验' },
     },
     tags: {
+      received: '待核查', founded: '属实', unfounded: '不属实',
       checked_in: '已签到', not_checked_in: '未签到', no_shift: '无人值班', running: '计时中', check_in: '请签到',
       handover_due: '待交班', overdue: '已超时', to_acknowledge: '待签收', unknown_account: '不存在的账号',
       expired: '已过期', expiring: '即将过期', calendar_entered: '已录入', calendar_missing: '未录入',
@@ -70,6 +73,7 @@ export default {
     forbidden: { title: '无权访问', text: '您的角色不能打开 {address}。如确需使用，请联系本单位系统管理员。' },
   },
   permissions: {
+    handle_tipoffs: '受理、核查和答复群众举报', approve_rewards: '审批举报奖励',
     manage_org: '管理单位、用户与接口令牌', manage_security: '管理安全策略与账号解锁',
     read_audit: '查阅与导出审计日志', view_accounts: '查看账号列表',
     manage_calendar: '维护法定节假日与调休', read_duty: '查看值班表与在岗情况', manage_duty: '排班、审批换班与值班设置',
@@ -135,6 +139,7 @@ export default {
   },
   documents: { time: '{y}年{m}月{d}日 {hh}:{mm}' },
   actors: {
+    public: '举报人（公众）',
     system: '系统（{what}）', token: '接口令牌「{name}」', withUnit: '{name}（{unit}）',
     systemWork: {
       scheduler: '定时任务', seed_demo: '演示数据', create_admin: '命令行：创建管理员', create_user: '命令行：创建用户',
@@ -162,6 +167,7 @@ export default {
     department: '部门',
   },
   actions: {
+    tipoff_received: '收到群众举报', tipoff_settings_changed: '修改举报设置', tipoff_reporter_viewed: '查看举报人身份', tipoff_concluded: '举报核查办结', tipoff_transferred: '举报转办', tipoff_replied: '答复举报人', tipoff_reward_proposed: '提出举报奖励', tipoff_reward_reviewed: '审批举报奖励', tipoff_reward_paid: '发放举报奖励',
     campaign_created: '新建专项整治', campaign_started: '启动专项整治', campaign_closed: '结束专项整治',
     inspection_recorded: '登记检查记录', inspection_checklist_added: '新增检查表', inspection_checklist_item_added: '新增检查项', inspection_checklist_item_updated: '修改检查项',
     attachment_added: '上传附件', attachment_removed: '删除附件',
@@ -198,6 +204,7 @@ export default {
     calendar_year_reset: '恢复节假日安排', user_email_set: '设置通知邮箱',
   },
   events: {
+    tipoff_received: '收到举报 {number}', tipoff_changed: '举报 {number} 有新进展',
     danger_recorded: '新登记隐患 {number}', danger_changed: '隐患 {number} 有新进展', inspection_recorded: '新检查记录 {number}',
     enterprise_created: '新登记企业', enterprise_updated: '企业档案有更新',
     unit_created: '新建单位：{name}', unit_updated: '单位已修改：{name}', unit_deleted: '单位已删除：{name}',
@@ -214,8 +221,9 @@ export default {
     liveEmpty: '暂无实时动态', newTitle: '新通知', mail: '邮件通知', mailTitle: '邮件通知设置', mailOff: '本服务器未配置邮件发送，地址会保存，待开通后生效', mailNone: '不接收邮件', mailHint: '值班提醒、换班、交接班等通知会同时发到这个邮箱。', readAll: '全部标为已读', total: '共 {n} 条',
     viewAll: '查看全部通知', pageTitle: '通知中心', all: '全部', unreadOnly: '未读', unread: '未读', allKinds: '全部类型',
     familyAll: '{family}（全部）', kind: '类型', content: '内容', at: '时间', open: '查看',
-    families: { duty: '值班', incident: '事件报告', enterprise: '安全生产', danger: '隐患治理' },
+    families: { duty: '值班', incident: '事件报告', enterprise: '安全生产', danger: '隐患治理', tipoff: '群众举报' },
     kinds: {
+      tipoff_received: '收到举报', tipoff_deadline_near: '举报核查即将到期', tipoff_overdue: '举报核查超期', tipoff_reward_proposed: '举报奖励待审批',
       danger_deadline_near: '隐患整改即将到期', danger_overdue: '隐患整改超期',
       enterprise_licence_expiring: '证照即将到期', enterprise_licence_expired: '证照已过期',
       duty_roster_published: '值班表发布', duty_shift_reminder: '值班提醒', duty_check_in_missed: '未到岗',
@@ -233,6 +241,8 @@ export default {
     limits: { scan: 'PDF、JPEG、PNG，不超过 20 MB', photo: 'JPEG、PNG、WebP，不超过 10 MB', document: 'PDF、图片、Word、Excel，不超过 50 MB' },
   },
   errors: {
+    too_many_requests: '操作过于频繁，请稍后再试', too_many_tipoffs: '该网络地址今日提交的举报已达上限，请明天再试或拨打举报电话', too_many_photos: '照片已达上限', anonymous: '匿名举报，没有举报人信息', not_handling_unit: '只有承办单位的受理人员可以查看举报人身份', tipoff_settings_top_only: '只有最高一级单位的领导可以修改举报设置',
+    already_concluded: '该举报已核查办结', not_concluded: '尚未核查办结，不能答复', already_replied: '已答复举报人', not_founded: '只有查证属实的举报才能奖励', reward_exists: '已有奖励申请', no_reward_proposal: '没有待审批的奖励', own_proposal: '不能审批自己提出的奖励', reward_not_approved: '奖励尚未批准', no_reward_rule: '该级别隐患尚未设置奖励标准，请先在举报设置中录入', changed_meanwhile: '该记录刚被他人修改，请刷新后重试', no_units: '系统中尚无单位',
     not_organiser: '只有牵头单位可以调整该专项整治', campaign_started: '专项整治已启动，不能再修改范围和阶段', campaign_not_running: '专项整治未在进行中', already_targeted: '该企业已在目标清单中',
     finding_already_recorded: '该检查发现已登记为隐患',
     danger_closed: '该隐患已销号', not_major: '只有重大隐患才有治理方案和挂牌督办', enterprise_cannot_review: '治理方案由监管部门审核，企业不能审核', enterprise_cannot_accept: '验收由监管部门进行，企业不能自行验收销号',
@@ -278,6 +288,7 @@ export default {
     follow_up_pending: '伤亡人数变化后尚未续报',
   },
   fieldErrors: {
+    invalid_phone: '电话号码格式不正确', coordinates_incomplete: '经度和纬度须同时填写', same_unit: '已由该单位承办', before_received: '不能早于收到举报的日期', above_max: '不能高于上限', not_hex: '须为十六进制数字', wrong_length: '长度不正确',
     not_targeted: '不在目标企业清单中', campaign_kind_only: '只有专项整治检查才关联专项整治', outside_territory: '不在本单位辖区内', incomplete: '须依次设置四个阶段', overlaps: '与上一阶段重叠', outside_period: '超出整治期限',
     at_least_two: '执法检查须有两名以上执法人员',
     self_inspection_only: '企业只能登记自查发现的隐患',
@@ -720,6 +731,49 @@ export default {
       inspectorsSign: '检查人员（签字）：', enterpriseSign: '被检查单位负责人（签字）：{name}',
     },
   },
+  tipoff: {
+    inbox: '举报受理', publicPage: '公众举报页面', allStatuses: '全部结果', number: '举报编号', receivedAt: '收到时间',
+    content: '举报内容', enterprise: '被举报单位', unit: '承办单位', place: '地点', reporter: '举报人',
+    anonymous: '匿名', signed: '实名', signedHidden: '实名（仅承办单位可见）', verifyBy: '核查期限', status: '状态',
+    overdue: '核查超期', answered: '已答复', titleOf: '举报 {number}', reveal: '查看完整信息（留痕）',
+    sameReporter: '同一电话另有 {n} 件举报', findings: '核查情况', reasons: '不属实的理由', hazard: '形成的隐患',
+    reply: '答复', reward: '举报奖励', amount: '奖励金额', penalty: '行政处罚金额', proposedBy: '提出人', reviewedBy: '审批人',
+    paidOn: '发放日期', reference: '凭证号', photos: '举报照片', map: '位置', history: '办理过程', reason: '理由',
+    transferredTo: '转办至', outcome: '核查结果', becomesHazard: '登记为隐患', done: '已办理',
+    show: { all: '全部', received: '待核查', overdue: '核查超期', unanswered: '待答复', rewards: '奖励待审批' },
+    statuses: { received: '核查中', founded: '属实', unfounded: '不属实' },
+    rewardStatuses: { proposed: '奖励待审批', approved: '奖励已批准', rejected: '奖励未批准', paid: '奖励已发放' },
+    steps: { conclude: '核查办结', transfer: '转办', reply: '答复举报人', propose: '提出奖励', approve: '批准奖励', reject: '不予批准', pay: '登记发放' },
+    hints: {
+      reply: '答复内容将通过查询码向举报人公开，请勿写入举报人或其他个人信息。',
+      propose: '请输入对被举报单位作出的行政处罚金额（元），奖励金额按奖励标准自动计算。',
+      reject: '请说明不予批准的理由。',
+    },
+    historyKinds: {
+      received: '收到举报', attachment_added: '上传照片', attachment_removed: '删除照片', concluded_founded: '核查属实',
+      concluded_unfounded: '核查不属实', transferred: '转办', replied: '答复举报人', reward_proposed: '提出奖励',
+      reward_approved: '批准奖励', reward_rejected: '不予批准奖励', reward_paid: '发放奖励', overdue: '核查超期',
+    },
+    settings: {
+      title: '举报设置', verifyDays: '核查期限（日）', perAddress: '同一地址每日限报（件）', rate: '按处罚金额比例（%）',
+      min: '最低（元）', max: '最高（元，0 为不奖励）',
+      rule: { major: '重大事故隐患奖励标准', general: '一般事故隐患奖励标准' },
+      basis: '重大事故隐患默认执行《安全生产领域举报奖励办法》（安监总财〔2018〕19号）：按行政处罚金额的 15% 计算，最低 3000 元，最高 30 万元；一般事故隐患按本地规定录入。',
+    },
+  },
+  publicTipoff: {
+    title: '安全生产举报', statusTitle: '举报办理查询', statusLink: '查询办理结果',
+    intro: '发现安全生产违法行为或事故隐患，可在此举报。可以匿名；如留下姓名电话，我们将依法为您保密。',
+    content: '举报内容', place: '地点', placeHint: '详细地址或位置描述；也可在下方地图上点选',
+    pickHint: '在地图上点击可标出位置（可选）', pickedAt: '已标出位置：经度 {lon}，纬度 {lat}', unpick: '清除', picked: '举报位置',
+    enterprise: '被举报单位（如知道）', photos: '照片', photosHint: '最多 {n} 张，JPEG、PNG 或 WebP 格式',
+    anonymous: '匿名举报', name: '姓名', phone: '联系电话', privacy: '您的姓名和电话加密保存，仅承办单位的受理人员可见。',
+    submit: '提交举报', received: '举报已收到', number: '举报编号：{number}',
+    keepCode: '请记下上面的查询码。它只显示这一次，凭它可查询办理进度和答复。',
+    photosFailed: '以下照片未能上传：{names}',
+    code: '查询码', look: '查询', noSuchCode: '没有找到与该查询码对应的举报，请核对后重试。',
+    statuses: { processing: '正在办理', answered: '已答复' },
+  },
   campaign: {
     title: '专项整治', new: '新建专项整治', edit: '修改专项整治', name: '名称', basis: '依据文件', basisHint: '文件名称和文号',
     sectors: '监管行业', allSectors: '全部行业', units: '整治范围', wholeTerritory: '本单位全部辖区', period: '整治期限',
@@ -743,6 +797,7 @@ export default {
     reset: '恢复内置数据', resetConfirm: '确定放弃对 {year} 年的修改、恢复系统内置数据吗？', resetDone: '已恢复',
   },
   notifyKinds: {
+    tipoff_received: '收到举报 {number}，请在核查期限内核查', tipoff_deadline_near: '举报核查即将到期：{number} 须于 {verify_by} 前核查完毕', tipoff_overdue: '举报核查超期：{number} 的核查期限 {verify_by} 已过', tipoff_reward_proposed: '举报奖励待审批：{number}',
     danger_deadline_near: '隐患整改即将到期：{enterprise_name} 隐患 {number} 须于 {deadline} 前整改完毕',
     danger_overdue: '隐患整改超期：{enterprise_name} 隐患 {number} 的整改期限 {deadline} 已过',
     enterprise_licence_expiring: '证照即将到期：{enterprise_name} {licenceName}（{number}）将于 {expires_on} 到期',

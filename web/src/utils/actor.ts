@@ -1,5 +1,6 @@
 // Who did something, as a person reads it. Records keep people by their display name; the
-// server's own work and integrations are kept as `system:<what>` and `token:<name>`.
+// server's own work and integrations are kept as `system:<what>` and `token:<name>`; a citizen
+// on the public tip-off page as `public:reporter`.
 import { i18n, tOr } from '@/i18n'
 
 export function actorName(name: string | null | undefined): string {
@@ -9,6 +10,7 @@ export function actorName(name: string | null | undefined): string {
     const what = name.slice('system:'.length)
     return t('actors.system', { what: tOr(`actors.systemWork.${what.replace(/-/g, '_')}`, t('actors.systemWork.operator')) })
   }
+  if (name.startsWith('public:')) return t('actors.public')
   if (name.startsWith('token:')) return t('actors.token', { name: name.slice('token:'.length) })
   return name
 }

@@ -4,7 +4,7 @@ import { reactive } from 'vue'
 export const inbox = reactive({ unread: 0 })
 
 /** Kinds of notification, by family, for the filters (the server's kinds, dotted). */
-export const NOTIFICATION_KINDS: Record<'duty' | 'incident' | 'enterprise' | 'danger', string[]> = {
+export const NOTIFICATION_KINDS: Record<'duty' | 'incident' | 'enterprise' | 'danger' | 'tipoff', string[]> = {
   duty: [
     'duty.roster_published', 'duty.shift_reminder', 'duty.check_in_missed', 'duty.swap_requested',
     'duty.swap_awaiting_approval', 'duty.swap_decided', 'duty.assignment_changed', 'duty.handover_written',
@@ -15,4 +15,5 @@ export const NOTIFICATION_KINDS: Record<'duty' | 'incident' | 'enterprise' | 'da
   ],
   enterprise: ['enterprise.licence_expiring', 'enterprise.licence_expired'],
   danger: ['danger.deadline_near', 'danger.overdue'],
+  tipoff: ['tipoff.received', 'tipoff.deadline_near', 'tipoff.overdue', 'tipoff.reward_proposed'],
 }

@@ -146,6 +146,8 @@ impl Principal {
             (Permission::LeadIncidents, "lead_incidents"),
             (Permission::ReadEnterprises, "read_enterprises"),
             (Permission::ManageEnterprises, "manage_enterprises"),
+            (Permission::HandleTipoffs, "handle_tipoffs"),
+            (Permission::ApproveRewards, "approve_rewards"),
         ]
         .into_iter()
         .filter(|(p, _)| self.can(*p))

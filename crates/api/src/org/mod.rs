@@ -3,7 +3,7 @@
 pub mod auth;
 mod security;
 mod tokens;
-mod units;
+pub(crate) mod units;
 mod users;
 
 use serde::{Deserialize, Deserializer};

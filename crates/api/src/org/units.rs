@@ -230,6 +230,12 @@ async fn unit_map(
 ) -> ApiResult<Json<Value>> {
     let id = check_id(&id)?;
     let units = state.store().unit_with_children(&principal.scope(), &id).await?;
+    Ok(Json(feature_collection(units, &id)))
+}
+
+/// Units' outlines as a GeoJSON FeatureCollection (those without one are left out); `id` is
+/// marked `self`.
+pub(crate) fn feature_collection(units: Vec<beacon_store::org::UnitDetail>, id: &str) -> Value {
     let features: Vec<Value> = units
         .into_iter()
         .filter_map(|detail| {
@@ -248,7 +254,7 @@ async fn unit_map(
             }))
         })
         .collect();
-    Ok(Json(json!({ "type": "FeatureCollection", "features": features })))
+    json!({ "type": "FeatureCollection", "features": features })
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -51,7 +51,9 @@ backend_tests! {
                 "handle_incidents",
                 "lead_incidents",
                 "read_enterprises",
-                "manage_enterprises"
+                "manage_enterprises",
+                "handle_tipoffs",
+                "approve_rewards"
             ])
         );
         let me = t.get(&audit, "/api/v1/me").await.json();

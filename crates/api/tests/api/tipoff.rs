@@ -90,6 +90,9 @@ backend_tests! {
         let admin = t.signed_in("sys.admin", &t.tree.city, &[Role::SystemAdmin]).await;
         t.patch(&admin, &format!("/api/v1/units/{}", t.tree.east), json!({ "boundary": square(119.0) }))
             .await.expect(StatusCode::OK);
+        // The public page's map: the units' outlines, without signing in.
+        let areas = t.call(None, Method::GET, "/api/v1/public/tipoffs/areas", None).await;
+        assert_eq!(areas.expect(StatusCode::OK).json()["features"][0]["properties"]["name"], "江南区");
         let east = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
         let east_id = t.store.find_login("east.inspector").await.unwrap().unwrap().id;
         let city_id = t.user("city.inspector", &t.tree.city, &[Role::Inspector]).await;
@@ -104,7 +107,7 @@ backend_tests! {
         let nowhere = public(&t, "198.51.100.7", "/api/v1/public/tipoffs", json!({ "content": "有人违规动火" })).await;
         assert_eq!(nowhere.json()["fields"]["place"], "required");
         let half = public(&t, "198.51.100.7", "/api/v1/public/tipoffs", json!({ "content": "x", "lon": 119.05 })).await;
-        assert_eq!(half.json()["fields"]["point"], "incomplete");
+        assert_eq!(half.json()["fields"]["point"], "coordinates_incomplete");
         let phone = public(&t, "198.51.100.7", "/api/v1/public/tipoffs", json!({ "content": "x", "place": "y", "phone": "call me" })).await;
         assert_eq!(phone.json()["fields"]["phone"], "invalid_phone");
 
@@ -298,6 +301,13 @@ backend_tests! {
         let proposed = t.post(&inspector, major, propose.clone()).await.expect(StatusCode::OK).json();
         assert_eq!(proposed["reward"]["amount_fen"], 750_000);
         assert_eq!(proposed["reward"]["status"], "proposed");
+        // On the workbench: the leader's rewards to approve, the inspector's tip-offs to answer.
+        let keys = |cards: Value| -> Vec<String> {
+            cards["cards"].as_array().unwrap().iter().map(|c| c["key"].as_str().unwrap().to_owned()).collect()
+        };
+        assert!(keys(t.get(&leader, "/api/v1/workbench").await.json()).contains(&"tipoff.rewards".to_owned()));
+        let mine = keys(t.get(&inspector, "/api/v1/workbench").await.json());
+        assert!(mine.contains(&"tipoff.to_answer".to_owned()) && !mine.contains(&"tipoff.rewards".to_owned()));
         assert_eq!(t.post(&inspector, major, propose.clone()).await.code(), "reward_exists");
         let none = t.post(&inspector, general, propose.clone()).await;
         none.expect(StatusCode::CONFLICT);
@@ -323,7 +333,7 @@ backend_tests! {
         assert_eq!(settings["verify_days"], 15);
         settings["reward"]["general"] = json!({ "rate_percent": 10, "min_yuan": 200, "max_yuan": 2000 });
         t.put(&inspector, "/api/v1/tipoffs/settings", settings.clone()).await.expect(StatusCode::FORBIDDEN);
-        assert_eq!(t.put(&east_leader, "/api/v1/tipoffs/settings", settings.clone()).await.code(), "top_unit_only");
+        assert_eq!(t.put(&east_leader, "/api/v1/tipoffs/settings", settings.clone()).await.code(), "tipoff_settings_top_only");
         let mut bad = settings.clone();
         bad["verify_days"] = json!(0);
         assert_eq!(t.put(&leader, "/api/v1/tipoffs/settings", bad).await.json()["fields"]["verify_days"], "out_of_range");

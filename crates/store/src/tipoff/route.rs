@@ -14,12 +14,7 @@ pub(super) async fn route(
     point: Option<(f64, f64)>,
     handler_roles: &[Role],
 ) -> Result<String, StoreError> {
-    let root: String =
-        sqlx::query("SELECT id FROM units WHERE parent_id IS NULL ORDER BY created_at, id")
-            .fetch_optional(store.reader())
-            .await?
-            .ok_or(StoreError::Conflict("no_units"))?
-            .try_get("id")?;
+    let root = store.top_unit().await?.ok_or(StoreError::Conflict("no_units"))?;
     let Some((lon, lat)) = point else { return Ok(root) };
     // Units with an outline, deepest first.
     let rows = sqlx::query(
@@ -49,4 +44,15 @@ pub(super) async fn route(
         }
     }
     Ok(root)
+}
+
+impl Store {
+    /// The top of the unit tree (the first made, should there be several roots).
+    pub async fn top_unit(&self) -> Result<Option<String>, StoreError> {
+        let row =
+            sqlx::query("SELECT id FROM units WHERE parent_id IS NULL ORDER BY created_at, id")
+                .fetch_optional(self.reader())
+                .await?;
+        row.map(|r| r.try_get("id")).transpose().map_err(StoreError::from)
+    }
 }
