@@ -141,7 +141,11 @@ async fn upload(client: &reqwest::Client, base: &str, cookie: &str, file: &[u8])
 const POINTS_PER_ENTERPRISE: usize = 5;
 
 /// Imports the register through the API (upload, dry run, commit) and waits for the end.
-async fn import_register(client: &reqwest::Client, base: &str, cookie: &str) -> Result<()> {
+pub(crate) async fn import_register(
+    client: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+) -> Result<()> {
     let file = workbook()?;
     let id = upload(client, base, cookie, &file).await?;
     wait(client, base, cookie, &id).await?;

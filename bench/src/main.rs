@@ -22,6 +22,7 @@ use beacon_store::testing::TestDatabase;
 use beacon_store::{Backend, ConnectOptions, Store};
 
 mod cluster;
+mod hazards;
 mod import;
 mod incident;
 mod soak;
@@ -64,6 +65,7 @@ async fn main() -> Result<()> {
     let mut incident_only = None;
     let mut import_only = None;
     let mut register_only = None;
+    let mut hazards_only = None;
     let mut cluster = false;
     let mut soak = None;
     let mut load = None;
@@ -83,6 +85,9 @@ async fn main() -> Result<()> {
             "--import-only" => import_only = Some(backend_of(&arg, args.next())?),
             // The register at 100,000 enterprises and 500,000 risk points (issue 14).
             "--register-only" => register_only = Some(backend_of(&arg, args.next())?),
+            // The hidden-danger ledger at 1,000,000 rows, a campaign's progress, 10,000
+            // deadlines fired (issue 15).
+            "--hazards-only" => hazards_only = Some(backend_of(&arg, args.next())?),
             // Two instances on PostgreSQL and NATS against one (issue 12).
             "--cluster" => cluster = true,
             // A long mixed load: minutes, then the backend (issue 12).
@@ -97,7 +102,7 @@ async fn main() -> Result<()> {
                 load = Some((next()?, next()?, next()?));
             }
             other => bail!(
-                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres] [--incident-only sqlite|postgres] [--import-only sqlite|postgres] [--register-only sqlite|postgres] [--cluster] [--soak MINUTES sqlite|postgres] | --load BASE USER PATH"
+                "unknown argument {other}; usage: beacon-bench --beacon PATH [--roster-only sqlite|postgres] [--incident-only sqlite|postgres] [--import-only sqlite|postgres] [--register-only sqlite|postgres] [--hazards-only sqlite|postgres] [--cluster] [--soak MINUTES sqlite|postgres] | --load BASE USER PATH"
             ),
         }
     }
@@ -122,6 +127,9 @@ async fn main() -> Result<()> {
     }
     if cluster {
         return cluster::cluster_run(&beacon.context("--beacon PATH is required")?).await;
+    }
+    if let Some(backend) = hazards_only {
+        return hazards::hazards_run(&beacon.context("--beacon PATH is required")?, backend).await;
     }
     if let Some(backend) = register_only {
         return import::register_run(&beacon.context("--beacon PATH is required")?, backend).await;
