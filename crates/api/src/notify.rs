@@ -218,6 +218,7 @@ async fn fire_batch(
     let store = state.store();
     let mut tx = store.begin().await?;
     let mut hops = Vec::new();
+    let mut dangers = Vec::new();
     let mut claimed = 0;
     for stage in stages {
         if !store.claim_stage(&mut tx, stage).await? {
@@ -232,9 +233,7 @@ async fn fire_batch(
             beacon_store::enterprise::LICENCE_DEADLINE => {
                 store.fire_licence_stage(&mut tx, stage, state.mail_enabled()).await?;
             }
-            beacon_store::danger::DANGER_DEADLINE => {
-                store.fire_danger_stage(&mut tx, stage, state.mail_enabled()).await?;
-            }
+            beacon_store::danger::DANGER_DEADLINE => dangers.push(stage.clone()),
             beacon_store::tipoff::TIPOFF_DEADLINE => {
                 store.fire_tipoff_stage(&mut tx, stage, state.mail_enabled()).await?;
             }
@@ -243,6 +242,9 @@ async fn fire_batch(
     }
     if !hops.is_empty() {
         store.fire_hop_stages(&mut tx, &hops, state.mail_enabled()).await?;
+    }
+    if !dangers.is_empty() {
+        store.fire_danger_stages(&mut tx, &dangers, state.mail_enabled()).await?;
     }
     tx.commit().await?;
     if claimed > 0 {

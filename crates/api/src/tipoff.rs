@@ -33,8 +33,10 @@ use beacon_core::tipoff::{
 use beacon_export::Cell;
 use beacon_store::Page;
 use beacon_store::attachment::Owner;
+use beacon_store::danger::DangerWrite;
 use beacon_store::timeline::TimelineEntry;
-use beacon_store::tipoff::{NewTipoff, PublicTipoff, Tipoff, TipoffFilter, TipoffStep};
+use beacon_store::tipoff::{Conclusion, NewTipoff, PublicTipoff, Tipoff, TipoffFilter, TipoffStep};
+use chrono::NaiveDate;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -499,42 +501,190 @@ async fn tipoff_history(
     Ok(Json(state.store().tipoff_history(&principal.scope(), &tipoff.id).await?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct TipoffStepRequest {
-    /// The version the caller saw; a step taken meanwhile answers 409 `changed_meanwhile`.
-    pub version: Option<i64>,
-    #[serde(flatten)]
-    pub step: TipoffStep,
+/// Takes a step on a tip-off in the caller's scope (404 outside it, then 403 without the
+/// permission the step needs), with the version the caller saw.
+async fn step(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    version: Option<i64>,
+    step: TipoffStep,
+) -> ApiResult<Json<Tipoff>> {
+    let tipoff = reached(state, principal, id).await?;
+    if matches!(step, TipoffStep::ReviewReward { .. }) {
+        principal.require(Permission::ApproveRewards)?;
+    }
+    let reach = read_reach(state, principal).await?;
+    let scope = principal.scope();
+    let actor = principal.actor();
+    let done =
+        state.store().act_on_tipoff(&scope, &reach, &actor, &tipoff.id, version, step).await?;
+    state.nudge_events();
+    Ok(Json(done))
 }
 
-/// Takes a step: `conclude` (founded: the hidden danger it becomes; unfounded: the reasons),
-/// `transfer` (to a unit in the caller's scope), `reply`, `propose_reward`, `review_reward`
-/// (leaders; not their own proposal) or `record_payment`.
-#[utoipa::path(post, path = "/tipoffs/{id}/actions", tag = "tipoff", params(("id" = String, Path)), request_body = TipoffStepRequest,
-    responses((status = 200, body = Tipoff),
-        (status = 403, description = "without `HandleTipoffs`; `review_reward` without `ApproveRewards`", body = ErrorBody),
-        (status = 404, body = ErrorBody),
-        (status = 409, description = "`already_concluded`, `not_concluded`, `already_replied`, `not_founded`, `reward_exists`, `no_reward_proposal`, `own_proposal`, `reward_not_approved`, `no_reward_rule`, `changed_meanwhile`", body = ErrorBody),
-        (status = 422, description = "`reasons: required`, `hazard.deadline: before_found`, `hazard.enterprise_id: not_found`, `unit_id: not_found`, `penalty_fen: out_of_range`, `paid_on: in_future`", body = ErrorBody)))]
-async fn act_on_tipoff(
+/// The outcome of the verification.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConclusionRequest {
+    /// The version the caller saw; a step taken meanwhile answers 409 `changed_meanwhile`.
+    pub version: Option<i64>,
+    /// True: it becomes `hazard`; false: unfounded for `reasons`.
+    pub founded: bool,
+    /// What the verification found (founded).
+    #[serde(default)]
+    pub findings: String,
+    /// Why it is unfounded (required then).
+    #[serde(default)]
+    pub reasons: String,
+    /// The hidden danger it becomes (required when founded; its origin is `tipoff`).
+    pub hazard: Option<DangerWrite>,
+}
+
+/// Concludes the verification: founded, it becomes a hidden danger of the enterprise found, in
+/// the same transaction; unfounded, with the reasons.
+#[utoipa::path(post, path = "/tipoffs/{id}/conclusion", tag = "tipoff", params(("id" = String, Path)), request_body = ConclusionRequest,
+    responses((status = 200, body = Tipoff), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`already_concluded`, `changed_meanwhile`", body = ErrorBody),
+        (status = 422, description = "`reasons: required`, `hazard: required`, `hazard.deadline: before_found`, `hazard.enterprise_id: not_found`", body = ErrorBody)))]
+async fn conclude_tipoff(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<TipoffStepRequest>,
+    ApiJson(request): ApiJson<ConclusionRequest>,
 ) -> ApiResult<Json<Tipoff>> {
-    let tipoff = reached(&state, &principal, &id).await?;
-    if matches!(request.step, TipoffStep::ReviewReward { .. }) {
-        principal.require(Permission::ApproveRewards)?;
-    }
-    let reach = read_reach(&state, &principal).await?;
-    let scope = principal.scope();
-    let actor = principal.actor();
-    let done = state
-        .store()
-        .act_on_tipoff(&scope, &reach, &actor, &tipoff.id, request.version, request.step)
-        .await?;
-    state.nudge_events();
-    Ok(Json(done))
+    let conclusion = if request.founded {
+        let hazard = request.hazard.ok_or_else(|| ApiError::field("hazard", "required"))?;
+        Conclusion::Founded { findings: request.findings, hazard }
+    } else {
+        Conclusion::Unfounded { reasons: request.reasons }
+    };
+    step(&state, &principal, &id, request.version, TipoffStep::Conclude { conclusion }).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    pub version: Option<i64>,
+    /// A unit in the caller's scope.
+    pub unit_id: String,
+    pub reason: String,
+}
+
+/// Hands a tip-off being verified to another unit in the caller's scope (转办).
+#[utoipa::path(post, path = "/tipoffs/{id}/transfer", tag = "tipoff", params(("id" = String, Path)), request_body = TransferRequest,
+    responses((status = 200, body = Tipoff), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`already_concluded`, `changed_meanwhile`", body = ErrorBody),
+        (status = 422, description = "`unit_id: not_found | same_unit`, `reason: required`", body = ErrorBody)))]
+async fn transfer_tipoff(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<TransferRequest>,
+) -> ApiResult<Json<Tipoff>> {
+    let unit_id = check_id(&r.unit_id).map_err(|_| ApiError::field("unit_id", "not_found"))?;
+    step(&state, &principal, &id, r.version, TipoffStep::Transfer { unit_id, reason: r.reason })
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    pub version: Option<i64>,
+    /// What the reporter reads by the query code.
+    pub text: String,
+}
+
+/// Answers the reporter (once, after the conclusion).
+#[utoipa::path(post, path = "/tipoffs/{id}/reply", tag = "tipoff", params(("id" = String, Path)), request_body = ReplyRequest,
+    responses((status = 200, body = Tipoff), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`not_concluded`, `already_replied`, `changed_meanwhile`", body = ErrorBody),
+        (status = 422, description = "`text: required`", body = ErrorBody)))]
+async fn reply_tipoff(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<ReplyRequest>,
+) -> ApiResult<Json<Tipoff>> {
+    step(&state, &principal, &id, r.version, TipoffStep::Reply { text: r.text }).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RewardRequest {
+    pub version: Option<i64>,
+    /// The administrative penalty imposed, in fen; the reward follows the schedule.
+    pub penalty_fen: i64,
+}
+
+/// Proposes a reward for a founded tip-off, reckoned by the schedule.
+#[utoipa::path(post, path = "/tipoffs/{id}/reward", tag = "tipoff", params(("id" = String, Path)), request_body = RewardRequest,
+    responses((status = 200, body = Tipoff), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`not_founded`, `reward_exists`, `no_reward_rule`, `changed_meanwhile`", body = ErrorBody),
+        (status = 422, description = "`penalty_fen: out_of_range`", body = ErrorBody)))]
+async fn propose_reward(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<RewardRequest>,
+) -> ApiResult<Json<Tipoff>> {
+    step(
+        &state,
+        &principal,
+        &id,
+        r.version,
+        TipoffStep::ProposeReward { penalty_fen: r.penalty_fen },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RewardReviewRequest {
+    pub version: Option<i64>,
+    pub approve: bool,
+    /// Required when not approved.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A leader's decision on a proposed reward (not on their own proposal).
+#[utoipa::path(post, path = "/tipoffs/{id}/reward/review", tag = "tipoff", params(("id" = String, Path)), request_body = RewardReviewRequest,
+    responses((status = 200, body = Tipoff), (status = 403, description = "without `ApproveRewards`", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`no_reward_proposal`, `own_proposal`, `changed_meanwhile`", body = ErrorBody),
+        (status = 422, description = "`reason: required`", body = ErrorBody)))]
+async fn review_reward(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<RewardReviewRequest>,
+) -> ApiResult<Json<Tipoff>> {
+    let review = TipoffStep::ReviewReward { approve: r.approve, reason: r.reason };
+    step(&state, &principal, &id, r.version, review).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequest {
+    pub version: Option<i64>,
+    pub paid_on: NaiveDate,
+    /// The voucher or transfer number.
+    pub reference: String,
+}
+
+/// Records the payment of an approved reward.
+#[utoipa::path(post, path = "/tipoffs/{id}/reward/payment", tag = "tipoff", params(("id" = String, Path)), request_body = PaymentRequest,
+    responses((status = 200, body = Tipoff), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`reward_not_approved`, `changed_meanwhile`", body = ErrorBody),
+        (status = 422, description = "`paid_on: in_future | before_received`, `reference: required`", body = ErrorBody)))]
+async fn record_payment(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<PaymentRequest>,
+) -> ApiResult<Json<Tipoff>> {
+    let payment = TipoffStep::RecordPayment { paid_on: r.paid_on, reference: r.reference };
+    step(&state, &principal, &id, r.version, payment).await
 }
 
 /// The verification period, the per-address limit and the reward schedule.
@@ -588,7 +738,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_tipoff))
         .routes(routes!(reveal_reporter))
         .routes(routes!(tipoff_history))
-        .routes(routes!(act_on_tipoff))
+        .routes(routes!(conclude_tipoff))
+        .routes(routes!(transfer_tipoff))
+        .routes(routes!(reply_tipoff))
+        .routes(routes!(propose_reward))
+        .routes(routes!(review_reward))
+        .routes(routes!(record_payment))
 }
 
 const FIRST: PageRequest = PageRequest { page: 1, per_page: 5 };

@@ -2572,7 +2572,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/tipoffs/{id}/actions": {
+    "/api/v1/tipoffs/{id}/conclusion": {
         parameters: {
             query?: never;
             header?: never;
@@ -2582,11 +2582,95 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Takes a step: `conclude` (founded: the hidden danger it becomes; unfounded: the reasons),
-         *     `transfer` (to a unit in the caller's scope), `reply`, `propose_reward`, `review_reward`
-         *     (leaders; not their own proposal) or `record_payment`.
+         * Concludes the verification: founded, it becomes a hidden danger of the enterprise found, in
+         *     the same transaction; unfounded, with the reasons.
          */
-        post: operations["act_on_tipoff"];
+        post: operations["conclude_tipoff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tipoffs/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hands a tip-off being verified to another unit in the caller's scope (转办). */
+        post: operations["transfer_tipoff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tipoffs/{id}/reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answers the reporter (once, after the conclusion). */
+        post: operations["reply_tipoff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tipoffs/{id}/reward": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Proposes a reward for a founded tip-off, reckoned by the schedule. */
+        post: operations["propose_reward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tipoffs/{id}/reward/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A leader's decision on a proposed reward (not on their own proposal). */
+        post: operations["review_reward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tipoffs/{id}/reward/payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Records the payment of an approved reward. */
+        post: operations["record_payment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3272,16 +3356,20 @@ export interface components {
             code: string;
             name: string;
         };
-        /** @description The outcome of a tip-off's verification. */
-        Conclusion: {
+        /** @description The outcome of the verification. */
+        ConclusionRequest: {
+            /**
+             * Format: int64
+             * @description The version the caller saw; a step taken meanwhile answers 409 `changed_meanwhile`.
+             */
+            version?: number | null;
+            /** @description True: it becomes `hazard`; false: unfounded for `reasons`. */
+            founded: boolean;
+            /** @description What the verification found (founded). */
             findings?: string;
-            hazard: components["schemas"]["DangerWrite"];
-            /** @enum {string} */
-            outcome: "founded";
-        } | {
-            reasons: string;
-            /** @enum {string} */
-            outcome: "unfounded";
+            /** @description Why it is unfounded (required then). */
+            reasons?: string;
+            hazard?: null | components["schemas"]["DangerWrite"];
         };
         CreateFeed: {
             /** @description Unit code for a unit's roster; absent for the caller's own shifts. */
@@ -5162,6 +5250,14 @@ export interface components {
             warning_color?: null | components["schemas"]["WarningColor"];
             response_level?: null | components["schemas"]["ResponseLevel"];
         };
+        PaymentRequest: {
+            /** Format: int64 */
+            version?: number | null;
+            /** Format: date */
+            paid_on: string;
+            /** @description The voucher or transfer number. */
+            reference: string;
+        };
         PhotoReceipt: {
             file_name: string;
             /** @description Photos the tip-off now has. */
@@ -5270,6 +5366,12 @@ export interface components {
         RemoveAttachment: {
             /** @description Why (kept with the attachment and on the record's history); 1–500 characters. */
             reason: string;
+        };
+        ReplyRequest: {
+            /** Format: int64 */
+            version?: number | null;
+            /** @description What the reporter reads by the query code. */
+            text: string;
         };
         /**
          * @description A report as its readers see it: the current version, where it stands, and the list of
@@ -5419,6 +5521,22 @@ export interface components {
             /** Format: date */
             paid_on?: string | null;
             payment_ref?: string | null;
+        };
+        RewardRequest: {
+            /** Format: int64 */
+            version?: number | null;
+            /**
+             * Format: int64
+             * @description The administrative penalty imposed, in fen; the reward follows the schedule.
+             */
+            penalty_fen: number;
+        };
+        RewardReviewRequest: {
+            /** Format: int64 */
+            version?: number | null;
+            approve: boolean;
+            /** @description Required when not approved. */
+            reason?: string;
         };
         /**
          * @description How a reward is reckoned for one level of hidden danger: a share of the administrative
@@ -5959,44 +6077,12 @@ export interface components {
          * @enum {string}
          */
         TipoffStatus: "received" | "founded" | "unfounded";
-        /** @description A step of a tip-off's handling. */
-        TipoffStep: {
-            conclusion: components["schemas"]["Conclusion"];
-            /** @enum {string} */
-            action: "conclude";
-        } | {
+        TransferRequest: {
+            /** Format: int64 */
+            version?: number | null;
+            /** @description A unit in the caller's scope. */
             unit_id: string;
             reason: string;
-            /** @enum {string} */
-            action: "transfer";
-        } | {
-            text: string;
-            /** @enum {string} */
-            action: "reply";
-        } | {
-            /** Format: int64 */
-            penalty_fen: number;
-            /** @enum {string} */
-            action: "propose_reward";
-        } | {
-            approve: boolean;
-            reason?: string;
-            /** @enum {string} */
-            action: "review_reward";
-        } | {
-            /** Format: date */
-            paid_on: string;
-            /** @description The voucher or transfer number. */
-            reference: string;
-            /** @enum {string} */
-            action: "record_payment";
-        };
-        TipoffStepRequest: components["schemas"]["TipoffStep"] & {
-            /**
-             * Format: int64
-             * @description The version the caller saw; a step taken meanwhile answers 409 `changed_meanwhile`.
-             */
-            version?: number | null;
         };
         /** @description A major hidden danger's treatment plan: the five implementations (五落实), each required. */
         TreatmentPlan: {
@@ -13797,7 +13883,7 @@ export interface operations {
             };
         };
     };
-    act_on_tipoff: {
+    conclude_tipoff: {
         parameters: {
             query?: never;
             header?: never;
@@ -13808,7 +13894,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TipoffStepRequest"];
+                "application/json": components["schemas"]["ConclusionRequest"];
             };
         };
         responses: {
@@ -13822,7 +13908,6 @@ export interface operations {
             };
             400: components["responses"]["InvalidJson"];
             401: components["responses"]["Unauthenticated"];
-            /** @description without `HandleTipoffs`; `review_reward` without `ApproveRewards` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13839,7 +13924,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `already_concluded`, `not_concluded`, `already_replied`, `not_founded`, `reward_exists`, `no_reward_proposal`, `own_proposal`, `reward_not_approved`, `no_reward_rule`, `changed_meanwhile` */
+            /** @description `already_concluded`, `changed_meanwhile` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13850,7 +13935,323 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description `reasons: required`, `hazard.deadline: before_found`, `hazard.enterprise_id: not_found`, `unit_id: not_found`, `penalty_fen: out_of_range`, `paid_on: in_future` */
+            /** @description `reasons: required`, `hazard: required`, `hazard.deadline: before_found`, `hazard.enterprise_id: not_found` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    transfer_tipoff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tipoff"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `already_concluded`, `changed_meanwhile` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `unit_id: not_found | same_unit`, `reason: required` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reply_tipoff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tipoff"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_concluded`, `already_replied`, `changed_meanwhile` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `text: required` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    propose_reward: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RewardRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tipoff"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_founded`, `reward_exists`, `no_reward_rule`, `changed_meanwhile` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `penalty_fen: out_of_range` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    review_reward: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RewardReviewRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tipoff"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            /** @description without `ApproveRewards` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `no_reward_proposal`, `own_proposal`, `changed_meanwhile` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `reason: required` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    record_payment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tipoff"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["Unauthenticated"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `reward_not_approved`, `changed_meanwhile` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `paid_on: in_future | before_received`, `reference: required` */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -9,7 +9,6 @@ export type TipoffStatus = Schemas['TipoffStatus']
 export type RewardStatus = Schemas['RewardStatus']
 export type TipoffSettings = Schemas['TipoffSettings']
 export type PublicTipoff = Schemas['PublicTipoff']
-export type TipoffStepRequest = Schemas['TipoffStepRequest']
 
 export const STATUSES: TipoffStatus[] = ['received', 'founded', 'unfounded']
 export const REWARD_STATUSES: RewardStatus[] = ['proposed', 'approved', 'rejected', 'paid']

@@ -154,36 +154,38 @@ backend_tests! {
         assert_eq!(photos.expect(StatusCode::OK).json().as_array().unwrap().len(), 1);
 
         // Steps out of order, and a founded outcome whose hidden danger is wrong: nothing kept.
-        let actions = format!("{path}/actions");
-        let act = |body: Value| t.post(&east, &actions, body);
-        assert_eq!(act(json!({ "action": "reply", "text": "已收到" })).await.code(), "not_concluded");
+        let (conclusion, reply) = (format!("{path}/conclusion"), format!("{path}/reply"));
+        let act = |step: &'static str, body: Value| {
+            let at = if step == "reply" { &reply } else { &conclusion };
+            t.post(&east, at, body)
+        };
+        assert_eq!(act("reply", json!({ "text": "已收到" })).await.code(), "not_concluded");
         let today = t.clock.now().date_naive();
-        let bad = act(json!({ "action": "conclude", "conclusion": { "outcome": "founded",
-            "hazard": hazard(&company, "general", today, today - Days::new(1)) } })).await;
+        let bad = act("conclusion", json!({ "founded": true,
+            "hazard": hazard(&company, "general", today, today - Days::new(1)) })).await;
         bad.expect(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(bad.json()["fields"]["hazard.deadline"], "before_found");
-        let blank = act(json!({ "action": "conclude", "conclusion": { "outcome": "unfounded", "reasons": "" } })).await;
+        let blank = act("conclusion", json!({ "founded": false, "reasons": "" })).await;
         assert_eq!(blank.json()["fields"]["reasons"], "required");
         assert_eq!(t.get(&east, &path).await.json()["status"], "received");
         assert_eq!(t.store.dangers(&beacon_store::enterprise::Reach::Scope(beacon_core::scope::Scope::Global), &Default::default(), PageRequest::default()).await.unwrap().total, 0);
 
         // Founded: it becomes a hidden danger of origin `tipoff`, linked both ways by number.
-        let done = act(json!({ "action": "conclude", "version": detail["version"], "conclusion": {
-            "outcome": "founded", "findings": "现场核查属实",
-            "hazard": hazard(&company, "general", today, today + Days::new(7)) } })).await;
+        let done = act("conclusion", json!({ "version": detail["version"], "founded": true,
+            "findings": "现场核查属实", "hazard": hazard(&company, "general", today, today + Days::new(7)) })).await;
         let done = done.expect(StatusCode::OK).json();
         assert_eq!(done["status"], "founded");
         let danger = t.get(&east, &format!("/api/v1/hazards/{}", done["danger_id"].as_str().unwrap())).await.json();
         assert_eq!((danger["origin"].as_str(), danger["number"].as_str()), (Some("tipoff"), done["danger_number"].as_str()));
-        let again = act(json!({ "action": "conclude", "conclusion": { "outcome": "unfounded", "reasons": "x" } })).await;
+        let again = act("conclusion", json!({ "founded": false, "reasons": "x" })).await;
         again.expect(StatusCode::CONFLICT);
         assert_eq!(again.code(), "already_concluded");
-        let stale = act(json!({ "action": "reply", "version": 1, "text": "x" })).await;
+        let stale = act("reply", json!({ "version": 1, "text": "x" })).await;
         assert_eq!(stale.code(), "changed_meanwhile");
 
         // Answered: the reporter reads the reply by the code.
-        act(json!({ "action": "reply", "text": "经核查属实，已责令整改，感谢监督。" })).await.expect(StatusCode::OK);
-        assert_eq!(act(json!({ "action": "reply", "text": "again" })).await.code(), "already_replied");
+        act("reply", json!({ "text": "经核查属实，已责令整改，感谢监督。" })).await.expect(StatusCode::OK);
+        assert_eq!(act("reply", json!({ "text": "again" })).await.code(), "already_replied");
         let status = public(&t, "198.51.100.8", "/api/v1/public/tipoffs/status", json!({ "code": code })).await.json();
         assert_eq!((status["status"].as_str(), status["reply"].as_str()), (Some("answered"), Some("经核查属实，已责令整改，感谢监督。")));
         let history = t.get(&east, &format!("{path}/history")).await.json();
@@ -239,12 +241,12 @@ backend_tests! {
         assert_eq!(t.audit_actions("tipoff.reporter_viewed").await.len(), 1);
 
         // Transferred to 江南区: the city still follows it but no longer reads who sent it.
-        let transfer = |unit: &str| json!({ "action": "transfer", "unit_id": unit, "reason": "属江南区辖区" });
-        let outside = t.post(&east, &format!("{path}/actions"), transfer(&t.tree.west)).await;
+        let transfer = |unit: &str| json!({ "unit_id": unit, "reason": "属江南区辖区" });
+        let outside = t.post(&east, &format!("{path}/transfer"), transfer(&t.tree.west)).await;
         outside.expect(StatusCode::NOT_FOUND);
-        let far = t.post(&city, &format!("{path}/actions"), json!({ "action": "transfer", "unit_id": "0192f0e0-0000-7000-8000-000000000000", "reason": "x" })).await;
+        let far = t.post(&city, &format!("{path}/transfer"), json!({ "unit_id": "0192f0e0-0000-7000-8000-000000000000", "reason": "x" })).await;
         assert_eq!(far.json()["fields"]["unit_id"], "not_found");
-        t.post(&city, &format!("{path}/actions"), transfer(&t.tree.east)).await.expect(StatusCode::OK);
+        t.post(&city, &format!("{path}/transfer"), transfer(&t.tree.east)).await.expect(StatusCode::OK);
         let detail = t.get(&city, &path).await.json();
         assert_eq!((detail["unit_name"].as_str(), detail["can_reveal"].as_bool()), (Some("江南区"), Some(false)));
         assert!(detail["reporter_masked"].is_null());
@@ -286,19 +288,20 @@ backend_tests! {
                 .expect(StatusCode::CREATED);
         }
         for item in t.get(&inspector, "/api/v1/tipoffs").await.json()["items"].as_array().unwrap() {
-            ids.push(format!("/api/v1/tipoffs/{}/actions", item["id"].as_str().unwrap()));
+            ids.push(format!("/api/v1/tipoffs/{}", item["id"].as_str().unwrap()));
         }
         let (major, general) = (&ids[0], &ids[1]);
-        let propose = json!({ "action": "propose_reward", "penalty_fen": 5_000_000 });
-        assert_eq!(t.post(&inspector, major, propose.clone()).await.code(), "not_founded");
+        let propose = json!({ "penalty_fen": 5_000_000 });
+        let at = |path: &str, step: &str| format!("{path}/{step}");
+        assert_eq!(t.post(&inspector, &at(major, "reward"), propose.clone()).await.code(), "not_founded");
         for (path, level) in [(major, "major"), (general, "general")] {
-            t.post(&inspector, path, json!({ "action": "conclude", "conclusion": { "outcome": "founded",
-                "hazard": hazard(&company, level, today, today + Days::new(30)) } })).await.expect(StatusCode::OK);
+            t.post(&inspector, &at(path, "conclusion"), json!({ "founded": true,
+                "hazard": hazard(&company, level, today, today + Days::new(30)) })).await.expect(StatusCode::OK);
         }
 
         // The national rule: 15 % of the penalty, within 3,000 and 300,000 yuan; none yet for a
         // general one.
-        let proposed = t.post(&inspector, major, propose.clone()).await.expect(StatusCode::OK).json();
+        let proposed = t.post(&inspector, &at(major, "reward"), propose.clone()).await.expect(StatusCode::OK).json();
         assert_eq!(proposed["reward"]["amount_fen"], 750_000);
         assert_eq!(proposed["reward"]["status"], "proposed");
         // On the workbench: the leader's rewards to approve, the inspector's tip-offs to answer.
@@ -308,22 +311,22 @@ backend_tests! {
         assert!(keys(t.get(&leader, "/api/v1/workbench").await.json()).contains(&"tipoff.rewards".to_owned()));
         let mine = keys(t.get(&inspector, "/api/v1/workbench").await.json());
         assert!(mine.contains(&"tipoff.to_answer".to_owned()) && !mine.contains(&"tipoff.rewards".to_owned()));
-        assert_eq!(t.post(&inspector, major, propose.clone()).await.code(), "reward_exists");
-        let none = t.post(&inspector, general, propose.clone()).await;
+        assert_eq!(t.post(&inspector, &at(major, "reward"), propose.clone()).await.code(), "reward_exists");
+        let none = t.post(&inspector, &at(general, "reward"), propose.clone()).await;
         none.expect(StatusCode::CONFLICT);
         assert_eq!(none.code(), "no_reward_rule");
-        let negative = t.post(&inspector, general, json!({ "action": "propose_reward", "penalty_fen": -1 })).await;
+        let negative = t.post(&inspector, &at(general, "reward"), json!({ "penalty_fen": -1 })).await;
         assert_eq!(negative.json()["fields"]["penalty_fen"], "out_of_range");
 
         // Approval: a leader, never the inspector; payment only once approved, not in the future.
-        let review = json!({ "action": "review_reward", "approve": true });
-        t.post(&inspector, major, review.clone()).await.expect(StatusCode::FORBIDDEN);
-        let pay = |day: chrono::NaiveDate| json!({ "action": "record_payment", "paid_on": day.to_string(), "reference": "JL-0017" });
-        assert_eq!(t.post(&inspector, major, pay(today)).await.code(), "reward_not_approved");
-        t.post(&leader, major, review.clone()).await.expect(StatusCode::OK);
-        let future = t.post(&inspector, major, pay(today + Days::new(1))).await;
+        let review = json!({ "approve": true });
+        t.post(&inspector, &at(major, "reward/review"), review.clone()).await.expect(StatusCode::FORBIDDEN);
+        let pay = |day: chrono::NaiveDate| json!({ "paid_on": day.to_string(), "reference": "JL-0017" });
+        assert_eq!(t.post(&inspector, &at(major, "reward/payment"), pay(today)).await.code(), "reward_not_approved");
+        t.post(&leader, &at(major, "reward/review"), review.clone()).await.expect(StatusCode::OK);
+        let future = t.post(&inspector, &at(major, "reward/payment"), pay(today + Days::new(1))).await;
         assert_eq!(future.json()["fields"]["paid_on"], "in_future");
-        let paid = t.post(&inspector, major, pay(today)).await.expect(StatusCode::OK).json();
+        let paid = t.post(&inspector, &at(major, "reward/payment"), pay(today)).await.expect(StatusCode::OK).json();
         assert_eq!((paid["reward"]["status"].as_str(), paid["reward"]["payment_ref"].as_str()), (Some("paid"), Some("JL-0017")));
         assert_eq!(t.audit_actions("tipoff.reward_paid").await.len(), 1);
 
@@ -338,12 +341,12 @@ backend_tests! {
         bad["verify_days"] = json!(0);
         assert_eq!(t.put(&leader, "/api/v1/tipoffs/settings", bad).await.json()["fields"]["verify_days"], "out_of_range");
         t.put(&leader, "/api/v1/tipoffs/settings", settings).await.expect(StatusCode::OK);
-        let small = t.post(&leader, general, json!({ "action": "propose_reward", "penalty_fen": 100_000 })).await;
+        let small = t.post(&leader, &at(general, "reward"), json!({ "penalty_fen": 100_000 })).await;
         assert_eq!(small.expect(StatusCode::OK).json()["reward"]["amount_fen"], 20_000);
-        assert_eq!(t.post(&leader, general, review.clone()).await.code(), "own_proposal");
-        let reject = t.post(&deputy, general, json!({ "action": "review_reward", "approve": false })).await;
+        assert_eq!(t.post(&leader, &at(general, "reward/review"), review.clone()).await.code(), "own_proposal");
+        let reject = t.post(&deputy, &at(general, "reward/review"), json!({ "approve": false })).await;
         assert_eq!(reject.json()["fields"]["reason"], "required");
-        let rejected = t.post(&deputy, general, json!({ "action": "review_reward", "approve": false, "reason": "举报人为企业负责人，不予奖励" })).await;
+        let rejected = t.post(&deputy, &at(general, "reward/review"), json!({ "approve": false, "reason": "举报人为企业负责人，不予奖励" })).await;
         assert_eq!(rejected.expect(StatusCode::OK).json()["reward"]["status"], "rejected");
     }
 

@@ -56,69 +56,100 @@ pub(super) async fn stop(tx: &mut Tx, now: DateTime<Utc>, id: &str) -> Result<()
 }
 
 impl Store {
-    /// Fires a stage of a hidden danger's clock: the reminder or the overdue alert, to the
-    /// enterprise and its regulators; nothing once the hidden danger is closed.
-    pub async fn fire_danger_stage(
+    /// Fires stages of hidden dangers' clocks claimed in the caller's transaction: the
+    /// reminders and the overdue alerts, to each enterprise and its regulators; nothing for one
+    /// already closed. The hidden dangers are read in one statement, each distinct set of
+    /// people once, and the timeline entries and notifications written in multi-row inserts:
+    /// ten thousand deadlines falling due on the same morning are one batch per 250.
+    pub async fn fire_danger_stages(
         &self,
         tx: &mut Tx,
-        due: &DueStage,
+        due: &[DueStage],
         mail: bool,
     ) -> Result<Vec<Delivery>, StoreError> {
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
         let now = self.now();
-        let Some(row) = sqlx::query(
-            "SELECT h.number, h.status, h.level, h.deadline, h.enterprise_id, \
+        let mut sql = crate::sql::Sql::new(
+            "SELECT h.id, h.number, h.status, h.level, h.deadline, h.enterprise_id, \
              e.name AS enterprise_name, e.unit_id, e.department_id \
-             FROM hidden_dangers h JOIN enterprises e ON e.id = h.enterprise_id WHERE h.id = $1",
-        )
-        .bind(due.subject_id.clone())
-        .fetch_optional(&mut **tx)
-        .await?
-        else {
-            return Ok(Vec::new());
-        };
-        let status: String = row.try_get("status")?;
-        if status == DangerStatus::Closed.as_str() {
-            return Ok(Vec::new());
+             FROM hidden_dangers h JOIN enterprises e ON e.id = h.enterprise_id WHERE h.id IN (",
+        );
+        for (i, stage) in due.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(stage.subject_id.clone());
         }
-        let enterprise_id: String = row.try_get("enterprise_id")?;
-        let unit_id: String = row.try_get("unit_id")?;
-        let department_id: Option<String> = row.try_get("department_id")?;
-        let overdue = due.stage == "overdue";
-        // The overdue alert goes one level further up than the reminders.
-        let levels_up = if overdue { 2 } else { 1 };
-        let to = people_to_tell(tx, &enterprise_id, &unit_id, department_id.as_deref(), levels_up)
-            .await?;
-        let number: String = row.try_get("number")?;
-        let deadline: String = row.try_get("deadline")?;
-        let data = json!({
-            "number": number,
-            "enterprise_name": row.try_get::<String, _>("enterprise_name")?,
-            "level": row.try_get::<String, _>("level")?,
-            "deadline": deadline,
-        });
-        if overdue {
-            timeline::append(
-                tx,
-                now,
-                &Actor::system("scheduler"),
-                ("hidden_danger", &due.subject_id),
-                Some(&unit_id),
-                "overdue",
-                json!({ "deadline": deadline }),
-            )
-            .await?;
+        sql.push(")");
+        let rows = sql.fetch_all(&mut **tx).await?;
+        let mut found = std::collections::HashMap::new();
+        for row in &rows {
+            found.insert(row.try_get::<String, _>("id")?, row);
         }
-        let kind = if overdue { "danger.overdue" } else { "danger.deadline_near" };
-        let notes = to
-            .into_iter()
-            .map(|user_id| NewNotification {
-                user_id,
-                kind,
-                unit_id: Some(unit_id.clone()),
-                subject: Some(("hidden_danger", due.subject_id.clone())),
-                data: data.clone(),
+        // Who hears of an enterprise's clock, once per enterprise and reach.
+        let mut people: std::collections::HashMap<(String, usize), Vec<String>> =
+            std::collections::HashMap::new();
+        let mut entries = Vec::new();
+        let mut notes = Vec::new();
+        for stage in due {
+            let Some(row) = found.get(&stage.subject_id) else { continue };
+            let status: String = row.try_get("status")?;
+            if status == DangerStatus::Closed.as_str() {
+                continue;
+            }
+            let enterprise_id: String = row.try_get("enterprise_id")?;
+            let unit_id: String = row.try_get("unit_id")?;
+            let department_id: Option<String> = row.try_get("department_id")?;
+            let overdue = stage.stage == "overdue";
+            // The overdue alert goes one level further up than the reminders.
+            let levels_up = if overdue { 2 } else { 1 };
+            let key = (enterprise_id.clone(), levels_up);
+            if !people.contains_key(&key) {
+                let to = people_to_tell(
+                    tx,
+                    &enterprise_id,
+                    &unit_id,
+                    department_id.as_deref(),
+                    levels_up,
+                )
+                .await?;
+                people.insert(key.clone(), to.into_iter().collect());
+            }
+            let deadline: String = row.try_get("deadline")?;
+            let data = json!({
+                "number": row.try_get::<String, _>("number")?,
+                "enterprise_name": row.try_get::<String, _>("enterprise_name")?,
+                "level": row.try_get::<String, _>("level")?,
+                "deadline": deadline,
+            });
+            if overdue {
+                entries.push((stage.subject_id.clone(), unit_id.clone(), deadline.clone()));
+            }
+            let kind = if overdue { "danger.overdue" } else { "danger.deadline_near" };
+            for user_id in people.get(&key).into_iter().flatten() {
+                notes.push(NewNotification {
+                    user_id: user_id.clone(),
+                    kind,
+                    unit_id: Some(unit_id.clone()),
+                    subject: Some(("hidden_danger", stage.subject_id.clone())),
+                    data: data.clone(),
+                });
+            }
+        }
+        let timeline_entries = entries
+            .iter()
+            .map(|(id, unit_id, deadline)| timeline::NewEntry {
+                subject: ("hidden_danger", id.as_str()),
+                unit_id: Some(unit_id.as_str()),
+                kind: "overdue",
+                data: json!({ "deadline": deadline }),
             })
-            .collect();
+            .collect::<Vec<_>>();
+        if !timeline_entries.is_empty() {
+            timeline::append_all(tx, now, &Actor::system("scheduler"), timeline_entries).await?;
+        }
         notify::send(tx, now, mail, notes).await
     }
 }

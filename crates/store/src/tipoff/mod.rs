@@ -20,7 +20,7 @@ use beacon_core::tipoff::{
     PublicStatus, RewardStatus, TipoffAction, TipoffSettings, TipoffStatus, check_action,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -133,22 +133,16 @@ pub struct TipoffFilter {
 }
 
 /// The outcome of a tip-off's verification.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub enum Conclusion {
     /// True: it becomes this hidden danger (origin `tipoff`).
-    Founded {
-        #[serde(default)]
-        findings: String,
-        hazard: DangerWrite,
-    },
+    Founded { findings: String, hazard: DangerWrite },
     /// Untrue, with the reasons.
     Unfounded { reasons: String },
 }
 
 /// A step of a tip-off's handling.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub enum TipoffStep {
     Conclude {
         conclusion: Conclusion,
@@ -168,7 +162,6 @@ pub enum TipoffStep {
     },
     ReviewReward {
         approve: bool,
-        #[serde(default)]
         reason: String,
     },
     RecordPayment {
