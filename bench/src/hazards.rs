@@ -383,7 +383,7 @@ async fn seed_checks(url: &str, campaign: &str) -> Result<usize> {
     let pool = sqlx::AnyPool::connect(url).await?;
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT t.enterprise_id, MIN(h.id) FROM campaign_targets t JOIN hidden_dangers h ON h.enterprise_id = t.enterprise_id \
-         WHERE t.campaign_id = $1 GROUP BY t.enterprise_id ORDER BY t.enterprise_id",
+         WHERE t.campaign_id = $1 AND h.number LIKE 'YH-B-%' GROUP BY t.enterprise_id ORDER BY t.enterprise_id",
     )
     .bind(campaign.to_owned())
     .fetch_all(&pool)

@@ -11,7 +11,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::deadline::{self, DueStage, NewDeadline};
-use crate::enterprise::{people_to_tell, start_of};
+use crate::enterprise::{people_to_tell_many, start_of};
 use crate::notify::{self, Delivery, NewNotification};
 use crate::{Store, StoreError, Tx, timeline};
 
@@ -88,9 +88,21 @@ impl Store {
         for row in &rows {
             found.insert(row.try_get::<String, _>("id")?, row);
         }
-        // Who hears of an enterprise's clock, once per enterprise and reach.
-        let mut people: std::collections::HashMap<(String, usize), Vec<String>> =
-            std::collections::HashMap::new();
+        // Who hears of each enterprise's clock: the reminders' people, and the overdue alerts'
+        // one level further up, each read for the whole batch at once.
+        let mut near = Vec::new();
+        let mut late = Vec::new();
+        for stage in due {
+            let Some(row) = found.get(&stage.subject_id) else { continue };
+            let whom = (
+                row.try_get::<String, _>("enterprise_id")?,
+                row.try_get::<String, _>("unit_id")?,
+                row.try_get::<Option<String>, _>("department_id")?,
+            );
+            if stage.stage == "overdue" { late.push(whom) } else { near.push(whom) }
+        }
+        let near = people_to_tell_many(tx, &near, 1).await?;
+        let late = people_to_tell_many(tx, &late, 2).await?;
         let mut entries = Vec::new();
         let mut notes = Vec::new();
         for stage in due {
@@ -101,22 +113,8 @@ impl Store {
             }
             let enterprise_id: String = row.try_get("enterprise_id")?;
             let unit_id: String = row.try_get("unit_id")?;
-            let department_id: Option<String> = row.try_get("department_id")?;
             let overdue = stage.stage == "overdue";
-            // The overdue alert goes one level further up than the reminders.
-            let levels_up = if overdue { 2 } else { 1 };
-            let key = (enterprise_id.clone(), levels_up);
-            if !people.contains_key(&key) {
-                let to = people_to_tell(
-                    tx,
-                    &enterprise_id,
-                    &unit_id,
-                    department_id.as_deref(),
-                    levels_up,
-                )
-                .await?;
-                people.insert(key.clone(), to.into_iter().collect());
-            }
+            let people = if overdue { &late } else { &near };
             let deadline: String = row.try_get("deadline")?;
             let data = json!({
                 "number": row.try_get::<String, _>("number")?,
@@ -128,7 +126,7 @@ impl Store {
                 entries.push((stage.subject_id.clone(), unit_id.clone(), deadline.clone()));
             }
             let kind = if overdue { "danger.overdue" } else { "danger.deadline_near" };
-            for user_id in people.get(&key).into_iter().flatten() {
+            for user_id in people.get(&enterprise_id).into_iter().flatten() {
                 notes.push(NewNotification {
                     user_id: user_id.clone(),
                     kind,
