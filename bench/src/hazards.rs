@@ -279,7 +279,8 @@ async fn seed_ledger(url: &str) -> Result<(usize, usize, usize)> {
         let mut sql = String::from(
             "INSERT INTO hidden_dangers (id, number, enterprise_id, level, category, origin, place, description, \
              criterion, found_on, deadline, responsible_person, status, plan, listed_level, listed_unit_id, \
-             listed_at, explanation, closed_at, closed_by_name, created_by_name, version, created_at, updated_at) VALUES ",
+             listed_at, explanation, closed_at, closed_by_name, created_by_name, version, created_at, updated_at, unit_id, \
+             department_id) VALUES ",
         );
         for k in 0..chunk.len() {
             let b = k * 8;
@@ -287,8 +288,9 @@ async fn seed_ledger(url: &str) -> Result<(usize, usize, usize)> {
                 sql.push(',');
             }
             sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, 'site', 'inspection', '车间', '消防通道堵塞', '', ${}, ${}, '', ${}, NULL, NULL, NULL, NULL, '', ${}, NULL, 'bench', 1, {now}, {now})",
-                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8
+                "(${}, ${}, ${}, ${}, 'site', 'inspection', '车间', '消防通道堵塞', '', ${}, ${}, '', ${}, NULL, NULL, NULL, NULL, '', ${}, NULL, 'bench', 1, {now}, {now}, \
+                 (SELECT unit_id FROM enterprises WHERE id = ${}), NULL)",
+                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 3
             ));
         }
         let mut query = sqlx::query(&sql);

@@ -20,6 +20,11 @@ async fn kinds(t: &TestApp, user: &str) -> Vec<String> {
     kinds
 }
 
+/// How many hidden dangers the ledger lists for the caller with a filter.
+async fn total(t: &TestApp, who: &crate::Session, query: &str) -> Option<i64> {
+    t.get(who, &format!("/api/v1/hazards?{query}")).await.json()["total"].as_i64()
+}
+
 backend_tests! {
     async fn a_major_hidden_danger_goes_from_record_to_closing_under_each_sides_rights(t: TestApp) {
         let inspector = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
@@ -140,6 +145,38 @@ backend_tests! {
         t.get(&admin, "/api/v1/hazards.xlsx").await.expect(StatusCode::FORBIDDEN);
         // Bad filters are named.
         assert_eq!(t.get(&inspector, "/api/v1/hazards?unit=x%20y").await.json()["fields"]["unit"], "invalid");
+    }
+
+    async fn the_ledger_follows_its_enterprise_into_another_territory(t: TestApp) {
+        let city = t.signed_in("city.inspector", &t.tree.city, &[Role::Inspector]).await;
+        let east = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
+        let west = t.signed_in("west.inspector", &t.tree.west, &[Role::Inspector]).await;
+        let body = |unit: &str| json!({
+            "uscc": "91350100M000100Y43", "name": "临江甲化工", "unit_id": unit,
+            "section": "C", "sector": "hazardous_chemicals",
+        });
+        let made = t.post(&city, "/api/v1/enterprises", body(&t.tree.town)).await;
+        let enterprise = made.expect(StatusCode::CREATED).json()["id"].as_str().unwrap().to_owned();
+        let today = t.clock.now().date_naive();
+        t.post(&city, "/api/v1/hazards", json!({
+            "enterprise_id": enterprise, "level": "general", "category": "site", "origin": "inspection",
+            "place": "罐区", "description": "液位计失效", "found_on": today.to_string(),
+            "deadline": (today + Days::new(10)).to_string(),
+        })).await.expect(StatusCode::CREATED);
+        assert_eq!((total(&t, &east, "open=true").await, total(&t, &west, "open=true").await), (Some(1), Some(0)));
+        let in_town = format!("unit={}", t.tree.town);
+        assert_eq!(t.get(&city, &format!("/api/v1/hazards?{in_town}")).await.json()["total"], 1);
+
+        // Moved to the west (any path that changes its territory): the ledger follows at once.
+        t.put(&city, &format!("/api/v1/enterprises/{enterprise}"), body(&t.tree.west)).await.expect(StatusCode::OK);
+        assert_eq!((total(&t, &east, "open=true").await, total(&t, &west, "open=true").await), (Some(0), Some(1)));
+        assert_eq!(t.get(&city, &format!("/api/v1/hazards?{in_town}")).await.json()["total"], 0);
+        // Supervised by a department of the east: the east reaches it again through it.
+        let dept = t.unit(Some(&t.tree.east), "990102901", "江南区危化科", beacon_core::org::UnitLevel::Department).await;
+        let mut supervised = body(&t.tree.west);
+        supervised["department_id"] = json!(dept);
+        t.put(&city, &format!("/api/v1/enterprises/{enterprise}"), supervised).await.expect(StatusCode::OK);
+        assert_eq!((total(&t, &east, "open=true").await, total(&t, &west, "overdue=false").await), (Some(1), Some(1)));
     }
 
     async fn a_hidden_dangers_clock_reminds_then_raises_the_overdue_one_level_up(t: TestApp) {

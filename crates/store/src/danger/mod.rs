@@ -316,9 +316,9 @@ impl Store {
             "INSERT INTO hidden_dangers (id, number, enterprise_id, level, category, origin, \
              place, description, criterion, found_on, deadline, responsible_person, status, \
              plan, listed_level, listed_unit_id, listed_at, explanation, closed_at, \
-             closed_by_name, created_by_name, version, created_at, updated_at) VALUES ($1, $2, \
-             $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, NULL, NULL, '', $14, \
-             $15, $16, 1, $17, $17)",
+             closed_by_name, created_by_name, version, created_at, updated_at, unit_id, \
+             department_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+             NULL, NULL, NULL, NULL, '', $14, $15, $16, 1, $17, $17, $18, $19)",
         )
         .bind(id.clone())
         .bind(number.clone())
@@ -337,6 +337,8 @@ impl Store {
         .bind(closed.then(|| actor.name.clone()))
         .bind(actor.name.clone())
         .bind(to_millis(now))
+        .bind(e.unit_id.clone())
+        .bind(e.department_id.clone())
         .execute(&mut **tx)
         .await?;
         let data = json!({
@@ -397,7 +399,7 @@ impl Store {
             }
             if let Some(unit) = &filter.unit_id {
                 sql.push(
-                    " AND e.unit_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ",
+                    " AND h.unit_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ",
                 )
                 .bind(unit.clone())
                 .push(")");
@@ -419,12 +421,11 @@ impl Store {
             if filter.listed {
                 sql.push(" AND h.listed_level IS NOT NULL");
             }
-            reach.filter(sql);
+            // The ledger's own copy of each enterprise's territory and department (migration
+            // 0021): checked from the indexes the page is read from.
+            reach.filter_on(sql, "h.enterprise_id", "h.unit_id", "h.department_id");
         };
-        let mut count = Sql::new(
-            "SELECT COUNT(*) AS n FROM hidden_dangers h CROSS JOIN enterprises e \
-             WHERE e.id = h.enterprise_id",
-        );
+        let mut count = Sql::new("SELECT COUNT(*) AS n FROM hidden_dangers h WHERE 1 = 1");
         apply(&mut count);
         // Kept until the next write (the count cache): under a million rows a total costs
         // more than its page.

@@ -72,6 +72,17 @@ impl Reach {
         }
     }
 
+    /// The rule of [`Reach::filter`] over another table's copy of an enterprise's id,
+    /// territory and department (the hidden-danger ledger keeps them on every row).
+    pub(crate) fn filter_on(&self, sql: &mut Sql, enterprise: &str, unit: &str, department: &str) {
+        match self {
+            Reach::Scope(scope) => scope::filter_any(sql, scope, &[unit, department]),
+            Reach::Own(id) => {
+                sql.push(" AND ").push(enterprise).push(" = ").bind(id.clone().unwrap_or_default());
+            }
+        }
+    }
+
     /// Whether the caller is an enterprise working on its own record.
     pub fn is_own(&self) -> bool {
         matches!(self, Reach::Own(_))
