@@ -220,8 +220,9 @@ async fn fire_batch(
     let mut hops = Vec::new();
     let mut dangers = Vec::new();
     let mut claimed = 0;
+    let ours = store.claim_stages(&mut tx, stages).await?;
     for stage in stages {
-        if !store.claim_stage(&mut tx, stage).await? {
+        if !ours.contains(&stage.id) {
             continue;
         }
         claimed += 1;

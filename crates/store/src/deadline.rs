@@ -204,6 +204,43 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Claims several due stages inside `tx` in one statement, as [`Store::claim_stage`] claims
+    /// one: the ids of those this caller is the one to fire (the others were claimed meanwhile
+    /// by another instance, or finished). On PostgreSQL a statement per stage was a round trip
+    /// each: ten thousand overdue alerts spent a second on them.
+    pub async fn claim_stages(
+        &self,
+        tx: &mut Tx,
+        due: &[DueStage],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut claimed = std::collections::HashSet::new();
+        for chunk in due.chunks(250) {
+            let mut sql = crate::sql::Sql::new(
+                "UPDATE deadlines SET next_stage = next_stage + 1, updated_at = ",
+            );
+            sql.bind(to_millis(self.now())).push(", next_at = CASE id");
+            for stage in chunk {
+                sql.push(" WHEN ").bind(stage.id.clone()).push(" THEN ").bind(stage.next_at);
+            }
+            sql.push(" END WHERE done_at IS NULL AND (");
+            for (i, stage) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                sql.push("(id = ")
+                    .bind(stage.id.clone())
+                    .push(" AND next_stage = ")
+                    .bind(stage.index)
+                    .push(")");
+            }
+            sql.push(") RETURNING id");
+            for row in sql.fetch_all(&mut **tx).await? {
+                claimed.insert(row.try_get("id")?);
+            }
+        }
+        Ok(claimed)
+    }
+
     /// Deadlines still running, for tests and the operator.
     pub async fn pending_deadlines(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) AS n FROM deadlines WHERE next_at IS NOT NULL")

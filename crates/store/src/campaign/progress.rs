@@ -89,11 +89,19 @@ impl Store {
             "SELECT t.unit_id, t.sector, COUNT(*) AS targeted, SUM(CASE WHEN EXISTS \
              (SELECT 1 FROM inspections i WHERE i.campaign_id = t.campaign_id \
              AND i.enterprise_id = t.enterprise_id) THEN 1 ELSE 0 END) AS checked \
-             FROM campaign_targets t CROSS JOIN enterprises e \
-             WHERE e.id = t.enterprise_id AND t.removed_at IS NULL AND t.campaign_id = ",
+             FROM campaign_targets t",
         );
-        sql.bind(id.to_owned());
-        reach.filter(&mut sql);
+        // Every enterprise is in a whole tree's reach: no need to read one per target.
+        let whole = reach.is_whole();
+        if !whole {
+            sql.push(" CROSS JOIN enterprises e WHERE e.id = t.enterprise_id AND");
+        } else {
+            sql.push(" WHERE");
+        }
+        sql.push(" t.removed_at IS NULL AND t.campaign_id = ").bind(id.to_owned());
+        if !whole {
+            reach.filter(&mut sql);
+        }
         sql.push(" GROUP BY t.unit_id, t.sector");
         let mut cells: Vec<(String, String, ProgressRow)> = Vec::new();
         for r in sql.fetch_all(self.reader()).await? {
@@ -119,11 +127,17 @@ impl Store {
                  FROM inspections i JOIN inspection_findings f ON f.inspection_id = i.id \
                  JOIN hidden_dangers h ON h.id = f.danger_id \
                  JOIN campaign_targets t ON t.campaign_id = i.campaign_id \
-                 AND t.enterprise_id = i.enterprise_id CROSS JOIN enterprises e \
-                 WHERE e.id = i.enterprise_id AND t.removed_at IS NULL AND i.campaign_id = ",
-            )
-            .bind(id.to_owned());
-        reach.filter(&mut sql);
+                 AND t.enterprise_id = i.enterprise_id",
+            );
+        if !whole {
+            sql.push(" CROSS JOIN enterprises e WHERE e.id = i.enterprise_id AND");
+        } else {
+            sql.push(" WHERE");
+        }
+        sql.push(" t.removed_at IS NULL AND i.campaign_id = ").bind(id.to_owned());
+        if !whole {
+            reach.filter(&mut sql);
+        }
         sql.push(" GROUP BY t.unit_id, t.sector, h.level");
         for r in sql.fetch_all(self.reader()).await? {
             let n: i64 = r.try_get("n")?;

@@ -83,6 +83,15 @@ impl Reach {
         }
     }
 
+    /// Whether every enterprise is in reach (a regulator at the top of the tree, or the
+    /// system): a query may then skip the filter and the enterprise it would read.
+    pub(crate) fn is_whole(&self) -> bool {
+        matches!(
+            self,
+            Reach::Scope(Scope::Global) | Reach::Scope(Scope::Subtree { whole_tree: true, .. })
+        )
+    }
+
     /// Whether the caller is an enterprise working on its own record.
     pub fn is_own(&self) -> bool {
         matches!(self, Reach::Own(_))
