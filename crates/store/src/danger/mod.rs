@@ -430,23 +430,34 @@ impl Store {
         // Kept until the next write (the count cache): under a million rows a total costs
         // more than its page.
         let total = self.count(count).await?;
-        let mut sql = Sql::new(SELECT);
-        apply(&mut sql);
         // Only open ones asked for (or one open state): by deadline, read in order from the
         // open ones' index (or the state's) and stopped at the page's end. Otherwise the open
         // ones first by deadline, then the closed, the latest found first.
         let only_open = filter.open
             || filter.overdue
             || filter.status.is_some_and(|s| s != DangerStatus::Closed);
-        if only_open {
-            sql.push(" ORDER BY h.deadline, h.found_on DESC, h.id LIMIT ");
+        let order = if only_open {
+            " ORDER BY h.deadline, h.found_on DESC, h.id"
         } else {
-            sql.push(
-                " ORDER BY CASE WHEN h.status = 'closed' THEN 1 ELSE 0 END, CASE WHEN h.status \
-                 = 'closed' THEN '' ELSE h.deadline END, h.found_on DESC, h.id LIMIT ",
-            );
-        }
-        sql.bind(i64::from(page.per_page)).push(" OFFSET ").bind(page.offset());
+            " ORDER BY CASE WHEN h.status = 'closed' THEN 1 ELSE 0 END, CASE WHEN h.status \
+             = 'closed' THEN '' ELSE h.deadline END, h.found_on DESC, h.id"
+        };
+        // One statement: the page's ids first, as a materialized `WITH` read from the index
+        // alone (its size written in, so that PostgreSQL's generic plan expects a page), then
+        // their rows, enterprises and units. Reading whole rows while walking the index made
+        // PostgreSQL fetch thousands of rows for a township's page of twenty.
+        let mut sql =
+            Sql::new("WITH page AS MATERIALIZED (SELECT h.id FROM hidden_dangers h WHERE 1 = 1");
+        apply(&mut sql);
+        sql.push(order)
+            .push(&format!(" LIMIT {} OFFSET ", page.per_page))
+            .bind(page.offset())
+            .push(
+                ") SELECT h.*, e.name AS enterprise_name, u.name AS unit_name FROM page p \
+                 CROSS JOIN hidden_dangers h CROSS JOIN enterprises e CROSS JOIN units u \
+                 WHERE h.id = p.id AND e.id = h.enterprise_id AND u.id = e.unit_id",
+            )
+            .push(order);
         let rows = sql.fetch_all(self.reader()).await?;
         Ok(Page {
             items: rows.iter().map(|r| danger_of(r, today)).collect::<Result<_, _>>()?,
