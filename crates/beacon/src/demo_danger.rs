@@ -58,7 +58,7 @@ const PEOPLE: [&str; 6] = ["张建国", "李卫东", "王秀英", "刘志强", "
 
 /// Who takes a step: a demo account by its login (a regulator), or an enterprise's safety
 /// officer (no account of its own in the demo, except the bound enterprise's).
-async fn account(store: &Store, username: &str) -> Result<Actor> {
+pub(crate) async fn account(store: &Store, username: &str) -> Result<Actor> {
     let user =
         store.find_login(username).await?.with_context(|| format!("no demo user {username}"))?;
     Ok(Actor {

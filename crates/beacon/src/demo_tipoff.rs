@@ -5,7 +5,6 @@
 //! one found untrue and answered, and one still being verified. Skipped when tip-offs exist.
 
 use anyhow::{Context, Result};
-use beacon_core::audit::Actor;
 use beacon_core::clock::china_offset;
 use beacon_core::danger::{DangerCategory, DangerLevel, DangerOrigin};
 use beacon_core::page::PageRequest;
@@ -18,17 +17,7 @@ use beacon_store::enterprise::{Enterprise, EnterpriseFilter, Reach};
 use beacon_store::tipoff::{Conclusion, NewTipoff, TipoffFilter, TipoffStep};
 use chrono::{Days, Utc};
 
-async fn account(store: &Store, username: &str) -> Result<Actor> {
-    let user =
-        store.find_login(username).await?.with_context(|| format!("no demo user {username}"))?;
-    Ok(Actor {
-        user_id: Some(user.id),
-        name: user.display_name,
-        unit_id: Some(user.unit_id),
-        ip: None,
-        operator: false,
-    })
-}
+use crate::demo_danger::account;
 
 struct Sent {
     id: String,

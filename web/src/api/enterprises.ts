@@ -98,3 +98,9 @@ export function gradeTagType(grade: HazardGrade | null | undefined): 'danger' | 
     default: return 'info'
   }
 }
+
+/** Operating enterprises whose name or code holds `q`, for a picker (the first 20 in reach). */
+export async function searchEnterprises(q: string): Promise<{ id: string; name: string }[]> {
+  const page = await call(api.GET('/api/v1/enterprises', { params: { query: { q: q.trim() || undefined, status: 'operating', per_page: 20 } } }))
+  return page.items.map((e) => ({ id: e.id, name: e.name }))
+}

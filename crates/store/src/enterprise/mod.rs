@@ -64,12 +64,7 @@ pub enum Reach {
 impl Reach {
     /// Appends the rule to a query over `enterprises e`.
     pub(crate) fn filter(&self, sql: &mut Sql) {
-        match self {
-            Reach::Scope(scope) => scope::filter_any(sql, scope, &["e.unit_id", "e.department_id"]),
-            Reach::Own(id) => {
-                sql.push(" AND e.id = ").bind(id.clone().unwrap_or_default());
-            }
-        }
+        self.filter_on(sql, "e.id", "e.unit_id", "e.department_id");
     }
 
     /// The rule of [`Reach::filter`] over another table's copy of an enterprise's id,
