@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test'
 import { openAsInspector, signIn, signOut, watchForProblems } from './helpers'
 import { png } from './png'
+import { xlsx } from './xlsx'
 
 // A major hidden danger through the browser, on the demo's 临江港华化工有限公司: the city's
 // inspector records it from the enterprise's page; the enterprise's own account submits the
@@ -76,6 +77,7 @@ test('a major hidden danger goes from record through plan, listing and acceptanc
   await plan.getByTestId('plan-responsible').fill('吴安全员')
   await plan.getByTestId('plan-funds').locator('input').fill('86000')
   await plan.getByTestId('plan-contingency').fill('液氯泄漏现场处置方案，每班巡检两次')
+  await plan.getByTestId('plan-suspension-partial').click()
   const submitted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/plan'))
   await plan.getByTestId('plan-save').click()
   expect((await submitted).status()).toBe(200)
@@ -186,5 +188,49 @@ test('an inspector records an inspection in the field and a finding becomes a hi
   await expect(page.getByTestId('inspection-title')).toBeVisible()
   await page.goto(page.url() + '/print')
   await expect(page.getByTestId('record-enterprise')).toHaveText('临江港华化工有限公司')
+  expect(problems).toEqual([])
+})
+
+test('an inspector imports an office ledger and finds its hidden dangers on the ledger and the map', async ({ page }) => {
+  const problems = watchForProblems(page)
+  await signIn(page, 'inspector')
+  await expect(page.getByTestId('nav-home')).toBeVisible()
+  const found = await (await page.request.get('/api/v1/enterprises?q=临江港华化工')).json()
+  const uscc = found.items[0].uscc as string
+  await page.goto('/hazards')
+  await page.getByTestId('danger-import').click()
+  await expect(page).toHaveURL(/\/hazards\/import$/)
+  await expect(page.getByTestId('danger-import-hint')).toBeVisible()
+
+  // The office's own sheet: a title row, its own header words; one good row, one without its date.
+  const number = `老台账-${Date.now() % 100000}`
+  const file = xlsx([
+    ['临江港华化工隐患排查治理台账'],
+    ['隐患编号', '统一社会信用代码', '隐患等级', '隐患类别', '来源', '隐患部位', '隐患描述', '排查日期', '整改期限', '整改状态'],
+    [number, uscc, '一般', '现场管理类', '企业自查', '三号仓库', '导入的隐患：仓库货物堆放超高', dateIn(-5), dateIn(20), '整改中'],
+    [`${number}-2`, uscc, '一般', '现场管理类', '企业自查', '三号仓库', '没有发现日期', '', dateIn(20), '整改中'],
+  ])
+  await page.locator('.el-upload input[type=file]').setInputFiles({ name: '港华隐患台账.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: file })
+  await expect(page.getByTestId('import-status')).toHaveText('已预检', { timeout: 30_000 })
+  const table = page.getByTestId('import-problems')
+  await expect(table.locator('tbody tr')).toHaveCount(1)
+  await expect(table).toContainText('发现日期')
+  await page.getByTestId('import-commit').click()
+  await page.locator('.el-message-box').getByRole('button', { name: /确定|OK/ }).click()
+  await expect(page.getByTestId('import-status')).toHaveText('已导入', { timeout: 30_000 })
+
+  // On the ledger with its old number and its timeline; then on the dashboard's map.
+  await page.getByTestId('import-done').click()
+  await expect(page).toHaveURL(/\/hazards$/)
+  const ledger = await (await page.request.get(`/api/v1/hazards?enterprise=${found.items[0].id}&per_page=200`)).json()
+  const imported = ledger.items.find((d: { source_number: string }) => d.source_number === number)
+  expect(imported.number).toMatch(/^YH-/)
+  await page.goto(`/hazards/${imported.id}`)
+  await expect(page.getByTestId('danger-source-number')).toHaveText(number)
+  await expect(page.getByTestId('danger-state')).toHaveText('整改中')
+  await expect(page.getByTestId('danger-history')).toContainText('从原台账导入')
+  await page.goto('/hazards/stats')
+  await expect(page.getByTestId('danger-map').locator('.leaflet-interactive').first()).toBeVisible()
+  await expect(page.getByTestId('danger-map-counts')).toContainText('家企业有未销号隐患')
   expect(problems).toEqual([])
 })

@@ -17,7 +17,7 @@ const PAGES: Record<string, string[]> = {
   ],
   inspector: [
     '/', '/enterprises', '/enterprises/licences', '/enterprises/risk-points', '/enterprises/hazard-sources',
-    '/enterprises/hazard-substances', '/enterprises/import', 'enterprise', '/hazards', '/hazards/board', '/hazards/stats', 'hazard',
+    '/enterprises/hazard-substances', '/enterprises/import', 'enterprise', '/hazards', '/hazards/board', '/hazards/stats', '/hazards/import', 'hazard',
     '/inspections', '/inspections/new', '/checklists', 'inspection', '/campaigns', 'campaign', '/tipoffs', 'tipoff',
   ],
   enterprise: ['/', '/enterprises', 'enterprise', '/hazards', 'hazard', '/inspections', '/inspections/new', 'inspection'],

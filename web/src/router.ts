@@ -127,6 +127,10 @@ const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.hazardStats', permission: ['read_enterprises', 'own_enterprise'] },
       },
       {
+        path: 'hazards/import', name: 'hazard-import', component: () => import('./views/danger/DangerImportView.vue'),
+        meta: { title: 'nav.hazardImport', permission: 'manage_enterprises' },
+      },
+      {
         path: 'hazards/:id', name: 'hazard', component: () => import('./views/danger/DangerDetailView.vue'),
         meta: { title: 'nav.hazards', permission: ['read_enterprises', 'own_enterprise'] },
       },

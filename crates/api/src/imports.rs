@@ -14,6 +14,7 @@ use beacon_core::org::Permission;
 use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
 use beacon_export::sheet::{Lang, RowNote, annotated_xlsx, template_xlsx};
+use beacon_store::danger::{DANGER_IMPORT_COLUMNS, danger_import_samples};
 use beacon_store::enterprise::{
     ENTERPRISE_IMPORT_COLUMNS, LICENCE_IMPORT_COLUMNS, RISK_POINT_IMPORT_COLUMNS,
     enterprise_import_samples, licence_import_samples, risk_point_import_samples,
@@ -38,6 +39,7 @@ enum ImportKindName {
     Enterprises,
     Licences,
     RiskPoints,
+    HiddenDangers,
 }
 
 impl ImportKindName {
@@ -46,13 +48,17 @@ impl ImportKindName {
             "enterprises" => Ok(Self::Enterprises),
             "licences" => Ok(Self::Licences),
             "risk_points" => Ok(Self::RiskPoints),
+            "hidden_dangers" => Ok(Self::HiddenDangers),
             _ => Err(ApiError::field("kind", "unknown")),
         }
     }
 
     fn permission(self) -> Permission {
         match self {
-            Self::Enterprises | Self::Licences | Self::RiskPoints => Permission::ManageEnterprises,
+            // The ledger's regulators: the same right that records and accepts hidden dangers.
+            Self::Enterprises | Self::Licences | Self::RiskPoints | Self::HiddenDangers => {
+                Permission::ManageEnterprises
+            }
         }
     }
 
@@ -61,6 +67,7 @@ impl ImportKindName {
             Self::Enterprises => "enterprises",
             Self::Licences => "licences",
             Self::RiskPoints => "risk_points",
+            Self::HiddenDangers => "hidden_dangers",
         }
     }
 }
@@ -87,6 +94,9 @@ fn spawn_run(
             ImportKindName::RiskPoints => {
                 store.run_import(&actor, &id, store.risk_point_import(&scope, &actor), write).await
             }
+            ImportKindName::HiddenDangers => {
+                store.run_import(&actor, &id, store.danger_import(&scope, &actor, &id), write).await
+            }
         };
         if let Err(e) = result {
             tracing::error!(import = %id, error = %e, "import failed");
@@ -97,7 +107,7 @@ fn spawn_run(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
-    /// `enterprises`, `licences` or `risk_points`.
+    /// `enterprises`, `licences`, `risk_points` or `hidden_dangers`.
     pub kind: String,
     /// The file's name as the user chose it.
     #[serde(default)]
@@ -255,6 +265,11 @@ async fn import_template(
             &RISK_POINT_IMPORT_COLUMNS[..],
             risk_point_import_samples(),
         ),
+        ImportKindName::HiddenDangers => (
+            if lang == Lang::En { "Hidden dangers" } else { "隐患台账" },
+            &DANGER_IMPORT_COLUMNS[..],
+            danger_import_samples(),
+        ),
     };
     let bytes = template_xlsx(sheet, columns, &samples, lang).map_err(ApiError::internal)?;
     Ok(download(&format!("{}-template.xlsx", kind.name()), XLSX, bytes))
@@ -392,6 +407,20 @@ fn problem_text(code: &str, lang: Lang) -> String {
         ("licence_withdrawn", "该证照已注销，不能导入修改", "the licence was withdrawn"),
         ("before_issued", "有效期须晚于发证日期", "must be after the issue date"),
         ("not_on_scale", "不是该量表上的取值", "not a value of the scale"),
+        ("in_future", "不能晚于今天", "cannot be later than today"),
+        ("before_found", "不能早于发现日期", "cannot be before the day it was found"),
+        (
+            "major_plan_first",
+            "重大隐患须先有获批的治理方案，只能导入为整改中或已销号",
+            "a major one needs an approved plan first: import it as open or closed",
+        ),
+        ("not_closed", "未销号的隐患不应填写此项", "leave empty for one not closed"),
+        (
+            "danger_differs",
+            "台账中已有此隐患且此项不同，请在隐患页面办理",
+            "already on the ledger with another value here; change it on its page",
+        ),
+        ("danger_closed", "该隐患已销号，不能导入修改", "the hidden danger is closed"),
     ];
     TABLE.iter().find(|(c, _, _)| *c == code).map_or_else(
         || code.to_owned(),

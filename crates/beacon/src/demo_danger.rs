@@ -4,15 +4,18 @@
 //! judged by the chemicals criteria (安监总管三〔2017〕121号, items confirmed in
 //! docs/research/hazard-criteria.md), and two listed for supervision: one by the city at
 //! 临江港华化工有限公司 under an approved plan, one by 江南区 past its plan's deadline; and
-//! about sixty inspections of the last three months whose findings became hidden dangers in
-//! part. Every step goes through the store's rules, as a user's would. Deterministic; skipped
+//! three hundred inspections of the last three months whose findings became hidden dangers in
+//! part, a third of them at hazardous-chemical enterprises (the running campaign's checks in its
+//! two months). Every step goes through the store's rules, as a user's would. Deterministic; skipped
 //! when hidden dangers exist.
 
 use anyhow::{Context, Result};
 use beacon_core::audit::Actor;
 use beacon_core::campaign::{CampaignStage, StageDates};
 use beacon_core::clock::china_offset;
-use beacon_core::danger::{DangerCategory, DangerLevel, DangerOrigin, Party, TreatmentPlan};
+use beacon_core::danger::{
+    DangerCategory, DangerLevel, DangerOrigin, Party, Suspension, TreatmentPlan,
+};
 use beacon_core::enterprise::industry::SECTORS;
 use beacon_core::inspection::InspectionKind;
 use beacon_core::page::PageRequest;
@@ -25,6 +28,8 @@ use beacon_store::inspection::{FindingDanger, FindingWrite, InspectionWrite};
 use chrono::{Days, NaiveDate, Utc};
 
 const COUNT: usize = 240;
+/// Inspections of the last three months.
+const INSPECTIONS: usize = 300;
 
 /// General ones: (category, where, what).
 const GENERAL: [(DangerCategory, &str, &str); 12] = [
@@ -142,6 +147,7 @@ impl Seeder<'_> {
                 funds_fen: (50_000 + (n as i64 % 7) * 12_000) * 100,
                 deadline,
                 contingency_plan: "整改期间落实专人值守和每班巡检，现场配备应急处置器材".to_owned(),
+                suspension: Some(Suspension::Partial),
             };
             act(&own, Party::Enterprise, DangerStep::SubmitPlan { plan }).await?;
             if stage != Stage::PlanSubmitted {
@@ -314,7 +320,7 @@ const FINDINGS: [(&str, &str); 6] = [
     ("楼梯间", "疏散通道堆放杂物"),
 ];
 
-/// About sixty inspections over the last three months: law-enforcement inspections by the
+/// Three hundred inspections over the last three months: law-enforcement inspections by the
 /// city's and 江南区's inspectors (the chemicals checklist at hazardous-chemical enterprises,
 /// its major items found now and then), and self-inspections of the bound enterprise. Every
 /// other finding is made a hidden danger, as an inspector would. The number recorded.
@@ -330,14 +336,16 @@ async fn seed_inspections(
     let district = account(store, "jiangnan.inspector").await?;
     let campaign = seed_campaign(seeder).await?;
     let mut count = 0;
-    for n in 0..60usize {
+    for n in 0..INSPECTIONS {
         let chemical = n % 3 == 0 && !chemicals.is_empty();
         let e = match (n, ganghua) {
             (0, Some(g)) => g,
             _ if chemical => chemicals[(n / 3) % chemicals.len()],
             _ => &enterprises[(n * 53 + 11) % enterprises.len()],
         };
-        let inspected_on = seeder.today - Days::new((n as u64 * 3) % 90);
+        // Every day of the last ninety: 7 and 90 share no factor.
+        let days_ago = (n as u64 * 7) % 90;
+        let inspected_on = seeder.today - Days::new(days_ago);
         let mut findings = Vec::new();
         let checklist = if chemical || n == 0 { chemical_list } else { None };
         if let Some(list) = checklist {
@@ -347,7 +355,7 @@ async fn seed_inspections(
             } else {
                 14
             });
-            if let (Some(item), true) = (item, n % 6 == 0) {
+            if let (Some(item), true) = (item, n % 18 == 0) {
                 findings.push(FindingWrite {
                     item_id: Some(item.id.clone()),
                     place: "罐区".to_owned(),
@@ -372,7 +380,7 @@ async fn seed_inspections(
             (&seeder.inspector, vec![seeder.inspector.name.clone(), "周执法".to_owned()])
         };
         // The chemical enterprises' checks of the last two months are the campaign's.
-        let in_campaign = chemical && n != 0 && (n as u64 * 3) % 90 < 60;
+        let in_campaign = chemical && n != 0 && days_ago < 60;
         let write = InspectionWrite {
             enterprise_id: e.id.clone(),
             kind: if in_campaign { InspectionKind::Campaign } else { InspectionKind::Enforcement },

@@ -237,6 +237,101 @@ pub fn transition(
     }
 }
 
+/// How an office's own hidden-danger ledger (隐患排查治理台账) says where one stands, as an import
+/// reads it: still being rectified, fixed and waiting for acceptance, or closed off (销号).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerState {
+    Open,
+    AwaitingAcceptance,
+    Closed,
+}
+
+/// The words office ledgers write, read without spaces; none when the cell says something else.
+pub mod ledger_words {
+    use super::{DangerCategory, DangerLevel, DangerOrigin, LedgerState};
+
+    fn squeeze(text: &str) -> String {
+        text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase()
+    }
+
+    /// 一般 / 一般隐患 / 一般事故隐患, 重大 / 重大隐患 / 重大事故隐患 (or the API's names).
+    pub fn level(text: &str) -> Option<DangerLevel> {
+        match squeeze(text).as_str() {
+            "一般" | "一般隐患" | "一般事故隐患" | "general" => {
+                Some(DangerLevel::General)
+            }
+            "重大" | "重大隐患" | "重大事故隐患" | "major" => Some(DangerLevel::Major),
+            _ => None,
+        }
+    }
+
+    /// 基础管理(类) and 现场管理(类).
+    pub fn category(text: &str) -> Option<DangerCategory> {
+        match squeeze(text).as_str() {
+            "基础管理" | "基础管理类" | "管理类" | "management" => {
+                Some(DangerCategory::Management)
+            }
+            "现场管理" | "现场管理类" | "现场类" | "site" => Some(DangerCategory::Site),
+            _ => None,
+        }
+    }
+
+    /// How it was found: an inspection, the enterprise's own check, a campaign, a tip-off, an
+    /// incident's investigation.
+    pub fn origin(text: &str) -> Option<DangerOrigin> {
+        match squeeze(text).as_str() {
+            "执法检查" | "监督检查" | "检查" | "监管检查" | "inspection" => {
+                Some(DangerOrigin::Inspection)
+            }
+            "企业自查" | "自查" | "自查自报" | "self_inspection" => {
+                Some(DangerOrigin::SelfInspection)
+            }
+            "专项整治" | "专项整治检查" | "专项检查" | "campaign" => {
+                Some(DangerOrigin::Campaign)
+            }
+            "举报" | "群众举报" | "投诉举报" | "tipoff" => Some(DangerOrigin::Tipoff),
+            "事故调查" | "incident_investigation" => Some(DangerOrigin::IncidentInvestigation),
+            _ => None,
+        }
+    }
+
+    /// 整改中 (or 未整改, 待整改, 正在整改), 待验收 (已整改待验收), 已销号 (已整改, 已验收, 已完成,
+    /// 已闭环).
+    pub fn state(text: &str) -> Option<LedgerState> {
+        match squeeze(text).as_str() {
+            "整改中" | "未整改" | "待整改" | "正在整改" | "open" => {
+                Some(LedgerState::Open)
+            }
+            "待验收" | "已整改待验收" | "整改完成待验收" | "awaiting_acceptance" => {
+                Some(LedgerState::AwaitingAcceptance)
+            }
+            "已销号" | "销号" | "已整改" | "已验收" | "已完成" | "已闭环" | "closed" => {
+                Some(LedgerState::Closed)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The state an imported hidden danger takes: an open general one is being rectified, an open
+/// major one waits for its plan (the five implementations are entered in Beacon, where they are
+/// checked); a major one cannot wait for acceptance without an approved plan
+/// (`major_plan_first`).
+pub fn imported_status(
+    level: DangerLevel,
+    state: LedgerState,
+) -> Result<DangerStatus, &'static str> {
+    match (level, state) {
+        (DangerLevel::General, LedgerState::Open) => Ok(DangerStatus::Rectifying),
+        (DangerLevel::Major, LedgerState::Open) => Ok(DangerStatus::AwaitingPlan),
+        (DangerLevel::General, LedgerState::AwaitingAcceptance) => {
+            Ok(DangerStatus::AwaitingAcceptance)
+        }
+        (DangerLevel::Major, LedgerState::AwaitingAcceptance) => Err("major_plan_first"),
+        (_, LedgerState::Closed) => Ok(DangerStatus::Closed),
+    }
+}
+
 /// Whether an open hidden danger is past its deadline on `today` (the deadline day itself is
 /// still in time: it ends at 24:00).
 pub fn is_overdue(status: DangerStatus, deadline: NaiveDate, today: NaiveDate) -> bool {
@@ -269,7 +364,23 @@ pub fn earliest_found_on() -> NaiveDate {
 /// Funds of a plan: at most a hundred billion yuan, in fen.
 pub const MAX_FUNDS_FEN: i64 = 100_000_000_000 * 100;
 
-/// A major hidden danger's treatment plan: the five implementations (五落实), each required.
+/// How production goes on while a major hidden danger is treated (原安监总局令第16号 第十五条:
+/// stopped in whole or in part where its treatment requires it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Suspension {
+    /// 全部停产停业.
+    Whole,
+    /// 局部停产停业: the installation or area concerned.
+    Partial,
+    /// Production goes on; the measures say how it is kept safe meanwhile.
+    Continues,
+}
+
+names!(Suspension { Whole => "whole", Partial => "partial", Continues => "continues" });
+
+/// A major hidden danger's treatment plan: the five implementations (五落实), each required,
+/// and whether production stops meanwhile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TreatmentPlan {
@@ -283,6 +394,10 @@ pub struct TreatmentPlan {
     pub deadline: NaiveDate,
     /// 预案落实: the contingency plan while the danger lasts.
     pub contingency_plan: String,
+    /// 停产停业 while it is treated: required in a new plan (plans written before it was asked
+    /// for have none).
+    #[serde(default)]
+    pub suspension: Option<Suspension>,
 }
 
 impl TreatmentPlan {
@@ -304,6 +419,9 @@ impl TreatmentPlan {
         }
         if let Err(code) = check_deadline(found_on, self.deadline) {
             errors.add("deadline", code);
+        }
+        if self.suspension.is_none() {
+            errors.add("suspension", "required");
         }
         errors.into_result().map(|()| self)
     }
@@ -462,6 +580,7 @@ mod tests {
             funds_fen: 12_000_000,
             deadline: day(20),
             contingency_plan: "泄漏应急处置方案".into(),
+            suspension: Some(Suspension::Partial),
         };
         let ok = plan.clone().validate(day(1)).unwrap();
         assert_eq!(ok.measures, "停产更换泄压装置");
@@ -471,13 +590,49 @@ mod tests {
             funds_fen: 0,
             deadline: day(1),
             contingency_plan: String::new(),
+            suspension: None,
         };
         let errors = missing.validate(day(2)).unwrap_err();
-        for field in ["measures", "responsible_person", "funds_fen", "contingency_plan"] {
+        for field in
+            ["measures", "responsible_person", "funds_fen", "contingency_plan", "suspension"]
+        {
             assert_eq!(errors.get(field), Some("required"), "{field}: {errors}");
         }
         assert_eq!(errors.get("deadline"), Some("before_found"));
         let costly = TreatmentPlan { funds_fen: MAX_FUNDS_FEN + 1, ..plan };
         assert_eq!(costly.validate(day(1)).unwrap_err().get("funds_fen"), Some("out_of_range"));
+    }
+
+    #[test]
+    fn ledgers_are_read_in_their_own_words() {
+        use super::ledger_words::{category, level, origin, state};
+        assert_eq!(level(" 重大事故隐患 "), Some(DangerLevel::Major));
+        assert_eq!(level("一般 隐患"), Some(DangerLevel::General));
+        assert_eq!(level("较大"), None);
+        assert_eq!(category("现场管理类"), Some(DangerCategory::Site));
+        assert_eq!(category("基础管理"), Some(DangerCategory::Management));
+        assert_eq!(origin("企业自查"), Some(DangerOrigin::SelfInspection));
+        assert_eq!(origin("群众举报"), Some(DangerOrigin::Tipoff));
+        assert_eq!(origin("巡查"), None);
+        assert_eq!(state("已整改"), Some(LedgerState::Closed));
+        assert_eq!(state("已整改待验收"), Some(LedgerState::AwaitingAcceptance));
+        assert_eq!(state("未整改"), Some(LedgerState::Open));
+        assert_eq!(state(""), None);
+    }
+
+    #[test]
+    fn an_imported_major_one_waits_for_its_plan() {
+        use DangerLevel::*;
+        assert_eq!(imported_status(General, LedgerState::Open), Ok(DangerStatus::Rectifying));
+        assert_eq!(imported_status(Major, LedgerState::Open), Ok(DangerStatus::AwaitingPlan));
+        assert_eq!(
+            imported_status(General, LedgerState::AwaitingAcceptance),
+            Ok(DangerStatus::AwaitingAcceptance)
+        );
+        assert_eq!(
+            imported_status(Major, LedgerState::AwaitingAcceptance),
+            Err("major_plan_first")
+        );
+        assert_eq!(imported_status(Major, LedgerState::Closed), Ok(DangerStatus::Closed));
     }
 }

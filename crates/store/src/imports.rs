@@ -12,6 +12,7 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use beacon_core::audit::{Actor, NewAuditRecord, Outcome};
+use beacon_core::error::ValidationErrors;
 use beacon_core::id::new_id;
 use beacon_core::page::PageRequest;
 use beacon_core::scope::Scope;
@@ -88,6 +89,44 @@ pub trait ImportKind: Send {
     }
 }
 
+/// A column of a kind's template (`key` as its rows name it, the Chinese and English headers,
+/// the other headers offices write, whether a row must fill it, and the hint under it).
+pub const fn column(
+    key: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    aliases: &'static [&'static str],
+    required: bool,
+    hint: (&'static str, &'static str),
+) -> Column {
+    Column { key, zh, en, aliases, required, hint }
+}
+
+/// A date cell, with its problem added when unreadable.
+pub fn date_in(
+    row: &Row<'_>,
+    key: &str,
+    problems: &mut Vec<(String, String)>,
+) -> Option<chrono::NaiveDate> {
+    match row.date(key) {
+        Ok(d) => d,
+        Err(code) => {
+            problems.push((key.to_owned(), code.to_owned()));
+            None
+        }
+    }
+}
+
+/// Adds a write's validation errors to a row's problems, except for fields the row already has
+/// a problem with (a unit reported unresolved is not reported again as missing).
+pub fn add_errors(problems: &mut Vec<(String, String)>, errors: &ValidationErrors) {
+    for (field, code) in errors.fields() {
+        if !problems.iter().any(|(f, _)| f == field) {
+            problems.push((field.clone(), code.clone()));
+        }
+    }
+}
+
 /// Rows handed to [`ImportKind::apply_chunk`] at once.
 pub const CHUNK: usize = 1_000;
 
@@ -107,7 +146,7 @@ pub struct ImportProblem {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Import {
     pub id: String,
-    /// `enterprises`, `licences`, `risk_points`.
+    /// `enterprises`, `licences`, `risk_points`, `hidden_dangers`.
     pub kind: String,
     pub file_name: String,
     pub file_size: i64,

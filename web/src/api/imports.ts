@@ -4,8 +4,9 @@ import { ApiError, type ErrorBody, type Schemas } from './client'
 
 export type Import = Schemas['Import']
 export type ImportProblem = Schemas['ImportProblem']
-export type ImportKind = 'enterprises' | 'licences' | 'risk_points'
-export const IMPORT_KINDS: ImportKind[] = ['enterprises', 'licences', 'risk_points']
+export type ImportKind = 'enterprises' | 'licences' | 'risk_points' | 'hidden_dangers'
+/** What the register's import page offers; the hidden-danger ledger has its own. */
+export const REGISTER_IMPORT_KINDS: ImportKind[] = ['enterprises', 'licences', 'risk_points']
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 

@@ -1961,6 +1961,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hazards/map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The dashboard's map: located enterprises with open hidden dangers in reach, each with its
+         *     open, major, overdue and listed counts (clusters when a viewport holds too many).
+         */
+        get: operations["danger_map"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hazards/{id}": {
         parameters: {
             query?: never;
@@ -3545,6 +3565,8 @@ export interface components {
             closed_at?: string | null;
             closed_by_name?: string | null;
             created_by_name: string;
+            /** @description The number an office's own ledger gave it, when it was imported from one (原台账编号). */
+            source_number: string;
             /** Format: int64 */
             version: number;
             /** Format: date-time */
@@ -3568,6 +3590,53 @@ export interface components {
          * @enum {string}
          */
         DangerLevel: "general" | "major";
+        DangerMap: {
+            points: components["schemas"]["DangerMapPoint"][];
+            clusters: components["schemas"]["DangerMapCluster"][];
+            /**
+             * Format: int64
+             * @description Enterprises with open hidden dangers (of the filter) that have no point.
+             */
+            unlocated: number;
+        };
+        /** @description Enterprises close together on the screen, as one marker. */
+        DangerMapCluster: {
+            /**
+             * Format: double
+             * @description The mean of its enterprises' points.
+             */
+            lon: number;
+            /** Format: double */
+            lat: number;
+            /**
+             * Format: int64
+             * @description Enterprises in it.
+             */
+            enterprises: number;
+            counts: components["schemas"]["DangerMapCounts"];
+        };
+        /** @description Open hidden dangers of a group (an enterprise, or a cluster of them). */
+        DangerMapCounts: {
+            /** Format: int64 */
+            open: number;
+            /** Format: int64 */
+            major: number;
+            /** Format: int64 */
+            overdue: number;
+            /** Format: int64 */
+            listed: number;
+        };
+        /** @description An enterprise with open hidden dangers. */
+        DangerMapPoint: {
+            /** @description The enterprise. */
+            id: string;
+            name: string;
+            /** Format: double */
+            lon: number;
+            /** Format: double */
+            lat: number;
+            counts: components["schemas"]["DangerMapCounts"];
+        };
         DangerMonth: {
             /**
              * Format: int32
@@ -4363,7 +4432,7 @@ export interface components {
         HopStatus: "pending" | "done" | "late" | "overdue";
         Import: {
             id: string;
-            /** @description `enterprises`, `licences`, `risk_points`. */
+            /** @description `enterprises`, `licences`, `risk_points`, `hidden_dangers`. */
             kind: string;
             file_name: string;
             /** Format: int64 */
@@ -4807,6 +4876,8 @@ export interface components {
                 closed_at?: string | null;
                 closed_by_name?: string | null;
                 created_by_name: string;
+                /** @description The number an office's own ledger gave it, when it was imported from one (原台账编号). */
+                source_number: string;
                 /** Format: int64 */
                 version: number;
                 /** Format: date-time */
@@ -4929,7 +5000,7 @@ export interface components {
         Page_Import: {
             items: {
                 id: string;
-                /** @description `enterprises`, `licences`, `risk_points`. */
+                /** @description `enterprises`, `licences`, `risk_points`, `hidden_dangers`. */
                 kind: string;
                 file_name: string;
                 /** Format: int64 */
@@ -5909,6 +5980,12 @@ export interface components {
              */
             version?: number | null;
         };
+        /**
+         * @description How production goes on while a major hidden danger is treated (原安监总局令第16号 第十五条:
+         *     stopped in whole or in part where its treatment requires it).
+         * @enum {string}
+         */
+        Suspension: "whole" | "partial" | "continues";
         Swap: {
             id: string;
             unit_id: string;
@@ -6084,7 +6161,10 @@ export interface components {
             unit_id: string;
             reason: string;
         };
-        /** @description A major hidden danger's treatment plan: the five implementations (五落实), each required. */
+        /**
+         * @description A major hidden danger's treatment plan: the five implementations (五落实), each required,
+         *     and whether production stops meanwhile.
+         */
         TreatmentPlan: {
             /** @description 措施落实: what will be done, and how production is suspended meanwhile. */
             measures: string;
@@ -6102,6 +6182,7 @@ export interface components {
             deadline: string;
             /** @description 预案落实: the contingency plan while the danger lasts. */
             contingency_plan: string;
+            suspension?: null | components["schemas"]["Suspension"];
         };
         Unit: {
             id: string;
@@ -11945,6 +12026,57 @@ export interface operations {
             };
         };
     };
+    danger_map: {
+        parameters: {
+            query?: {
+                /** @description Hidden dangers of enterprises in this unit's territory (unit id; the unit and beneath). */
+                unit?: string;
+                level?: components["schemas"]["DangerLevel"];
+                /** @description Only enterprises with overdue ones. */
+                overdue?: boolean;
+                /**
+                 * @description The part of the map shown, `min_lon,min_lat,max_lon,max_lat`; with `zoom`, a viewport
+                 *     with more than 2,000 such enterprises answers clusters instead of points.
+                 */
+                bbox?: string;
+                /** @description Leaflet's zoom level of the view (0–22), with `bbox`. */
+                zoom?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DangerMap"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description the caller does not read the register */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unit: invalid`, `bbox: invalid`, `zoom: out_of_range`… */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_danger: {
         parameters: {
             query?: never;
@@ -14300,7 +14432,7 @@ export interface operations {
     upload_import: {
         parameters: {
             query: {
-                /** @description `enterprises`, `licences` or `risk_points`. */
+                /** @description `enterprises`, `licences`, `risk_points` or `hidden_dangers`. */
                 kind: string;
                 /** @description The file's name as the user chose it. */
                 name?: string;

@@ -6,7 +6,7 @@ function danger(over: Partial<Danger>): Danger {
     id: 'h1', number: 'YH-990102001-2026-00001', enterprise_id: 'e1', enterprise_name: '临江甲化工', unit_name: '凤城街道',
     level: 'general', category: 'site', origin: 'inspection', place: '罐区', description: '液位计失效', criterion: '',
     found_on: '2026-12-01', deadline: '2026-12-31', responsible_person: '', status: 'rectifying', overdue: false,
-    explanation: '', created_by_name: '陈检查', version: 1, created_at: '2026-12-01T00:00:00Z', updated_at: '2026-12-01T00:00:00Z',
+    explanation: '', created_by_name: '陈检查', source_number: '', version: 1, created_at: '2026-12-01T00:00:00Z', updated_at: '2026-12-01T00:00:00Z',
     ...over,
   }
 }

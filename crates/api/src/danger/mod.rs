@@ -182,6 +182,7 @@ async fn dangers_xlsx(
                 Cell::from(funds),
                 Cell::from(d.closed_at.map(|t| local_date(t).format("%Y-%m-%d").to_string())),
                 Cell::from(d.closed_by_name),
+                Cell::from(d.source_number),
             ]
         })
         .collect();
@@ -205,6 +206,7 @@ async fn dangers_xlsx(
             "Funds (CNY)",
             "Closed on",
             "Accepted by",
+            "Ledger number",
         ]
     } else {
         &[
@@ -226,6 +228,7 @@ async fn dangers_xlsx(
             "治理资金（元）",
             "销号日期",
             "验收人",
+            "原台账编号",
         ]
     };
     let title = if en { "Hidden-danger ledger" } else { "隐患排查治理台账" };
@@ -433,6 +436,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_dangers, create_danger))
         .routes(routes!(dangers_xlsx))
         .routes(routes!(stats::danger_stats))
+        .routes(routes!(stats::danger_map))
         .routes(routes!(get_danger))
         .routes(routes!(danger_history))
         .routes(routes!(submit_plan))

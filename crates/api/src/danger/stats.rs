@@ -2,16 +2,17 @@
 
 use axum::Json;
 use axum::extract::State;
+use beacon_core::danger::DangerLevel;
 use beacon_core::error::ValidationErrors;
 use beacon_core::org::UnitLevel;
 use beacon_core::scope::Scope;
 use beacon_store::StoreError;
-use beacon_store::danger::{DangerStats, DangerStatsFilter};
+use beacon_store::danger::{DangerMap, DangerMapFilter, DangerStats, DangerStatsFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::enterprise::acting;
+use crate::enterprise::{acting, optional_id, viewport};
 use crate::http::{ApiError, ApiQuery, ApiResult, ErrorBody};
 use crate::org::{Principal, check_id};
 
@@ -60,4 +61,39 @@ pub(super) async fn danger_stats(
     };
     let filter = DangerStatsFilter { year: q.year, unit_id };
     Ok(Json(store.danger_stats(&reach, &filter).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DangerMapParams {
+    /// Hidden dangers of enterprises in this unit's territory (unit id; the unit and beneath).
+    pub unit: Option<String>,
+    pub level: Option<DangerLevel>,
+    /// Only enterprises with overdue ones.
+    pub overdue: Option<bool>,
+    /// The part of the map shown, `min_lon,min_lat,max_lon,max_lat`; with `zoom`, a viewport
+    /// with more than 2,000 such enterprises answers clusters instead of points.
+    pub bbox: Option<String>,
+    /// Leaflet's zoom level of the view (0–22), with `bbox`.
+    pub zoom: Option<f64>,
+}
+
+/// The dashboard's map: located enterprises with open hidden dangers in reach, each with its
+/// open, major, overdue and listed counts (clusters when a viewport holds too many).
+#[utoipa::path(get, path = "/hazards/map", tag = "hazard", params(DangerMapParams),
+    responses((status = 200, body = DangerMap),
+        (status = 403, description = "the caller does not read the register", body = ErrorBody),
+        (status = 422, description = "`unit: invalid`, `bbox: invalid`, `zoom: out_of_range`…", body = ErrorBody)))]
+pub(super) async fn danger_map(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<DangerMapParams>,
+) -> ApiResult<Json<DangerMap>> {
+    let (reach, _) = acting(&state, &principal).await?;
+    let mut errors = ValidationErrors::new();
+    let unit_id = optional_id(&mut errors, "unit", q.unit.as_deref());
+    errors.into_result()?;
+    let view = viewport(q.bbox.as_deref(), q.zoom)?;
+    let filter = DangerMapFilter { unit_id, level: q.level, overdue: q.overdue.unwrap_or(false) };
+    Ok(Json(state.store().danger_map(&reach, &filter, view).await?))
 }

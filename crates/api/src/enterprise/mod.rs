@@ -517,7 +517,7 @@ pub struct RiskMapParams {
 }
 
 /// The viewport of `bbox` and `zoom`, both or neither.
-fn viewport(bbox: Option<&str>, zoom: Option<f64>) -> ApiResult<Option<Viewport>> {
+pub(crate) fn viewport(bbox: Option<&str>, zoom: Option<f64>) -> ApiResult<Option<Viewport>> {
     let (bbox, zoom) = match (bbox, zoom) {
         (None, None) => return Ok(None),
         (Some(b), Some(z)) => (b, z),

@@ -78,11 +78,14 @@ backend_tests! {
         let plan = |funds: i64| json!({
             "measures": "停用储罐，加装高液位报警和联锁", "responsible_person": "王安全",
             "funds_fen": funds, "deadline": (today + Days::new(20)).to_string(),
-            "contingency_plan": "储罐泄漏现场处置方案",
+            "contingency_plan": "储罐泄漏现场处置方案", "suspension": "partial",
         });
         let fix = json!({ "kind": "fix", "text": "已加装" });
         assert_eq!(t.post(&own, &format!("{path}/reports"), fix.clone()).await.code(), "plan_not_approved");
         assert_eq!(t.post(&own, &format!("{path}/plan"), plan(0)).await.json()["fields"]["funds_fen"], "required");
+        let mut running = plan(800_000);
+        running.as_object_mut().unwrap().remove("suspension");
+        assert_eq!(t.post(&own, &format!("{path}/plan"), running).await.json()["fields"]["suspension"], "required");
         t.post(&west, &format!("{path}/plan"), plan(800_000)).await.expect(StatusCode::NOT_FOUND);
         t.post(&own, &format!("{path}/plan"), plan(800_000)).await.expect(StatusCode::OK);
         let approve = json!({ "approve": true });
@@ -366,5 +369,69 @@ backend_tests! {
         assert_eq!(t.get(&city, "/api/v1/hazards/stats?year=1999").await.json()["fields"]["year"], "out_of_range");
         let nowhere = format!("/api/v1/hazards/stats?year={year}&unit=00000000-0000-7000-8000-000000000000");
         assert_eq!(t.get(&city, &nowhere).await.json()["fields"]["unit"], "not_found");
+    }
+}
+
+backend_tests! {
+    async fn the_dashboard_map_counts_each_enterprises_open_hidden_dangers_in_reach(t: TestApp) {
+        let inspector = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
+        let west = t.signed_in("west.inspector", &t.tree.west, &[Role::Inspector]).await;
+        let register = |uscc: &str, located: bool| {
+            let mut body = json!({
+                "uscc": uscc, "name": format!("企业{uscc}"), "unit_id": t.tree.town,
+                "section": "C", "sector": "hazardous_chemicals",
+            });
+            if located {
+                body["lon"] = json!(118.2);
+                body["lat"] = json!(30.6);
+            }
+            body
+        };
+        let located = t.post(&inspector, "/api/v1/enterprises", register("91350100M000100Y43", true)).await;
+        let located = located.expect(StatusCode::CREATED).json()["id"].as_str().unwrap().to_owned();
+        let unlocated = t.post(&inspector, "/api/v1/enterprises", register("91110000802100433B", false)).await;
+        let unlocated = unlocated.expect(StatusCode::CREATED).json()["id"].as_str().unwrap().to_owned();
+        let today = t.clock.now().date_naive();
+        let record = |enterprise: &str, level: &str, found: u64, due: u64| json!({
+            "enterprise_id": enterprise, "level": level, "category": "site", "origin": "inspection",
+            "place": "罐区", "description": "液位计失效", "criterion": "第十五条",
+            "found_on": (today - Days::new(found)).to_string(),
+            "deadline": (today - Days::new(found) + Days::new(due)).to_string(),
+        });
+        for body in [
+            record(&located, "major", 0, 30),
+            record(&located, "general", 10, 5),
+            record(&located, "general", 0, 10),
+            record(&unlocated, "general", 0, 10),
+        ] {
+            t.post(&inspector, "/api/v1/hazards", body).await.expect(StatusCode::CREATED);
+        }
+        // A closed one is off the map.
+        let fixed = t.post(&inspector, "/api/v1/hazards", json!({
+            "enterprise_id": located, "level": "general", "category": "site", "origin": "inspection",
+            "place": "车间", "description": "当场整改", "found_on": today.to_string(),
+            "deadline": today.to_string(), "fixed_on_spot": true,
+        })).await;
+        assert_eq!(fixed.expect(StatusCode::CREATED).json()["status"], "closed");
+
+        let map = t.get(&inspector, "/api/v1/hazards/map").await.json();
+        assert_eq!(map["points"].as_array().unwrap().len(), 1, "{map}");
+        let point = &map["points"][0];
+        assert_eq!(point["id"], located.as_str());
+        assert_eq!(point["counts"], json!({ "open": 3, "major": 1, "overdue": 1, "listed": 0 }));
+        assert_eq!(map["unlocated"], 1);
+        let major = t.get(&inspector, "/api/v1/hazards/map?level=major").await.json();
+        assert_eq!(major["points"][0]["counts"]["open"], 1);
+        assert_eq!(major["unlocated"], 0);
+        let late = t.get(&inspector, "/api/v1/hazards/map?overdue=true").await.json();
+        assert_eq!(late["points"][0]["counts"]["open"], 1);
+        // A viewport elsewhere holds nothing; a bad one is refused by field.
+        let away = t.get(&inspector, "/api/v1/hazards/map?bbox=100,20,101,21&zoom=10").await.json();
+        assert_eq!(away["points"].as_array().unwrap().len(), 0);
+        assert_eq!(t.get(&inspector, "/api/v1/hazards/map?bbox=118,30,119,31").await.json()["fields"]["zoom"], "required");
+        assert_eq!(t.get(&inspector, "/api/v1/hazards/map?unit=..").await.json()["fields"]["unit"], "invalid");
+        // The west's map has none of them.
+        let theirs = t.get(&west, "/api/v1/hazards/map").await.json();
+        assert_eq!((theirs["points"].as_array().unwrap().len(), theirs["unlocated"].as_i64()), (0, Some(0)));
     }
 }

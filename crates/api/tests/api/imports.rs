@@ -7,6 +7,7 @@ use axum::http::{Request, StatusCode, header};
 use beacon_core::org::Role;
 use beacon_export::{Cell, Ledger, ledger_xlsx};
 use beacon_store::backend_tests;
+use chrono::Duration;
 use serde_json::{Value, json};
 
 use crate::{Response, Session, TestApp};
@@ -335,5 +336,153 @@ backend_tests! {
         assert_eq!(enterprise["colour"], "red", "{enterprise}");
         let template = t.get(&inspector, "/api/v1/imports/template.xlsx?kind=risk_points&lang=en").await;
         assert!(crate::enterprise::workbook_text(&template.bytes).contains("Control level"));
+    }
+}
+
+/// A hidden-danger ledger as a district keeps it: its own column order and header words.
+fn danger_ledger(rows: &[[&str; 14]]) -> Vec<u8> {
+    let headers = [
+        "隐患编号",
+        "统一社会信用代码",
+        "隐患等级",
+        "隐患类别",
+        "来源",
+        "隐患部位",
+        "隐患描述",
+        "判定依据",
+        "排查日期",
+        "整改期限",
+        "整改责任人",
+        "整改状态",
+        "销号日期",
+        "验收人",
+    ];
+    let rows: Vec<Vec<&str>> = rows.iter().map(|r| r.to_vec()).collect();
+    sheet(&headers, &rows)
+}
+
+backend_tests! {
+    async fn a_hidden_danger_ledger_is_imported_once_in_the_states_it_holds(t: TestApp) {
+        let inspector = t.signed_in("east.inspector", &t.tree.east, &[Role::Inspector]).await;
+        let west = t.signed_in("west.inspector", &t.tree.west, &[Role::Inspector]).await;
+        let viewer = t.signed_in("east.viewer", &t.tree.east, &[Role::Viewer]).await;
+        for (who, uscc, unit) in [
+            (&inspector, "91350100M000100Y43", &t.tree.town),
+            (&west, "91440300708461136T", &t.tree.west),
+        ] {
+            t.post(who, "/api/v1/enterprises", json!({
+                "uscc": uscc, "name": format!("企业{uscc}"), "unit_id": unit,
+                "section": "C", "sector": "hazardous_chemicals",
+            })).await.expect(StatusCode::CREATED);
+        }
+        let own = "91350100M000100Y43";
+        let rows = [
+            ["A-1", own, "一般", "现场管理类", "执法检查", "二号仓库", "灭火器压力不足", "", "2026-02-20", "2026-03-06", "李仓管", "整改中", "", ""],
+            ["A-2", own, "重大隐患", "现场管理", "执法检查", "液氯储罐区", "未设泄漏检测报警", "危险化学品企业重大隐患判定标准 第十条", "2026-02-20", "2026-05-31", "张厂长", "整改中", "", ""],
+            ["A-3", own, "一般", "基础管理类", "企业自查", "安全管理部", "培训记录缺失", "", "2026-01-10", "2026-02-10", "", "已销号", "2026-02-08", "王检查"],
+            ["A-4", own, "一般", "现场管理类", "专项整治检查", "配电室", "绝缘垫缺失", "", "2026-01-05", "2026-01-31", "", "未整改", "", ""],
+            ["A-1", own, "一般", "现场管理类", "执法检查", "二号仓库", "重复的一行", "", "2026-02-20", "2026-03-06", "", "整改中", "", ""],
+            ["B-1", "91440300708461136T", "一般", "现场管理类", "执法检查", "车间", "别的区的企业", "", "2026-02-20", "2026-03-06", "", "整改中", "", ""],
+            ["A-5", own, "重大", "现场管理类", "执法检查", "反应釜", "未设联锁", "某条", "2026-02-20", "2026-03-31", "", "待验收", "", ""],
+            ["A-6", own, "一般", "现场管理类", "执法检查", "车间", "已销号但没写日期", "", "2026-02-20", "2026-03-06", "", "已销号", "", ""],
+            ["A-7", own, "较大", "现场管理类", "执法检查", "车间", "等级和期限都不对", "", "2026-02-20", "2026-02-01", "", "整改中", "", ""],
+            ["A-8", own, "一般", "现场管理类", "执法检查", "车间", "未销号却有销号日期", "", "2026-02-20", "2026-03-06", "", "整改中", "2026-02-25", "王检查"],
+            ["A-9", own, "重大", "现场管理类", "执法检查", "车间", "重大隐患没有依据", "", "2026-02-20", "2026-03-06", "", "整改中", "", ""],
+        ];
+        let file = danger_ledger(&rows);
+
+        // Only the ledger's regulators import it.
+        upload_kind(&t, &viewer, "hidden_dangers", file.clone()).await.expect(StatusCode::FORBIDDEN);
+        let made = upload_kind(&t, &inspector, "hidden_dangers", file.clone()).await;
+        let id = made.expect(StatusCode::ACCEPTED).json()["id"].as_str().unwrap().to_owned();
+        let checked = settled(&t, &inspector, &id).await;
+        assert_eq!(checked["status"], "checked", "{checked}");
+        assert_eq!((checked["rows_total"].as_i64(), checked["rows_created"].as_i64()), (Some(11), Some(4)));
+        assert_eq!(checked["rows_refused"], 7);
+        // Row 1 is the title, row 2 the headers: A-1 is row 3.
+        assert_eq!(problem(&checked, 7, "source_number")["code"], "duplicate_in_file");
+        assert_eq!(problem(&checked, 8, "uscc")["code"], "not_found");
+        assert_eq!(problem(&checked, 9, "state")["code"], "major_plan_first");
+        assert_eq!(problem(&checked, 10, "closed_on")["code"], "required");
+        assert_eq!(problem(&checked, 10, "closed_by")["code"], "required");
+        assert_eq!(problem(&checked, 11, "level")["code"], "unknown");
+        assert_eq!(problem(&checked, 11, "level")["column"], "隐患等级");
+        assert_eq!(problem(&checked, 12, "closed_on")["code"], "not_closed");
+        assert_eq!(problem(&checked, 12, "closed_by")["code"], "not_closed");
+        assert_eq!(problem(&checked, 13, "criterion")["code"], "required");
+        assert_eq!(t.get(&inspector, "/api/v1/hazards").await.json()["total"], 0, "a dry run writes nothing");
+        // The west neither sees nor commits it.
+        t.get(&west, &format!("/api/v1/imports/{id}")).await.expect(StatusCode::NOT_FOUND);
+        t.post(&west, &format!("/api/v1/imports/{id}/commit"), json!({})).await.expect(StatusCode::NOT_FOUND);
+
+        t.post(&inspector, &format!("/api/v1/imports/{id}/commit"), json!({})).await.expect(StatusCode::ACCEPTED);
+        let committed = settled(&t, &inspector, &id).await;
+        assert_eq!(committed["status"], "committed", "{committed}");
+        assert_eq!(committed["rows_created"], 4);
+        let ledger = t.get(&inspector, "/api/v1/hazards?per_page=50").await.json();
+        assert_eq!(ledger["total"], 4, "{ledger}");
+        let by = |n: &str| -> serde_json::Value {
+            ledger["items"].as_array().unwrap().iter().find(|d| d["source_number"] == n).cloned()
+                .unwrap_or_else(|| panic!("{n} in {ledger}"))
+        };
+        assert_eq!(by("A-1")["status"], "rectifying");
+        assert_eq!(by("A-2")["status"], "awaiting_plan", "an open major one waits for its plan");
+        assert_eq!(by("A-2")["level"], "major");
+        let closed = by("A-3");
+        assert_eq!((closed["status"].as_str(), closed["closed_by_name"].as_str()), (Some("closed"), Some("王检查")));
+        assert_eq!(closed["closed_at"], "2026-02-07T16:00:00Z", "closed at the start of its day, Beijing time");
+        assert_eq!(closed["origin"], "self_inspection");
+        let late = by("A-4");
+        assert_eq!((late["overdue"].as_bool(), late["origin"].as_str()), (Some(true), Some("campaign")));
+        let number = late["number"].as_str().unwrap();
+        assert!(number.starts_with("YH-") && number.contains("-2026-"), "numbered by the year found: {number}");
+        let history = t.get(&inspector, &format!("/api/v1/hazards/{}/history", by("A-1")["id"].as_str().unwrap())).await.json();
+        assert_eq!(history[0]["kind"], "imported", "{history}");
+        assert_eq!(history[0]["data"]["source_number"], "A-1");
+        // An old overdue one is overdue at once, without a burst of late alerts; the open ones'
+        // clocks run from now: A-1's reminder three days before its deadline.
+        assert_eq!(beacon_api::notify::run_due_deadlines(&t.state).await.unwrap(), 0);
+        t.clock.advance(Duration::days(2));
+        assert_eq!(beacon_api::notify::run_due_deadlines(&t.state).await.unwrap(), 1);
+        let inspector = t.login("east.inspector", crate::PASSWORD).await.session();
+
+        // The same file again changes nothing.
+        let again = upload_kind(&t, &inspector, "hidden_dangers", file).await;
+        let again_id = again.json()["id"].as_str().unwrap().to_owned();
+        let again = settled(&t, &inspector, &again_id).await;
+        assert_eq!((again["rows_unchanged"].as_i64(), again["rows_created"].as_i64()), (Some(4), Some(0)), "{again}");
+        t.post(&inspector, &format!("/api/v1/imports/{again_id}/commit"), json!({})).await.expect(StatusCode::CONFLICT);
+
+        // Words may change through a later file; what the steps change may not.
+        let mut reworded = rows[0];
+        reworded[6] = "灭火器压力不足，且过期未检";
+        let mut relevelled = rows[1];
+        relevelled[2] = "一般";
+        let mut reopened = rows[2];
+        reopened[6] = "培训记录缺失（补记）";
+        let changed = upload_kind(&t, &inspector, "hidden_dangers", danger_ledger(&[reworded, relevelled, reopened])).await;
+        let changed_id = changed.json()["id"].as_str().unwrap().to_owned();
+        let changed = settled(&t, &inspector, &changed_id).await;
+        assert_eq!(changed["rows_updated"], 1, "{changed}");
+        assert_eq!(problem(&changed, 4, "level")["code"], "danger_differs");
+        assert_eq!(problem(&changed, 5, "description")["code"], "danger_closed");
+        t.post(&inspector, &format!("/api/v1/imports/{changed_id}/commit"), json!({})).await.expect(StatusCode::ACCEPTED);
+        assert_eq!(settled(&t, &inspector, &changed_id).await["status"], "committed");
+        let one = t.get(&inspector, &format!("/api/v1/hazards/{}", by("A-1")["id"].as_str().unwrap())).await.json();
+        assert_eq!(one["description"], "灭火器压力不足，且过期未检");
+        let history = t.get(&inspector, &format!("/api/v1/hazards/{}/history", by("A-1")["id"].as_str().unwrap())).await.json();
+        let last = history.as_array().unwrap().iter().rfind(|h| h["kind"] == "updated").unwrap_or_else(|| panic!("{history}"));
+        assert_eq!(last["data"]["description"]["to"], "灭火器压力不足，且过期未检");
+
+        // The template reads back through the importer's own header matching.
+        let template = t.get(&inspector, "/api/v1/imports/template.xlsx?kind=hidden_dangers").await;
+        template.expect(StatusCode::OK);
+        let text = crate::enterprise::workbook_text(&template.bytes);
+        for header in ["原台账编号", "整改状态", "销号日期", "验收人"] {
+            assert!(text.contains(header), "{header} in {text}");
+        }
+        let sample = upload_kind(&t, &inspector, "hidden_dangers", template.bytes.clone()).await;
+        let sample = settled(&t, &inspector, sample.json()["id"].as_str().unwrap()).await;
+        assert_eq!(sample["status"], "checked", "{sample}");
     }
 }

@@ -142,7 +142,7 @@ backend_tests! {
         let first = cli.run(&["seed-demo"], None);
         assert!(first.status.success(), "{}", text(&first));
         assert!(text(&first).contains("15 new demo users"));
-        assert!(text(&first).contains("Demo hidden dangers: 292 recorded"), "{}", text(&first));
+        assert!(text(&first).contains("Demo hidden dangers: 459 recorded"), "{}", text(&first));
         assert!(text(&first).contains("sysadmin"));
         let second = cli.run(&["seed-demo"], None);
         assert!(text(&second).contains("0 new demo users"), "{}", text(&second));

@@ -21,9 +21,11 @@ use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::enterprise::{Reach, announce_for_enterprise, date_of, iso, today};
+use crate::enterprise::{Reach, Reached, announce_for_enterprise, date_of, iso, today};
 
 mod deadline;
+mod import;
+mod map;
 mod stats;
 
 pub use stats::{
@@ -34,6 +36,8 @@ pub use stats::{
 use crate::sql::Sql;
 use crate::{Page, Store, StoreError, Tx, audit, numbers, timeline};
 pub use deadline::DANGER_DEADLINE;
+pub use import::{DANGER_IMPORT_COLUMNS, DangerImport, danger_import_samples};
+pub use map::{DangerMap, DangerMapCluster, DangerMapCounts, DangerMapFilter, DangerMapPoint};
 
 /// A hidden danger as recorded (by an inspector, or by the enterprise from its own check).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -187,6 +191,8 @@ pub struct Danger {
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by_name: Option<String>,
     pub created_by_name: String,
+    /// The number an office's own ledger gave it, when it was imported from one (原台账编号).
+    pub source_number: String,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -259,10 +265,68 @@ fn danger_of(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<Danger, StoreErr
         closed_at: r.try_get::<Option<i64>, _>("closed_at")?.map(from_millis),
         closed_by_name: r.try_get("closed_by_name")?,
         created_by_name: r.try_get("created_by_name")?,
+        source_number: r.try_get("source_number")?,
         version: r.try_get("version")?,
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),
     })
+}
+
+/// Writes a new hidden danger's row, numbered `YH-<code of the enterprise's unit>-<year of
+/// `numbered_on`>-<sequence>`, closed at `closed` (when and by whom) when it starts closed; its
+/// id and number. The caller puts it on the timeline and starts its clock.
+#[allow(clippy::too_many_arguments)]
+async fn insert_danger(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    e: &Reached,
+    write: &DangerWrite,
+    status: DangerStatus,
+    closed: Option<(DateTime<Utc>, String)>,
+    numbered_on: NaiveDate,
+    source_number: &str,
+) -> Result<(String, String), StoreError> {
+    let code: String = sqlx::query("SELECT code FROM units WHERE id = $1")
+        .bind(e.unit_id.clone())
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("code")?;
+    let prefix = format!("YH-{code}-{}-", numbered_on.format("%Y"));
+    let number = format!("{prefix}{:05}", numbers::take(tx, &prefix, 1).await?);
+    let id = new_id();
+    let (closed_at, closed_by) = closed.unzip();
+    sqlx::query(
+        "INSERT INTO hidden_dangers (id, number, enterprise_id, level, category, origin, \
+         place, description, criterion, found_on, deadline, responsible_person, status, \
+         plan, listed_level, listed_unit_id, listed_at, explanation, closed_at, \
+         closed_by_name, created_by_name, version, created_at, updated_at, unit_id, \
+         department_id, source_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13, NULL, NULL, NULL, NULL, '', $14, $15, $16, 1, $17, $17, $18, $19, $20)",
+    )
+    .bind(id.clone())
+    .bind(number.clone())
+    .bind(e.id.clone())
+    .bind(write.level.as_str())
+    .bind(write.category.as_str())
+    .bind(write.origin.as_str())
+    .bind(write.place.clone())
+    .bind(write.description.clone())
+    .bind(write.criterion.clone())
+    .bind(iso(write.found_on))
+    .bind(iso(write.deadline))
+    .bind(write.responsible_person.clone())
+    .bind(status.as_str())
+    .bind(closed_at.map(to_millis))
+    .bind(closed_by)
+    .bind(actor.name.clone())
+    .bind(to_millis(now))
+    .bind(e.unit_id.clone())
+    .bind(e.department_id.clone())
+    .bind(source_number.to_owned())
+    .execute(&mut **tx)
+    .await?;
+    Ok((id, number))
 }
 
 impl Store {
@@ -303,44 +367,10 @@ impl Store {
         if e.status == "closed" {
             return Err(StoreError::Conflict("enterprise_closed"));
         }
-        let code: String = sqlx::query("SELECT code FROM units WHERE id = $1")
-            .bind(e.unit_id.clone())
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get("code")?;
-        let prefix = format!("YH-{code}-{}-", today(now).format("%Y"));
-        let number = format!("{prefix}{:05}", numbers::take(tx, &prefix, 1).await?);
-        let id = new_id();
+        let closed = (status == DangerStatus::Closed).then(|| (now, actor.name.clone()));
+        let (id, number) =
+            insert_danger(tx, now, actor, &e, &write, status, closed, today(now), "").await?;
         let closed = status == DangerStatus::Closed;
-        sqlx::query(
-            "INSERT INTO hidden_dangers (id, number, enterprise_id, level, category, origin, \
-             place, description, criterion, found_on, deadline, responsible_person, status, \
-             plan, listed_level, listed_unit_id, listed_at, explanation, closed_at, \
-             closed_by_name, created_by_name, version, created_at, updated_at, unit_id, \
-             department_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-             NULL, NULL, NULL, NULL, '', $14, $15, $16, 1, $17, $17, $18, $19)",
-        )
-        .bind(id.clone())
-        .bind(number.clone())
-        .bind(e.id.clone())
-        .bind(write.level.as_str())
-        .bind(write.category.as_str())
-        .bind(write.origin.as_str())
-        .bind(write.place.clone())
-        .bind(write.description.clone())
-        .bind(write.criterion.clone())
-        .bind(iso(write.found_on))
-        .bind(iso(write.deadline))
-        .bind(write.responsible_person.clone())
-        .bind(status.as_str())
-        .bind(closed.then(|| to_millis(now)))
-        .bind(closed.then(|| actor.name.clone()))
-        .bind(actor.name.clone())
-        .bind(to_millis(now))
-        .bind(e.unit_id.clone())
-        .bind(e.department_id.clone())
-        .execute(&mut **tx)
-        .await?;
         let data = json!({
             "number": number, "level": write.level, "status": status,
             "fixed_on_spot": write.fixed_on_spot,

@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 
 use beacon_core::audit::Actor;
-use beacon_core::enterprise::{LICENCE_KINDS, Uscc, reference};
-use beacon_core::error::ValidationErrors;
+use beacon_core::enterprise::{LICENCE_KINDS, reference};
 use beacon_core::id::new_id;
 use beacon_core::scope::Scope;
 use beacon_export::sheet::{Column, Row};
@@ -19,24 +18,12 @@ use super::licence::{add_licence, change_licence, licence_of};
 use super::risk::{add_risk_point, change_risk_point, point_of};
 use super::{
     COLUMNS as ENTERPRISE_COLUMNS, Enterprise, EnterpriseRow, EnterpriseWrite, LicenceWrite, Only,
-    Reach, Reached, RiskPointWrite, insert_enterprises, register_diff, select_after, today,
-    update_row,
+    Reach, RiskPointWrite, insert_enterprises, register_diff, select_after, today, update_row,
 };
-use crate::imports::{ImportKind, RowOutcome};
+use crate::imports::{ImportKind, RowOutcome, add_errors, column, date_in};
 use crate::sql::Sql;
 use crate::timeline::NewEntry;
 use crate::{Store, StoreError, Tx, scope, timeline};
-
-const fn column(
-    key: &'static str,
-    zh: &'static str,
-    en: &'static str,
-    aliases: &'static [&'static str],
-    required: bool,
-    hint: (&'static str, &'static str),
-) -> Column {
-    Column { key, zh, en, aliases, required, hint }
-}
 
 /// The register's columns, in the template's order.
 pub static ENTERPRISE_IMPORT_COLUMNS: [Column; 20] = [
@@ -591,59 +578,6 @@ impl EnterpriseImport {
     }
 }
 
-/// The enterprise a row names by its credit code, when the caller reaches it; the code's own
-/// problem otherwise (`not_found` also for one outside the reach: it is not told apart).
-async fn named_enterprise(
-    tx: &mut Tx,
-    reach: &Reach,
-    code: &str,
-) -> Result<Result<Reached, (String, String)>, StoreError> {
-    let uscc = match Uscc::parse(code) {
-        Ok(u) => u,
-        Err(c) => return Ok(Err(("uscc".to_owned(), c.to_owned()))),
-    };
-    let mut sql = Sql::new(
-        "SELECT e.id, e.unit_id, e.department_id, e.status, e.name FROM enterprises e WHERE e.uscc = ",
-    );
-    sql.bind(uscc.as_str().to_owned());
-    reach.filter(&mut sql);
-    let Some(row) = sql.fetch_optional(&mut **tx).await? else {
-        return Ok(Err(("uscc".to_owned(), "not_found".to_owned())));
-    };
-    let e = Reached {
-        id: row.try_get("id")?,
-        unit_id: row.try_get("unit_id")?,
-        department_id: row.try_get("department_id")?,
-        status: row.try_get("status")?,
-        name: row.try_get("name")?,
-    };
-    if e.status == "closed" {
-        return Ok(Err(("uscc".to_owned(), "enterprise_closed".to_owned())));
-    }
-    Ok(Ok(e))
-}
-
-/// A date cell, with its problem added when unreadable.
-fn date_in(row: &Row<'_>, key: &str, problems: &mut Vec<(String, String)>) -> Option<NaiveDate> {
-    match row.date(key) {
-        Ok(d) => d,
-        Err(code) => {
-            problems.push((key.to_owned(), code.to_owned()));
-            None
-        }
-    }
-}
-
-/// Adds a write's validation errors to a row's problems, except for fields the row already has
-/// a problem with (a unit reported unresolved is not reported again as missing).
-fn add_errors(problems: &mut Vec<(String, String)>, errors: &ValidationErrors) {
-    for (field, code) in errors.fields() {
-        if !problems.iter().any(|(f, _)| f == field) {
-            problems.push((field.clone(), code.clone()));
-        }
-    }
-}
-
 /// The licence columns, in the template's order.
 pub static LICENCE_IMPORT_COLUMNS: [Column; 8] = [
     column(
@@ -761,7 +695,7 @@ impl ImportKind for LicenceImport {
         };
         required("issued_on", issued);
         required("expires_on", expires);
-        let e = match named_enterprise(tx, &self.reach, &row.text("uscc")).await? {
+        let e = match super::enterprise_by_code(tx, &self.reach, &row.text("uscc")).await? {
             Ok(e) => Some(e),
             Err(p) => {
                 problems.push(p);
@@ -961,7 +895,8 @@ impl ImportKind for RiskPointImport {
         };
         let (l, e_value, c) = (value("l"), value("e"), value("c"));
         let next_review = date_in(row, "next_review", &mut problems);
-        let enterprise = match named_enterprise(tx, &self.reach, &row.text("uscc")).await? {
+        let enterprise = match super::enterprise_by_code(tx, &self.reach, &row.text("uscc")).await?
+        {
             Ok(e) => Some(e),
             Err(p) => {
                 problems.push(p);

@@ -1327,6 +1327,39 @@ pub(crate) struct Reached {
     pub name: String,
 }
 
+/// The enterprise an imported row names by its credit code, when the caller reaches it and it
+/// is not closed; the code's own
+/// problem otherwise (`not_found` also for one outside the reach: it is not told apart).
+pub(crate) async fn enterprise_by_code(
+    tx: &mut Tx,
+    reach: &Reach,
+    code: &str,
+) -> Result<Result<Reached, (String, String)>, StoreError> {
+    let uscc = match Uscc::parse(code) {
+        Ok(u) => u,
+        Err(c) => return Ok(Err(("uscc".to_owned(), c.to_owned()))),
+    };
+    let mut sql = Sql::new(
+        "SELECT e.id, e.unit_id, e.department_id, e.status, e.name FROM enterprises e WHERE e.uscc = ",
+    );
+    sql.bind(uscc.as_str().to_owned());
+    reach.filter(&mut sql);
+    let Some(row) = sql.fetch_optional(&mut **tx).await? else {
+        return Ok(Err(("uscc".to_owned(), "not_found".to_owned())));
+    };
+    let e = Reached {
+        id: row.try_get("id")?,
+        unit_id: row.try_get("unit_id")?,
+        department_id: row.try_get("department_id")?,
+        status: row.try_get("status")?,
+        name: row.try_get("name")?,
+    };
+    if e.status == "closed" {
+        return Ok(Err(("uscc".to_owned(), "enterprise_closed".to_owned())));
+    }
+    Ok(Ok(e))
+}
+
 async fn code_taken(tx: &mut Tx, uscc: &str, except: Option<&str>) -> Result<bool, StoreError> {
     let row = sqlx::query("SELECT id FROM enterprises WHERE uscc = $1")
         .bind(uscc.to_owned())

@@ -105,7 +105,7 @@ backend_tests! {
         assert_eq!(code(t.store.act_on_danger(&east, &inspector, Party::Regulator, &m.id, step(serde_json::json!({ "action": "accept", "pass": true }))).await), "plan_not_approved");
         let plan = |funds: i64| step(serde_json::json!({ "action": "submit_plan", "plan": {
             "measures": "停用冲床，更换双手操作装置", "responsible_person": "王安全", "funds_fen": funds,
-            "deadline": (today + Days::new(20)).to_string(), "contingency_plan": "机械伤害现场处置方案",
+            "deadline": (today + Days::new(20)).to_string(), "contingency_plan": "机械伤害现场处置方案", "suspension": "whole",
         }}));
         assert_eq!(code(t.store.act_on_danger(&own, &op, Party::Enterprise, &m.id, plan(0)).await), "funds_fen: required");
         let submitted = t.store.act_on_danger(&own, &op, Party::Enterprise, &m.id, plan(5_000_000)).await.unwrap();
