@@ -84,12 +84,11 @@ impl Store {
         let root = unit_id.map_or_else(|| campaign.unit_id.clone(), str::to_owned);
         let today = iso(today(self.now()));
 
-        // Targeted and checked, by the target's unit and sector.
+        // Targeted and checked, by the target's unit and sector: `checked` is kept on the target
+        // from the campaign's inspections by triggers (migration 0023).
         let mut sql = Sql::new(
-            "SELECT t.unit_id, t.sector, COUNT(*) AS targeted, SUM(CASE WHEN EXISTS \
-             (SELECT 1 FROM inspections i WHERE i.campaign_id = t.campaign_id \
-             AND i.enterprise_id = t.enterprise_id) THEN 1 ELSE 0 END) AS checked \
-             FROM campaign_targets t",
+            "SELECT t.unit_id, t.sector, COUNT(*) AS targeted, \
+             SUM(CASE WHEN t.checked THEN 1 ELSE 0 END) AS checked FROM campaign_targets t",
         );
         // Every enterprise is in a whole tree's reach: no need to read one per target.
         let whole = reach.is_whole();
