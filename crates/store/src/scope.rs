@@ -80,3 +80,28 @@ pub(crate) fn filter_with_unassigned(sql: &mut Sql, scope: &Scope, unit_column: 
             .push(" AND r.parent_id IS NULL)))");
     }
 }
+
+/// The units of `unit`'s territory (itself and every unit beneath), for a filter that names
+/// them in its statement (`AND x.unit_id IN (…)`): PostgreSQL then reads each unit's own index
+/// entries, where a subquery on `unit_closure` left it to guess how many units there are and
+/// walk a whole index instead. Empty for a unit that does not exist.
+pub(crate) async fn territory<'c, E>(executor: E, unit: &str) -> Result<Vec<String>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = Any>,
+{
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT descendant_id FROM unit_closure WHERE ancestor_id = $1")
+        .bind(unit.to_owned())
+        .fetch_all(executor)
+        .await?;
+    rows.iter().map(|r| r.try_get("descendant_id").map_err(StoreError::from)).collect()
+}
+
+/// Appends `AND <column> IN (<the units>)`, or a condition nothing meets for no units.
+pub(crate) fn filter_units(sql: &mut Sql, column: &str, units: &[String]) {
+    if units.is_empty() {
+        sql.push(" AND 1 = 0");
+    } else {
+        sql.push(" AND ").push(column).push(" IN (").bind_list(units.iter().cloned()).push(")");
+    }
+}

@@ -435,3 +435,43 @@ backend_tests! {
         assert_eq!((theirs["points"].as_array().unwrap().len(), theirs["unlocated"].as_i64()), (0, Some(0)));
     }
 }
+
+backend_tests! {
+    async fn a_territorys_page_of_one_state_merges_its_units_in_deadline_order(t: TestApp) {
+        let city = t.signed_in("city.inspector", &t.tree.city, &[Role::Inspector]).await;
+        let today = t.clock.now().date_naive();
+        let mut ids = Vec::new();
+        for (uscc, unit) in [("91350100M000100Y43", &t.tree.east), ("91110000802100433B", &t.tree.town)] {
+            let made = t.post(&city, "/api/v1/enterprises", json!({
+                "uscc": uscc, "name": format!("企业{uscc}"), "unit_id": unit,
+                "section": "C", "sector": "machinery",
+            })).await;
+            ids.push(made.expect(StatusCode::CREATED).json()["id"].as_str().unwrap().to_owned());
+        }
+        // Deadlines interleaved between the district's own enterprise and the township's.
+        let mut numbers = Vec::new();
+        for (n, days) in [(0, 9), (1, 3), (0, 5), (1, 7), (0, 1)] {
+            let made = t.post(&city, "/api/v1/hazards", json!({
+                "enterprise_id": ids[n], "level": "general", "category": "site", "origin": "inspection",
+                "place": "车间", "description": format!("期限 {days} 天"), "found_on": today.to_string(),
+                "deadline": (today + Days::new(days)).to_string(),
+            })).await;
+            numbers.push((days, made.expect(StatusCode::CREATED).json()["number"].as_str().unwrap().to_owned()));
+        }
+        numbers.sort();
+        let page = |n: u32| format!("/api/v1/hazards?unit={}&status=rectifying&per_page=2&page={n}", t.tree.east);
+        let mut seen = Vec::new();
+        for n in 1..=3 {
+            let body = t.get(&city, &page(n)).await.json();
+            assert_eq!(body["total"], 5);
+            seen.extend(body["items"].as_array().unwrap().iter().map(|d| d["number"].as_str().unwrap().to_owned()));
+        }
+        assert_eq!(seen, numbers.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>());
+        // The township alone, and a state none is in.
+        let town = t.get(&city, &format!("/api/v1/hazards?unit={}&status=rectifying", t.tree.town)).await.json();
+        assert_eq!(town["total"], 2);
+        assert_eq!(town["items"][0]["description"], "期限 3 天");
+        let none = t.get(&city, &format!("/api/v1/hazards?unit={}&status=awaiting_plan", t.tree.east)).await.json();
+        assert_eq!((none["total"].as_i64(), none["items"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    }
+}

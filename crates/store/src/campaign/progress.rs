@@ -2,7 +2,9 @@
 //! and per supervised sector, the enterprises targeted and checked, the hidden dangers its
 //! checks found (general and major), rectified (closed off the ledger), overdue and listed.
 //! Every figure is counted from the target list, the campaign's inspections and the ledger, in
-//! the caller's register reach: two grouped statements, rolled up in memory.
+//! the caller's register reach: two grouped statements, rolled up in memory. What links them
+//! (a target checked, a hidden danger found by the campaign's check) is kept on the target and
+//! on the hidden danger by triggers on the inspections and their findings (migration 0023).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -112,7 +114,8 @@ impl Store {
             cells.push((r.try_get("unit_id")?, r.try_get("sector")?, row));
         }
 
-        // Hidden dangers its checks found, by the target's unit and sector.
+        // Hidden dangers its checks found, by the target's unit and sector: each knows the
+        // campaign whose check found it, kept by triggers on the findings (migration 0023).
         let mut sql = Sql::new(
             "SELECT t.unit_id, t.sector, h.level, COUNT(*) AS n, \
              SUM(CASE WHEN h.status = 'closed' THEN 1 ELSE 0 END) AS rectified, \
@@ -123,17 +126,15 @@ impl Store {
                 " THEN 1 ELSE 0 END) AS overdue, \
                  SUM(CASE WHEN h.status <> 'closed' AND h.listed_level IS NOT NULL THEN 1 ELSE 0 END) \
                  AS listed \
-                 FROM inspections i JOIN inspection_findings f ON f.inspection_id = i.id \
-                 JOIN hidden_dangers h ON h.id = f.danger_id \
-                 JOIN campaign_targets t ON t.campaign_id = i.campaign_id \
-                 AND t.enterprise_id = i.enterprise_id",
+                 FROM hidden_dangers h JOIN campaign_targets t ON t.campaign_id = h.campaign_id \
+                 AND t.enterprise_id = h.enterprise_id",
             );
         if !whole {
-            sql.push(" CROSS JOIN enterprises e WHERE e.id = i.enterprise_id AND");
+            sql.push(" CROSS JOIN enterprises e WHERE e.id = h.enterprise_id AND");
         } else {
             sql.push(" WHERE");
         }
-        sql.push(" t.removed_at IS NULL AND i.campaign_id = ").bind(id.to_owned());
+        sql.push(" t.removed_at IS NULL AND h.campaign_id = ").bind(id.to_owned());
         if !whole {
             reach.filter(&mut sql);
         }

@@ -105,11 +105,8 @@ impl Store {
                  FROM hidden_dangers h WHERE h.status <> 'closed'",
         );
         if let Some(unit) = &filter.unit_id {
-            sql.push(
-                " AND h.unit_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ",
-            )
-            .bind(unit.clone())
-            .push(")");
+            let units = crate::scope::territory(self.reader(), unit).await?;
+            crate::scope::filter_units(&mut sql, "h.unit_id", &units);
         }
         if let Some(level) = filter.level {
             sql.push(" AND h.level = ").bind(level.as_str());

@@ -198,6 +198,10 @@ pub struct Danger {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A territory of at most this many units has a page of one state read unit by unit and merged
+/// (a township, a district of a few dozen); a larger one walks the state's index.
+const MERGED_UNITS: usize = 64;
+
 /// Filters of the ledger.
 #[derive(Debug, Clone, Default)]
 pub struct DangerFilter {
@@ -423,16 +427,19 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<Danger>, StoreError> {
         let today = today(self.now());
-        let apply = |sql: &mut Sql| {
+        // The territory's units named in the statement: a township's page then reads the
+        // township's own entries of `(unit_id, status, deadline, …)` in order (migration 0022).
+        let territory = match &filter.unit_id {
+            Some(unit) => Some(crate::scope::territory(self.reader(), unit).await?),
+            None => None,
+        };
+        // The filters, the territory's but for a statement that names one unit at a time.
+        let apply = |sql: &mut Sql, territory: Option<&[String]>| {
             if let Some(enterprise) = &filter.enterprise_id {
                 sql.push(" AND h.enterprise_id = ").bind(enterprise.clone());
             }
-            if let Some(unit) = &filter.unit_id {
-                sql.push(
-                    " AND h.unit_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ",
-                )
-                .bind(unit.clone())
-                .push(")");
+            if let Some(units) = territory {
+                crate::scope::filter_units(sql, "h.unit_id", units);
             }
             if let Some(level) = filter.level {
                 sql.push(" AND h.level = ").bind(level.as_str());
@@ -456,7 +463,7 @@ impl Store {
             reach.filter_on(sql, "h.enterprise_id", "h.unit_id", "h.department_id");
         };
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM hidden_dangers h WHERE 1 = 1");
-        apply(&mut count);
+        apply(&mut count, territory.as_deref());
         // Kept until the next write (the count cache): under a million rows a total costs
         // more than its page.
         let total = self.count(count).await?;
@@ -476,11 +483,35 @@ impl Store {
         // alone (its size written in, so that PostgreSQL's generic plan expects a page), then
         // their rows, enterprises and units. Reading whole rows while walking the index made
         // PostgreSQL fetch thousands of rows for a township's page of twenty.
-        let mut sql =
-            Sql::new("WITH page AS MATERIALIZED (SELECT h.id FROM hidden_dangers h WHERE 1 = 1");
-        apply(&mut sql);
-        sql.push(order)
-            .push(&format!(" LIMIT {} OFFSET ", page.per_page))
+        let mut sql = Sql::new("WITH page AS MATERIALIZED (");
+        // One state of a territory of a few units: each unit's page read in order from its own
+        // entries of `(unit_id, status, deadline, …)` (migration 0022) and merged, instead of
+        // walking the state's whole index for the territory's few rows (PostgreSQL chose the walk
+        // even for a list of units: 1 ms a page against 0.15 ms merged).
+        let units = territory.as_deref().unwrap_or_default();
+        let single_state = filter.status.is_some_and(|s| s != DangerStatus::Closed);
+        if single_state && (1..=MERGED_UNITS).contains(&units.len()) {
+            let first = i64::from(page.per_page).saturating_add(page.offset());
+            sql.push("SELECT x.id FROM (");
+            for (i, unit) in units.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" UNION ALL ");
+                }
+                sql.push(
+                    "SELECT * FROM (SELECT h.id, h.deadline, h.found_on FROM hidden_dangers h \
+                     WHERE h.unit_id = ",
+                )
+                .bind(unit.clone());
+                apply(&mut sql, None);
+                sql.push(order).push(&format!(" LIMIT {first}) u{i}"));
+            }
+            sql.push(") x ORDER BY x.deadline, x.found_on DESC, x.id");
+        } else {
+            sql.push("SELECT h.id FROM hidden_dangers h WHERE 1 = 1");
+            apply(&mut sql, territory.as_deref());
+            sql.push(order);
+        }
+        sql.push(&format!(" LIMIT {} OFFSET ", page.per_page))
             .bind(page.offset())
             .push(
                 ") SELECT h.*, e.name AS enterprise_name, u.name AS unit_name FROM page p \
