@@ -87,12 +87,17 @@ pub async fn server_figures(
 /// sequential scan of a dozen rows) would otherwise be measured, which a running deployment
 /// never keeps.
 pub(crate) async fn analyze(database_url: &str) -> Result<()> {
+    on_postgres(database_url, "ANALYZE").await
+}
+
+/// Runs one statement on PostgreSQL (nothing on SQLite).
+pub(crate) async fn on_postgres(database_url: &str, statement: &str) -> Result<()> {
     if !database_url.starts_with("postgres") {
         return Ok(());
     }
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(database_url).await?;
-    sqlx::query("ANALYZE").execute(&mut conn).await?;
+    sqlx::raw_sql(statement).execute(&mut conn).await?;
     conn.close().await?;
     Ok(())
 }
