@@ -117,6 +117,19 @@ pub fn date_in(
     }
 }
 
+/// A date cell a row must fill: `required` when blank, its problem when unreadable.
+pub fn required_date(
+    row: &Row<'_>,
+    key: &str,
+    problems: &mut Vec<(String, String)>,
+) -> Option<chrono::NaiveDate> {
+    let date = date_in(row, key, problems);
+    if date.is_none() && !problems.iter().any(|(f, _)| f == key) {
+        problems.push((key.to_owned(), "required".to_owned()));
+    }
+    date
+}
+
 /// Adds a write's validation errors to a row's problems, except for fields the row already has
 /// a problem with (a unit reported unresolved is not reported again as missing).
 pub fn add_errors(problems: &mut Vec<(String, String)>, errors: &ValidationErrors) {

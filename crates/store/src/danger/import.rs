@@ -7,21 +7,18 @@
 //! its level, origin, dates or state differ (those change through its own steps in Beacon).
 
 use beacon_core::audit::Actor;
-use beacon_core::clock::{china_offset, from_millis};
-use beacon_core::danger::{
-    DangerCategory, DangerLevel, DangerOrigin, DangerStatus, LedgerState, imported_status,
-    ledger_words,
-};
+use beacon_core::clock::china_offset;
+use beacon_core::danger::{DangerStatus, LedgerState, imported_status, ledger_words};
 use beacon_core::scope::Scope;
 use beacon_core::text::plain_text;
 use beacon_export::sheet::{Column, Row};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value, json};
-use sqlx::Row as _;
 
-use super::{DangerWrite, deadline, insert_danger};
-use crate::enterprise::{Reach, Reached, date_of, start_of, today};
-use crate::imports::{ImportKind, RowOutcome, add_errors, column, date_in};
+use super::{Danger, DangerWrite, SELECT, danger_of, deadline, insert_danger};
+use crate::enterprise::{Reach, Reached, start_of, today};
+use crate::imports::{ImportKind, RowOutcome, add_errors, column, date_in, required_date};
+use crate::sql::Sql;
 use crate::{Store, StoreError, Tx, timeline};
 
 /// The columns of a hidden-danger ledger, in the template's order.
@@ -261,14 +258,9 @@ impl DangerImport {
         let category = word(row, "category", ledger_words::category, &mut problems);
         let origin = word(row, "origin", ledger_words::origin, &mut problems);
         let state = word(row, "state", ledger_words::state, &mut problems);
-        let found_on = date_in(row, "found_on", &mut problems);
-        let deadline = date_in(row, "deadline", &mut problems);
+        let found_on = required_date(row, "found_on", &mut problems);
+        let deadline = required_date(row, "deadline", &mut problems);
         let closed_on = date_in(row, "closed_on", &mut problems);
-        for (field, value) in [("found_on", found_on), ("deadline", deadline)] {
-            if value.is_none() && !problems.iter().any(|(f, _)| f == field) {
-                problems.push((field.to_owned(), "required".to_owned()));
-            }
-        }
         let status = match (level, state) {
             (Some(level), Some(state)) => match imported_status(level, state) {
                 Ok(status) => Some(status),
@@ -348,57 +340,26 @@ impl DangerImport {
     }
 }
 
-/// A hidden danger imported before, as the columns the file can restate.
-struct Held {
-    id: String,
-    level: DangerLevel,
-    category: DangerCategory,
-    origin: DangerOrigin,
-    place: String,
-    description: String,
-    criterion: String,
-    found_on: Option<NaiveDate>,
-    deadline: Option<NaiveDate>,
-    responsible_person: String,
-    status: DangerStatus,
-    closed_on: Option<NaiveDate>,
-    closed_by: Option<String>,
-}
-
+/// The hidden danger an earlier import brought in under this enterprise and number, read as
+/// the ledger reads one.
 async fn held(
     tx: &mut Tx,
+    now: DateTime<Utc>,
     enterprise_id: &str,
     source_number: &str,
-) -> Result<Option<Held>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, level, category, origin, place, description, criterion, found_on, deadline, \
-         responsible_person, status, closed_at, closed_by_name FROM hidden_dangers \
-         WHERE enterprise_id = $1 AND source_number = $2",
-    )
-    .bind(enterprise_id.to_owned())
-    .bind(source_number.to_owned())
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    let corrupt = |what: &str| StoreError::corrupt(format!("hidden danger {what}"));
-    let text = |column: &str| -> Result<String, StoreError> { Ok(r.try_get(column)?) };
-    Ok(Some(Held {
-        id: text("id")?,
-        level: DangerLevel::parse(&text("level")?).ok_or_else(|| corrupt("level"))?,
-        category: DangerCategory::parse(&text("category")?).ok_or_else(|| corrupt("category"))?,
-        origin: DangerOrigin::parse(&text("origin")?).ok_or_else(|| corrupt("origin"))?,
-        place: text("place")?,
-        description: text("description")?,
-        criterion: text("criterion")?,
-        found_on: date_of(Some(&text("found_on")?))?,
-        deadline: date_of(Some(&text("deadline")?))?,
-        responsible_person: text("responsible_person")?,
-        status: DangerStatus::parse(&text("status")?).ok_or_else(|| corrupt("status"))?,
-        closed_on: r
-            .try_get::<Option<i64>, _>("closed_at")?
-            .map(|ms| from_millis(ms).with_timezone(&china_offset()).date_naive()),
-        closed_by: r.try_get("closed_by_name")?,
-    }))
+) -> Result<Option<Danger>, StoreError> {
+    let mut sql = Sql::new(SELECT);
+    sql.push(" AND h.enterprise_id = ")
+        .bind(enterprise_id.to_owned())
+        .push(" AND h.source_number = ")
+        .bind(source_number.to_owned());
+    let row = sql.fetch_optional(&mut **tx).await?;
+    row.map(|r| danger_of(&r, today(now))).transpose()
+}
+
+/// The day (Beijing time) a hidden danger was closed off the ledger.
+fn closed_on(at: Option<DateTime<Utc>>) -> Option<NaiveDate> {
+    at.map(|t| t.with_timezone(&china_offset()).date_naive())
 }
 
 impl ImportKind for DangerImport {
@@ -424,7 +385,8 @@ impl ImportKind for DangerImport {
             Err(problems) => return Ok(RowOutcome::Refused(problems)),
         };
         let w = &read.write;
-        let Some(before) = held(tx, &read.enterprise.id, &read.source_number).await? else {
+        let Some(before) = held(tx, self.now, &read.enterprise.id, &read.source_number).await?
+        else {
             if write {
                 self.insert(tx, &read).await?;
             }
@@ -434,11 +396,11 @@ impl ImportKind for DangerImport {
         let fixed = [
             ("level", before.level != w.level),
             ("origin", before.origin != w.origin),
-            ("found_on", before.found_on != Some(w.found_on)),
-            ("deadline", before.deadline != Some(w.deadline)),
+            ("found_on", before.found_on != w.found_on),
+            ("deadline", before.deadline != w.deadline),
             ("state", before.status != read.status),
-            ("closed_on", before.closed_on != read.closed.as_ref().map(|c| c.0)),
-            ("closed_by", before.closed_by != read.closed.as_ref().map(|c| c.1.clone())),
+            ("closed_on", closed_on(before.closed_at) != read.closed.as_ref().map(|c| c.0)),
+            ("closed_by", before.closed_by_name != read.closed.as_ref().map(|c| c.1.clone())),
         ];
         if let Some((field, _)) = fixed.iter().find(|(_, differs)| *differs) {
             return Ok(RowOutcome::refused(field, "danger_differs"));

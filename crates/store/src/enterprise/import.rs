@@ -10,7 +10,7 @@ use beacon_core::enterprise::{LICENCE_KINDS, reference};
 use beacon_core::id::new_id;
 use beacon_core::scope::Scope;
 use beacon_export::sheet::{Column, Row};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::Row as _;
 
@@ -20,7 +20,7 @@ use super::{
     COLUMNS as ENTERPRISE_COLUMNS, Enterprise, EnterpriseRow, EnterpriseWrite, LicenceWrite, Only,
     Reach, RiskPointWrite, insert_enterprises, register_diff, select_after, today, update_row,
 };
-use crate::imports::{ImportKind, RowOutcome, add_errors, column, date_in};
+use crate::imports::{ImportKind, RowOutcome, add_errors, column, date_in, required_date};
 use crate::sql::Sql;
 use crate::timeline::NewEntry;
 use crate::{Store, StoreError, Tx, scope, timeline};
@@ -686,15 +686,8 @@ impl ImportKind for LicenceImport {
         write: bool,
     ) -> Result<RowOutcome, StoreError> {
         let mut problems = Vec::new();
-        let issued = date_in(row, "issued_on", &mut problems);
-        let expires = date_in(row, "expires_on", &mut problems);
-        let mut required = |field: &str, value: Option<NaiveDate>| {
-            if value.is_none() && !problems.iter().any(|(f, _)| f == field) {
-                problems.push((field.to_owned(), "required".to_owned()));
-            }
-        };
-        required("issued_on", issued);
-        required("expires_on", expires);
+        let issued = required_date(row, "issued_on", &mut problems);
+        let expires = required_date(row, "expires_on", &mut problems);
         let e = match super::enterprise_by_code(tx, &self.reach, &row.text("uscc")).await? {
             Ok(e) => Some(e),
             Err(p) => {
