@@ -172,40 +172,58 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// hops take most of a minute on PostgreSQL.
 const FIRE_BATCH: usize = 250;
 
+/// Batches fired at once on PostgreSQL, each in its own transaction on its own connection: the
+/// stages of a pass are distinct, so the batches touch distinct rows and never wait on each
+/// other, and the server works on several while Beacon prepares the next. SQLite has one
+/// writer, so its batches go one after the other.
+const PARALLEL_BATCHES_POSTGRES: usize = 3;
+
 /// Fires every due deadline stage once. Returns how many fired. Stages are claimed and their
 /// effects written in one transaction per batch, so with several instances each fires exactly
 /// once; a batch that fails is retried a stage at a time, so one bad stage cannot hold back
 /// the others.
 pub async fn run_due_deadlines(state: &AppState) -> Result<usize, beacon_store::StoreError> {
+    use futures::StreamExt;
+    let parallel = match state.store().backend() {
+        beacon_store::Backend::Postgres => PARALLEL_BATCHES_POSTGRES,
+        beacon_store::Backend::Sqlite => 1,
+    };
     let mut fired = 0;
     loop {
         let due = state.store().due_stages(2000).await?;
         if due.is_empty() {
             return Ok(fired);
         }
-        let mut claimed_any = false;
-        for chunk in due.chunks(FIRE_BATCH) {
-            let n = match fire_batch(state, chunk).await {
-                Ok(n) => n,
-                Err(error) => {
-                    tracing::warn!(%error, "deadline batch failed; firing its stages one by one");
-                    let mut n = 0;
-                    for stage in chunk {
-                        match fire_batch(state, std::slice::from_ref(stage)).await {
-                            Ok(one) => n += one,
-                            Err(error) => {
-                                tracing::warn!(%error, id = %stage.id, "deadline stage failed")
-                            }
-                        }
-                    }
-                    n
-                }
-            };
-            claimed_any |= n > 0;
-            fired += n;
-        }
-        if !claimed_any {
+        // Owned batches: a stream over borrowed chunks is not `Send` for every lifetime,
+        // which a spawned scheduler needs.
+        let batches: Vec<Vec<_>> = due.chunks(FIRE_BATCH).map(<[_]>::to_vec).collect();
+        let claimed: Vec<usize> = futures::stream::iter(batches)
+            .map(move |batch| async move { fire_chunk(state, &batch).await })
+            .buffer_unordered(parallel)
+            .collect()
+            .await;
+        let claimed: usize = claimed.into_iter().sum();
+        if claimed == 0 {
             return Ok(fired);
+        }
+        fired += claimed;
+    }
+}
+
+/// One batch, or when it fails its stages one by one; how many this caller claimed.
+async fn fire_chunk(state: &AppState, chunk: &[beacon_store::deadline::DueStage]) -> usize {
+    match fire_batch(state, chunk).await {
+        Ok(n) => n,
+        Err(error) => {
+            tracing::warn!(%error, "deadline batch failed; firing its stages one by one");
+            let mut n = 0;
+            for stage in chunk {
+                match fire_batch(state, std::slice::from_ref(stage)).await {
+                    Ok(one) => n += one,
+                    Err(error) => tracing::warn!(%error, id = %stage.id, "deadline stage failed"),
+                }
+            }
+            n
         }
     }
 }
