@@ -172,10 +172,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// hops take most of a minute on PostgreSQL.
 const FIRE_BATCH: usize = 250;
 
-/// Batches fired at once on PostgreSQL, each in its own transaction on its own connection: the
-/// stages of a pass are distinct, so the batches touch distinct rows and never wait on each
-/// other, and the server works on several while Beacon prepares the next. SQLite has one
-/// writer, so its batches go one after the other.
+/// Batches fired at once on PostgreSQL, each in its own transaction on its own connection, so
+/// that the server works on one while Beacon prepares the next. The stages of a pass are
+/// distinct clocks, so the batches claim distinct rows; they meet only where every writer does
+/// (the audit chain's head, for overdue hops). SQLite has one writer, so its batches go one
+/// after the other.
 const PARALLEL_BATCHES_POSTGRES: usize = 3;
 
 /// Fires every due deadline stage once. Returns how many fired. Stages are claimed and their
