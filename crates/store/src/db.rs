@@ -52,28 +52,6 @@ impl Backend {
         }
     }
 
-    /// An aggregate that turns the rows of subquery `t` into one JSON array of objects with the
-    /// given columns, ordered. Lists are read this way: through sqlx's `Any` driver every row
-    /// costs a conversion and a hand-over between threads, one JSON text costs one.
-    ///
-    /// On PostgreSQL each row is a record of those columns, which `json_agg` turns into an
-    /// object with the types of the columns looked up once; `json_build_object` looked up the
-    /// type of every value of every row, and took twice as long as the query it wrapped (a page
-    /// of the register: 4,743 → 5,937 executions a second in `pgbench`).
-    pub(crate) fn json_rows(self, columns: &[&str], order_by: &str) -> String {
-        match self {
-            Backend::Sqlite => {
-                let pairs =
-                    columns.iter().map(|c| format!("'{c}', t.{c}")).collect::<Vec<_>>().join(", ");
-                format!("json_group_array(json_object({pairs}) ORDER BY {order_by})")
-            }
-            Backend::Postgres => {
-                let row = columns.iter().map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
-                format!("json_agg((SELECT r FROM (SELECT {row}) r) ORDER BY {order_by})::text")
-            }
-        }
-    }
-
     /// Serialises the transactions that take the same `key` until they end. SQLite already runs
     /// one write transaction at a time; PostgreSQL takes a transaction-scoped advisory lock.
     /// Used where a check and the write that depends on it must not interleave with another

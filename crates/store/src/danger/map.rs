@@ -116,11 +116,7 @@ impl Store {
         }
         reach.filter_on(&mut sql, "h.enterprise_id", "h.unit_id", "h.department_id");
         sql.push(" GROUP BY h.enterprise_id) g JOIN enterprises e ON e.id = g.enterprise_id");
-        let columns = ["id", "name", "lon", "lat", "open", "major", "overdue", "listed"];
-        let rows: Vec<Located> = sql
-            .aggregate(&self.backend().json_rows(&columns, "t.id"))
-            .fetch_json(self.reader())
-            .await?;
+        let rows: Vec<Located> = sql.fetch_rows(self.backend(), "t.id", self.reader()).await?;
         let mut unlocated = 0;
         let mut points = Vec::new();
         for r in rows {

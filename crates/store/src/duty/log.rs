@@ -206,28 +206,6 @@ impl From<Row_> for DutyLogEntry {
     }
 }
 
-const COLUMNS: [&str; 19] = [
-    "id",
-    "unit_id",
-    "unit_name",
-    "shift_id",
-    "received_at",
-    "channel",
-    "category",
-    "caller_name",
-    "caller_unit",
-    "caller_phone",
-    "place",
-    "summary",
-    "actions",
-    "instructions",
-    "follow_up",
-    "incident_id",
-    "recorded_by_name",
-    "created_at",
-    "updated_at",
-];
-
 const SELECT: &str = "SELECT l.id, l.unit_id, u.name AS unit_name, l.shift_id, l.received_at, \
     l.channel, l.category, l.caller_name, l.caller_unit, l.caller_phone, l.place, l.summary, \
     l.actions, l.instructions, l.follow_up, l.incident_id, l.recorded_by_name, l.created_at, \
@@ -304,10 +282,8 @@ impl Store {
             .bind(i64::from(page.per_page))
             .push(" OFFSET ")
             .bind(page.offset());
-        let rows: Vec<Row_> = sql
-            .aggregate(&self.backend().json_rows(&COLUMNS, "t.received_at DESC, t.id DESC"))
-            .fetch_json(self.reader())
-            .await?;
+        let rows: Vec<Row_> =
+            sql.fetch_rows(self.backend(), "t.received_at DESC, t.id DESC", self.reader()).await?;
         Ok(Page {
             items: rows.into_iter().map(DutyLogEntry::from).collect(),
             total,
@@ -324,10 +300,7 @@ impl Store {
         let mut sql = Sql::new(SELECT);
         sql.push(" AND l.id = ").bind(id.to_owned());
         scope::filter(&mut sql, scope, "l.unit_id");
-        let rows: Vec<Row_> = sql
-            .aggregate(&self.backend().json_rows(&COLUMNS, "t.id"))
-            .fetch_json(self.reader())
-            .await?;
+        let rows: Vec<Row_> = sql.fetch_rows(self.backend(), "t.id", self.reader()).await?;
         rows.into_iter().next().map(DutyLogEntry::from).ok_or(StoreError::NotFound)
     }
 

@@ -128,30 +128,6 @@ struct PersonRow {
     checked_in_at: Option<i64>,
 }
 
-const SHIFT_COLUMNS: [&str; 11] = [
-    "id",
-    "unit_id",
-    "shift_key",
-    "shift_name",
-    "local_date",
-    "starts_at",
-    "ends_at",
-    "status",
-    "published_at",
-    "closed_at",
-    "written_at",
-];
-const PERSON_COLUMNS: [&str; 8] = [
-    "id",
-    "shift_id",
-    "user_id",
-    "display_name",
-    "phone",
-    "slot_key",
-    "slot_kind",
-    "checked_in_at",
-];
-
 /// Which shifts to load.
 enum Which<'a> {
     Unit { unit_id: &'a str, from: DateTime<Utc>, to: DateTime<Utc>, published_only: bool },
@@ -225,17 +201,13 @@ impl Store {
                     .push(")");
             }
         }
-        let shifts: Vec<ShiftRow> = sql
-            .aggregate(&backend.json_rows(&SHIFT_COLUMNS, "t.starts_at, t.id"))
-            .fetch_json(&mut *conn)
-            .await?;
+        let shifts: Vec<ShiftRow> =
+            sql.fetch_rows(backend, "t.starts_at, t.id", &mut *conn).await?;
         if shifts.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<PersonRow> = people
-            .aggregate(&backend.json_rows(&PERSON_COLUMNS, "t.shift_id, t.slot_kind, t.id"))
-            .fetch_json(&mut *conn)
-            .await?;
+        let rows: Vec<PersonRow> =
+            people.fetch_rows(backend, "t.shift_id, t.slot_kind, t.id", &mut *conn).await?;
         let mut by_shift: BTreeMap<String, Vec<PersonRow>> = BTreeMap::new();
         for row in rows {
             by_shift.entry(row.shift_id.clone()).or_default().push(row);

@@ -17,8 +17,8 @@ use sqlx::Row as _;
 use super::licence::{add_licence, change_licence, licence_of};
 use super::risk::{add_risk_point, change_risk_point, point_of};
 use super::{
-    COLUMNS as ENTERPRISE_COLUMNS, Enterprise, EnterpriseRow, EnterpriseWrite, LicenceWrite, Only,
-    Reach, RiskPointWrite, insert_enterprises, register_diff, select_after, today, update_row,
+    Enterprise, EnterpriseRow, EnterpriseWrite, LicenceWrite, Only, Reach, RiskPointWrite,
+    insert_enterprises, register_diff, select_after, today, update_row,
 };
 use crate::imports::{ImportKind, RowOutcome, add_errors, column, date_in, required_date};
 use crate::sql::Sql;
@@ -412,10 +412,7 @@ async fn enterprises_in(
     }
     let backend = crate::db::backend_of(tx);
     let sql = select_after(Sql::batch("", backend), today(now), Only::Ids(ids));
-    let rows: Vec<EnterpriseRow> = sql
-        .aggregate(&backend.json_rows(&ENTERPRISE_COLUMNS, "t.id"))
-        .fetch_json(&mut **tx)
-        .await?;
+    let rows: Vec<EnterpriseRow> = sql.fetch_rows(backend, "t.id", &mut **tx).await?;
     rows.into_iter().map(|row| Enterprise::try_from(row).map(|e| (e.id.clone(), e))).collect()
 }
 

@@ -480,40 +480,6 @@ impl TryFrom<EnterpriseRow> for Enterprise {
     }
 }
 
-const COLUMNS: [&str; 31] = [
-    "id",
-    "uscc",
-    "name",
-    "former_names",
-    "legal_representative",
-    "safety_principal",
-    "safety_phone",
-    "address",
-    "lon",
-    "lat",
-    "unit_id",
-    "unit_name",
-    "department_id",
-    "department_name",
-    "section",
-    "sector",
-    "employees",
-    "designated_size",
-    "status",
-    "standard_grade",
-    "standard_expires",
-    "marks",
-    "tags",
-    "colour",
-    "expired_licences",
-    "expiring_licences",
-    "pending_changes",
-    "version",
-    "created_at",
-    "updated_at",
-    "name_order",
-];
-
 /// The select of [`Enterprise`]; binds today and the day 90 days ahead (ISO dates) first.
 /// The register's columns of `enterprises e`, with its licence and change counts; `only`
 /// limits it to those enterprises (a page, or one), and their licences are then counted for
@@ -967,8 +933,7 @@ impl Store {
             .bind(page.offset())
             .push(") ");
         let rows: Vec<EnterpriseRow> = select_after(sql, today, Only::Page)
-            .aggregate(&self.backend().json_rows(&COLUMNS, "t.name_order, t.id"))
-            .fetch_json(self.reader())
+            .fetch_rows(self.backend(), "t.name_order, t.id", self.reader())
             .await?;
         Ok(Page {
             items: rows.into_iter().map(Enterprise::try_from).collect::<Result<_, _>>()?,
@@ -991,20 +956,16 @@ impl Store {
         filter.apply(&mut sql, &text, today);
         reach.filter(&mut sql);
         sql.push(" ORDER BY e.name, e.id LIMIT ").bind(i64::from(limit));
-        let rows: Vec<EnterpriseRow> = sql
-            .aggregate(&self.backend().json_rows(&COLUMNS, "t.name_order, t.id"))
-            .fetch_json(self.reader())
-            .await?;
+        let rows: Vec<EnterpriseRow> =
+            sql.fetch_rows(self.backend(), "t.name_order, t.id", self.reader()).await?;
         rows.into_iter().map(Enterprise::try_from).collect()
     }
 
     pub async fn enterprise(&self, reach: &Reach, id: &str) -> Result<Enterprise, StoreError> {
         let mut sql = select(today(self.now()), Some(&[id.to_owned()]));
         reach.filter(&mut sql);
-        let rows: Vec<EnterpriseRow> = sql
-            .aggregate(&self.backend().json_rows(&COLUMNS, "t.id"))
-            .fetch_json(self.reader())
-            .await?;
+        let rows: Vec<EnterpriseRow> =
+            sql.fetch_rows(self.backend(), "t.id", self.reader()).await?;
         rows.into_iter().next().ok_or(StoreError::NotFound).and_then(Enterprise::try_from)
     }
 

@@ -593,7 +593,6 @@ impl Store {
             if !clusters.is_empty() {
                 sql.push(" AND 1 = 0");
             }
-            let columns = ["id", "name", "lon", "lat", "colour", "sector"];
             #[derive(Deserialize)]
             struct P {
                 id: String,
@@ -603,10 +602,7 @@ impl Store {
                 colour: Option<String>,
                 sector: String,
             }
-            let rows: Vec<P> = sql
-                .aggregate(&self.backend().json_rows(&columns, "t.id"))
-                .fetch_json(self.reader())
-                .await?;
+            let rows: Vec<P> = sql.fetch_rows(self.backend(), "t.id", self.reader()).await?;
             let points = rows
                 .into_iter()
                 .map(|p| RiskMapPoint {

@@ -27,26 +27,6 @@ const COLUMNS: &str = "u.id, u.username, u.display_name, u.phone, u.roles, u.act
     n.id AS unit_id, n.code AS unit_code, n.name AS unit_name, n.level AS unit_level, \
     l.locked_until";
 
-/// The columns of [`select`], as keys of the aggregated JSON rows.
-const FIELDS: [&str; 16] = [
-    "id",
-    "username",
-    "display_name",
-    "phone",
-    "active",
-    "must_change_password",
-    "password_changed_at",
-    "last_login_at",
-    "created_at",
-    "updated_at",
-    "unit_id",
-    "unit_code",
-    "unit_name",
-    "unit_level",
-    "locked_until",
-    "roles",
-];
-
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub username: Username,
@@ -175,8 +155,7 @@ async fn fetch_users<'c, E>(
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let rows: Vec<UserJson> =
-        sql.aggregate(&backend.json_rows(&FIELDS, "t.username")).fetch_json(executor).await?;
+    let rows: Vec<UserJson> = sql.fetch_rows(backend, "t.username", executor).await?;
     rows.into_iter().map(UserJson::into_user).collect()
 }
 
