@@ -411,9 +411,10 @@ async fn enterprises_in(
         return Ok(HashMap::new());
     }
     let backend = crate::db::backend_of(tx);
-    let sql = select_after(Sql::batch("", backend), today(now), Only::Ids(ids));
+    let sql = select_after(Sql::batch("", backend), Only::Ids(ids));
     let rows: Vec<EnterpriseRow> = sql.fetch_rows(backend, "t.id", &mut **tx).await?;
-    rows.into_iter().map(|row| Enterprise::try_from(row).map(|e| (e.id.clone(), e))).collect()
+    let today = today(now);
+    rows.into_iter().map(|row| row.into_enterprise(today).map(|e| (e.id.clone(), e))).collect()
 }
 
 impl ImportKind for EnterpriseImport {

@@ -424,8 +424,8 @@ struct EnterpriseRow {
     marks: String,
     tags: String,
     colour: Option<String>,
-    expired_licences: i64,
-    expiring_licences: i64,
+    /// The expiry dates of its licences in force, ISO dates separated by commas.
+    licence_expiries: String,
     pending_changes: i64,
     version: i64,
     created_at: i64,
@@ -440,11 +440,28 @@ pub(crate) fn date_of(text: Option<&str>) -> Result<Option<NaiveDate>, StoreErro
     text.map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(StoreError::corrupt)).transpose()
 }
 
-impl TryFrom<EnterpriseRow> for Enterprise {
-    type Error = StoreError;
+/// How many of `expiries` (a row's `licence_expiries`) are past on `today`, and how many fall
+/// within the 90 days from it.
+fn licence_counts(expiries: &str, today: NaiveDate) -> Result<(i64, i64), StoreError> {
+    let soon = today + chrono::Days::new(90);
+    let (mut expired, mut expiring) = (0, 0);
+    for day in expiries.split(',').filter(|d| !d.is_empty()) {
+        let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(StoreError::corrupt)?;
+        if day < today {
+            expired += 1;
+        } else if day < soon {
+            expiring += 1;
+        }
+    }
+    Ok((expired, expiring))
+}
 
-    fn try_from(r: EnterpriseRow) -> Result<Self, StoreError> {
-        Ok(Self {
+impl EnterpriseRow {
+    /// The enterprise, with its licences counted on `today`.
+    fn into_enterprise(self, today: NaiveDate) -> Result<Enterprise, StoreError> {
+        let r = self;
+        let (expired_licences, expiring_licences) = licence_counts(&r.licence_expiries, today)?;
+        Ok(Enterprise {
             former_names: list_of(&r.former_names)?,
             marks: list_of(&r.marks)?,
             tags: list_of(&r.tags)?,
@@ -470,8 +487,8 @@ impl TryFrom<EnterpriseRow> for Enterprise {
             designated_size: r.designated_size,
             status: r.status,
             standard_grade: r.standard_grade,
-            expired_licences: r.expired_licences,
-            expiring_licences: r.expiring_licences,
+            expired_licences,
+            expiring_licences,
             pending_change: r.pending_changes > 0,
             version: r.version,
             created_at: from_millis(r.created_at),
@@ -481,12 +498,12 @@ impl TryFrom<EnterpriseRow> for Enterprise {
 }
 
 /// The select of [`Enterprise`]; binds today and the day 90 days ahead (ISO dates) first.
-/// The register's columns of `enterprises e`, with its licence and change counts; `only`
-/// limits it to those enterprises (a page, or one), and their licences are then counted for
-/// them alone. The licences are counted in one grouped pass rather than once per row and
-/// figure: with a small licence table PostgreSQL scanned it whole for every row of a page.
-fn select(today: NaiveDate, only: Option<&[String]>) -> Sql {
-    select_after(Sql::new(""), today, only.map_or(Only::All, Only::Ids))
+/// The register's columns of `enterprises e` with its unit's and department's names; `only`
+/// limits it to those enterprises (a page, or one). The licences in force and the changes that
+/// wait are read from the enterprise's own row (`licence_expiries`, `pending_changes`, kept by
+/// triggers: migration 0024), not counted here.
+fn select(only: Option<&[String]>) -> Sql {
+    select_after(Sql::new(""), only.map_or(Only::All, Only::Ids))
 }
 
 /// Which enterprises [`select_after`] selects.
@@ -498,47 +515,30 @@ enum Only<'a> {
 }
 
 /// [`select`] after the text `sql` already holds (a `WITH` clause).
-fn select_after(mut sql: Sql, today: NaiveDate, only: Only<'_>) -> Sql {
+fn select_after(mut sql: Sql, only: Only<'_>) -> Sql {
+    // The enterprises drive the join and the units are looked up by key: SQLite keeps a
+    // `CROSS JOIN`'s order, PostgreSQL plans it as any inner join. Left to choose, SQLite read
+    // each unit's enterprises through the unit index when its statistics were those of a small
+    // register (a chunk of an import right after a large commit: 190 ms instead of 10 ms).
     sql.push(
         "SELECT e.id, e.uscc, e.name, e.former_names, e.legal_representative, e.safety_principal, \
          e.safety_phone, e.address, e.lon, e.lat, e.unit_id, u.name AS unit_name, \
          e.department_id, d.name AS department_name, e.section, e.sector, e.employees, \
          e.designated_size, e.status, e.standard_grade, e.standard_expires, e.marks, e.tags, \
-         e.colour, COALESCE(lc.expired, 0) AS expired_licences, \
-         COALESCE(lc.expiring, 0) AS expiring_licences, \
-         (SELECT COUNT(*) FROM enterprise_changes c WHERE c.enterprise_id = e.id \
-           AND c.status = 'pending') AS pending_changes, \
-         e.version, e.created_at, e.updated_at, e.name AS name_order \
+         e.colour, e.licence_expiries, e.pending_changes, e.version, e.created_at, \
+         e.updated_at, e.name AS name_order \
          FROM enterprises e CROSS JOIN units u \
-         LEFT JOIN units d ON d.id = e.department_id \
-         LEFT JOIN (SELECT l.enterprise_id, SUM(CASE WHEN l.expires_on < ",
+         LEFT JOIN units d ON d.id = e.department_id WHERE u.id = e.unit_id",
     );
-    sql.bind(iso(today))
-        .push(" THEN 1 ELSE 0 END) AS expired, SUM(CASE WHEN l.expires_on >= ")
-        .bind(iso(today))
-        .push(
-            " THEN 1 ELSE 0 END) AS expiring FROM enterprise_licences l \
-             WHERE l.withdrawn = ",
-        )
-        .bind(false)
-        .push(" AND l.expires_on < ")
-        .bind(iso(today + chrono::Days::new(90)));
-    let only = |sql: &mut Sql, column: &str| match only {
+    match only {
         Only::All => {}
         Only::Ids(ids) => {
-            sql.push(&format!(" AND {column} IN (")).bind_list(ids.to_vec()).push(")");
+            sql.push(" AND e.id IN (").bind_list(ids.to_vec()).push(")");
         }
         Only::Page => {
-            sql.push(&format!(" AND {column} IN (SELECT id FROM page)"));
+            sql.push(" AND e.id IN (SELECT id FROM page)");
         }
-    };
-    only(&mut sql, "l.enterprise_id");
-    // The enterprises drive the join and the units are looked up by key: SQLite keeps a
-    // `CROSS JOIN`'s order, PostgreSQL plans it as any inner join. Left to choose, SQLite read
-    // each unit's enterprises through the unit index when its statistics were those of a small
-    // register (a chunk of an import right after a large commit: 190 ms instead of 10 ms).
-    sql.push(" GROUP BY l.enterprise_id) lc ON lc.enterprise_id = e.id WHERE u.id = e.unit_id");
-    only(&mut sql, "e.id");
+    }
     sql
 }
 
@@ -932,11 +932,11 @@ impl Store {
         sql.push(&format!(" ORDER BY e.name, e.id LIMIT {} OFFSET ", page.per_page))
             .bind(page.offset())
             .push(") ");
-        let rows: Vec<EnterpriseRow> = select_after(sql, today, Only::Page)
+        let rows: Vec<EnterpriseRow> = select_after(sql, Only::Page)
             .fetch_rows(self.backend(), "t.name_order, t.id", self.reader())
             .await?;
         Ok(Page {
-            items: rows.into_iter().map(Enterprise::try_from).collect::<Result<_, _>>()?,
+            items: rows.into_iter().map(|r| r.into_enterprise(today)).collect::<Result<_, _>>()?,
             total,
             page: page.page,
             per_page: page.per_page,
@@ -952,21 +952,22 @@ impl Store {
     ) -> Result<Vec<Enterprise>, StoreError> {
         let text = self.text_search(filter.q.as_deref()).await?;
         let today = today(self.now());
-        let mut sql = select(today, None);
+        let mut sql = select(None);
         filter.apply(&mut sql, &text, today);
         reach.filter(&mut sql);
         sql.push(" ORDER BY e.name, e.id LIMIT ").bind(i64::from(limit));
         let rows: Vec<EnterpriseRow> =
             sql.fetch_rows(self.backend(), "t.name_order, t.id", self.reader()).await?;
-        rows.into_iter().map(Enterprise::try_from).collect()
+        rows.into_iter().map(|r| r.into_enterprise(today)).collect()
     }
 
     pub async fn enterprise(&self, reach: &Reach, id: &str) -> Result<Enterprise, StoreError> {
-        let mut sql = select(today(self.now()), Some(&[id.to_owned()]));
+        let mut sql = select(Some(&[id.to_owned()]));
         reach.filter(&mut sql);
         let rows: Vec<EnterpriseRow> =
             sql.fetch_rows(self.backend(), "t.id", self.reader()).await?;
-        rows.into_iter().next().ok_or(StoreError::NotFound).and_then(Enterprise::try_from)
+        let today = today(self.now());
+        rows.into_iter().next().ok_or(StoreError::NotFound)?.into_enterprise(today)
     }
 
     /// The enterprise's units, when the caller reaches it: what every write under it checks first.
@@ -1628,5 +1629,20 @@ impl Store {
             timeline: ("enterprise".to_owned(), enterprise),
             frozen: (status == "closed").then_some("enterprise_closed"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn licences_are_counted_on_the_readers_day() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        assert_eq!(licence_counts("", today).unwrap(), (0, 0));
+        // Past the day before, within 90 days from the day itself, not from the 90th day on.
+        let expiries = "2026-12-06,2026-12-07,2027-03-06,2027-03-07";
+        assert_eq!(licence_counts(expiries, today).unwrap(), (1, 2));
+        assert!(licence_counts("2026-13-01", today).is_err());
     }
 }

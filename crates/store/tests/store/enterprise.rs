@@ -317,7 +317,7 @@ backend_tests! {
         let d = |days: i64| (now + chrono::Duration::days(days)).to_string();
         t.store.create_licence(&r, &op, &a.id, licence("OLD", &d(-1000), &d(-2))).await.unwrap();
         let soon = t.store.create_licence(&r, &op, &a.id, licence("SOON", &d(-300), &d(40))).await.unwrap();
-        t.store.create_licence(&r, &op, &a.id, licence("LATER", &d(-300), &d(400))).await.unwrap();
+        let later = t.store.create_licence(&r, &op, &a.id, licence("LATER", &d(-300), &d(400))).await.unwrap();
         assert_eq!(soon.state, "expiring");
         assert_eq!(invalid(t.store.create_licence(&r, &op, &a.id, licence("SOON", &d(-1), &d(10))).await),
             [("number".to_owned(), "already_exists".to_owned())]);
@@ -336,6 +336,16 @@ backend_tests! {
         // Withdrawing stops the clock.
         t.store.withdraw_licence(&r, &op, &a.id, &soon.id, "换证").await.unwrap();
         assert_eq!(t.store.pending_deadlines().await.unwrap(), 1);
+        // The counts follow a withdrawal, in the enterprise and in the register's list.
+        let e = t.store.enterprise(&r, &a.id).await.unwrap();
+        assert_eq!((e.expired_licences, e.expiring_licences), (1, 0));
+        let page = t.store.enterprises(&r, &EnterpriseFilter::default(), PageRequest::default()).await.unwrap();
+        let listed = page.items.iter().find(|x| x.id == a.id).unwrap();
+        assert_eq!((listed.expired_licences, listed.expiring_licences), (1, 0));
+        // And a changed expiry: the later licence now ends within 90 days.
+        t.store.update_licence(&r, &op, &a.id, &later.id, licence("LATER", &d(-300), &d(30))).await.unwrap();
+        let e = t.store.enterprise(&r, &a.id).await.unwrap();
+        assert_eq!((e.expired_licences, e.expiring_licences), (1, 1));
     }
 
     async fn hazard_sources_are_identified_and_graded(t: TestStore) {
