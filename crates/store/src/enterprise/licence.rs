@@ -115,7 +115,7 @@ pub struct LicenceFilter {
     pub q: Option<String>,
 }
 
-fn state_of(withdrawn: bool, expires_on: NaiveDate, today: NaiveDate) -> &'static str {
+pub(super) fn state_of(withdrawn: bool, expires_on: NaiveDate, today: NaiveDate) -> &'static str {
     if withdrawn {
         "withdrawn"
     } else if expires_on < today {

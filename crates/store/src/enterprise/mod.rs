@@ -440,17 +440,15 @@ pub(crate) fn date_of(text: Option<&str>) -> Result<Option<NaiveDate>, StoreErro
     text.map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(StoreError::corrupt)).transpose()
 }
 
-/// How many of `expiries` (a row's `licence_expiries`) are past on `today`, and how many fall
-/// within the 90 days from it.
+/// How many of `expiries` (a row's `licence_expiries`) are expired and how many expiring on
+/// `today` (the states of [`licence::state_of`]).
 fn licence_counts(expiries: &str, today: NaiveDate) -> Result<(i64, i64), StoreError> {
-    let soon = today + chrono::Days::new(90);
     let (mut expired, mut expiring) = (0, 0);
     for day in expiries.split(',').filter(|d| !d.is_empty()) {
-        let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(StoreError::corrupt)?;
-        if day < today {
-            expired += 1;
-        } else if day < soon {
-            expiring += 1;
+        match date_of(Some(day))?.map(|day| licence::state_of(false, day, today)) {
+            Some("expired") => expired += 1,
+            Some("expiring") => expiring += 1,
+            _ => {}
         }
     }
     Ok((expired, expiring))
