@@ -346,6 +346,11 @@ async fn serve(mut config: Config) -> Result<ExitCode> {
             if let Err(error) = maintenance.optimize().await {
                 tracing::warn!(%error, "refreshing query statistics failed");
             }
+            // Fragments of names made of common trigrams are read by the names of their
+            // rarest one: the trigrams that should be so indexed, counted again.
+            if let Err(error) = maintenance.index_register_text().await {
+                tracing::warn!(%error, "indexing the register's text failed");
+            }
             if let Err(error) = maintenance.prune_sessions().await {
                 tracing::warn!(%error, "pruning ended sessions failed");
             }

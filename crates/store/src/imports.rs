@@ -87,6 +87,13 @@ pub trait ImportKind: Send {
             Ok(outcomes)
         }
     }
+
+    /// Runs after a commit has written the rows (and the statistics are fresh): what a kind
+    /// keeps about its records as a whole is brought up to date here. By default nothing.
+    fn committed(&self, store: &Store) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = store;
+        async { Ok(()) }
+    }
 }
 
 /// A column of a kind's template (`key` as its rows name it, the Chinese and English headers,
@@ -755,6 +762,9 @@ impl Store {
             // narrows a filter); bulk user creation does the same.
             if let Err(error) = self.optimize().await {
                 tracing::warn!(%error, "refreshing query statistics after an import failed");
+            }
+            if let Err(error) = kind.committed(self).await {
+                tracing::warn!(%error, kind = %kind_name, "bringing an import's kind up to date failed");
             }
         } else {
             drop(tx);

@@ -422,6 +422,12 @@ impl ImportKind for EnterpriseImport {
         &ENTERPRISE_IMPORT_COLUMNS
     }
 
+    /// Thousands of new names may make trigrams common: those to index are added now rather
+    /// than by the first search after the import.
+    async fn committed(&self, store: &Store) -> Result<(), StoreError> {
+        store.index_register_text().await.map(|_| ())
+    }
+
     fn key(&self, row: &Row<'_>) -> Option<(&'static str, String)> {
         let code = row.text("uscc").trim().to_uppercase();
         (!code.is_empty()).then_some(("uscc", code))

@@ -692,24 +692,42 @@ impl EnterpriseFilter {
             .bind(iso(today))
             .push(")");
         }
-        let q = self.q.as_deref().map(|q| q.replace(PAIR_MARK, "").trim().to_lowercase());
-        if let Some(q) = q.filter(|q| !q.is_empty()) {
+        if let Some(q) = self.q.as_deref().map(search::fragment).filter(|q| !q.is_empty()) {
             // A fragment of three characters or more is answered by the trigram index
             // (migration 0014): SQLite's FTS5 table as a phrase, PostgreSQL's GIN index serving
             // the LIKE itself; by its rare part when it has common trigrams, and then checked
             // whole (see `search`). Two characters are looked up as a pair of the names' section
             // of pairs (see `search_text`), marks included: three characters and more. One
-            // character reads the register in name order (the first page stops early).
+            // character, or a fragment whose trigrams are all common, reads the register in
+            // name order (the first page stops early): a list that reads `FROM` its
+            // `TextSearch` walks the kept names of the fragment's rarest indexed trigram.
             let (index, check) = match q.chars().count() {
                 1 => (None, true),
                 2 => (Some(format!("{PAIR_MARK}{q}{PAIR_MARK}")), false),
-                _ => match search::lookup(&q, &text.common) {
+                _ => match search::lookup(&q, |t| text.is_common(t)) {
                     search::Lookup::Whole => (Some(q.clone()), false),
                     search::Lookup::Part(part) => (Some(part), true),
                     search::Lookup::Scan => (None, true),
                 },
             };
             match (text.backend, index) {
+                // Read by the names of the fragment's rarest indexed trigram (migration 0025),
+                // which hold each row's head as the name index does. The check is written as
+                // two conditions so that the first, on the names alone, skips an entry before
+                // its row is read.
+                (backend, None) if text.walk().is_some() => {
+                    let find = match backend {
+                        Backend::Postgres => "strpos",
+                        Backend::Sqlite => "instr",
+                    };
+                    sql.push(" AND g.trigram = ")
+                        .bind(text.walk().unwrap_or_default().to_owned())
+                        .push(&format!(" AND (g.head IS NULL OR {find}(g.head, "))
+                        .bind(q.clone())
+                        .push(&format!(") > 0) AND (g.head IS NOT NULL OR {find}(e.search_text, "))
+                        .bind(q)
+                        .push(") > 0)");
+                }
                 (Backend::Sqlite, Some(phrase)) => {
                     sql.push(
                         " AND e.id IN (SELECT k.enterprise_id FROM enterprise_search \
@@ -912,9 +930,10 @@ impl Store {
         filter: &EnterpriseFilter,
         page: PageRequest,
     ) -> Result<Page<Enterprise>, StoreError> {
-        let text = self.text_search(filter.q.as_deref()).await?;
+        let text = self.text_search(filter.q.as_deref()).await?.walking(filter.q.as_deref());
         let today = today(self.now());
-        let mut count = Sql::new("SELECT COUNT(*) AS n FROM enterprises e WHERE 1 = 1");
+        let from = format!(" FROM {} WHERE {}", text.from(), text.join());
+        let mut count = Sql::new(&format!("SELECT COUNT(*) AS n{from}"));
         filter.apply(&mut count, &text, today);
         reach.filter(&mut count);
         let total = self.count(count).await?;
@@ -923,11 +942,10 @@ impl Store {
         // enterprises, counting licences for every match before sorting was most of the time.
         // One statement: the ids are a materialized `WITH` whose page size is written in, so
         // that PostgreSQL's generic plan expects a page of rows, not a tenth of the register.
-        let mut sql =
-            Sql::new("WITH page AS MATERIALIZED (SELECT e.id FROM enterprises e WHERE 1 = 1");
+        let mut sql = Sql::new(&format!("WITH page AS MATERIALIZED (SELECT e.id{from}"));
         filter.apply(&mut sql, &text, today);
         reach.filter(&mut sql);
-        sql.push(&format!(" ORDER BY e.name, e.id LIMIT {} OFFSET ", page.per_page))
+        sql.push(&format!(" ORDER BY {} LIMIT {} OFFSET ", text.order(), page.per_page))
             .bind(page.offset())
             .push(") ");
         let rows: Vec<EnterpriseRow> = select_after(sql, Only::Page)

@@ -228,6 +228,79 @@ backend_tests! {
         assert!(seen.contains("远山有限公司") && seen.contains("临江甲化工有限公司") && seen.contains("企业600有限公司"));
     }
 
+    async fn a_fragment_of_common_trigrams_walks_the_names_of_its_rarest(t: TestStore) {
+        let (tree, _) = with_department(&t).await;
+        let op = TestStore::operator();
+        let a = t.store.create_enterprise(&Scope::Global, &op, write(CODE_A, "临江甲化工有限公司", &tree.town, None)).await.unwrap();
+        // 4,500 more (written straight in, without a head in the name index): every one ends in
+        // 有限公司 (in too many rows to index), one in nine is of one trade (化工有, 工有限: in
+        // one row in nine, indexed).
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&t.db.url).await.unwrap();
+        let bulk = |from: i64, to: i64, prefix: &str| {
+            format!(
+                "INSERT INTO enterprises (id, uscc, name, former_names, legal_representative, safety_principal, \
+                 safety_phone, address, lon, lat, unit_id, department_id, section, sector, employees, designated_size, \
+                 status, standard_grade, standard_expires, marks, tags, colour, search_text, version, created_at, updated_at) \
+                 WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}), \
+                 b(i, name) AS (SELECT i, '{prefix}' || i || CASE WHEN i % 9 = 0 THEN '化工' ELSE '' END || '有限公司' FROM n) \
+                 SELECT 'bulk-' || i, 'BULK' || i, name, '[]', '', '', '', '工业路', NULL, NULL, $1, \
+                 NULL, 'C', 'other', 0, $2, 'operating', NULL, NULL, '[]', '[]', NULL, \
+                 name || ' bulk' || i || ' 工业路', 1, 0, 0 FROM b"
+            )
+        };
+        sqlx::query(&bulk(1, 4_500, "企业")).bind(tree.town.clone()).bind(false).execute(&mut conn).await.unwrap();
+        t.store.optimize().await.unwrap();
+        assert!(t.store.index_register_text().await.unwrap() >= 2);
+        let kept = |trigram: &str| format!("SELECT enterprise_id FROM enterprise_trigram_names WHERE trigram = '{trigram}'");
+        assert_eq!(sqlx::query(&kept("化工有")).fetch_all(&mut conn).await.unwrap().len(), 501);
+        assert!(sqlx::query(&kept("有限公")).fetch_all(&mut conn).await.unwrap().is_empty(), "in every row");
+        assert_eq!(t.store.index_register_text().await.unwrap(), 0, "indexed once");
+        let all = Reach::Scope(Scope::Global);
+        let found = |q: &str| EnterpriseFilter { q: Some(q.into()), ..EnterpriseFilter::default() };
+        // Every page of a search, in the store's order.
+        let pages = async |q: &str| {
+            let mut names = Vec::new();
+            for page in 1.. {
+                let items = t.store.enterprises(&all, &found(q), PageRequest { page, per_page: 100 }).await.unwrap().items;
+                names.extend(items.iter().map(|e| e.name.clone()));
+                if items.len() < 100 {
+                    return names;
+                }
+            }
+            unreachable!()
+        };
+        // The names in the database's own order, as the name index reads them.
+        let expected = async |conn: &mut sqlx::AnyConnection| -> Vec<String> {
+            sqlx::query("SELECT name FROM enterprises WHERE search_text LIKE '%化工有限公司%' ORDER BY name, id")
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| sqlx::Row::get(r, "name"))
+                .collect()
+        };
+        let names = pages("化工有限公司").await;
+        assert_eq!(names.len(), 501);
+        assert_eq!(names, expected(&mut conn).await);
+        assert_eq!(t.store.enterprises(&all, &found("化工有限公司"), PageRequest::default()).await.unwrap().total, 501);
+        assert!(pages("化工有限公司x").await.is_empty());
+        // Kept by every write: a new enterprise, a renamed one, a multi-row insert.
+        t.store.create_enterprise(&Scope::Global, &op, write(CODE_B, "滨海化工有限公司", &tree.town, None)).await.unwrap();
+        let mut renamed = write(CODE_A, "临江甲机械有限公司", &tree.town, None);
+        renamed.version = Some(a.version);
+        t.store.update_enterprise(&all, &Scope::Global, &op, &a.id, renamed).await.unwrap();
+        sqlx::query(&bulk(9_001, 9_018, "新企业")).bind(tree.town.clone()).bind(false).execute(&mut conn).await.unwrap();
+        let names = pages("化工有限公司").await;
+        assert_eq!(names.len(), 503);
+        assert!(names.contains(&"滨海化工有限公司".to_owned()) && names.contains(&"新企业9009化工有限公司".to_owned()));
+        assert!(!names.iter().any(|n| n.starts_with("临江甲")));
+        assert_eq!(names, expected(&mut conn).await);
+        // The walk reads the kept names: without an enterprise's, it is not found.
+        sqlx::query("DELETE FROM enterprise_trigram_names WHERE name = '滨海化工有限公司'").execute(&mut conn).await.unwrap();
+        assert!(!pages("化工有限公司").await.contains(&"滨海化工有限公司".to_owned()));
+    }
+
     async fn an_enterprise_edits_its_data_but_its_identity_waits(t: TestStore) {
         let (tree, dept) = with_department(&t).await;
         let op = TestStore::operator();
