@@ -147,7 +147,7 @@ impl Config {
         if shutdown_grace > 600 {
             bail!("shutdown_grace_secs must be at most 600");
         }
-        let max_connections = file.max_connections.unwrap_or(16);
+        let max_connections = file.max_connections.unwrap_or(8);
         if !(1..=1000).contains(&max_connections) {
             bail!("max_connections must be between 1 and 1000");
         }

@@ -89,9 +89,15 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5), files_dir: None }
+        Self { max_connections: 8, acquire_timeout: Duration::from_secs(5), files_dir: None }
     }
 }
+
+/// The page cache SQLite's readers share, in KiB: each keeps its part (between 1 and 4 MiB), so
+/// resident memory stays bounded whatever the number of readers. Eight readers of 2 MiB served
+/// the register's name searches half again as fast as sixteen of 1 MiB, whose caches were a
+/// little smaller than one search's pages (docs/benchmarks.md, 2026-12-07, fifth session).
+const READERS_CACHE_KIB: u32 = 16 * 1024;
 
 /// How often SQLite's write-ahead log is copied into the database file ([`Store::connect`]).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
@@ -184,9 +190,10 @@ impl Store {
                     .max_connections(1)
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
-                    // Readers keep 1 MiB of pages each, and the writer SQLite's default 2 MiB;
-                    // the operating system's file cache serves the rest. Each connection's
-                    // cache is its own, with no lock shared between them (`.cargo/config.toml`).
+                    // Readers share [`READERS_CACHE_KIB`] of pages, and the writer keeps
+                    // SQLite's default 2 MiB; the operating system's file cache serves the
+                    // rest. Each connection's cache is its own, with no lock shared between
+                    // them (`.cargo/config.toml`).
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
@@ -199,21 +206,23 @@ impl Store {
                     })
                     .connect(&url)
                     .await?;
+                let readers = options.max_connections.max(1);
+                let cache_kib = (READERS_CACHE_KIB / readers).clamp(1024, 4096);
                 let read = AnyPoolOptions::new()
                     // A ping before every checkout would double the round trips of a request;
                     // a broken connection fails its query and is replaced instead.
                     .test_before_acquire(false)
-                    .max_connections(options.max_connections.max(1))
+                    .max_connections(readers)
                     // Every reader is opened at start, so memory is level from the first minute
                     // rather than rising as concurrency first reaches each connection.
-                    .min_connections(options.max_connections.max(1))
+                    .min_connections(readers)
                     .acquire_timeout(options.acquire_timeout)
-                    .after_connect(|conn, _| {
+                    .after_connect(move |conn, _| {
                         Box::pin(async move {
-                            conn.execute(
+                            conn.execute(&*format!(
                                 "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA query_only = ON; PRAGMA cache_size = -1024;",
-                            )
+                                 PRAGMA query_only = ON; PRAGMA cache_size = -{cache_kib};"
+                            ))
                             .await?;
                             Ok(())
                         })
