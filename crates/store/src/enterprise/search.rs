@@ -254,15 +254,12 @@ impl Store {
         kept.set(Instant::now(), Arc::clone(&trigrams));
         // Trigrams to index: added by a task of their own (the names of every enterprise that
         // has one are written), which tells the kept count when they are there.
-        if !missing.is_empty() && !kept.indexing.swap(true, Ordering::AcqRel) {
+        if !missing.is_empty() {
             let store = self.clone();
             tokio::spawn(async move {
-                match store.add_indexed_trigrams(&missing).await {
-                    Ok(true) => store.kept::<CommonTrigrams>().indexed(&missing),
-                    Ok(false) => {}
-                    Err(error) => tracing::warn!(%error, "indexing the register's trigrams failed"),
+                if let Err(error) = store.index_trigrams(&missing).await {
+                    tracing::warn!(%error, "indexing the register's trigrams failed");
                 }
-                store.kept::<CommonTrigrams>().indexing.store(false, Ordering::Release);
             });
         }
         Ok(text(trigrams))
@@ -270,9 +267,8 @@ impl Store {
 
     /// Counts the register's trigrams and indexes in name order those that should be and are
     /// not yet: run hourly (and at start) by the server's maintenance, so that searches find
-    /// them indexed. Returns how many trigrams it added.
-    /// Searches wait only for the count, not for the indexing; one indexing runs at a time
-    /// (another one running, this one adds nothing).
+    /// them indexed. Searches wait only for the count, not for the indexing. Returns how many
+    /// trigrams it added.
     pub async fn index_register_text(&self) -> Result<usize, StoreError> {
         let kept = self.kept::<CommonTrigrams>();
         let missing = {
@@ -281,15 +277,22 @@ impl Store {
             kept.set(Instant::now(), trigrams);
             missing
         };
+        self.index_trigrams(&missing).await
+    }
+
+    /// Indexes `missing` and tells the kept count, one indexing at a time (while another runs,
+    /// this one adds nothing). Returns how many trigrams it added.
+    async fn index_trigrams(&self, missing: &[Trigram]) -> Result<usize, StoreError> {
+        let kept = self.kept::<CommonTrigrams>();
         if missing.is_empty() || kept.indexing.swap(true, Ordering::AcqRel) {
             return Ok(0);
         }
-        let added = self.add_indexed_trigrams(&missing).await;
+        let added = self.add_indexed_trigrams(missing).await;
         kept.indexing.store(false, Ordering::Release);
         if !added? {
             return Ok(0);
         }
-        kept.indexed(&missing);
+        kept.indexed(missing);
         Ok(missing.len())
     }
 
